@@ -1,0 +1,92 @@
+import { Command, CommanderError, Option } from "commander";
+import { buildCommand } from "./commands/build.js";
+import { doctorCommand, setupCommand } from "./commands/doctor.js";
+import { listCommand } from "./commands/list.js";
+import { runCommand } from "./commands/run.js";
+import { isKnownError } from "./errors.js";
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function program(setCode: (code: number) => void): Command {
+  const cli = new Command("bench")
+    .description("mallocbench: compare malloc implementations with real multithreaded workloads")
+    .version("0.1.0")
+    .showHelpAfterError("(run bench --help for usage)")
+    .exitOverride();
+
+  cli
+    .command("run")
+    .description("build, validate and measure workloads x allocators x threads; write one results file")
+    .option("-w, --workloads <list>", "comma-separated workloads (default: all; see bench list workloads)")
+    .option("-a, --allocators <list>", "comma-separated allocators (default: every one found; see bench list allocators)")
+    .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
+    .option("-t, --threads <list>", "thread counts, e.g. 1,2,4 or 1-8 (default: 1 and the number of CPUs)")
+    .option("-n, --runs <n>", "measured runs per cell (default from the preset)")
+    .option("--warmup <n>", "warmup runs per cell, recorded and excluded (default from the preset)")
+    .option("--quick", "same as --preset quick")
+    .addOption(new Option("--preset <name>", "sizes, runs, warmups and timeout").choices(["quick", "default", "full"]))
+    .option("--seed <n>", "seed for workloads and the order of runs (default: random, recorded)")
+    .option("--timeout <duration>", "per-run timeout, e.g. 30s, 2m (default from the preset)")
+    .option("--cpus <list>", "pin every run to these CPUs, e.g. 0,2-3")
+    .option("--rss-interval <ms>", "RSS timeline sampling interval in ms; 0 disables (default 10)")
+    .option("-o, --output <file>", "results file (default results/<UTC stamp>-<host>-<arch>.json)")
+    .option("--resume <file>", "complete an interrupted run from its results file or journal")
+    .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
+    .option("--config <file>", "config file (default ./bench.config.json when present)")
+    .option("--baseline <allocator>", "allocator the summary compares with (default glibc, else musl)")
+    .option("-q, --quiet", "fewer progress messages")
+    .action(async (opts) => setCode(await runCommand(opts)));
+
+  cli
+    .command("build")
+    .description("build the launcher and the workloads for every toolchain (cached by content hash)")
+    .option("-w, --workloads <list>", "only these workloads")
+    .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
+    .option("--json", "machine-readable output")
+    .action(async (opts) => setCode(await buildCommand(opts)));
+
+  cli
+    .command("list")
+    .description("list workloads, allocators or toolchains")
+    .argument("[what]", "workloads | allocators | toolchains (default: all three)")
+    .option("--json", "machine-readable output")
+    .option("--allocator <name=path>", "include your own allocator (repeatable)", collect)
+    .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
+    .action(async (what, opts) => setCode(await listCommand(what, opts)));
+
+  cli
+    .command("doctor")
+    .description("what is installed, what is missing (with the install command), and noise warnings")
+    .option("--json", "machine-readable output")
+    .action(async (opts) => setCode(await doctorCommand(opts)));
+
+  cli
+    .command("setup")
+    .description("install the compilers and allocators bench doctor reports missing (apt-get, dnf, apk or pacman)")
+    .option("--dry-run", "print the commands without running them")
+    .action(async (opts) => setCode(await setupCommand(opts)));
+
+  return cli;
+}
+
+/** Run the CLI; resolves to the process exit code. Known errors print one line and exit 2. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const cli = program((c) => {
+    code = c;
+  });
+  try {
+    await cli.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      return 2; // commander has printed the one-line reason
+    }
+    if (isKnownError(error)) {
+      process.stderr.write(`bench: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

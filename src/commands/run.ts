@@ -1,0 +1,154 @@
+import { randomInt } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import { hostMachine, parseAllocatorArg, type AllocatorSpec } from "../allocators/index.js";
+import {
+  DEFAULT_RSS_INTERVAL_MS,
+  PRESETS,
+  defaultThreads,
+  loadConfigFile,
+  parseCpus,
+  parseDuration,
+  parseList,
+  parsePositiveInt,
+  parseThreads,
+  type Size,
+} from "../config.js";
+import { UsageError } from "../errors.js";
+import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js";
+import { formatSummary, summarize } from "../run/summary.js";
+import { progressReporter } from "./progress.js";
+
+export interface RunCommandOptions {
+  workloads?: string;
+  allocators?: string;
+  allocator?: string[];
+  threads?: string;
+  runs?: string;
+  warmup?: string;
+  quick?: boolean;
+  preset?: string;
+  seed?: string;
+  timeout?: string;
+  cpus?: string;
+  rssInterval?: string;
+  output?: string;
+  resume?: string;
+  workloadDir?: string[];
+  config?: string;
+  baseline?: string;
+  quiet?: boolean;
+}
+
+export function defaultOutputPath(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, "_");
+  return path.join("results", `${stamp}-${host}-${hostMachine()}.json`);
+}
+
+const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
+  "workloads",
+  "allocators",
+  "allocator",
+  "threads",
+  "runs",
+  "warmup",
+  "quick",
+  "preset",
+  "seed",
+  "timeout",
+  "cpus",
+  "rssInterval",
+  "output",
+];
+
+/** `bench run`: flags and config file -> RunOptions; prints progress and the summary; returns the exit code. */
+export async function runCommand(opts: RunCommandOptions): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals += 1;
+    if (signals === 1) {
+      process.stderr.write("\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n");
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const progress = progressReporter(process.stderr, opts.quiet);
+  let outcome: RunOutcome;
+  try {
+    if (opts.resume) {
+      const given = RESUME_IGNORES.filter((k) => opts[k] !== undefined);
+      if (given.length > 0) {
+        throw new UsageError(`--resume continues the recorded plan: drop ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`);
+      }
+      outcome = await resumeBenchmark(opts.resume, { signal: controller.signal }, progress);
+    } else {
+      outcome = await runBenchmark(await resolveRunOptions(opts, controller.signal), progress);
+    }
+  } finally {
+    progress.finish();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  const summary = summarize(outcome.results, opts.baseline);
+  process.stdout.write(`\n${formatSummary(summary)}\n\nresults: ${outcome.file}\n`);
+  if (outcome.interrupted || outcome.remaining > 0) {
+    process.stderr.write(
+      `interrupted: ${outcome.results.runs.length} finished run(s) kept, ${outcome.remaining} left. Complete them with:\n  bench run --resume ${outcome.file}\n`,
+    );
+    return 130;
+  }
+  return summary.failedRuns > 0 ? 1 : 0;
+}
+
+export async function resolveRunOptions(opts: RunCommandOptions, signal?: AbortSignal): Promise<Parameters<typeof runBenchmark>[0]> {
+  const { config } = await loadConfigFile(opts.config);
+  if (opts.quick && opts.preset && opts.preset !== "quick") throw new UsageError(`--quick and --preset ${opts.preset} disagree: pick one`);
+  const presetName = opts.quick ? "quick" : (opts.preset ?? config.preset ?? "default");
+  if (!(presetName in PRESETS)) throw new UsageError(`--preset: unknown preset "${presetName}" (valid: ${Object.keys(PRESETS).join(", ")})`);
+  const preset = PRESETS[presetName as Size];
+
+  const userAllocators: AllocatorSpec[] = [];
+  for (const [name, value] of Object.entries(config.allocators ?? {})) {
+    const lib = typeof value === "string" ? value : value.lib;
+    const spec = await parseAllocatorArg(`${name}=${lib}`);
+    spec.source = "config";
+    if (typeof value !== "string" && value.env) spec.env = { ...value.env };
+    userAllocators.push(spec);
+  }
+  for (const arg of opts.allocator ?? []) {
+    const spec = await parseAllocatorArg(arg);
+    const existing = userAllocators.findIndex((u) => u.name === spec.name);
+    if (existing >= 0) userAllocators.splice(existing, 1);
+    userAllocators.push(spec);
+  }
+
+  // Allocators given with --allocator join an explicit -a list automatically.
+  let allocators: string[] | "all" = "all";
+  if (opts.allocators) {
+    allocators = parseList(opts.allocators, "--allocators");
+    for (const u of userAllocators) if (!allocators.includes(u.name) && (opts.allocator ?? []).some((a) => a.startsWith(`${u.name}=`))) allocators.push(u.name);
+  }
+
+  return {
+    workloads: opts.workloads ? parseList(opts.workloads, "--workloads") : (config.workloads ?? "all"),
+    allocators,
+    userAllocators,
+    threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads()),
+    preset: presetName,
+    size: preset.size,
+    runs: opts.runs ? parsePositiveInt(opts.runs, "--runs") : (config.runs ?? preset.runs),
+    warmup: opts.warmup !== undefined ? parsePositiveInt(opts.warmup, "--warmup", 0) : (config.warmup ?? preset.warmup),
+    seed: opts.seed !== undefined ? parsePositiveInt(opts.seed, "--seed", 0) : randomInt(1, 2 ** 31 - 1),
+    timeoutMs: opts.timeout ? parseDuration(opts.timeout, "--timeout") : config.timeout ? parseDuration(config.timeout, "timeout (config)") : preset.timeoutMs,
+    cpus: opts.cpus ? parseCpus(opts.cpus) : config.cpus ? parseCpus(config.cpus) : null,
+    rssIntervalMs: opts.rssInterval !== undefined ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0) : DEFAULT_RSS_INTERVAL_MS,
+    output: path.resolve(opts.output ?? defaultOutputPath()),
+    workloadDirs: [...(config.workloadDirs ?? []), ...(opts.workloadDir ?? []).map((d) => path.resolve(d))],
+    ...(signal ? { signal } : {}),
+  };
+}

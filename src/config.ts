@@ -1,0 +1,147 @@
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { UsageError } from "./errors.js";
+
+export type Size = "quick" | "default" | "full";
+
+export interface Preset {
+  size: Size;
+  runs: number;
+  warmup: number;
+  timeoutMs: number;
+}
+
+/** All defaults in one place. */
+export const PRESETS: Record<Size, Preset> = {
+  quick: { size: "quick", runs: 3, warmup: 1, timeoutMs: 60_000 },
+  default: { size: "default", runs: 5, warmup: 1, timeoutMs: 120_000 },
+  full: { size: "full", runs: 10, warmup: 2, timeoutMs: 600_000 },
+};
+
+export const DEFAULT_RSS_INTERVAL_MS = 10;
+
+/** 1 and the number of online CPUs: the single-thread fast path and the machine's full width. */
+export function defaultThreads(): number[] {
+  return [...new Set([1, os.availableParallelism()])];
+}
+
+export function parseList(value: string, flag: string): string[] {
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${flag} needs a comma-separated list, got "${value}"`);
+  return items;
+}
+
+/** "1,2,4" or "1-4" or "1,2,8-16" (ranges expand by powers of two: 1-8 -> 1,2,4,8). */
+export function parseThreads(value: string): number[] {
+  const out: number[] = [];
+  for (const item of parseList(value, "--threads")) {
+    const range = /^(\d+)-(\d+)$/.exec(item);
+    if (range) {
+      const lo = Number(range[1]);
+      const hi = Number(range[2]);
+      if (lo < 1 || hi < lo || hi > 4096) throw new UsageError(`--threads: bad range "${item}" (use e.g. 1-8)`);
+      for (let t = lo; t <= hi; t *= 2) out.push(t);
+      if (out.at(-1) !== hi) out.push(hi);
+      continue;
+    }
+    if (!/^\d+$/.test(item)) throw new UsageError(`--threads: "${item}" is not a positive integer (e.g. -t 1,2,4)`);
+    const n = Number(item);
+    if (n < 1 || n > 4096) throw new UsageError(`--threads: ${n} is out of range 1..4096`);
+    out.push(n);
+  }
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+export function parsePositiveInt(value: string, flag: string, min = 1): number {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag}: "${value}" is not a whole number`);
+  const n = Number(value);
+  if (n < min || !Number.isSafeInteger(n)) throw new UsageError(`${flag}: ${value} must be at least ${min}`);
+  return n;
+}
+
+/** "90", "90s", "500ms", "2m", "1h" -> milliseconds; 0 disables. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new UsageError(`${flag}: "${value}" is not a duration (e.g. 30s, 500ms, 2m)`);
+  const n = Number(match[1]);
+  const unit = match[2] ?? "s";
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
+  return Math.round(n * factor);
+}
+
+/** "0,2-3" as accepted by sched_setaffinity lists; validated against the online CPUs here. */
+export function parseCpus(value: string): string {
+  const trimmed = value.trim();
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(trimmed)) {
+    throw new UsageError(`--cpus: "${value}" is not a CPU list (e.g. 0,2-3)`);
+  }
+  const max = os.cpus().length - 1;
+  for (const part of trimmed.split(",")) {
+    const [a, b] = part.split("-").map(Number) as [number, number | undefined];
+    if ((b !== undefined && b < a) || a > max || (b ?? a) > max) {
+      throw new UsageError(`--cpus: "${part}" is outside this machine's CPUs 0-${max}`);
+    }
+  }
+  return trimmed;
+}
+
+/** bench.config.json: user allocators and defaults for run options. */
+export const ConfigFileSchema = z
+  .object({
+    allocators: z
+      .record(
+        z.string(),
+        z.union([z.string(), z.object({ lib: z.string(), env: z.record(z.string(), z.string()).optional() })]),
+      )
+      .optional(),
+    workloads: z.array(z.string()).optional(),
+    threads: z.array(z.number().int().positive()).optional(),
+    preset: z.enum(["quick", "default", "full"]).optional(),
+    runs: z.number().int().positive().optional(),
+    warmup: z.number().int().nonnegative().optional(),
+    timeout: z.string().optional(),
+    cpus: z.string().optional(),
+    workloadDirs: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** Read the config file given with --config, or ./bench.config.json when present. */
+export async function loadConfigFile(explicit: string | undefined, cwd = process.cwd()): Promise<{ file?: string; config: ConfigFile }> {
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, "bench.config.json");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    if (explicit) throw new UsageError(`--config: cannot read ${file}`);
+    return { config: {} };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = ConfigFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`${file}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
+  // Relative paths in the file are relative to the file.
+  const dir = path.dirname(file);
+  const config = parsed.data;
+  if (config.allocators) {
+    for (const [name, value] of Object.entries(config.allocators)) {
+      config.allocators[name] =
+        typeof value === "string" ? path.resolve(dir, value) : { ...value, lib: path.resolve(dir, value.lib) };
+    }
+  }
+  if (config.workloadDirs) config.workloadDirs = config.workloadDirs.map((d) => path.resolve(dir, d));
+  return { file, config };
+}

@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+
+/** The JSON record the native launcher prints (see src/native/README.md). */
+export interface LauncherRecord {
+  launcher: number;
+  status: "exited" | "signaled" | "timeout" | "interrupted" | "spawn-failed";
+  exitCode: number | null;
+  signal: number | null;
+  signalName: string | null;
+  error: string | null;
+  wallSeconds: number;
+  userSeconds: number;
+  sysSeconds: number;
+  maxRssBytes: number;
+  minorFaults: number;
+  majorFaults: number;
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+  cpus: string | null;
+  timeoutMs: number;
+  perf:
+    | {
+        available: true;
+        events: Record<string, number | null>;
+        unavailable?: Record<string, string>;
+        scaled: boolean;
+      }
+    | { available: false; reason: string };
+  rssTimeline: { intervalMs: number; samples: [number, number][]; decimations: number; maxSampledBytes: number } | null;
+}
+
+export interface LaunchRequest {
+  launcher: string;
+  program: string;
+  args: readonly string[];
+  /** Set in the child only (LD_PRELOAD, allocator settings). */
+  setEnv: Record<string, string>;
+  /** Removed from the child's environment (a stray LD_PRELOAD must not leak into a libc run). */
+  unsetEnv: readonly string[];
+  timeoutMs: number;
+  rssIntervalMs: number;
+  rssMaxSamples?: number;
+  cpus: string | null;
+  /** Aborting sends SIGTERM to the launcher, which kills the child's process group and reports "interrupted". */
+  signal?: AbortSignal;
+}
+
+export interface LaunchOutcome {
+  record: LauncherRecord;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run one program under the launcher; the child's output goes to temp files, read back afterwards. */
+export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-run-"));
+  try {
+    const stdoutFile = path.join(dir, "stdout");
+    const stderrFile = path.join(dir, "stderr");
+    const args = [
+      "--timeout-ms",
+      String(request.timeoutMs),
+      "--rss-interval-ms",
+      String(request.rssIntervalMs),
+      "--rss-max-samples",
+      String(request.rssMaxSamples ?? 2000),
+      "--stdout",
+      stdoutFile,
+      "--stderr",
+      stderrFile,
+    ];
+    if (request.cpus) args.push("--cpus", request.cpus);
+    for (const [key, value] of Object.entries(request.setEnv)) args.push("--setenv", `${key}=${value}`);
+    for (const key of request.unsetEnv) args.push("--unsetenv", key);
+    args.push("--", request.program, ...request.args);
+
+    const result = await execa(request.launcher, args, {
+      reject: false,
+      stdin: "ignore",
+      ...(request.signal ? { cancelSignal: request.signal, killSignal: "SIGTERM" as const } : {}),
+      // The launcher enforces the run's timeout itself; this only guards against a broken launcher.
+      ...(request.timeoutMs > 0 ? { timeout: request.timeoutMs + 30_000 } : {}),
+    });
+    const text = String(result.stdout).trim();
+    const line = text.split("\n").pop() ?? "";
+    let record: LauncherRecord;
+    try {
+      record = JSON.parse(line) as LauncherRecord;
+    } catch {
+      throw new Error(`launcher gave no record (exit ${String(result.exitCode)}): ${String(result.stderr).slice(-500)}`);
+    }
+    const [stdout, stderr] = await Promise.all([
+      readFile(stdoutFile, "utf8").catch(() => ""),
+      readFile(stderrFile, "utf8").catch(() => ""),
+    ]);
+    return { record, stdout, stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,162 @@
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import type { z } from "zod";
+import { UsageError } from "../errors.js";
+import {
+  ResultsFileSchema,
+  ResultsHeaderSchema,
+  RunRecordSchema,
+  type ResultsFile,
+  type ResultsHeader,
+  type RunRecord,
+} from "./schema.js";
+
+/** "runs[3].metrics.wallSeconds" from a zod issue path. */
+function fieldName(issuePath: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of issuePath) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || "(root)";
+}
+
+function firstIssue<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value: T } | { ok: false; message: string } {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, message: `field ${fieldName(issue?.path ?? [])}: ${issue?.message ?? "invalid"}` };
+}
+
+/** Validate parsed JSON as a results file; throws UsageError naming the first bad field. */
+export function parseResults(value: unknown, source: string): ResultsFile {
+  if (typeof value === "object" && value !== null && "schemaVersion" in value) {
+    const version = (value as { schemaVersion: unknown }).schemaVersion;
+    if (version !== 1) throw new UsageError(`${source}: unsupported schemaVersion ${JSON.stringify(version)} (this mallocbench reads 1)`);
+  }
+  const checked = firstIssue(ResultsFileSchema, value);
+  if (!checked.ok) throw new UsageError(`${source}: not a mallocbench results file: ${checked.message}`);
+  return checked.value;
+}
+
+/** Load and validate a results file. */
+export async function loadResults(file: string): Promise<ResultsFile> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseResults(json, file);
+}
+
+/** Write JSON to `file` atomically: temp file in the same directory, fsync, rename. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const handle = await open(tmp, "w");
+  try {
+    await handle.writeFile(`${JSON.stringify(value, null, 1)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * The journal: NDJSON next to the results file. Line 1 is the header, then one line per finished
+ * run, written and synced as soon as the run ends, so a crash or a kill loses nothing measured.
+ */
+export class Journal {
+  private constructor(
+    readonly file: string,
+    private readonly fd: number,
+  ) {}
+
+  static async create(file: string, header: ResultsHeader): Promise<Journal> {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    const fd = openSync(file, "w");
+    const journal = new Journal(file, fd);
+    journal.writeLine({ type: "header", ...header });
+    return journal;
+  }
+
+  /** Reopen an existing journal for appending (resume). */
+  static async append(file: string): Promise<Journal> {
+    return new Journal(file, openSync(file, "a"));
+  }
+
+  private writeLine(value: unknown): void {
+    writeSync(this.fd, `${JSON.stringify(value)}\n`);
+    fsyncSync(this.fd);
+  }
+
+  record(run: RunRecord): void {
+    this.writeLine({ type: "run", ...run });
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export interface JournalContents {
+  header: ResultsHeader;
+  runs: RunRecord[];
+}
+
+/** Read a journal; a torn last line (the process died mid-write) is ignored, any other bad line is an error. */
+export async function readJournal(file: string): Promise<JournalContents> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const lines = text.split("\n");
+  // The last piece is "" after a final newline, or a torn line from a process that died mid-write.
+  const complete = lines.slice(0, -1);
+  let header: ResultsHeader | undefined;
+  const runs: RunRecord[] = [];
+  for (const [index, line] of complete.entries()) {
+    if (line.trim() === "") continue;
+    let json: { type?: unknown };
+    try {
+      json = JSON.parse(line) as { type?: unknown };
+    } catch (error) {
+      throw new UsageError(`${file}:${index + 1}: not valid JSON (${(error as Error).message})`);
+    }
+    const { type, ...rest } = json;
+    if (index === 0) {
+      if (type !== "header") throw new UsageError(`${file}:1: not a mallocbench journal (no header line)`);
+      const checked = firstIssue(ResultsHeaderSchema, rest);
+      if (!checked.ok) throw new UsageError(`${file}:1: ${checked.message}`);
+      header = checked.value;
+    } else if (type === "run") {
+      const checked = firstIssue(RunRecordSchema, rest);
+      if (!checked.ok) throw new UsageError(`${file}:${index + 1}: ${checked.message}`);
+      runs.push(checked.value);
+    } else {
+      throw new UsageError(`${file}:${index + 1}: unknown line type ${JSON.stringify(type)}`);
+    }
+  }
+  if (!header) throw new UsageError(`${file}: empty journal`);
+  return { header, runs };
+}
+
+export function journalPathFor(resultsFile: string): string {
+  return `${resultsFile}.journal`;
+}

@@ -1,0 +1,183 @@
+import { z } from "zod";
+
+/** Version of the results file format. Bump on incompatible changes. */
+export const SCHEMA_VERSION = 1;
+
+const finite = z.number().refine(Number.isFinite, "must be a finite number");
+const count = z.number().int().nonnegative();
+
+export const LibcSchema = z.enum(["glibc", "musl"]);
+export const SizeSchema = z.enum(["quick", "default", "full"]);
+
+export const EnvironmentSchema = z.object({
+  hostname: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cores: count,
+  onlineCpus: z.string().nullable(),
+  memoryBytes: count,
+  kernel: z.string(),
+  os: z.string(),
+  libcs: z.array(
+    z.object({
+      libc: LibcSchema,
+      version: z.string().nullable(),
+      toolchain: z.string(),
+      compiler: z.array(z.string()),
+      compilerVersion: z.string(),
+      target: z.string(),
+      cflags: z.array(z.string()),
+      cflagsFromEnv: z.boolean(),
+      systemMalloc: z.string().nullable(),
+    }),
+  ),
+  governor: z.string().nullable(),
+  turbo: z.enum(["on", "off"]).nullable(),
+  smt: z.enum(["on", "off", "unsupported"]).nullable(),
+  loadAverage: z.tuple([finite, finite, finite]),
+  perfEventParanoid: z.number().int().nullable(),
+  nodeVersion: z.string(),
+  launcher: z.string(),
+});
+
+export const PlanSchema = z.object({
+  workloads: z.array(z.string()).min(1),
+  allocators: z.array(z.string()).min(1),
+  threads: z.array(z.number().int().positive()).min(1),
+  size: SizeSchema,
+  preset: z.string(),
+  runs: z.number().int().positive(),
+  warmup: count,
+  seed: z.number().int().nonnegative(),
+  timeoutMs: count,
+  cpus: z.string().nullable(),
+  rssIntervalMs: count,
+  workloadRoots: z.array(z.string()),
+});
+
+export const AllocatorRecordSchema = z.object({
+  name: z.string(),
+  family: z.string(),
+  lib: z.string().optional(),
+  realLib: z.string().optional(),
+  libc: LibcSchema,
+  env: z.record(z.string(), z.string()),
+  version: z.string().optional(),
+  source: z.enum(["libc", "discovered", "user", "config"]),
+  sha256: z.string().optional(),
+  package: z
+    .object({ manager: z.enum(["dpkg", "rpm", "apk", "pacman"]), name: z.string(), version: z.string() })
+    .optional(),
+});
+
+export const MetricsSchema = z.object({
+  wallSeconds: finite,
+  userSeconds: finite,
+  sysSeconds: finite,
+  maxRssBytes: count,
+  minorFaults: count,
+  majorFaults: count,
+  voluntaryContextSwitches: count,
+  involuntaryContextSwitches: count,
+  /** Allocator operations in the measured region, as the workload reports them. */
+  ops: count.optional(),
+  /** Seconds of the workload's measured region (behind its start barrier). */
+  seconds: finite.optional(),
+  opsPerSecond: finite.optional(),
+  /** Software perf counters when the kernel allows them. */
+  taskClockSeconds: finite.optional(),
+  perfContextSwitches: count.optional(),
+  cpuMigrations: count.optional(),
+  perfPageFaults: count.optional(),
+  instructions: count.optional(),
+  cycles: count.optional(),
+  cacheMisses: count.optional(),
+  branchMisses: count.optional(),
+});
+
+export const TimelineSchema = z.object({
+  intervalMs: finite,
+  /** [milliseconds since start, RSS bytes] */
+  samples: z.array(z.tuple([finite, count])),
+  decimations: count,
+  maxSampledBytes: count,
+});
+
+export const FailureKindSchema = z.enum([
+  "build-failed",
+  "spawn-failed",
+  "exit",
+  "signal",
+  "timeout",
+  "heap-corruption",
+  "out-of-memory",
+  "no-result",
+  "not-interposed",
+]);
+
+const RunBase = z.object({
+  /** Stable key: workload/allocator/threads + phase/index; used by --resume. */
+  key: z.string(),
+  workload: z.string(),
+  allocator: z.string(),
+  libc: LibcSchema,
+  threads: z.number().int().positive(),
+  size: SizeSchema,
+  round: count,
+  warmup: z.boolean(),
+  /** Order in which the run was executed in its invocation. */
+  seq: count,
+  startedAt: z.string(),
+  identity: z.string().nullable(),
+  perfUnavailable: z.string().optional(),
+  timeline: TimelineSchema.optional(),
+});
+
+export const OkRunSchema = RunBase.extend({
+  status: z.literal("ok"),
+  metrics: MetricsSchema.extend({ ops: count, seconds: finite }),
+  checksum: z.string().nullable(),
+});
+
+export const FailedRunSchema = RunBase.extend({
+  status: z.literal("failed"),
+  failure: z.object({ kind: FailureKindSchema, message: z.string() }),
+  metrics: MetricsSchema.partial().optional(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  stderrTail: z.string(),
+});
+
+export const RunRecordSchema = z.discriminatedUnion("status", [OkRunSchema, FailedRunSchema]);
+
+export const ResultsHeaderSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.literal("mallocbench"), version: z.string() }),
+  createdAt: z.string(),
+  environment: EnvironmentSchema,
+  plan: PlanSchema,
+  allocators: z.array(AllocatorRecordSchema),
+  builds: z.array(
+    z.object({ workload: z.string(), libc: LibcSchema, toolchain: z.string(), hash: z.string(), status: z.enum(["ok", "failed"]), reason: z.string().optional() }),
+  ),
+});
+
+export const ResultsFileSchema = ResultsHeaderSchema.extend({
+  finishedAt: z.string().nullable(),
+  /** False when the invocation was interrupted: `bench run --resume <file>` completes it. */
+  complete: z.boolean(),
+  warnings: z.array(z.string()),
+  runs: z.array(RunRecordSchema),
+});
+
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type Plan = z.infer<typeof PlanSchema>;
+export type AllocatorRecord = z.infer<typeof AllocatorRecordSchema>;
+export type Metrics = z.infer<typeof MetricsSchema>;
+export type Timeline = z.infer<typeof TimelineSchema>;
+export type FailureKind = z.infer<typeof FailureKindSchema>;
+export type OkRun = z.infer<typeof OkRunSchema>;
+export type FailedRun = z.infer<typeof FailedRunSchema>;
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+export type ResultsHeader = z.infer<typeof ResultsHeaderSchema>;
+export type ResultsFile = z.infer<typeof ResultsFileSchema>;

@@ -1,0 +1,130 @@
+import type { FailureKind, Metrics, Timeline } from "../results/schema.js";
+import type { LaunchOutcome, LauncherRecord } from "../measure/launcher.js";
+
+/** Exit codes of the workload protocol (workloads/README.md). */
+export const WORKLOAD_EXIT = { usage: 2, corruption: 3, oom: 4, internal: 5 } as const;
+
+/** The `@result` line a workload prints once at the end. */
+export interface WorkloadResult {
+  ops: number;
+  seconds: number;
+  allocator: string;
+  checksum?: string;
+  [key: string]: unknown;
+}
+
+export function parseResultLine(stdout: string): WorkloadResult | undefined {
+  const lines = stdout.split("\n").filter((l) => l.startsWith("@result "));
+  const last = lines.at(-1);
+  if (!last) return undefined;
+  try {
+    const value = JSON.parse(last.slice("@result ".length)) as Partial<WorkloadResult>;
+    if (typeof value.ops !== "number" || typeof value.seconds !== "number" || typeof value.allocator !== "string") {
+      return undefined;
+    }
+    return value as WorkloadResult;
+  } catch {
+    return undefined;
+  }
+}
+
+export function tail(text: string, max = 2000): string {
+  return text.length <= max ? text : `…${text.slice(-max)}`;
+}
+
+export function metricsOf(record: LauncherRecord): Metrics {
+  const metrics: Metrics = {
+    wallSeconds: record.wallSeconds,
+    userSeconds: record.userSeconds,
+    sysSeconds: record.sysSeconds,
+    maxRssBytes: record.maxRssBytes,
+    minorFaults: record.minorFaults,
+    majorFaults: record.majorFaults,
+    voluntaryContextSwitches: record.voluntaryContextSwitches,
+    involuntaryContextSwitches: record.involuntaryContextSwitches,
+  };
+  if (record.perf.available) {
+    const e = record.perf.events;
+    const set = (key: keyof Metrics, value: number | null | undefined, scale = 1): void => {
+      if (typeof value === "number" && Number.isFinite(value)) (metrics as Record<string, number>)[key] = value * scale;
+    };
+    set("taskClockSeconds", e["taskClockNs"], 1e-9);
+    set("perfContextSwitches", e["contextSwitches"]);
+    set("cpuMigrations", e["cpuMigrations"]);
+    set("perfPageFaults", e["pageFaults"]);
+    set("instructions", e["instructions"]);
+    set("cycles", e["cycles"]);
+    set("cacheMisses", e["cacheMisses"]);
+    set("branchMisses", e["branchMisses"]);
+  }
+  return metrics;
+}
+
+export function timelineOf(record: LauncherRecord): Timeline | undefined {
+  const t = record.rssTimeline;
+  if (!t) return undefined;
+  return { intervalMs: t.intervalMs, samples: t.samples, decimations: t.decimations, maxSampledBytes: t.maxSampledBytes };
+}
+
+export function perfUnavailable(record: LauncherRecord): string | undefined {
+  if (!record.perf.available) return record.perf.reason;
+  const missing = Object.entries(record.perf.unavailable ?? {});
+  if (missing.length === 0) return undefined;
+  return missing.map(([event, why]) => `${event}: ${why}`).join("; ");
+}
+
+export type Classification =
+  | { status: "ok"; result: WorkloadResult; identity: string }
+  | { status: "failed"; kind: FailureKind; message: string; identity: string | null }
+  | { status: "interrupted" };
+
+/**
+ * Decide what one launched run was. `identityMatches` compares the object file that the workload
+ * says defines malloc with the allocator that was asked for.
+ */
+export function classify(
+  outcome: LaunchOutcome,
+  expected: string,
+  identityMatches: (identity: string) => boolean,
+): Classification {
+  const { record, stdout, stderr } = outcome;
+  const result = parseResultLine(stdout);
+  const identity = result?.allocator ?? null;
+  const lastErr = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+  switch (record.status) {
+    case "interrupted":
+      return { status: "interrupted" };
+    case "spawn-failed":
+      return { status: "failed", kind: "spawn-failed", message: record.error ?? "could not start the workload", identity };
+    case "timeout":
+      return { status: "failed", kind: "timeout", message: `killed after the ${record.timeoutMs} ms timeout`, identity };
+    case "signaled":
+      return {
+        status: "failed",
+        kind: "signal",
+        message: `killed by ${record.signalName ?? `signal ${String(record.signal)}`}${lastErr ? `: ${lastErr}` : ""}`,
+        identity,
+      };
+    case "exited":
+      break;
+  }
+  if (record.exitCode === WORKLOAD_EXIT.corruption) {
+    return { status: "failed", kind: "heap-corruption", message: lastErr || "heap corruption detected", identity };
+  }
+  if (record.exitCode === WORKLOAD_EXIT.oom) {
+    return { status: "failed", kind: "out-of-memory", message: lastErr || "allocation failed", identity };
+  }
+  if (record.exitCode !== 0) {
+    return { status: "failed", kind: "exit", message: `exited with code ${String(record.exitCode)}${lastErr ? `: ${lastErr}` : ""}`, identity };
+  }
+  if (!result) return { status: "failed", kind: "no-result", message: "exited 0 without a valid @result line", identity };
+  if (!identityMatches(result.allocator)) {
+    return {
+      status: "failed",
+      kind: "not-interposed",
+      message: `allocator not interposed: malloc came from ${result.allocator}, expected ${expected}`,
+      identity: result.allocator,
+    };
+  }
+  return { status: "ok", result, identity: result.allocator };
+}

@@ -1,0 +1,107 @@
+import { median } from "simple-statistics";
+import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
+
+export interface SummaryRow {
+  workload: string;
+  threads: number;
+  allocator: string;
+  ok: number;
+  failed: number;
+  /** Median seconds of the workload's measured region. */
+  medianSeconds: number | null;
+  /** medianSeconds / the baseline's medianSeconds for the same workload and threads. */
+  ratio: number | null;
+  medianOpsPerSecond: number | null;
+  medianMaxRssBytes: number | null;
+  failures: string[];
+}
+
+export interface Summary {
+  baseline: string | null;
+  rows: SummaryRow[];
+  okRuns: number;
+  failedRuns: number;
+}
+
+/** Per-cell medians over measured runs (warmups excluded). The statistics module goes further. */
+export function summarize(results: ResultsFile, baseline?: string): Summary {
+  const measured = results.runs.filter((r) => !r.warmup);
+  const allocators = results.plan.allocators;
+  const base =
+    baseline && allocators.includes(baseline)
+      ? baseline
+      : (["glibc", "musl"].find((a) => allocators.includes(a)) ?? allocators[0] ?? null);
+  const groups = new Map<string, RunRecord[]>();
+  for (const run of measured) {
+    const key = `${run.workload}\0${run.threads}\0${run.allocator}`;
+    const list = groups.get(key) ?? [];
+    list.push(run);
+    groups.set(key, list);
+  }
+  const rows: SummaryRow[] = [];
+  for (const workload of results.plan.workloads) {
+    for (const threads of results.plan.threads) {
+      const medianOf = (name: string, pick: (r: OkRun) => number | undefined): number | null => {
+        const ok = (groups.get(`${workload}\0${threads}\0${name}`) ?? []).filter((r): r is OkRun => r.status === "ok");
+        const values = ok.map(pick).filter((v): v is number => typeof v === "number");
+        return values.length ? median(values) : null;
+      };
+      const baseSeconds = base ? medianOf(base, (r) => r.metrics.seconds) : null;
+      for (const allocator of allocators) {
+        const runs = groups.get(`${workload}\0${threads}\0${allocator}`) ?? [];
+        const seconds = medianOf(allocator, (r) => r.metrics.seconds);
+        rows.push({
+          workload,
+          threads,
+          allocator,
+          ok: runs.filter((r) => r.status === "ok").length,
+          failed: runs.filter((r) => r.status === "failed").length,
+          medianSeconds: seconds,
+          ratio: seconds !== null && baseSeconds ? seconds / baseSeconds : null,
+          medianOpsPerSecond: medianOf(allocator, (r) => r.metrics.opsPerSecond),
+          medianMaxRssBytes: medianOf(allocator, (r) => r.metrics.maxRssBytes),
+          failures: [...new Set(runs.flatMap((r) => (r.status === "failed" ? [`${r.failure.kind}: ${r.failure.message}`] : [])))],
+        });
+      }
+    }
+  }
+  return {
+    baseline: base,
+    rows,
+    okRuns: measured.filter((r) => r.status === "ok").length,
+    failedRuns: results.runs.filter((r) => r.status === "failed").length,
+  };
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+/** A compact fixed-width table for the terminal. */
+export function formatSummary(summary: Summary): string {
+  const header = ["workload", "threads", "allocator", "ok/n", "median s", `vs ${summary.baseline ?? "-"}`, "Mops/s", "peak RSS"];
+  const body = summary.rows.map((r) => [
+    r.workload,
+    String(r.threads),
+    r.allocator,
+    `${r.ok}/${r.ok + r.failed}`,
+    r.medianSeconds === null ? "-" : r.medianSeconds.toFixed(4),
+    r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+    r.medianOpsPerSecond === null ? "-" : (r.medianOpsPerSecond / 1e6).toFixed(2),
+    r.medianMaxRssBytes === null ? "-" : `${(r.medianMaxRssBytes / 1048576).toFixed(1)} MiB`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
+  const numeric = new Set([1, 3, 4, 5, 6, 7]);
+  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i] ?? 0, numeric.has(i))).join("  ");
+  const lines = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
+  const failures = summary.rows.filter((r) => r.failures.length > 0);
+  if (failures.length > 0) {
+    lines.push("", "failures:");
+    for (const r of failures) for (const f of r.failures) lines.push(`  ${r.workload} t${r.threads} ${r.allocator}: ${f}`);
+  }
+  lines.push(
+    "",
+    `ratio = median time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster); medians of the measured runs, warmups excluded.`,
+  );
+  return lines.join("\n");
+}
