@@ -1,0 +1,103 @@
+import { copyFile, open, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bench, errorLines, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
+
+const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+
+/** Bad input: one clear line naming what to fix, exit code 2, no stack trace. */
+describe("bad input gets one line and exit code 2", () => {
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
+  });
+
+  async function expectUsageError(args: string[], pattern: RegExp, extraEnv: Record<string, string> = {}): Promise<void> {
+    const result = await bench(args, { env: { ...env, ...extraEnv } });
+    const lines = errorLines(String(result.stderr));
+    expect(result.exitCode, String(result.all)).toBe(2);
+    expect(lines, String(result.stderr)).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(String(result.stderr)).not.toMatch(/\n\s+at /);
+  }
+
+  it("unknown workload lists the valid ones", async () => {
+    await expectUsageError(["run", "-w", "nope", "-a", "glibc"], /unknown workload "nope" \(valid: .*larson.*threadtest.*xmalloc/);
+  });
+
+  it("unknown allocator lists the valid ones", async () => {
+    await expectUsageError(["run", "-w", "larson", "-a", "glibc,hoard"], /unknown allocator "hoard"; valid names: .*glibc.*jemalloc/);
+  });
+
+  it.each([
+    ["0", /--threads: 0 is out of range/],
+    ["a", /--threads: "a" is not a positive integer/],
+    ["1,,", /--threads/],
+    ["4-2", /--threads: bad range "4-2"/],
+  ])("bad --threads %s", async (value, pattern) => {
+    await expectUsageError(["run", "-w", "larson", "-a", "glibc", "-t", value], pattern);
+  });
+
+  it("bad --runs and --timeout", async () => {
+    await expectUsageError(["run", "-w", "larson", "-a", "glibc", "-n", "0"], /--runs: 0 must be at least 1/);
+    await expectUsageError(["run", "-w", "larson", "-a", "glibc", "--timeout", "soon"], /--timeout: "soon" is not a duration/);
+  });
+
+  it("missing allocator path", async () => {
+    await expectUsageError(["run", "-w", "larson", "--allocator", `ghost=${dir}/missing.so`], /allocator ghost: .*missing\.so.*(does not exist|no such file|cannot)/i);
+  });
+
+  it("an allocator file that is not ELF", async () => {
+    const text = path.join(dir, "notelf.so");
+    await writeFile(text, "this is not a shared object\n");
+    await expectUsageError(["run", "-w", "larson", "--allocator", `text=${text}`], /allocator text: .*notelf\.so.*not an ELF/i);
+  });
+
+  it("an allocator built for another architecture", async () => {
+    const foreign = path.join(dir, "aarch64.so");
+    await copyFile(JEMALLOC, foreign);
+    const handle = await open(foreign, "r+");
+    const machine = Buffer.alloc(2);
+    machine.writeUInt16LE(183, 0); // EM_AARCH64
+    await handle.write(machine, 0, 2, 18);
+    await handle.close();
+    await expectUsageError(["run", "-w", "larson", "--allocator", `foreign=${foreign}`], /allocator foreign: .*aarch64/);
+  });
+
+  it("an allocator linked against a libc this machine cannot build workloads for", async () => {
+    const muslLib = path.join(dir, "libnomalloc-musl.so");
+    await execa("musl-gcc", ["-shared", "-fPIC", "-o", muslLib, path.join(FIXTURE_LIBS, "nomalloc.c")]);
+    await expectUsageError(
+      ["run", "-w", "larson", "--allocator", `muslonly=${muslLib}`, "-a", "muslonly"],
+      /allocator muslonly runs with musl, and this machine has no musl toolchain/,
+      { MUSL_CC: path.join(dir, "no-such-musl-gcc") },
+    );
+  });
+
+  it("bad --allocator syntax", async () => {
+    await expectUsageError(["run", "-w", "larson", "--allocator", "justaname"], /--allocator "justaname": expected NAME=/);
+  });
+
+  it("a corrupt results file given to --resume names the problem", async () => {
+    const broken = path.join(dir, "broken.json");
+    await writeFile(broken, '{"schemaVersion": 1, "runs": [');
+    await expectUsageError(["run", "--resume", broken], /broken\.json: not valid JSON/);
+    const wrong = path.join(dir, "wrong.json");
+    await writeFile(wrong, JSON.stringify({ schemaVersion: 1, tool: { name: "mallocbench", version: "0" } }));
+    await expectUsageError(["run", "--resume", wrong], /wrong\.json: not a mallocbench results file: field createdAt/);
+  });
+
+  it("--resume of a file that does not exist", async () => {
+    await expectUsageError(["run", "--resume", path.join(dir, "nothing.json")], /--resume: .*nothing\.json does not exist/);
+  });
+
+  it("unknown option (commander)", async () => {
+    const result = await bench(["run", "--frobnicate"], { env });
+    expect(result.exitCode).toBe(2);
+    expect(String(result.stderr)).toMatch(/unknown option '--frobnicate'/);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { parseCpus, parseDuration, parseThreads } from "../../src/config.js";
+import { UsageError } from "../../src/errors.js";
+
+describe("parseThreads", () => {
+  it("accepts lists and power-of-two ranges, sorted and deduplicated", () => {
+    expect(parseThreads("4,1,2,2")).toEqual([1, 2, 4]);
+    expect(parseThreads("1-8")).toEqual([1, 2, 4, 8]);
+    expect(parseThreads("1-6")).toEqual([1, 2, 4, 6]);
+    expect(parseThreads("3")).toEqual([3]);
+  });
+  it.each(["0", "-1", "x", "1.5", "", "8-2", "5000"])("rejects %j with a UsageError", (value) => {
+    expect(() => parseThreads(value)).toThrow(UsageError);
+  });
+});
+
+describe("parseDuration", () => {
+  it("reads units, seconds by default", () => {
+    expect(parseDuration("90", "--timeout")).toBe(90_000);
+    expect(parseDuration("1.5s", "--timeout")).toBe(1500);
+    expect(parseDuration("250ms", "--timeout")).toBe(250);
+    expect(parseDuration("2m", "--timeout")).toBe(120_000);
+  });
+  it("names the flag on bad input", () => {
+    expect(() => parseDuration("soon", "--timeout")).toThrow(/--timeout: "soon"/);
+  });
+});
+
+describe("parseCpus", () => {
+  it("accepts CPU 0 and rejects CPUs the machine does not have", () => {
+    expect(parseCpus("0")).toBe("0");
+    expect(() => parseCpus("0-99999")).toThrow(/outside this machine's CPUs/);
+    expect(() => parseCpus("a,b")).toThrow(/not a CPU list/);
+  });
+});
