@@ -28,11 +28,10 @@ export function defaultThreads(): number[] {
 }
 
 export function parseList(value: string, flag: string): string[] {
-  const items = value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (items.length === 0) throw new UsageError(`${flag} needs a comma-separated list, got "${value}"`);
+  const items = value.split(",").map((s) => s.trim());
+  if (items.some((item) => item === "")) {
+    throw new UsageError(`${flag} needs a comma-separated list without empty items, got "${value}"`);
+  }
   return items;
 }
 

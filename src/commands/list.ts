@@ -33,7 +33,7 @@ export async function listCommand(what: string | undefined, opts: ListCommandOpt
     }));
   }
   if (kinds.includes("allocators")) {
-    const user = await Promise.all((opts.allocator ?? []).map((a) => parseAllocatorArg(a)));
+    const user = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
     out["allocators"] = (await availableAllocators(user, toolchains.map((t) => t.libc))).map((a) => ({
       name: a.name,
       family: a.family,

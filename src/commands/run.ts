@@ -115,13 +115,13 @@ export async function resolveRunOptions(opts: RunCommandOptions, signal?: AbortS
   const userAllocators: AllocatorSpec[] = [];
   for (const [name, value] of Object.entries(config.allocators ?? {})) {
     const lib = typeof value === "string" ? value : value.lib;
-    const spec = await parseAllocatorArg(`${name}=${lib}`);
+    const spec = parseAllocatorArg(`${name}=${lib}`);
     spec.source = "config";
     if (typeof value !== "string" && value.env) spec.env = { ...value.env };
     userAllocators.push(spec);
   }
   for (const arg of opts.allocator ?? []) {
-    const spec = await parseAllocatorArg(arg);
+    const spec = parseAllocatorArg(arg);
     const existing = userAllocators.findIndex((u) => u.name === spec.name);
     if (existing >= 0) userAllocators.splice(existing, 1);
     userAllocators.push(spec);

@@ -36,7 +36,7 @@ describe("bad input gets one line and exit code 2", () => {
   it.each([
     ["0", /--threads: 0 is out of range/],
     ["a", /--threads: "a" is not a positive integer/],
-    ["1,,", /--threads/],
+    ["1,,2", /--threads needs a comma-separated list without empty items/],
     ["4-2", /--threads: bad range "4-2"/],
   ])("bad --threads %s", async (value, pattern) => {
     await expectUsageError(["run", "-w", "larson", "-a", "glibc", "-t", value], pattern);
@@ -76,6 +76,12 @@ describe("bad input gets one line and exit code 2", () => {
       /allocator muslonly runs with musl, and this machine has no musl toolchain/,
       { MUSL_CC: path.join(dir, "no-such-musl-gcc") },
     );
+  });
+
+  it("a library that does not define malloc is refused before anything runs", async () => {
+    const lib = path.join(dir, "libnomalloc.so");
+    await execa("cc", ["-shared", "-fPIC", "-o", lib, path.join(FIXTURE_LIBS, "nomalloc.c")]);
+    await expectUsageError(["run", "-w", "larson", "--allocator", `nomalloc=${lib}`], /allocator nomalloc: .*does not export malloc/);
   });
 
   it("bad --allocator syntax", async () => {

@@ -46,7 +46,11 @@ export const SYSTEM = {
   scudo14: "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.scudo_standalone-x86_64.so",
   scudo16i386: "/usr/lib/llvm-16/lib/clang/16/lib/linux/libclang_rt.scudo_standalone-i386.so",
   /** Debian's musl (musl / musl-tools); /lib/ld-musl-x86_64.so.1 links here. */
-  muslLibc: firstExisting("/usr/lib/x86_64-linux-musl/libc.so", "/lib/x86_64-linux-musl/libc.so", "/usr/lib/musl/lib/libc.so"),
+  muslLibc: firstExisting(
+    "/usr/lib/x86_64-linux-musl/libc.so",
+    "/lib/x86_64-linux-musl/libc.so",
+    "/usr/lib/musl/lib/libc.so",
+  ),
 };
 
 const MALLOC_SOURCE = `
@@ -83,8 +87,16 @@ export async function compileAlpineStyleLib(dir: string, fileName: string): Prom
   const stubDir = join(dir, "alpine-stub");
   await mkdir(stubDir, { recursive: true });
   const soname = "libc.musl-x86_64.so.1";
-  await compileShared(stubDir, soname, "int __stub_symbol;\n", [`-Wl,-soname,${soname}`, "-nostdlib"]);
-  return compileShared(dir, fileName, MALLOC_SOURCE, ["-nostdlib", `-L${stubDir}`, `-l:${soname}`]);
+  await compileShared(stubDir, soname, "int __stub_symbol;\n", [
+    `-Wl,-soname,${soname}`,
+    "-nostdlib",
+  ]);
+  return compileShared(dir, fileName, MALLOC_SOURCE, [
+    "-nostdlib",
+    `-L${stubDir}`,
+    "-Wl,--no-as-needed",
+    `-l:${soname}`,
+  ]);
 }
 
 export { MALLOC_SOURCE };
@@ -327,7 +339,13 @@ export function buildElf(spec: SyntheticElf): Buffer {
   }
   w.align(8);
   if (sections) {
-    const shdr = (type: number, offset: number, size: number, link: number, entsize: number): void => {
+    const shdr = (
+      type: number,
+      offset: number,
+      size: number,
+      link: number,
+      entsize: number,
+    ): void => {
       if (is64) {
         w.u32(0);
         w.u32(type);
@@ -357,6 +375,7 @@ export function buildElf(spec: SyntheticElf): Buffer {
     shdr(11, dynsymOff, nsyms * symentsize, 1, symentsize); // .dynsym -> link 1
   }
   const out = w.result();
-  if (out.length !== fileSize) throw new Error(`synthetic ELF size ${out.length} != planned ${fileSize}`);
+  if (out.length !== fileSize)
+    throw new Error(`synthetic ELF size ${out.length} != planned ${fileSize}`);
   return out;
 }
