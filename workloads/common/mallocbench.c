@@ -1,0 +1,616 @@
+/*
+ * mallocbench workload runtime. See mallocbench.h and workloads/README.md.
+ */
+#include "mallocbench.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
+
+/* ------------------------------------------------------------- errors */
+
+void mb_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("usage error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (try --help)\n", stderr);
+    fflush(stderr);
+    exit(MB_EXIT_USAGE);
+}
+
+void mb_internal_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("internal error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    _exit(MB_EXIT_INTERNAL);
+}
+
+void mb_oom(size_t size)
+{
+    fprintf(stderr, "allocation failed: malloc(%zu) returned NULL\n", size);
+    fflush(stderr);
+    _exit(MB_EXIT_OOM);
+}
+
+/* ------------------------------------------------------- JSON output */
+
+static void json_string(FILE *f, const char *s)
+{
+    if (s == NULL) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* ----------------------------------------------------------- identity */
+
+/* Marker: an address inside the main executable (this file is linked into
+ * every workload). */
+static void exe_marker(void) {}
+
+static int same_object(const void *a, const void *b)
+{
+    Dl_info ia, ib;
+    if (dladdr(a, &ia) == 0 || dladdr(b, &ib) == 0)
+        return 0;
+    return ia.dli_fbase == ib.dli_fbase;
+}
+
+/* Function pointer -> data pointer (POSIX guarantees this round-trips). */
+#define MB_FN_ADDR(fn, out)                                                                        \
+    do {                                                                                           \
+        void (*fp_)(void) = (void (*)(void))(fn);                                                  \
+        memcpy(&(out), &fp_, sizeof(out));                                                         \
+    } while (0)
+
+/*
+ * Object file that defines the function the program actually calls as
+ * `sym`, given by its address `addr` as seen from this executable. For a
+ * PIE (the default) that address is loaded from the GOT, which the dynamic
+ * linker filled with the same rules (symbol versions included) as the calls
+ * themselves. This matters: an unversioned dlsym(RTLD_DEFAULT, "malloc")
+ * also finds a preloaded malloc defined under a foreign symbol version,
+ * although glibc binds the program's malloc@GLIBC_x references elsewhere.
+ * For a non-PIE executable the address can be a PLT stub inside the
+ * executable itself; then the next definition after the executable
+ * (dlsym(RTLD_NEXT)) is used. Empty string when unknown.
+ */
+static void object_defining(const char *sym, void *addr, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    void *here;
+    MB_FN_ADDR(exe_marker, here);
+    if (addr == NULL || same_object(addr, here))
+        addr = dlsym(RTLD_NEXT, sym);
+    if (addr == NULL)
+        return;
+    Dl_info info;
+    memset(&info, 0, sizeof info);
+    if (dladdr(addr, &info) == 0 || info.dli_fname == NULL)
+        return;
+    const char *name = info.dli_fname;
+    char resolved[PATH_MAX];
+    if (name[0] != '\0' && realpath(name, resolved) != NULL)
+        name = resolved;
+    else if (name[0] == '\0' || strchr(name, '/') == NULL) {
+        /* Main executable reported without a usable path. */
+        ssize_t n = readlink("/proc/self/exe", resolved, sizeof resolved - 1);
+        if (n > 0) {
+            resolved[n] = '\0';
+            name = resolved;
+        }
+    }
+    if (strlen(name) >= outlen)
+        return;
+    strcpy(out, name);
+}
+
+const mb_identity *mb_identity_get(void)
+{
+    static mb_identity id;
+    static int done;
+    if (done)
+        return &id;
+    void *addr;
+    MB_FN_ADDR(malloc, addr);
+    object_defining("malloc", addr, id.malloc_path, sizeof id.malloc_path);
+    MB_FN_ADDR(free, addr);
+    object_defining("free", addr, id.free_path, sizeof id.free_path);
+#if defined(__GLIBC__)
+    id.libc = "glibc";
+    id.libc_version = gnu_get_libc_version();
+#elif defined(__linux__) && !defined(__UCLIBC__) && !defined(__BIONIC__) && \
+    !defined(__ANDROID__)
+    /* musl deliberately defines no identifying macro and has no version
+     * API; on Linux a libc that is none of the above is taken as musl. */
+    id.libc = "musl";
+    id.libc_version = NULL;
+#else
+    id.libc = "unknown";
+    id.libc_version = NULL;
+#endif
+    done = 1;
+    return &id;
+}
+
+static void print_identity(void)
+{
+    const mb_identity *id = mb_identity_get();
+    fputs("@identity {\"malloc\":", stdout);
+    json_string(stdout, id->malloc_path[0] ? id->malloc_path : NULL);
+    fputs(",\"free\":", stdout);
+    json_string(stdout, id->free_path[0] ? id->free_path : NULL);
+    fputs(",\"libc\":", stdout);
+    json_string(stdout, id->libc);
+    fputs(",\"libcVersion\":", stdout);
+    json_string(stdout, id->libc_version);
+    fputs("}\n", stdout);
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------- argument parsing */
+
+static const char *const size_names[3] = {"quick", "default", "full"};
+
+static void print_help(const mb_workload *wl, const char *prog)
+{
+    printf("%s: %s\n\n", wl->name, wl->description);
+    printf("usage: %s [--threads N] [--seed S] [--size quick|default|full]", prog);
+    for (size_t i = 0; i < wl->nparams; i++)
+        printf(" [--%s N]", wl->params[i].name);
+    printf("\n       %s --identify | --help\n\n", prog);
+    printf("  --threads N     worker threads (1..%d, default 1)\n", MB_MAX_THREADS);
+    printf("  --seed S        PRNG seed, unsigned 64-bit decimal (default 1)\n");
+    printf("  --size NAME     quick | default | full: selects parameter defaults (default: default)\n");
+    printf("  --identify      print the @identity line and exit\n");
+    printf("  --help          this text\n");
+    if (wl->nparams > 0)
+        printf("\nworkload parameters (defaults quick/default/full):\n");
+    for (size_t i = 0; i < wl->nparams; i++) {
+        const mb_param *p = &wl->params[i];
+        printf("  --%-14s %s [%lld/%lld/%lld; range %lld..%lld]\n", p->name, p->help,
+               p->def[0], p->def[1], p->def[2], p->min, p->max);
+    }
+    fflush(stdout);
+}
+
+static long long parse_ll(const char *opt, const char *s, long long min, long long max)
+{
+    if (s == NULL || *s == '\0')
+        mb_usage_error("--%s needs an integer value", opt);
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        mb_usage_error("--%s: '%s' is not an integer", opt, s);
+    if (v < min || v > max)
+        mb_usage_error("--%s: %lld is out of range %lld..%lld", opt, v, min, max);
+    return v;
+}
+
+static uint64_t parse_u64(const char *opt, const char *s)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        mb_usage_error("--%s needs an unsigned integer value", opt);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        mb_usage_error("--%s: '%s' is not an unsigned 64-bit integer", opt, s);
+    return (uint64_t)v;
+}
+
+void mb_init(const mb_workload *wl, int argc, char **argv, mb_config *cfg)
+{
+    int want_help = 0, want_identify = 0;
+    cfg->threads = 1;
+    cfg->seed = 1;
+    cfg->size = MB_SIZE_DEFAULT;
+    for (size_t i = 0; i < wl->nparams; i++)
+        wl->params[i].given = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            want_help = 1;
+            continue;
+        }
+        if (strcmp(arg, "--identify") == 0) {
+            want_identify = 1;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            mb_usage_error("unexpected argument '%s'", arg);
+
+        /* --name value or --name=value */
+        char name[64];
+        const char *value;
+        const char *eq = strchr(arg + 2, '=');
+        size_t len = eq ? (size_t)(eq - (arg + 2)) : strlen(arg + 2);
+        if (len == 0 || len >= sizeof name)
+            mb_usage_error("unknown option '%s'", arg);
+        memcpy(name, arg + 2, len);
+        name[len] = '\0';
+
+        int known = strcmp(name, "threads") == 0 || strcmp(name, "seed") == 0 ||
+                    strcmp(name, "size") == 0;
+        mb_param *param = NULL;
+        for (size_t k = 0; !known && k < wl->nparams; k++)
+            if (strcmp(name, wl->params[k].name) == 0)
+                param = &wl->params[k];
+        if (!known && param == NULL)
+            mb_usage_error("unknown option '--%s'", name);
+
+        if (eq) {
+            value = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                mb_usage_error("--%s needs a value", name);
+            value = argv[++i];
+        }
+
+        if (strcmp(name, "threads") == 0) {
+            cfg->threads = (int)parse_ll(name, value, 1, MB_MAX_THREADS);
+        } else if (strcmp(name, "seed") == 0) {
+            cfg->seed = parse_u64(name, value);
+        } else if (strcmp(name, "size") == 0) {
+            int found = 0;
+            for (int s = 0; s < 3; s++)
+                if (strcmp(value, size_names[s]) == 0) {
+                    cfg->size = (enum mb_size)s;
+                    found = 1;
+                }
+            if (!found)
+                mb_usage_error("--size must be quick, default or full, not '%s'", value);
+        } else {
+            param->value = parse_ll(name, value, param->min, param->max);
+            param->given = 1;
+        }
+    }
+
+    cfg->size_name = size_names[cfg->size];
+    for (size_t i = 0; i < wl->nparams; i++)
+        if (!wl->params[i].given)
+            wl->params[i].value = wl->params[i].def[cfg->size];
+
+    if (want_help) {
+        print_help(wl, argc > 0 ? argv[0] : wl->name);
+        exit(MB_EXIT_OK);
+    }
+    if (want_identify) {
+        print_identity();
+        exit(MB_EXIT_OK);
+    }
+}
+
+long long mb_param_value(const mb_workload *wl, const char *name)
+{
+    for (size_t i = 0; i < wl->nparams; i++)
+        if (strcmp(wl->params[i].name, name) == 0)
+            return wl->params[i].value;
+    mb_internal_error("parameter '%s' is not declared", name);
+}
+
+/* --------------------------------------------------------------- PRNG */
+
+void mb_rng_seed(mb_rng *r, uint64_t seed, uint64_t stream)
+{
+    /* splitmix64 stream from a state that mixes seed and stream index. */
+    uint64_t x = mb_mix64(seed ^ UINT64_C(0x6a09e667f3bcc909)) ^
+                 mb_mix64(stream + UINT64_C(0x3c6ef372fe94f82b));
+    for (int i = 0; i < 4; i++) {
+        x += UINT64_C(0x9e3779b97f4a7c15);
+        r->s[i] = mb_mix64(x);
+    }
+    if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)
+        r->s[0] = 1; /* the all-zero state is a fixed point */
+}
+
+/* ----------------------------------------------------- content checks */
+
+static inline uint64_t pattern_key(size_t size, uint64_t tag)
+{
+    return mb_mix64(tag ^ mb_mix64((uint64_t)size + UINT64_C(0xa54ff53a5f1d36f1)));
+}
+
+static inline uint64_t pattern_word(uint64_t key, size_t off)
+{
+    return mb_mix64(key + (uint64_t)off * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+static inline void store64(unsigned char *p, uint64_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+void mb_fill(void *ptr, size_t size, uint64_t tag)
+{
+    unsigned char *p = ptr;
+    uint64_t key = pattern_key(size, tag);
+    if (size < 16) {
+        uint64_t w0 = pattern_word(key, 0), w1 = pattern_word(key, 8);
+        for (size_t i = 0; i < size; i++)
+            p[i] = (unsigned char)(i < 8 ? w0 >> (8 * i) : w1 >> (8 * (i - 8)));
+        return;
+    }
+    store64(p, pattern_word(key, 0));
+    for (size_t off = 64; off + 16 <= size; off += 64)
+        store64(p + off, pattern_word(key, off));
+    store64(p + size - 8, pattern_word(key, size - 8));
+}
+
+MB_NORETURN static void corruption(const void *ptr, size_t size, uint64_t tag, size_t off,
+                                   uint64_t got, uint64_t want, int nbytes)
+{
+    fprintf(stderr,
+            "heap corruption detected: block %p (size %zu, tag 0x%016" PRIx64 "): %d byte(s) at "
+            "offset %zu read 0x%0*" PRIx64 ", expected 0x%0*" PRIx64 "\n",
+            ptr, size, tag, nbytes, off, nbytes * 2, got, nbytes * 2, want);
+    fflush(stderr);
+    _exit(MB_EXIT_CORRUPTION);
+}
+
+void mb_check(const void *ptr, size_t size, uint64_t tag)
+{
+    const unsigned char *p = ptr;
+    uint64_t key = pattern_key(size, tag);
+    if (size < 16) {
+        uint64_t w0 = pattern_word(key, 0), w1 = pattern_word(key, 8);
+        for (size_t i = 0; i < size; i++) {
+            unsigned char want = (unsigned char)(i < 8 ? w0 >> (8 * i) : w1 >> (8 * (i - 8)));
+            if (MB_UNLIKELY(p[i] != want))
+                corruption(ptr, size, tag, i, p[i], want, 1);
+        }
+        return;
+    }
+    uint64_t want = pattern_word(key, 0), got = load64(p);
+    if (MB_UNLIKELY(got != want))
+        corruption(ptr, size, tag, 0, got, want, 8);
+    for (size_t off = 64; off + 16 <= size; off += 64) {
+        want = pattern_word(key, off);
+        got = load64(p + off);
+        if (MB_UNLIKELY(got != want))
+            corruption(ptr, size, tag, off, got, want, 8);
+    }
+    want = pattern_word(key, size - 8);
+    got = load64(p + size - 8);
+    if (MB_UNLIKELY(got != want))
+        corruption(ptr, size, tag, size - 8, got, want, 8);
+}
+
+/* ---------------------------------------------------- pthread wrappers */
+
+void mb_mutex_lock(pthread_mutex_t *m)
+{
+    int rc = pthread_mutex_lock(m);
+    if (rc != 0)
+        mb_internal_error("pthread_mutex_lock: %s", strerror(rc));
+}
+
+void mb_mutex_unlock(pthread_mutex_t *m)
+{
+    int rc = pthread_mutex_unlock(m);
+    if (rc != 0)
+        mb_internal_error("pthread_mutex_unlock: %s", strerror(rc));
+}
+
+void mb_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    int rc = pthread_cond_wait(c, m);
+    if (rc != 0)
+        mb_internal_error("pthread_cond_wait: %s", strerror(rc));
+}
+
+void mb_cond_signal(pthread_cond_t *c)
+{
+    int rc = pthread_cond_signal(c);
+    if (rc != 0)
+        mb_internal_error("pthread_cond_signal: %s", strerror(rc));
+}
+
+void mb_cond_broadcast(pthread_cond_t *c)
+{
+    int rc = pthread_cond_broadcast(c);
+    if (rc != 0)
+        mb_internal_error("pthread_cond_broadcast: %s", strerror(rc));
+}
+
+void mb_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    int rc = pthread_create(t, NULL, fn, arg);
+    if (rc != 0)
+        mb_internal_error("pthread_create: %s", strerror(rc));
+}
+
+void mb_thread_join(pthread_t t)
+{
+    int rc = pthread_join(t, NULL);
+    if (rc != 0)
+        mb_internal_error("pthread_join: %s", strerror(rc));
+}
+
+static void init_sync(pthread_mutex_t *mu, pthread_cond_t *cv)
+{
+    int rc = pthread_mutex_init(mu, NULL);
+    if (rc == 0)
+        rc = pthread_cond_init(cv, NULL);
+    if (rc != 0)
+        mb_internal_error("pthread sync init: %s", strerror(rc));
+}
+
+/* ------------------------------------------------------ gate & latch */
+
+void mb_gate_init(mb_gate *g, int n)
+{
+    init_sync(&g->mu, &g->cv);
+    g->expected = n;
+    g->arrived = 0;
+    g->open = 0;
+}
+
+void mb_gate_arrive(mb_gate *g)
+{
+    mb_mutex_lock(&g->mu);
+    g->arrived++;
+    if (g->arrived == g->expected)
+        mb_cond_broadcast(&g->cv);
+    while (!g->open)
+        mb_cond_wait(&g->cv, &g->mu);
+    mb_mutex_unlock(&g->mu);
+}
+
+double mb_gate_open(mb_gate *g)
+{
+    mb_mutex_lock(&g->mu);
+    while (g->arrived < g->expected)
+        mb_cond_wait(&g->cv, &g->mu);
+    double t0 = mb_now();
+    g->open = 1;
+    mb_cond_broadcast(&g->cv);
+    mb_mutex_unlock(&g->mu);
+    return t0;
+}
+
+void mb_gate_destroy(mb_gate *g)
+{
+    pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->mu);
+}
+
+void mb_latch_init(mb_latch *l, int n)
+{
+    init_sync(&l->mu, &l->cv);
+    l->remaining = n;
+}
+
+void mb_latch_done(mb_latch *l)
+{
+    mb_mutex_lock(&l->mu);
+    if (--l->remaining <= 0)
+        mb_cond_broadcast(&l->cv);
+    mb_mutex_unlock(&l->mu);
+}
+
+void mb_latch_wait(mb_latch *l)
+{
+    mb_mutex_lock(&l->mu);
+    while (l->remaining > 0)
+        mb_cond_wait(&l->cv, &l->mu);
+    mb_mutex_unlock(&l->mu);
+}
+
+void mb_latch_destroy(mb_latch *l)
+{
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+}
+
+/* ------------------------------------------------------------- timing */
+
+double mb_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        mb_internal_error("clock_gettime(CLOCK_MONOTONIC) failed");
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct run_slot {
+    mb_thread_fn fn;
+    void *arg;
+    int tid;
+    mb_gate *gate;
+};
+
+static void *run_trampoline(void *p)
+{
+    struct run_slot *s = p;
+    mb_gate_arrive(s->gate);
+    s->fn(s->tid, s->arg);
+    return NULL;
+}
+
+double mb_run_threads(int nthreads, mb_thread_fn fn, void *arg)
+{
+    if (nthreads < 1)
+        mb_internal_error("mb_run_threads: %d threads", nthreads);
+    pthread_t *ids = mb_malloc(sizeof *ids * (size_t)nthreads);
+    struct run_slot *slots = mb_malloc(sizeof *slots * (size_t)nthreads);
+    mb_gate gate;
+    mb_gate_init(&gate, nthreads);
+    for (int i = 0; i < nthreads; i++) {
+        slots[i] = (struct run_slot){fn, arg, i, &gate};
+        mb_thread_create(&ids[i], run_trampoline, &slots[i]);
+    }
+    double t0 = mb_gate_open(&gate);
+    for (int i = 0; i < nthreads; i++)
+        mb_thread_join(ids[i]);
+    double t1 = mb_now();
+    mb_gate_destroy(&gate);
+    free(slots);
+    free(ids);
+    return t1 - t0;
+}
+
+/* ---------------------------------------------------------- reporting */
+
+void mb_report(const mb_workload *wl, const mb_config *cfg, uint64_t ops, double seconds,
+               uint64_t checksum)
+{
+    const mb_identity *id = mb_identity_get();
+    fputs("@result {\"workload\":", stdout);
+    json_string(stdout, wl->name);
+    printf(",\"ops\":%" PRIu64 ",\"seconds\":%.6f,\"threads\":%d,\"seed\":%" PRIu64
+           ",\"size\":",
+           ops, seconds, cfg->threads, cfg->seed);
+    json_string(stdout, cfg->size_name);
+    fputs(",\"allocator\":", stdout);
+    json_string(stdout, id->malloc_path[0] ? id->malloc_path : NULL);
+    fputs(",\"libc\":", stdout);
+    json_string(stdout, id->libc);
+    printf(",\"checksum\":\"0x%016" PRIx64 "\",\"params\":{", checksum);
+    for (size_t i = 0; i < wl->nparams; i++) {
+        if (i > 0)
+            fputc(',', stdout);
+        json_string(stdout, wl->params[i].name);
+        printf(":%lld", wl->params[i].value);
+    }
+    fputs("}}\n", stdout);
+    fflush(stdout);
+}
