@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   await execa(cc, ["-O2", "-o", empty, `${empty}.c`]);
   await execa(cc, ["-O2", "-o", direct, `${direct}.c`]);
 
-  console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, ${os.release()}; ${N} runs each`);
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, ${os.release()}; ${N} runs each`,
+  );
 
   // 1a. direct reference
   const directTimes = String((await execa(direct, [String(N), empty])).stdout)
@@ -90,25 +92,48 @@ async function main(): Promise<void> {
 
   // 1c. hyperfine -N
   let hyperfineTimes: number[] | undefined;
-  const hf = await execa("hyperfine", ["-N", "--warmup", "20", "--runs", String(N), "--export-json", path.join(dir, "hf.json"), empty], {
-    reject: false,
-  });
+  const hf = await execa(
+    "hyperfine",
+    [
+      "-N",
+      "--warmup",
+      "20",
+      "--runs",
+      String(N),
+      "--export-json",
+      path.join(dir, "hf.json"),
+      empty,
+    ],
+    {
+      reject: false,
+    },
+  );
   if (hf.exitCode === 0) {
-    hyperfineTimes = (JSON.parse(await readFile(path.join(dir, "hf.json"), "utf8")) as { results: { times: number[] }[] }).results[0]?.times;
+    hyperfineTimes = (
+      JSON.parse(await readFile(path.join(dir, "hf.json"), "utf8")) as {
+        results: { times: number[] }[];
+      }
+    ).results[0]?.times;
   } else {
     console.log("hyperfine not installed: skipping that comparison");
   }
 
-  console.log("\nMeasured wall time of an empty program (lower = less added to every measurement):");
+  console.log(
+    "\nMeasured wall time of an empty program (lower = less added to every measurement):",
+  );
   console.log(describe("direct fork+exec+wait (reference)", directTimes));
   console.log(describe("launcher, as bench run uses it", withDefaults));
   console.log(describe("launcher --no-perf --rss-interval-ms 0", bare));
   if (hyperfineTimes) console.log(describe("hyperfine -N", hyperfineTimes));
   const extra = median(withDefaults) - median(directTimes);
-  console.log(`\nlauncher extra per run vs direct: ${us(extra)} (target < 1000 µs): ${extra < 1e-3 ? "PASS" : "FAIL"}`);
+  console.log(
+    `\nlauncher extra per run vs direct: ${us(extra)} (target < 1000 µs): ${extra < 1e-3 ? "PASS" : "FAIL"}`,
+  );
   if (hyperfineTimes) {
     const vsHf = median(withDefaults) - median(hyperfineTimes);
-    console.log(`launcher vs hyperfine -N: ${us(vsHf)} (target <= 0): ${vsHf <= 0 ? "PASS" : "FAIL"}`);
+    console.log(
+      `launcher vs hyperfine -N: ${us(vsHf)} (target <= 0): ${vsHf <= 0 ? "PASS" : "FAIL"}`,
+    );
   }
 
   // 2. Node's view (tinybench)
@@ -125,7 +150,9 @@ async function main(): Promise<void> {
   for (const task of bench.tasks) {
     const r = task.result as { latency?: { p50?: number; mean?: number } } | undefined;
     const p50 = r?.latency?.p50 ?? r?.latency?.mean;
-    console.log(`${task.name.padEnd(44)} median ${p50 === undefined ? "?" : `${(p50 * 1000).toFixed(1)} µs`.padStart(10)}`);
+    console.log(
+      `${task.name.padEnd(44)} median ${p50 === undefined ? "?" : `${(p50 * 1000).toFixed(1)} µs`.padStart(10)}`,
+    );
   }
 }
 

@@ -16,15 +16,32 @@ function program(setCode: (code: number) => void): Command {
 
   cli
     .command("run")
-    .description("build, validate and measure workloads x allocators x threads; write one results file")
-    .option("-w, --workloads <list>", "comma-separated workloads (default: all; see bench list workloads)")
-    .option("-a, --allocators <list>", "comma-separated allocators (default: every one found; see bench list allocators)")
+    .description(
+      "build, validate and measure workloads x allocators x threads; write one results file",
+    )
+    .option(
+      "-w, --workloads <list>",
+      "comma-separated workloads (default: all; see bench list workloads)",
+    )
+    .option(
+      "-a, --allocators <list>",
+      "comma-separated allocators (default: every one found; see bench list allocators)",
+    )
     .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
-    .option("-t, --threads <list>", "thread counts, e.g. 1,2,4 or 1-8 (default: 1 and the number of CPUs)")
+    .option(
+      "-t, --threads <list>",
+      "thread counts, e.g. 1,2,4 or 1-8 (default: 1 and the number of CPUs)",
+    )
     .option("-n, --runs <n>", "measured runs per cell (default from the preset)")
     .option("--warmup <n>", "warmup runs per cell, recorded and excluded (default from the preset)")
     .option("--quick", "same as --preset quick")
-    .addOption(new Option("--preset <name>", "sizes, runs, warmups and timeout").choices(["quick", "default", "full"]))
+    .addOption(
+      new Option("--preset <name>", "sizes, runs, warmups and timeout").choices([
+        "quick",
+        "default",
+        "full",
+      ]),
+    )
     .option("--seed <n>", "seed for workloads and the order of runs (default: random, recorded)")
     .option("--timeout <duration>", "per-run timeout, e.g. 30s, 2m (default from the preset)")
     .option("--cpus <list>", "pin every run to these CPUs, e.g. 0,2-3")
@@ -33,13 +50,18 @@ function program(setCode: (code: number) => void): Command {
     .option("--resume <file>", "complete an interrupted run from its results file or journal")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
     .option("--config <file>", "config file (default ./bench.config.json when present)")
-    .option("--baseline <allocator>", "allocator the summary compares with (default glibc, else musl)")
+    .option(
+      "--baseline <allocator>",
+      "allocator the summary compares with (default glibc, else musl)",
+    )
     .option("-q, --quiet", "fewer progress messages")
     .action(async (opts) => setCode(await runCommand(opts)));
 
   cli
     .command("build")
-    .description("build the launcher and the workloads for every toolchain (cached by content hash)")
+    .description(
+      "build the launcher and the workloads for every toolchain (cached by content hash)",
+    )
     .option("-w, --workloads <list>", "only these workloads")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
     .option("--json", "machine-readable output")
@@ -56,13 +78,17 @@ function program(setCode: (code: number) => void): Command {
 
   cli
     .command("doctor")
-    .description("what is installed, what is missing (with the install command), and noise warnings")
+    .description(
+      "what is installed, what is missing (with the install command), and noise warnings",
+    )
     .option("--json", "machine-readable output")
     .action(async (opts) => setCode(await doctorCommand(opts)));
 
   cli
     .command("setup")
-    .description("install the compilers and allocators bench doctor reports missing (apt-get, dnf, apk or pacman)")
+    .description(
+      "install the compilers and allocators bench doctor reports missing (apt-get, dnf, apk or pacman)",
+    )
     .option("--dry-run", "print the commands without running them")
     .action(async (opts) => setCode(await setupCommand(opts)));
 
@@ -80,7 +106,12 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return 0;
       return 2; // commander has printed the one-line reason
     }
     if (isKnownError(error)) {

@@ -30,7 +30,9 @@ export function defaultThreads(): number[] {
 export function parseList(value: string, flag: string): string[] {
   const items = value.split(",").map((s) => s.trim());
   if (items.some((item) => item === "")) {
-    throw new UsageError(`${flag} needs a comma-separated list without empty items, got "${value}"`);
+    throw new UsageError(
+      `${flag} needs a comma-separated list without empty items, got "${value}"`,
+    );
   }
   return items;
 }
@@ -43,12 +45,14 @@ export function parseThreads(value: string): number[] {
     if (range) {
       const lo = Number(range[1]);
       const hi = Number(range[2]);
-      if (lo < 1 || hi < lo || hi > 4096) throw new UsageError(`--threads: bad range "${item}" (use e.g. 1-8)`);
+      if (lo < 1 || hi < lo || hi > 4096)
+        throw new UsageError(`--threads: bad range "${item}" (use e.g. 1-8)`);
       for (let t = lo; t <= hi; t *= 2) out.push(t);
       if (out.at(-1) !== hi) out.push(hi);
       continue;
     }
-    if (!/^\d+$/.test(item)) throw new UsageError(`--threads: "${item}" is not a positive integer (e.g. -t 1,2,4)`);
+    if (!/^\d+$/.test(item))
+      throw new UsageError(`--threads: "${item}" is not a positive integer (e.g. -t 1,2,4)`);
     const n = Number(item);
     if (n < 1 || n > 4096) throw new UsageError(`--threads: ${n} is out of range 1..4096`);
     out.push(n);
@@ -57,9 +61,11 @@ export function parseThreads(value: string): number[] {
 }
 
 export function parsePositiveInt(value: string, flag: string, min = 1): number {
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag}: "${value}" is not a whole number`);
+  if (!/^\d+$/.test(value.trim()))
+    throw new UsageError(`${flag}: "${value}" is not a whole number`);
   const n = Number(value);
-  if (n < min || !Number.isSafeInteger(n)) throw new UsageError(`${flag}: ${value} must be at least ${min}`);
+  if (n < min || !Number.isSafeInteger(n))
+    throw new UsageError(`${flag}: ${value} must be at least ${min}`);
   return n;
 }
 
@@ -95,7 +101,10 @@ export const ConfigFileSchema = z
     allocators: z
       .record(
         z.string(),
-        z.union([z.string(), z.object({ lib: z.string(), env: z.record(z.string(), z.string()).optional() })]),
+        z.union([
+          z.string(),
+          z.object({ lib: z.string(), env: z.record(z.string(), z.string()).optional() }),
+        ]),
       )
       .optional(),
     workloads: z.array(z.string()).optional(),
@@ -112,7 +121,10 @@ export const ConfigFileSchema = z
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
 /** Read the config file given with --config, or ./bench.config.json when present. */
-export async function loadConfigFile(explicit: string | undefined, cwd = process.cwd()): Promise<{ file?: string; config: ConfigFile }> {
+export async function loadConfigFile(
+  explicit: string | undefined,
+  cwd = process.cwd(),
+): Promise<{ file?: string; config: ConfigFile }> {
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, "bench.config.json");
   let text: string;
   try {
@@ -130,7 +142,9 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
   const parsed = ConfigFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UsageError(`${file}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+    throw new UsageError(
+      `${file}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
+    );
   }
   // Relative paths in the file are relative to the file.
   const dir = path.dirname(file);
@@ -138,9 +152,12 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
   if (config.allocators) {
     for (const [name, value] of Object.entries(config.allocators)) {
       config.allocators[name] =
-        typeof value === "string" ? path.resolve(dir, value) : { ...value, lib: path.resolve(dir, value.lib) };
+        typeof value === "string"
+          ? path.resolve(dir, value)
+          : { ...value, lib: path.resolve(dir, value.lib) };
     }
   }
-  if (config.workloadDirs) config.workloadDirs = config.workloadDirs.map((d) => path.resolve(dir, d));
+  if (config.workloadDirs)
+    config.workloadDirs = config.workloadDirs.map((d) => path.resolve(dir, d));
   return { file, config };
 }

@@ -66,8 +66,16 @@ async function compileCached(
   });
   if (result.exitCode !== 0) {
     await rm(tmp, { force: true });
-    const output = String(result.all ?? "").trim().split("\n").slice(-8).join("\n");
-    return { status: "failed", reason: `${path.basename(cmd)} failed for ${name}: ${output}`, hash };
+    const output = String(result.all ?? "")
+      .trim()
+      .split("\n")
+      .slice(-8)
+      .join("\n");
+    return {
+      status: "failed",
+      reason: `${path.basename(cmd)} failed for ${name}: ${output}`,
+      hash,
+    };
   }
   await rename(tmp, binary);
   return { status: "ok", binary, hash, cached: false };
@@ -86,9 +94,16 @@ export async function buildLauncher(host: Toolchain, cacheRoot: string): Promise
 }
 
 /** Build one workload for one toolchain, with the shared protocol code from workloads/common. */
-export async function buildWorkload(tc: Toolchain, workload: Workload, cacheRoot: string): Promise<BuiltWorkload> {
+export async function buildWorkload(
+  tc: Toolchain,
+  workload: Workload,
+  cacheRoot: string,
+): Promise<BuiltWorkload> {
   const common = path.join(workloadsDir(), "common");
-  const sources = [path.join(common, "mallocbench.c"), ...workload.sources.map((s) => path.join(workload.dir, s))];
+  const sources = [
+    path.join(common, "mallocbench.c"),
+    ...workload.sources.map((s) => path.join(workload.dir, s)),
+  ];
   const header = path.join(common, "mallocbench.h");
   // The header is an input too: hashed with the sources, not passed to the compiler.
   const result = await compileCached(

@@ -135,7 +135,9 @@ export async function muslVersion(): Promise<string | undefined> {
   for (const dir of ["/lib", "/usr/lib/musl/lib"]) {
     try {
       loaders = loaders.concat(
-        (await readdir(dir)).filter((f) => /^ld-musl-.*\.so\.1$/.test(f)).map((f) => path.join(dir, f)),
+        (await readdir(dir))
+          .filter((f) => /^ld-musl-.*\.so\.1$/.test(f))
+          .map((f) => path.join(dir, f)),
       );
     } catch {
       // not there
@@ -143,7 +145,9 @@ export async function muslVersion(): Promise<string | undefined> {
   }
   for (const loader of loaders) {
     const result = await execa(loader, [], { reject: false, timeout: 5000 });
-    const match = /Version\s+([0-9][^\s]*)/.exec(`${String(result.stderr)}\n${String(result.stdout)}`);
+    const match = /Version\s+([0-9][^\s]*)/.exec(
+      `${String(result.stderr)}\n${String(result.stdout)}`,
+    );
     if (match?.[1]) return match[1];
   }
   return undefined;

@@ -6,7 +6,9 @@ import { EnvironmentError } from "../errors.js";
 /** `bench doctor [--json]` */
 export async function doctorCommand(opts: { json?: boolean }): Promise<number> {
   const report = await runDoctor();
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+  process.stdout.write(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`,
+  );
   return 0;
 }
 
@@ -18,7 +20,9 @@ export async function setupCommand(opts: { dryRun?: boolean }): Promise<number> 
     return 0;
   }
   if (report.installCommands.length === 0) {
-    throw new EnvironmentError(`missing ${report.missing.join(", ")}, and no install command is known for ${report.distro.name}: see README "Installing allocators"`);
+    throw new EnvironmentError(
+      `missing ${report.missing.join(", ")}, and no install command is known for ${report.distro.name}: see README "Installing allocators"`,
+    );
   }
   for (const argv of report.installCommands) {
     process.stderr.write(`$ ${quoteCommand(argv)}\n`);
@@ -29,7 +33,11 @@ export async function setupCommand(opts: { dryRun?: boolean }): Promise<number> 
       reject: false,
       env: { DEBIAN_FRONTEND: "noninteractive" },
     });
-    if (result.exitCode !== 0) throw new EnvironmentError(`${quoteCommand(argv)} failed (exit ${String(result.exitCode)})`, 1);
+    if (result.exitCode !== 0)
+      throw new EnvironmentError(
+        `${quoteCommand(argv)} failed (exit ${String(result.exitCode)})`,
+        1,
+      );
   }
   if (opts.dryRun) return 0;
   const after = await runDoctor({ refine: false });

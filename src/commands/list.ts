@@ -13,15 +13,29 @@ export interface ListCommandOptions {
 const WHAT = ["workloads", "allocators", "toolchains"] as const;
 
 /** `bench list [workloads|allocators|toolchains] [--json]` */
-export async function listCommand(what: string | undefined, opts: ListCommandOptions): Promise<number> {
+export async function listCommand(
+  what: string | undefined,
+  opts: ListCommandOptions,
+): Promise<number> {
   const kinds = what ? [what] : [...WHAT];
   for (const kind of kinds) {
-    if (!(WHAT as readonly string[]).includes(kind)) throw new UsageError(`bench list: unknown kind "${kind}" (valid: ${WHAT.join(", ")})`);
+    if (!(WHAT as readonly string[]).includes(kind))
+      throw new UsageError(`bench list: unknown kind "${kind}" (valid: ${WHAT.join(", ")})`);
   }
   const out: Record<string, unknown> = {};
   const toolchains = await detectToolchains();
   if (kinds.includes("toolchains")) {
-    out["toolchains"] = toolchains.map(({ libc, kind, cc, ccVersion, target, cflags, cflagsFromEnv }) => ({ libc, kind, cc, ccVersion, target, cflags, cflagsFromEnv }));
+    out["toolchains"] = toolchains.map(
+      ({ libc, kind, cc, ccVersion, target, cflags, cflagsFromEnv }) => ({
+        libc,
+        kind,
+        cc,
+        ccVersion,
+        target,
+        cflags,
+        cflagsFromEnv,
+      }),
+    );
   }
   if (kinds.includes("workloads")) {
     out["workloads"] = (await loadWorkloads(workloadRoots(opts.workloadDir ?? []))).map((w) => ({
@@ -34,7 +48,12 @@ export async function listCommand(what: string | undefined, opts: ListCommandOpt
   }
   if (kinds.includes("allocators")) {
     const user = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
-    out["allocators"] = (await availableAllocators(user, toolchains.map((t) => t.libc))).map((a) => ({
+    out["allocators"] = (
+      await availableAllocators(
+        user,
+        toolchains.map((t) => t.libc),
+      )
+    ).map((a) => ({
       name: a.name,
       family: a.family,
       libc: a.libc,
@@ -50,16 +69,27 @@ export async function listCommand(what: string | undefined, opts: ListCommandOpt
   const lines: string[] = [];
   if (out["toolchains"]) {
     lines.push("toolchains:");
-    for (const t of toolchains) lines.push(`  ${t.libc.padEnd(6)} ${t.kind.padEnd(9)} ${t.cc.join(" ")}  ${t.ccVersion}  (${t.target})`);
+    for (const t of toolchains)
+      lines.push(
+        `  ${t.libc.padEnd(6)} ${t.kind.padEnd(9)} ${t.cc.join(" ")}  ${t.ccVersion}  (${t.target})`,
+      );
   }
   if (out["workloads"]) {
     lines.push("workloads:");
-    for (const w of out["workloads"] as { name: string; description: string }[]) lines.push(`  ${w.name.padEnd(14)} ${w.description}`);
+    for (const w of out["workloads"] as { name: string; description: string }[])
+      lines.push(`  ${w.name.padEnd(14)} ${w.description}`);
   }
   if (out["allocators"]) {
     lines.push("allocators:");
-    for (const a of out["allocators"] as { name: string; libc: string; lib: string | null; version: string | null }[]) {
-      lines.push(`  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${a.lib ?? "(the libc's own malloc)"}${a.version ? `  [${a.version}]` : ""}`);
+    for (const a of out["allocators"] as {
+      name: string;
+      libc: string;
+      lib: string | null;
+      version: string | null;
+    }[]) {
+      lines.push(
+        `  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${a.lib ?? "(the libc's own malloc)"}${a.version ? `  [${a.version}]` : ""}`,
+      );
     }
   }
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -20,7 +20,10 @@ function describe(run: RunRecord): string {
  * Progress on stderr: a bar with ETA redrawn in place on a terminal; plain lines otherwise
  * (every failure, and a status line at most every 10 seconds), so CI logs stay readable.
  */
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr, quiet = false): RunEvents & { finish(): void } {
+export function progressReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+  quiet = false,
+): RunEvents & { finish(): void } {
   const tty = Boolean(stream.isTTY);
   let lastPlain = 0;
   let barShown = false;
@@ -42,7 +45,9 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, qu
       say(`warning: ${message}`);
     },
     onStart({ total, alreadyDone, file, journal }) {
-      say(`measuring ${total - alreadyDone} run(s)${alreadyDone ? ` (${alreadyDone} already done)` : ""}; results: ${file} (journal: ${journal})`);
+      say(
+        `measuring ${total - alreadyDone} run(s)${alreadyDone ? ` (${alreadyDone} already done)` : ""}; results: ${file} (journal: ${journal})`,
+      );
     },
     onRun(run: RunRecord, p: Progress) {
       const pct = Math.floor((100 * p.done) / Math.max(1, p.total));
@@ -60,7 +65,9 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, qu
         if (run.status === "failed") say(describe(run));
         if (now - lastPlain >= 10_000 || p.done === p.total) {
           lastPlain = now;
-          say(`progress: ${p.done}/${p.total} (${pct}%), elapsed ${formatDuration(p.elapsedMs)}, ETA ${eta}; last: ${describe(run)}`);
+          say(
+            `progress: ${p.done}/${p.total} (${pct}%), elapsed ${formatDuration(p.elapsedMs)}, ETA ${eta}; last: ${describe(run)}`,
+          );
         }
       }
     },

@@ -41,7 +41,10 @@ export interface RunCommandOptions {
 }
 
 export function defaultOutputPath(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, "_");
   return path.join("results", `${stamp}-${host}-${hostMachine()}.json`);
 }
@@ -69,7 +72,9 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const onSignal = (): void => {
     signals += 1;
     if (signals === 1) {
-      process.stderr.write("\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n");
+      process.stderr.write(
+        "\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n",
+      );
       controller.abort();
     } else {
       process.exit(130);
@@ -83,7 +88,9 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     if (opts.resume) {
       const given = RESUME_IGNORES.filter((k) => opts[k] !== undefined);
       if (given.length > 0) {
-        throw new UsageError(`--resume continues the recorded plan: drop ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`);
+        throw new UsageError(
+          `--resume continues the recorded plan: drop ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`,
+        );
       }
       outcome = await resumeBenchmark(opts.resume, { signal: controller.signal }, progress);
     } else {
@@ -105,11 +112,18 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   return summary.failedRuns > 0 ? 1 : 0;
 }
 
-export async function resolveRunOptions(opts: RunCommandOptions, signal?: AbortSignal): Promise<Parameters<typeof runBenchmark>[0]> {
+export async function resolveRunOptions(
+  opts: RunCommandOptions,
+  signal?: AbortSignal,
+): Promise<Parameters<typeof runBenchmark>[0]> {
   const { config } = await loadConfigFile(opts.config);
-  if (opts.quick && opts.preset && opts.preset !== "quick") throw new UsageError(`--quick and --preset ${opts.preset} disagree: pick one`);
+  if (opts.quick && opts.preset && opts.preset !== "quick")
+    throw new UsageError(`--quick and --preset ${opts.preset} disagree: pick one`);
   const presetName = opts.quick ? "quick" : (opts.preset ?? config.preset ?? "default");
-  if (!(presetName in PRESETS)) throw new UsageError(`--preset: unknown preset "${presetName}" (valid: ${Object.keys(PRESETS).join(", ")})`);
+  if (!(presetName in PRESETS))
+    throw new UsageError(
+      `--preset: unknown preset "${presetName}" (valid: ${Object.keys(PRESETS).join(", ")})`,
+    );
   const preset = PRESETS[presetName as Size];
 
   const userAllocators: AllocatorSpec[] = [];
@@ -131,24 +145,47 @@ export async function resolveRunOptions(opts: RunCommandOptions, signal?: AbortS
   let allocators: string[] | "all" = "all";
   if (opts.allocators) {
     allocators = parseList(opts.allocators, "--allocators");
-    for (const u of userAllocators) if (!allocators.includes(u.name) && (opts.allocator ?? []).some((a) => a.startsWith(`${u.name}=`))) allocators.push(u.name);
+    for (const u of userAllocators)
+      if (
+        !allocators.includes(u.name) &&
+        (opts.allocator ?? []).some((a) => a.startsWith(`${u.name}=`))
+      )
+        allocators.push(u.name);
   }
 
   return {
-    workloads: opts.workloads ? parseList(opts.workloads, "--workloads") : (config.workloads ?? "all"),
+    workloads: opts.workloads
+      ? parseList(opts.workloads, "--workloads")
+      : (config.workloads ?? "all"),
     allocators,
     userAllocators,
     threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads()),
     preset: presetName,
     size: preset.size,
     runs: opts.runs ? parsePositiveInt(opts.runs, "--runs") : (config.runs ?? preset.runs),
-    warmup: opts.warmup !== undefined ? parsePositiveInt(opts.warmup, "--warmup", 0) : (config.warmup ?? preset.warmup),
-    seed: opts.seed !== undefined ? parsePositiveInt(opts.seed, "--seed", 0) : randomInt(1, 2 ** 31 - 1),
-    timeoutMs: opts.timeout ? parseDuration(opts.timeout, "--timeout") : config.timeout ? parseDuration(config.timeout, "timeout (config)") : preset.timeoutMs,
+    warmup:
+      opts.warmup !== undefined
+        ? parsePositiveInt(opts.warmup, "--warmup", 0)
+        : (config.warmup ?? preset.warmup),
+    seed:
+      opts.seed !== undefined
+        ? parsePositiveInt(opts.seed, "--seed", 0)
+        : randomInt(1, 2 ** 31 - 1),
+    timeoutMs: opts.timeout
+      ? parseDuration(opts.timeout, "--timeout")
+      : config.timeout
+        ? parseDuration(config.timeout, "timeout (config)")
+        : preset.timeoutMs,
     cpus: opts.cpus ? parseCpus(opts.cpus) : config.cpus ? parseCpus(config.cpus) : null,
-    rssIntervalMs: opts.rssInterval !== undefined ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0) : DEFAULT_RSS_INTERVAL_MS,
+    rssIntervalMs:
+      opts.rssInterval !== undefined
+        ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0)
+        : DEFAULT_RSS_INTERVAL_MS,
     output: path.resolve(opts.output ?? defaultOutputPath()),
-    workloadDirs: [...(config.workloadDirs ?? []), ...(opts.workloadDir ?? []).map((d) => path.resolve(d))],
+    workloadDirs: [
+      ...(config.workloadDirs ?? []),
+      ...(opts.workloadDir ?? []).map((d) => path.resolve(d)),
+    ],
     ...(signal ? { signal } : {}),
   };
 }

@@ -73,7 +73,10 @@ export const PACKAGES: Record<PackageManager, Record<string, string[]>> = {
 /** On apt: the newest `libclang-rt-N-dev` and the available mimalloc package, when apt's lists know them. */
 export async function refineAptPackages(): Promise<Partial<Record<string, string[]>>> {
   const out: Partial<Record<string, string[]>> = {};
-  const search = await execa("apt-cache", ["search", "--names-only", "^libclang-rt-[0-9]+-dev$"], { reject: false, timeout: 30_000 });
+  const search = await execa("apt-cache", ["search", "--names-only", "^libclang-rt-[0-9]+-dev$"], {
+    reject: false,
+    timeout: 30_000,
+  });
   const versions = String(search.stdout)
     .split("\n")
     .map((l) => /^libclang-rt-(\d+)-dev\s/.exec(l)?.[1])
@@ -92,7 +95,11 @@ export async function refineAptPackages(): Promise<Partial<Record<string, string
 }
 
 /** The commands (argument arrays, never shell strings) that install `pieces` on this distribution. */
-export function installCommands(manager: PackageManager, packages: string[], asRoot: boolean): string[][] {
+export function installCommands(
+  manager: PackageManager,
+  packages: string[],
+  asRoot: boolean,
+): string[][] {
   const sudo = asRoot ? [] : ["sudo"];
   switch (manager) {
     case "apt":
@@ -110,5 +117,7 @@ export function installCommands(manager: PackageManager, packages: string[], asR
 }
 
 export function quoteCommand(argv: readonly string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+  return argv
+    .map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
 }

@@ -4,7 +4,14 @@ import type { AllocatorSpec, Libc } from "../allocators/types.js";
 import { detectToolchains, type Toolchain } from "../build/toolchain.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
 import { availableAllocators } from "../run/select-allocators.js";
-import { detectDistro, installCommands, PACKAGES, quoteCommand, refineAptPackages, type Distro } from "./distro.js";
+import {
+  detectDistro,
+  installCommands,
+  PACKAGES,
+  quoteCommand,
+  refineAptPackages,
+  type Distro,
+} from "./distro.js";
 
 export const FAMILIES = ["jemalloc", "tcmalloc", "mimalloc", "scudo"] as const;
 
@@ -35,22 +42,33 @@ export async function runDoctor(options: { refine?: boolean } = {}): Promise<Doc
   if (toolchains.length === 0) missing.push("compiler");
   const host = toolchains.find((t) => t.kind === "host");
   if (!libcs.includes("musl") && (!host || host.libc === "glibc")) missing.push("musl");
-  for (const family of FAMILIES) if (!allocators.some((a) => a.family === family)) missing.push(family);
+  for (const family of FAMILIES)
+    if (!allocators.some((a) => a.family === family)) missing.push(family);
 
   let packages: string[] = [];
   let commands: string[][] = [];
   if (distro.manager && missing.length > 0) {
     const table = { ...PACKAGES[distro.manager] };
-    if (distro.manager === "apt" && options.refine !== false) Object.assign(table, await refineAptPackages());
+    if (distro.manager === "apt" && options.refine !== false)
+      Object.assign(table, await refineAptPackages());
     packages = [...new Set(missing.flatMap((piece) => table[piece] ?? []))];
-    if (packages.length > 0) commands = installCommands(distro.manager, packages, process.getuid?.() === 0);
+    if (packages.length > 0)
+      commands = installCommands(distro.manager, packages, process.getuid?.() === 0);
   }
-  const paranoidText = await readFile("/proc/sys/kernel/perf_event_paranoid", "utf8").catch(() => null);
+  const paranoidText = await readFile("/proc/sys/kernel/perf_event_paranoid", "utf8").catch(
+    () => null,
+  );
   const paranoid = paranoidText === null ? null : Number.parseInt(paranoidText, 10);
   const env = await captureEnvironment([], "");
   return {
     distro,
-    toolchains: toolchains.map(({ libc, kind, cc, ccVersion, target }) => ({ libc, kind, cc, ccVersion, target })),
+    toolchains: toolchains.map(({ libc, kind, cc, ccVersion, target }) => ({
+      libc,
+      kind,
+      cc,
+      ccVersion,
+      target,
+    })),
     allocators: allocators.map((a) => ({ name: a.name, libc: a.libc, lib: a.lib ?? null })),
     missing,
     packages,
@@ -64,16 +82,28 @@ export async function runDoctor(options: { refine?: boolean } = {}): Promise<Doc
             ? `perf_event_paranoid is ${paranoid}: counters are refused to non-root users; runs record them as unavailable`
             : `perf_event_paranoid is ${paranoid}: software counters should work; hardware counters depend on the CPU/VM`,
     },
-    warnings: noiseWarnings(env).concat(os.availableParallelism() < 2 ? ["only one CPU: multithreaded workloads cannot run in parallel"] : []),
+    warnings: noiseWarnings(env).concat(
+      os.availableParallelism() < 2
+        ? ["only one CPU: multithreaded workloads cannot run in parallel"]
+        : [],
+    ),
   };
 }
 
 export function formatDoctor(report: DoctorReport): string {
-  const lines: string[] = [`distribution: ${report.distro.name} (package manager: ${report.distro.manager ?? "unknown"})`, "", "toolchains:"];
+  const lines: string[] = [
+    `distribution: ${report.distro.name} (package manager: ${report.distro.manager ?? "unknown"})`,
+    "",
+    "toolchains:",
+  ];
   if (report.toolchains.length === 0) lines.push("  none: no C compiler found");
-  for (const t of report.toolchains) lines.push(`  ${t.libc.padEnd(6)} ${t.kind.padEnd(9)} ${t.cc.join(" ")}  (${t.ccVersion}; ${t.target})`);
+  for (const t of report.toolchains)
+    lines.push(
+      `  ${t.libc.padEnd(6)} ${t.kind.padEnd(9)} ${t.cc.join(" ")}  (${t.ccVersion}; ${t.target})`,
+    );
   lines.push("", "allocators:");
-  for (const a of report.allocators) lines.push(`  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${a.lib ?? "(the libc's own malloc)"}`);
+  for (const a of report.allocators)
+    lines.push(`  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${a.lib ?? "(the libc's own malloc)"}`);
   lines.push("", `perf counters: ${report.perf.note}`);
   if (report.missing.length === 0) {
     lines.push("", "nothing missing.");
@@ -83,7 +113,9 @@ export function formatDoctor(report: DoctorReport): string {
       lines.push("install with (or run `bench setup`):");
       for (const c of report.installCommands) lines.push(`  ${quoteCommand(c)}`);
     } else {
-      lines.push("no install command known for this distribution: install the missing pieces by hand, or add libraries with --allocator name=/path/lib.so");
+      lines.push(
+        "no install command known for this distribution: install the missing pieces by hand, or add libraries with --allocator name=/path/lib.so",
+      );
     }
   }
   if (report.warnings.length > 0) {

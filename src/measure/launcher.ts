@@ -29,7 +29,12 @@ export interface LauncherRecord {
         scaled: boolean;
       }
     | { available: false; reason: string };
-  rssTimeline: { intervalMs: number; samples: [number, number][]; decimations: number; maxSampledBytes: number } | null;
+  rssTimeline: {
+    intervalMs: number;
+    samples: [number, number][];
+    decimations: number;
+    maxSampledBytes: number;
+  } | null;
 }
 
 export interface LaunchRequest {
@@ -73,7 +78,8 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
       stderrFile,
     ];
     if (request.cpus) args.push("--cpus", request.cpus);
-    for (const [key, value] of Object.entries(request.setEnv)) args.push("--setenv", `${key}=${value}`);
+    for (const [key, value] of Object.entries(request.setEnv))
+      args.push("--setenv", `${key}=${value}`);
     for (const key of request.unsetEnv) args.push("--unsetenv", key);
     args.push("--", request.program, ...request.args);
 
@@ -90,7 +96,9 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
     try {
       record = JSON.parse(line) as LauncherRecord;
     } catch {
-      throw new Error(`launcher gave no record (exit ${String(result.exitCode)}): ${String(result.stderr).slice(-500)}`);
+      throw new Error(
+        `launcher gave no record (exit ${String(result.exitCode)}): ${String(result.stderr).slice(-500)}`,
+      );
     }
     const [stdout, stderr] = await Promise.all([
       readFile(stdoutFile, "utf8").catch(() => ""),

@@ -19,10 +19,15 @@ export function cellKey(cell: Cell): string {
   return `${cell.workload}/${cell.allocator}/t${cell.threads}`;
 }
 
-export function cellsOf(workloads: readonly string[], allocators: readonly string[], threads: readonly number[]): Cell[] {
+export function cellsOf(
+  workloads: readonly string[],
+  allocators: readonly string[],
+  threads: readonly number[],
+): Cell[] {
   const cells: Cell[] = [];
   for (const workload of workloads)
-    for (const allocator of allocators) for (const t of threads) cells.push({ workload, allocator, threads: t });
+    for (const allocator of allocators)
+      for (const t of threads) cells.push({ workload, allocator, threads: t });
   return cells;
 }
 
@@ -31,7 +36,12 @@ export function cellsOf(workloads: readonly string[], allocators: readonly strin
  * from its own seed (derived from the plan's seed and the round's index), so machine drift spreads
  * over every cell and the order can be reproduced.
  */
-export function schedule(cells: readonly Cell[], warmup: number, runs: number, seed: number): ScheduledRun[] {
+export function schedule(
+  cells: readonly Cell[],
+  warmup: number,
+  runs: number,
+  seed: number,
+): ScheduledRun[] {
   const out: ScheduledRun[] = [];
   const rounds = [
     ...Array.from({ length: warmup }, (_, i) => ({ warmup: true, round: i })),
@@ -39,7 +49,12 @@ export function schedule(cells: readonly Cell[], warmup: number, runs: number, s
   ];
   rounds.forEach(({ warmup: isWarmup, round }, index) => {
     for (const cell of shuffled(cells, mulberry32(deriveSeed(seed, index)))) {
-      out.push({ key: `${cellKey(cell)}#${isWarmup ? "w" : "r"}${round}`, cell, warmup: isWarmup, round });
+      out.push({
+        key: `${cellKey(cell)}#${isWarmup ? "w" : "r"}${round}`,
+        cell,
+        warmup: isWarmup,
+        round,
+      });
     }
   });
   return out;

@@ -19,7 +19,11 @@ export function parseResultLine(stdout: string): WorkloadResult | undefined {
   if (!last) return undefined;
   try {
     const value = JSON.parse(last.slice("@result ".length)) as Partial<WorkloadResult>;
-    if (typeof value.ops !== "number" || typeof value.seconds !== "number" || typeof value.allocator !== "string") {
+    if (
+      typeof value.ops !== "number" ||
+      typeof value.seconds !== "number" ||
+      typeof value.allocator !== "string"
+    ) {
       return undefined;
     }
     return value as WorkloadResult;
@@ -46,7 +50,8 @@ export function metricsOf(record: LauncherRecord): Metrics {
   if (record.perf.available) {
     const e = record.perf.events;
     const set = (key: keyof Metrics, value: number | null | undefined, scale = 1): void => {
-      if (typeof value === "number" && Number.isFinite(value)) (metrics as Record<string, number>)[key] = value * scale;
+      if (typeof value === "number" && Number.isFinite(value))
+        (metrics as Record<string, number>)[key] = value * scale;
     };
     set("taskClockSeconds", e["taskClockNs"], 1e-9);
     set("perfContextSwitches", e["contextSwitches"]);
@@ -63,7 +68,12 @@ export function metricsOf(record: LauncherRecord): Metrics {
 export function timelineOf(record: LauncherRecord): Timeline | undefined {
   const t = record.rssTimeline;
   if (!t) return undefined;
-  return { intervalMs: t.intervalMs, samples: t.samples, decimations: t.decimations, maxSampledBytes: t.maxSampledBytes };
+  return {
+    intervalMs: t.intervalMs,
+    samples: t.samples,
+    decimations: t.decimations,
+    maxSampledBytes: t.maxSampledBytes,
+  };
 }
 
 export function perfUnavailable(record: LauncherRecord): string | undefined {
@@ -95,9 +105,19 @@ export function classify(
     case "interrupted":
       return { status: "interrupted" };
     case "spawn-failed":
-      return { status: "failed", kind: "spawn-failed", message: record.error ?? "could not start the workload", identity };
+      return {
+        status: "failed",
+        kind: "spawn-failed",
+        message: record.error ?? "could not start the workload",
+        identity,
+      };
     case "timeout":
-      return { status: "failed", kind: "timeout", message: `killed after the ${record.timeoutMs} ms timeout`, identity };
+      return {
+        status: "failed",
+        kind: "timeout",
+        message: `killed after the ${record.timeoutMs} ms timeout`,
+        identity,
+      };
     case "signaled":
       return {
         status: "failed",
@@ -109,15 +129,36 @@ export function classify(
       break;
   }
   if (record.exitCode === WORKLOAD_EXIT.corruption) {
-    return { status: "failed", kind: "heap-corruption", message: lastErr || "heap corruption detected", identity };
+    return {
+      status: "failed",
+      kind: "heap-corruption",
+      message: lastErr || "heap corruption detected",
+      identity,
+    };
   }
   if (record.exitCode === WORKLOAD_EXIT.oom) {
-    return { status: "failed", kind: "out-of-memory", message: lastErr || "allocation failed", identity };
+    return {
+      status: "failed",
+      kind: "out-of-memory",
+      message: lastErr || "allocation failed",
+      identity,
+    };
   }
   if (record.exitCode !== 0) {
-    return { status: "failed", kind: "exit", message: `exited with code ${String(record.exitCode)}${lastErr ? `: ${lastErr}` : ""}`, identity };
+    return {
+      status: "failed",
+      kind: "exit",
+      message: `exited with code ${String(record.exitCode)}${lastErr ? `: ${lastErr}` : ""}`,
+      identity,
+    };
   }
-  if (!result) return { status: "failed", kind: "no-result", message: "exited 0 without a valid @result line", identity };
+  if (!result)
+    return {
+      status: "failed",
+      kind: "no-result",
+      message: "exited 0 without a valid @result line",
+      identity,
+    };
   if (!identityMatches(result.allocator)) {
     return {
       status: "failed",

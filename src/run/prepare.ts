@@ -28,16 +28,26 @@ export interface Identity {
 }
 
 /** Ask a workload binary which object file defines malloc, with an optional preload. */
-export async function identify(binary: string, setEnv: Record<string, string> = {}): Promise<Identity | { error: string }> {
+export async function identify(
+  binary: string,
+  setEnv: Record<string, string> = {},
+): Promise<Identity | { error: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...setEnv };
   if (!("LD_PRELOAD" in setEnv)) delete env["LD_PRELOAD"];
-  const result = await execa(binary, ["--identify"], { reject: false, env, extendEnv: false, timeout: 30_000 });
+  const result = await execa(binary, ["--identify"], {
+    reject: false,
+    env,
+    extendEnv: false,
+    timeout: 30_000,
+  });
   const line = String(result.stdout)
     .split("\n")
     .find((l) => l.startsWith("@identity "));
   if (result.exitCode !== 0 || !line) {
     const why = String(result.stderr).trim().split("\n").at(-1) ?? "";
-    return { error: `${binary} --identify failed (${result.signal ?? `exit ${String(result.exitCode)}`})${why ? `: ${why}` : ""}` };
+    return {
+      error: `${binary} --identify failed (${result.signal ?? `exit ${String(result.exitCode)}`})${why ? `: ${why}` : ""}`,
+    };
   }
   try {
     return JSON.parse(line.slice("@identity ".length)) as Identity;
@@ -55,10 +65,14 @@ export function realpathOr(file: string): string {
 }
 
 /** Toolchain per libc; throws when no compiler exists at all. */
-export async function toolchainsByLibc(env: NodeJS.ProcessEnv = process.env): Promise<Map<Libc, Toolchain>> {
+export async function toolchainsByLibc(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Map<Libc, Toolchain>> {
   const toolchains = await detectToolchains(env);
   if (toolchains.length === 0) {
-    throw new EnvironmentError("no C compiler found (tried $CC, cc, gcc, clang): install gcc, or run `bench setup`");
+    throw new EnvironmentError(
+      "no C compiler found (tried $CC, cc, gcc, clang): install gcc, or run `bench setup`",
+    );
   }
   return new Map(toolchains.map((t) => [t.libc, t]));
 }
@@ -74,10 +88,12 @@ export async function buildAll(
   onProgress?: (message: string) => void,
 ): Promise<BuildSet> {
   const root = cacheDir();
-  const host = [...toolchains.values()].find((t) => t.kind === "host") ?? [...toolchains.values()][0];
+  const host =
+    [...toolchains.values()].find((t) => t.kind === "host") ?? [...toolchains.values()][0];
   if (!host) throw new EnvironmentError("no C compiler found: install gcc, or run `bench setup`");
   const launcher = await buildLauncher(host, root);
-  if (launcher.status === "failed") throw new EnvironmentError(`cannot build the launcher: ${launcher.reason}`);
+  if (launcher.status === "failed")
+    throw new EnvironmentError(`cannot build the launcher: ${launcher.reason}`);
   const builds = new Map<string, BuiltWorkload>();
   const facts = new Map<Libc, LibcFacts>();
   for (const libc of libcs) {
@@ -119,17 +135,23 @@ export async function buildAll(
 }
 
 /** How a run's reported identity is checked against what was asked for. */
-export function identityMatcher(allocator: ResolvedAllocator | AllocatorSpec, libcFacts: LibcFacts | undefined): {
+export function identityMatcher(
+  allocator: ResolvedAllocator | AllocatorSpec,
+  libcFacts: LibcFacts | undefined,
+): {
   expected: string;
   matches: (identity: string) => boolean;
 } {
   if (allocator.lib) {
-    const want = "realLib" in allocator && allocator.realLib ? allocator.realLib : realpathOr(allocator.lib);
+    const want =
+      "realLib" in allocator && allocator.realLib ? allocator.realLib : realpathOr(allocator.lib);
     return { expected: want, matches: (identity) => realpathOr(identity) === want };
   }
   const system = libcFacts?.systemMalloc ?? null;
   return {
-    expected: system ? `${allocator.libc}'s own malloc (${system})` : `${allocator.libc}'s own malloc`,
+    expected: system
+      ? `${allocator.libc}'s own malloc (${system})`
+      : `${allocator.libc}'s own malloc`,
     matches: (identity) => system !== null && realpathOr(identity) === system,
   };
 }

@@ -8,7 +8,13 @@ import { launch } from "../measure/launcher.js";
 import { packageRoot } from "../paths.js";
 import { cellKey, cellsOf, schedule, type ScheduledRun } from "../plan/schedule.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
-import { Journal, journalPathFor, loadResults, readJournal, writeJsonAtomic } from "../results/io.js";
+import {
+  Journal,
+  journalPathFor,
+  loadResults,
+  readJournal,
+  writeJsonAtomic,
+} from "../results/io.js";
 import {
   SCHEMA_VERSION,
   type AllocatorRecord,
@@ -20,7 +26,14 @@ import {
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { classify, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
 import { acquireLock } from "./lock.js";
-import { buildAll, buildKey, identify, identityMatcher, toolchainsByLibc, type BuildSet } from "./prepare.js";
+import {
+  buildAll,
+  buildKey,
+  identify,
+  identityMatcher,
+  toolchainsByLibc,
+  type BuildSet,
+} from "./prepare.js";
 import { resolveForRun } from "./select-allocators.js";
 
 export interface RunOptions {
@@ -67,12 +80,20 @@ export interface RunOutcome {
 }
 
 async function toolVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(path.join(packageRoot(), "package.json"), "utf8")) as { version: string };
+  const pkg = JSON.parse(await readFile(path.join(packageRoot(), "package.json"), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 function allocatorRecord(a: ResolvedAllocator): AllocatorRecord {
-  const record: AllocatorRecord = { name: a.name, family: a.family, libc: a.libc, env: a.env, source: a.source };
+  const record: AllocatorRecord = {
+    name: a.name,
+    family: a.family,
+    libc: a.libc,
+    env: a.env,
+    source: a.source,
+  };
   if (a.lib) record.lib = a.lib;
   if (a.realLib) record.realLib = a.realLib;
   if (a.version) record.version = a.version;
@@ -92,7 +113,11 @@ interface Prepared {
 }
 
 /** Everything before the first measured run: resolve, validate, build, probe, open the journal. */
-async function prepare(options: RunOptions, events: RunEvents, resume?: { header: ResultsHeader; runs: RunRecord[]; file: string; journalExists: boolean }): Promise<Prepared> {
+async function prepare(
+  options: RunOptions,
+  events: RunEvents,
+  resume?: { header: ResultsHeader; runs: RunRecord[]; file: string; journalExists: boolean },
+): Promise<Prepared> {
   const plan = resume?.header.plan;
   const roots = plan ? plan.workloadRoots : workloadRoots(options.workloadDirs);
   const allWorkloads = await loadWorkloads(roots);
@@ -102,7 +127,14 @@ async function prepare(options: RunOptions, events: RunEvents, resume?: { header
   const userAllocators = resume
     ? resume.header.allocators
         .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
-        .map((a): AllocatorSpec => ({ name: a.name, family: a.family, lib: a.lib as string, libc: a.libc, env: a.env, source: a.source }))
+        .map((a): AllocatorSpec => ({
+          name: a.name,
+          family: a.family,
+          lib: a.lib as string,
+          libc: a.libc,
+          env: a.env,
+          source: a.source,
+        }))
     : options.userAllocators;
   const { allocators, warnings: selectionWarnings } = await resolveForRun({
     requested: plan ? plan.allocators : options.allocators,
@@ -115,7 +147,9 @@ async function prepare(options: RunOptions, events: RunEvents, resume?: { header
     for (const before of resume.header.allocators) {
       const now = allocators.find((a) => a.name === before.name);
       if (now && before.sha256 && now.sha256 && before.sha256 !== now.sha256) {
-        throw new UsageError(`cannot resume: allocator ${before.name} (${now.lib ?? ""}) changed since the run started (sha256 differs)`);
+        throw new UsageError(
+          `cannot resume: allocator ${before.name} (${now.lib ?? ""}) changed since the run started (sha256 differs)`,
+        );
       }
     }
   }
@@ -127,7 +161,9 @@ async function prepare(options: RunOptions, events: RunEvents, resume?: { header
   // Probe: prove each preload takes effect before spending time on it.
   const probeWarnings: string[] = [];
   for (const allocator of allocators) {
-    const build = [...buildSet.builds.values()].find((b) => b.libc === allocator.libc && b.status === "ok");
+    const build = [...buildSet.builds.values()].find(
+      (b) => b.libc === allocator.libc && b.status === "ok",
+    );
     if (build?.status !== "ok") continue;
     const setEnv = { ...allocator.env, ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}) };
     const id = await identify(build.binary, setEnv);
@@ -173,7 +209,9 @@ async function prepare(options: RunOptions, events: RunEvents, resume?: { header
       ...(b.status === "failed" ? { reason: b.reason } : {}),
     })),
   };
-  const warnings = resume ? [] : [...noiseWarnings(header.environment), ...selectionWarnings, ...probeWarnings];
+  const warnings = resume
+    ? []
+    : [...noiseWarnings(header.environment), ...selectionWarnings, ...probeWarnings];
   if (!resume) for (const w of noiseWarnings(header.environment)) events.onWarning?.(w);
 
   const file = resume?.file ?? options.output;
@@ -223,7 +261,13 @@ async function measureOne(
       ...base,
       status: "failed",
       identity: null,
-      failure: { kind: "build-failed", message: build?.status === "failed" ? build.reason : `no ${allocator.libc} build of ${item.cell.workload}` },
+      failure: {
+        kind: "build-failed",
+        message:
+          build?.status === "failed"
+            ? build.reason
+            : `no ${allocator.libc} build of ${item.cell.workload}`,
+      },
       exitCode: null,
       signal: null,
       stderrTail: "",
@@ -232,7 +276,14 @@ async function measureOne(
   const outcome = await launch({
     launcher: prepared.buildSet.launcher,
     program: build.binary,
-    args: ["--threads", String(item.cell.threads), "--seed", String(plan.seed), "--size", plan.size],
+    args: [
+      "--threads",
+      String(item.cell.threads),
+      "--seed",
+      String(plan.seed),
+      "--size",
+      plan.size,
+    ],
     setEnv: { ...allocator.env, ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}) },
     unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
     timeoutMs: plan.timeoutMs,
@@ -246,7 +297,9 @@ async function measureOne(
   const metrics = metricsOf(outcome.record);
   const extras = {
     ...(timelineOf(outcome.record) ? { timeline: timelineOf(outcome.record) } : {}),
-    ...(perfUnavailable(outcome.record) ? { perfUnavailable: perfUnavailable(outcome.record) } : {}),
+    ...(perfUnavailable(outcome.record)
+      ? { perfUnavailable: perfUnavailable(outcome.record) }
+      : {}),
   };
   if (verdict.status === "ok") {
     const { ops, seconds } = verdict.result;
@@ -255,7 +308,12 @@ async function measureOne(
       ...extras,
       status: "ok",
       identity: verdict.identity,
-      metrics: { ...metrics, ops, seconds, ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}) },
+      metrics: {
+        ...metrics,
+        ops,
+        seconds,
+        ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}),
+      },
       checksum: typeof verdict.result.checksum === "string" ? verdict.result.checksum : null,
     };
   }
@@ -273,7 +331,12 @@ async function measureOne(
   };
 }
 
-function assemble(prepared: Prepared, runs: RunRecord[], complete: boolean, warnings: string[]): ResultsFile {
+function assemble(
+  prepared: Prepared,
+  runs: RunRecord[],
+  complete: boolean,
+  warnings: string[],
+): ResultsFile {
   return {
     ...prepared.header,
     finishedAt: complete ? new Date().toISOString() : null,
@@ -284,7 +347,10 @@ function assemble(prepared: Prepared, runs: RunRecord[], complete: boolean, warn
 }
 
 /** `bench run`: plan, build, probe, measure in seeded rounds, journal each run, write the results. */
-export async function runBenchmark(options: RunOptions, events: RunEvents = {}): Promise<RunOutcome> {
+export async function runBenchmark(
+  options: RunOptions,
+  events: RunEvents = {},
+): Promise<RunOutcome> {
   const lock = acquireLock(options.lockFile);
   try {
     return await runLocked(options, events);
@@ -294,7 +360,15 @@ export async function runBenchmark(options: RunOptions, events: RunEvents = {}):
 }
 
 /** Load what an earlier invocation left: the journal when present (it has every finished run), else the results file. */
-export async function loadResumable(target: string): Promise<{ header: ResultsHeader; runs: RunRecord[]; file: string; journalExists: boolean; complete: boolean }> {
+export async function loadResumable(
+  target: string,
+): Promise<{
+  header: ResultsHeader;
+  runs: RunRecord[];
+  file: string;
+  journalExists: boolean;
+  complete: boolean;
+}> {
   const file = target.endsWith(".journal") ? target.slice(0, -".journal".length) : target;
   const journalFile = journalPathFor(file);
   if (existsSync(journalFile)) {
@@ -309,7 +383,11 @@ export async function loadResumable(target: string): Promise<{ header: ResultsHe
   return { header, runs, file, journalExists: false, complete };
 }
 
-export async function resumeBenchmark(target: string, options: Pick<RunOptions, "lockFile" | "signal">, events: RunEvents = {}): Promise<RunOutcome> {
+export async function resumeBenchmark(
+  target: string,
+  options: Pick<RunOptions, "lockFile" | "signal">,
+  events: RunEvents = {},
+): Promise<RunOutcome> {
   const lock = acquireLock(options.lockFile);
   try {
     const resumable = await loadResumable(target);
@@ -334,9 +412,15 @@ async function runLocked(
   const runs = [...prepared.previous];
   let seq = runs.reduce((max, r) => Math.max(max, r.seq + 1), 0);
   const warnings = [...(resume ? [] : prepared.warnings)];
-  if (resume) warnings.push(`resumed at ${new Date().toISOString()} with ${todo.length} run(s) left`);
+  if (resume)
+    warnings.push(`resumed at ${new Date().toISOString()} with ${todo.length} run(s) left`);
 
-  events.onStart?.({ total: all.length, alreadyDone: all.length - todo.length, file: prepared.file, journal: prepared.journal.file });
+  events.onStart?.({
+    total: all.length,
+    alreadyDone: all.length - todo.length,
+    file: prepared.file,
+    journal: prepared.journal.file,
+  });
   const started = Date.now();
   let measured = 0;
   let interrupted = false;
@@ -369,7 +453,10 @@ async function runLocked(
   }
   const remaining = all.length - runs.filter((r) => all.some((s) => s.key === r.key)).length;
   const complete = remaining === 0 && !interrupted;
-  const previousWarnings = resume && existsSync(prepared.file) ? (await loadResults(prepared.file).catch(() => undefined))?.warnings ?? [] : [];
+  const previousWarnings =
+    resume && existsSync(prepared.file)
+      ? ((await loadResults(prepared.file).catch(() => undefined))?.warnings ?? [])
+      : [];
   const results = assemble(prepared, runs, complete, [...previousWarnings, ...warnings]);
   await writeJsonAtomic(prepared.file, results);
   return { file: prepared.file, journal: prepared.journal.file, results, interrupted, remaining };

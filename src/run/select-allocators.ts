@@ -16,15 +16,23 @@ const INSTALL_HINT: Record<Libc, string> = {
 };
 
 /** Every allocator this machine can run: the libcs' own, the discovered libraries, and the user's. */
-export async function availableAllocators(userAllocators: readonly AllocatorSpec[], libcs: readonly Libc[]): Promise<AllocatorSpec[]> {
+export async function availableAllocators(
+  userAllocators: readonly AllocatorSpec[],
+  libcs: readonly Libc[],
+): Promise<AllocatorSpec[]> {
   const discovered = await discoverAllocators({ machine: hostMachine(), libcs: [...libcs] });
   for (const user of userAllocators) {
     const clash = discovered.find((a) => a.name === user.name);
     if (clash && clash.lib !== user.lib) {
-      throw new UsageError(`--allocator ${user.name}=${user.lib ?? ""}: the name ${user.name} is taken by a built-in allocator; pick another name`);
+      throw new UsageError(
+        `--allocator ${user.name}=${user.lib ?? ""}: the name ${user.name} is taken by a built-in allocator; pick another name`,
+      );
     }
   }
-  return [...discovered.filter((a) => !userAllocators.some((u) => u.name === a.name)), ...userAllocators];
+  return [
+    ...discovered.filter((a) => !userAllocators.some((u) => u.name === a.name)),
+    ...userAllocators,
+  ];
 }
 
 /**
@@ -42,7 +50,10 @@ export async function resolveForRun(input: {
   const all = input.requested === "all";
   // With "all", one entry per family: plain `scudo` is the newest; `scudo@16` style names only on request.
   const specs = all
-    ? resolveAllocators("all", available.filter((a) => a.source !== "discovered" || !a.name.includes("@")))
+    ? resolveAllocators(
+        "all",
+        available.filter((a) => a.source !== "discovered" || !a.name.includes("@")),
+      )
     : resolveAllocators(input.requested, available);
   const out: ResolvedAllocator[] = [];
   for (const spec of specs) {
@@ -65,6 +76,9 @@ export async function resolveForRun(input: {
     }
     out.push(resolved);
   }
-  if (out.length === 0) throw new UsageError("no allocator to run: `bench list allocators` shows what this machine has");
+  if (out.length === 0)
+    throw new UsageError(
+      "no allocator to run: `bench list allocators` shows what this machine has",
+    );
   return { allocators: out, warnings };
 }

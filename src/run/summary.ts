@@ -42,7 +42,9 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
   for (const workload of results.plan.workloads) {
     for (const threads of results.plan.threads) {
       const medianOf = (name: string, pick: (r: OkRun) => number | undefined): number | null => {
-        const ok = (groups.get(`${workload}\0${threads}\0${name}`) ?? []).filter((r): r is OkRun => r.status === "ok");
+        const ok = (groups.get(`${workload}\0${threads}\0${name}`) ?? []).filter(
+          (r): r is OkRun => r.status === "ok",
+        );
         const values = ok.map(pick).filter((v): v is number => typeof v === "number");
         return values.length ? median(values) : null;
       };
@@ -60,7 +62,13 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
           ratio: seconds !== null && baseSeconds ? seconds / baseSeconds : null,
           medianOpsPerSecond: medianOf(allocator, (r) => r.metrics.opsPerSecond),
           medianMaxRssBytes: medianOf(allocator, (r) => r.metrics.maxRssBytes),
-          failures: [...new Set(runs.flatMap((r) => (r.status === "failed" ? [`${r.failure.kind}: ${r.failure.message}`] : [])))],
+          failures: [
+            ...new Set(
+              runs.flatMap((r) =>
+                r.status === "failed" ? [`${r.failure.kind}: ${r.failure.message}`] : [],
+              ),
+            ),
+          ],
         });
       }
     }
@@ -79,7 +87,16 @@ function pad(text: string, width: number, right = false): string {
 
 /** A compact fixed-width table for the terminal. */
 export function formatSummary(summary: Summary): string {
-  const header = ["workload", "threads", "allocator", "ok/n", "median s", `vs ${summary.baseline ?? "-"}`, "Mops/s", "peak RSS"];
+  const header = [
+    "workload",
+    "threads",
+    "allocator",
+    "ok/n",
+    "median s",
+    `vs ${summary.baseline ?? "-"}`,
+    "Mops/s",
+    "peak RSS",
+  ];
   const body = summary.rows.map((r) => [
     r.workload,
     String(r.threads),
@@ -90,14 +107,18 @@ export function formatSummary(summary: Summary): string {
     r.medianOpsPerSecond === null ? "-" : (r.medianOpsPerSecond / 1e6).toFixed(2),
     r.medianMaxRssBytes === null ? "-" : `${(r.medianMaxRssBytes / 1048576).toFixed(1)} MiB`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
+  );
   const numeric = new Set([1, 3, 4, 5, 6, 7]);
-  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i] ?? 0, numeric.has(i))).join("  ");
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => pad(c, widths[i] ?? 0, numeric.has(i))).join("  ");
   const lines = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
   const failures = summary.rows.filter((r) => r.failures.length > 0);
   if (failures.length > 0) {
     lines.push("", "failures:");
-    for (const r of failures) for (const f of r.failures) lines.push(`  ${r.workload} t${r.threads} ${r.allocator}: ${f}`);
+    for (const r of failures)
+      for (const f of r.failures) lines.push(`  ${r.workload} t${r.threads} ${r.allocator}: ${f}`);
   }
   lines.push(
     "",

@@ -69,7 +69,9 @@ export async function loadWorkloads(roots: readonly string[]): Promise<Workload[
         );
       }
       if (parsed.data.name !== entry) {
-        throw new UsageError(`${manifestPath}: name "${parsed.data.name}" must match its directory "${entry}"`);
+        throw new UsageError(
+          `${manifestPath}: name "${parsed.data.name}" must match its directory "${entry}"`,
+        );
       }
       if (!found.has(parsed.data.name)) found.set(parsed.data.name, { ...parsed.data, dir });
     }
@@ -78,7 +80,10 @@ export async function loadWorkloads(roots: readonly string[]): Promise<Workload[
 }
 
 /** Pick workloads by name; unknown names are a usage error listing the valid ones. */
-export function selectWorkloads(all: readonly Workload[], names: readonly string[] | "all"): Workload[] {
+export function selectWorkloads(
+  all: readonly Workload[],
+  names: readonly string[] | "all",
+): Workload[] {
   if (names === "all") return [...all];
   const byName = new Map(all.map((w) => [w.name, w]));
   const unknown = names.filter((n) => !byName.has(n));

@@ -13,7 +13,10 @@ export async function tempDir(prefix = "mallocbench-test-"): Promise<string> {
 }
 
 /** Run the real CLI in a child process. Each caller passes its own lock file unless it tests the lock. */
-export function bench(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): ResultPromise<{ reject: false; all: true }> {
+export function bench(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): ResultPromise<{ reject: false; all: true }> {
   return execa("node", [BIN, ...args], {
     reject: false,
     all: true,

@@ -16,7 +16,11 @@ describe("bad input gets one line and exit code 2", () => {
     env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
   });
 
-  async function expectUsageError(args: string[], pattern: RegExp, extraEnv: Record<string, string> = {}): Promise<void> {
+  async function expectUsageError(
+    args: string[],
+    pattern: RegExp,
+    extraEnv: Record<string, string> = {},
+  ): Promise<void> {
     const result = await bench(args, { env: { ...env, ...extraEnv } });
     const lines = errorLines(String(result.stderr));
     expect(result.exitCode, String(result.all)).toBe(2);
@@ -26,11 +30,17 @@ describe("bad input gets one line and exit code 2", () => {
   }
 
   it("unknown workload lists the valid ones", async () => {
-    await expectUsageError(["run", "-w", "nope", "-a", "glibc"], /unknown workload "nope" \(valid: .*larson.*threadtest.*xmalloc/);
+    await expectUsageError(
+      ["run", "-w", "nope", "-a", "glibc"],
+      /unknown workload "nope" \(valid: .*larson.*threadtest.*xmalloc/,
+    );
   });
 
   it("unknown allocator lists the valid ones", async () => {
-    await expectUsageError(["run", "-w", "larson", "-a", "glibc,hoard"], /unknown allocator "hoard"; valid names: .*glibc.*jemalloc/);
+    await expectUsageError(
+      ["run", "-w", "larson", "-a", "glibc,hoard"],
+      /unknown allocator "hoard"; valid names: .*glibc.*jemalloc/,
+    );
   });
 
   it.each([
@@ -43,18 +53,30 @@ describe("bad input gets one line and exit code 2", () => {
   });
 
   it("bad --runs and --timeout", async () => {
-    await expectUsageError(["run", "-w", "larson", "-a", "glibc", "-n", "0"], /--runs: 0 must be at least 1/);
-    await expectUsageError(["run", "-w", "larson", "-a", "glibc", "--timeout", "soon"], /--timeout: "soon" is not a duration/);
+    await expectUsageError(
+      ["run", "-w", "larson", "-a", "glibc", "-n", "0"],
+      /--runs: 0 must be at least 1/,
+    );
+    await expectUsageError(
+      ["run", "-w", "larson", "-a", "glibc", "--timeout", "soon"],
+      /--timeout: "soon" is not a duration/,
+    );
   });
 
   it("missing allocator path", async () => {
-    await expectUsageError(["run", "-w", "larson", "--allocator", `ghost=${dir}/missing.so`], /allocator ghost: .*missing\.so.*(does not exist|no such file|cannot)/i);
+    await expectUsageError(
+      ["run", "-w", "larson", "--allocator", `ghost=${dir}/missing.so`],
+      /allocator ghost: .*missing\.so.*(does not exist|no such file|cannot)/i,
+    );
   });
 
   it("an allocator file that is not ELF", async () => {
     const text = path.join(dir, "notelf.so");
     await writeFile(text, "this is not a shared object\n");
-    await expectUsageError(["run", "-w", "larson", "--allocator", `text=${text}`], /allocator text: .*notelf\.so.*not an ELF/i);
+    await expectUsageError(
+      ["run", "-w", "larson", "--allocator", `text=${text}`],
+      /allocator text: .*notelf\.so.*not an ELF/i,
+    );
   });
 
   it("an allocator built for another architecture", async () => {
@@ -65,12 +87,21 @@ describe("bad input gets one line and exit code 2", () => {
     machine.writeUInt16LE(183, 0); // EM_AARCH64
     await handle.write(machine, 0, 2, 18);
     await handle.close();
-    await expectUsageError(["run", "-w", "larson", "--allocator", `foreign=${foreign}`], /allocator foreign: .*aarch64/);
+    await expectUsageError(
+      ["run", "-w", "larson", "--allocator", `foreign=${foreign}`],
+      /allocator foreign: .*aarch64/,
+    );
   });
 
   it("an allocator linked against a libc this machine cannot build workloads for", async () => {
     const muslLib = path.join(dir, "libnomalloc-musl.so");
-    await execa("musl-gcc", ["-shared", "-fPIC", "-o", muslLib, path.join(FIXTURE_LIBS, "nomalloc.c")]);
+    await execa("musl-gcc", [
+      "-shared",
+      "-fPIC",
+      "-o",
+      muslLib,
+      path.join(FIXTURE_LIBS, "nomalloc.c"),
+    ]);
     await expectUsageError(
       ["run", "-w", "larson", "--allocator", `muslonly=${muslLib}`, "-a", "muslonly"],
       /allocator muslonly runs with musl, and this machine has no musl toolchain/,
@@ -81,11 +112,17 @@ describe("bad input gets one line and exit code 2", () => {
   it("a library that does not define malloc is refused before anything runs", async () => {
     const lib = path.join(dir, "libnomalloc.so");
     await execa("cc", ["-shared", "-fPIC", "-o", lib, path.join(FIXTURE_LIBS, "nomalloc.c")]);
-    await expectUsageError(["run", "-w", "larson", "--allocator", `nomalloc=${lib}`], /allocator nomalloc: .*does not export malloc/);
+    await expectUsageError(
+      ["run", "-w", "larson", "--allocator", `nomalloc=${lib}`],
+      /allocator nomalloc: .*does not export malloc/,
+    );
   });
 
   it("bad --allocator syntax", async () => {
-    await expectUsageError(["run", "-w", "larson", "--allocator", "justaname"], /--allocator "justaname": expected NAME=/);
+    await expectUsageError(
+      ["run", "-w", "larson", "--allocator", "justaname"],
+      /--allocator "justaname": expected NAME=/,
+    );
   });
 
   it("a corrupt results file given to --resume names the problem", async () => {
@@ -93,12 +130,21 @@ describe("bad input gets one line and exit code 2", () => {
     await writeFile(broken, '{"schemaVersion": 1, "runs": [');
     await expectUsageError(["run", "--resume", broken], /broken\.json: not valid JSON/);
     const wrong = path.join(dir, "wrong.json");
-    await writeFile(wrong, JSON.stringify({ schemaVersion: 1, tool: { name: "mallocbench", version: "0" } }));
-    await expectUsageError(["run", "--resume", wrong], /wrong\.json: not a mallocbench results file: field createdAt/);
+    await writeFile(
+      wrong,
+      JSON.stringify({ schemaVersion: 1, tool: { name: "mallocbench", version: "0" } }),
+    );
+    await expectUsageError(
+      ["run", "--resume", wrong],
+      /wrong\.json: not a mallocbench results file: field createdAt/,
+    );
   });
 
   it("--resume of a file that does not exist", async () => {
-    await expectUsageError(["run", "--resume", path.join(dir, "nothing.json")], /--resume: .*nothing\.json does not exist/);
+    await expectUsageError(
+      ["run", "--resume", path.join(dir, "nothing.json")],
+      /--resume: .*nothing\.json does not exist/,
+    );
   });
 
   it("unknown option (commander)", async () => {

@@ -60,7 +60,10 @@ describe("failures are recorded and the run goes on", () => {
   }, 300_000);
 
   const failed = (workload: string, allocator: string): FailedRun[] =>
-    results.runs.filter((r): r is FailedRun => r.workload === workload && r.allocator === allocator && r.status === "failed");
+    results.runs.filter(
+      (r): r is FailedRun =>
+        r.workload === workload && r.allocator === allocator && r.status === "failed",
+    );
 
   it("exits 1 because some runs failed, and still completes the plan", () => {
     expect(exitCode).toBe(1);
@@ -112,6 +115,8 @@ describe("failures are recorded and the run goes on", () => {
       expect(r.failure.message).toMatch(/allocator not interposed: malloc came from .*libc/);
       expect(r.identity).toMatch(/libc\.so/);
     }
-    expect(results.warnings.some((w) => w.includes("versioned") && w.includes("did not take effect"))).toBe(true);
+    expect(
+      results.warnings.some((w) => w.includes("versioned") && w.includes("did not take effect")),
+    ).toBe(true);
   });
 });

@@ -8,7 +8,8 @@ import { BIN, bench, FIXTURE_WORKLOADS, ROOT, tempDir } from "../helpers/cli.js"
 
 async function journalRuns(file: string): Promise<number> {
   if (!existsSync(file)) return 0;
-  return (await readFile(file, "utf8")).split("\n").filter((l) => l.startsWith('{"type":"run"')).length;
+  return (await readFile(file, "utf8")).split("\n").filter((l) => l.startsWith('{"type":"run"'))
+    .length;
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -21,7 +22,23 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
 }
 
 // ok-tiny is a few milliseconds; the plan is long enough to interrupt in the middle.
-const PLAN = ["run", "--workload-dir", FIXTURE_WORKLOADS, "-w", "ok-tiny", "-a", "glibc,musl", "-t", "1,2", "-n", "40", "--warmup", "1", "--seed", "7"];
+const PLAN = [
+  "run",
+  "--workload-dir",
+  FIXTURE_WORKLOADS,
+  "-w",
+  "ok-tiny",
+  "-a",
+  "glibc,musl",
+  "-t",
+  "1,2",
+  "-n",
+  "40",
+  "--warmup",
+  "1",
+  "--seed",
+  "7",
+];
 const TOTAL = 2 * 2 * (40 + 1);
 
 describe("interrupting and resuming", () => {
@@ -29,7 +46,12 @@ describe("interrupting and resuming", () => {
     const dir = await tempDir();
     const out = path.join(dir, "r.json");
     const lock = path.join(dir, "lock");
-    const child = execa("node", [BIN, ...PLAN, "-o", out], { cwd: ROOT, reject: false, env: { MALLOCBENCH_LOCK: lock }, stdin: "ignore" });
+    const child = execa("node", [BIN, ...PLAN, "-o", out], {
+      cwd: ROOT,
+      reject: false,
+      env: { MALLOCBENCH_LOCK: lock },
+      stdin: "ignore",
+    });
     await waitFor(async () => (await journalRuns(`${out}.journal`)) >= 5, 120_000);
     child.kill("SIGINT");
     const first = await child;
@@ -58,9 +80,16 @@ describe("interrupting and resuming", () => {
     const dir = await tempDir();
     const lock = path.join(dir, "lock");
     const out = path.join(dir, "a.json");
-    const first = execa("node", [BIN, ...PLAN, "-o", out], { cwd: ROOT, reject: false, env: { MALLOCBENCH_LOCK: lock }, stdin: "ignore" });
+    const first = execa("node", [BIN, ...PLAN, "-o", out], {
+      cwd: ROOT,
+      reject: false,
+      env: { MALLOCBENCH_LOCK: lock },
+      stdin: "ignore",
+    });
     await waitFor(async () => (await journalRuns(`${out}.journal`)) >= 1, 120_000);
-    const second = await bench([...PLAN, "-o", path.join(dir, "b.json")], { env: { MALLOCBENCH_LOCK: lock } });
+    const second = await bench([...PLAN, "-o", path.join(dir, "b.json")], {
+      env: { MALLOCBENCH_LOCK: lock },
+    });
     first.kill("SIGINT");
     await first;
     expect(second.exitCode).toBe(2);

@@ -19,9 +19,25 @@ describe("bench run on real allocators", () => {
   beforeAll(async () => {
     const dir = await tempDir();
     out = path.join(dir, "x.json");
-    const run = await bench(["run", "-w", "larson", "-a", "glibc,jemalloc,scudo,musl", "-t", "1,2", "-n", "3", "--quick", "-o", out], {
-      env: { MALLOCBENCH_LOCK: path.join(dir, "lock") },
-    });
+    const run = await bench(
+      [
+        "run",
+        "-w",
+        "larson",
+        "-a",
+        "glibc,jemalloc,scudo,musl",
+        "-t",
+        "1,2",
+        "-n",
+        "3",
+        "--quick",
+        "-o",
+        out,
+      ],
+      {
+        env: { MALLOCBENCH_LOCK: path.join(dir, "lock") },
+      },
+    );
     stdout = String(run.stdout);
     exitCode = run.exitCode;
     if (run.exitCode !== 0) console.error(run.all);
@@ -30,7 +46,8 @@ describe("bench run on real allocators", () => {
 
   it("exits 0 and prints a summary naming every allocator", () => {
     expect(exitCode).toBe(0);
-    for (const name of ["glibc", "jemalloc", "scudo", "musl"]) expect(stdout).toMatch(new RegExp(`larson\\s+\\d\\s+${name}\\s`));
+    for (const name of ["glibc", "jemalloc", "scudo", "musl"])
+      expect(stdout).toMatch(new RegExp(`larson\\s+\\d\\s+${name}\\s`));
     expect(stdout).toContain("results: ");
   });
 
@@ -60,7 +77,8 @@ describe("bench run on real allocators", () => {
   });
 
   it("runs musl cells against the musl build and glibc-linked preloads against glibc", () => {
-    for (const run of results.runs) expect(run.libc).toBe(run.allocator === "musl" ? "musl" : "glibc");
+    for (const run of results.runs)
+      expect(run.libc).toBe(run.allocator === "musl" ? "musl" : "glibc");
     const musl = results.environment.libcs.find((l) => l.libc === "musl");
     expect(musl?.systemMalloc).toMatch(/musl|ld-musl/);
     expect(musl?.version).toMatch(/^\d+\.\d+/);
@@ -93,7 +111,13 @@ describe("bench run on real allocators", () => {
     expect(results.environment.arch).toBe(hostMachine());
     expect(results.environment.cores).toBeGreaterThan(0);
     expect(results.environment.libcs.map((l) => l.libc).sort()).toEqual(["glibc", "musl"]);
-    expect(results.plan).toMatchObject({ workloads: ["larson"], threads: [1, 2], runs: 3, warmup: 1, size: "quick" });
+    expect(results.plan).toMatchObject({
+      workloads: ["larson"],
+      threads: [1, 2],
+      runs: 3,
+      warmup: 1,
+      size: "quick",
+    });
     expect(results.schemaVersion).toBe(1);
   });
 

@@ -4,8 +4,22 @@ import { bench, tempDir } from "../../helpers/cli.js";
 
 interface BuildJson {
   launcher: string;
-  libcs: { libc: string; cflags: string[]; cflagsFromEnv: boolean; compiler: string[]; systemMalloc: string | null; version: string | null }[];
-  builds: { workload: string; libc: string; status: string; binary?: string; cached?: boolean; hash: string }[];
+  libcs: {
+    libc: string;
+    cflags: string[];
+    cflagsFromEnv: boolean;
+    compiler: string[];
+    systemMalloc: string | null;
+    version: string | null;
+  }[];
+  builds: {
+    workload: string;
+    libc: string;
+    status: string;
+    binary?: string;
+    cached?: boolean;
+    hash: string;
+  }[];
 }
 
 async function build(env: Record<string, string>): Promise<BuildJson> {
@@ -20,7 +34,10 @@ describe("bench build", () => {
     const first = await build({ MALLOCBENCH_CACHE_DIR: cache });
     expect(first.builds.map((b) => b.libc).sort()).toEqual(["glibc", "musl"]);
     expect(first.builds.every((b) => b.status === "ok" && b.cached === false)).toBe(true);
-    expect(first.libcs.find((l) => l.libc === "glibc")).toMatchObject({ cflags: ["-O2"], cflagsFromEnv: false });
+    expect(first.libcs.find((l) => l.libc === "glibc")).toMatchObject({
+      cflags: ["-O2"],
+      cflagsFromEnv: false,
+    });
     expect(first.libcs.find((l) => l.libc === "musl")?.systemMalloc).toMatch(/musl/);
 
     const second = await build({ MALLOCBENCH_CACHE_DIR: cache });

@@ -15,7 +15,9 @@ describe("bench doctor / list / setup", () => {
     };
     expect(report.distro.manager).toBe("apt");
     expect(report.toolchains.map((t) => t.libc).sort()).toEqual(["glibc", "musl"]);
-    expect(report.allocators.map((a) => a.name)).toEqual(expect.arrayContaining(["glibc", "musl", "jemalloc", "tcmalloc", "mimalloc", "scudo"]));
+    expect(report.allocators.map((a) => a.name)).toEqual(
+      expect.arrayContaining(["glibc", "musl", "jemalloc", "tcmalloc", "mimalloc", "scudo"]),
+    );
     expect(report.missing).toEqual([]);
     expect(report.perf.note).toMatch(/perf_event_paranoid/);
   });
@@ -29,7 +31,12 @@ describe("bench doctor / list / setup", () => {
   it("list allocators --json gives name, libc and library of each", async () => {
     const result = await bench(["list", "allocators", "--json"]);
     expect(result.exitCode).toBe(0);
-    const list = JSON.parse(String(result.stdout)) as { name: string; libc: string; lib: string | null; source: string }[];
+    const list = JSON.parse(String(result.stdout)) as {
+      name: string;
+      libc: string;
+      lib: string | null;
+      source: string;
+    }[];
     const byName = new Map(list.map((a) => [a.name, a]));
     expect(byName.get("glibc")).toMatchObject({ libc: "glibc", lib: null, source: "libc" });
     expect(byName.get("musl")).toMatchObject({ libc: "musl", lib: null, source: "libc" });
@@ -41,13 +48,17 @@ describe("bench doctor / list / setup", () => {
   it("list workloads --json reads the manifests", async () => {
     const result = await bench(["list", "workloads", "--json"]);
     const list = JSON.parse(String(result.stdout)) as { name: string; description: string }[];
-    expect(list.map((w) => w.name)).toEqual(expect.arrayContaining(["larson", "threadtest", "xmalloc"]));
+    expect(list.map((w) => w.name)).toEqual(
+      expect.arrayContaining(["larson", "threadtest", "xmalloc"]),
+    );
     expect(list.every((w) => w.description.length > 0)).toBe(true);
   });
 
   it("list with an unknown kind is a usage error", async () => {
     const result = await bench(["list", "compilers"]);
     expect(result.exitCode).toBe(2);
-    expect(String(result.stderr).trim()).toBe('bench: bench list: unknown kind "compilers" (valid: workloads, allocators, toolchains)');
+    expect(String(result.stderr).trim()).toBe(
+      'bench: bench list: unknown kind "compilers" (valid: workloads, allocators, toolchains)',
+    );
   });
 });

@@ -10,7 +10,7 @@ const OS_RELEASE = {
   chimera: 'NAME="Chimera"\nID="chimera"\nPRETTY_NAME="Chimera Linux"\n',
   arch: 'NAME="Arch Linux"\nPRETTY_NAME="Arch Linux"\nID=arch\n',
   rocky: 'NAME="Rocky Linux"\nID="rocky"\nID_LIKE="rhel centos fedora"\n',
-  gentoo: 'NAME=Gentoo\nID=gentoo\n',
+  gentoo: "NAME=Gentoo\nID=gentoo\n",
 };
 
 describe("distroFromOsRelease", () => {
@@ -28,7 +28,11 @@ describe("distroFromOsRelease", () => {
   });
 
   it("keeps the pretty name", () => {
-    expect(distroFromOsRelease(OS_RELEASE.debian)).toEqual({ id: "debian", name: "Debian GNU/Linux 12 (bookworm)", manager: "apt" });
+    expect(distroFromOsRelease(OS_RELEASE.debian)).toEqual({
+      id: "debian",
+      name: "Debian GNU/Linux 12 (bookworm)",
+      manager: "apt",
+    });
   });
 });
 
@@ -40,9 +44,13 @@ describe("installCommands", () => {
     ]);
   });
   it("uses sudo when not root", () => {
-    expect(installCommands("pacman", ["jemalloc"], false)).toEqual([["sudo", "pacman", "-S", "--needed", "--noconfirm", "jemalloc"]]);
+    expect(installCommands("pacman", ["jemalloc"], false)).toEqual([
+      ["sudo", "pacman", "-S", "--needed", "--noconfirm", "jemalloc"],
+    ]);
   });
   it("quotes only what needs quoting for display", () => {
-    expect(quoteCommand(["apt-get", "install", "libmimalloc2.0", "it's"])).toBe("apt-get install libmimalloc2.0 'it'\\''s'");
+    expect(quoteCommand(["apt-get", "install", "libmimalloc2.0", "it's"])).toBe(
+      "apt-get install libmimalloc2.0 'it'\\''s'",
+    );
   });
 });

@@ -18,7 +18,9 @@ describe("schedule", () => {
 
   it("is reproducible from the seed, and rounds differ in order", () => {
     expect(schedule(cells, 1, 3, 42)).toEqual(schedule(cells, 1, 3, 42));
-    expect(schedule(cells, 1, 3, 42).map((r) => r.key)).not.toEqual(schedule(cells, 1, 3, 43).map((r) => r.key));
+    expect(schedule(cells, 1, 3, 42).map((r) => r.key)).not.toEqual(
+      schedule(cells, 1, 3, 43).map((r) => r.key),
+    );
     const plan = schedule(cells, 0, 2, 42);
     const first = plan.slice(0, cells.length).map((r) => cellKey(r.cell));
     const second = plan.slice(cells.length).map((r) => cellKey(r.cell));
