@@ -360,9 +360,7 @@ export async function runBenchmark(
 }
 
 /** Load what an earlier invocation left: the journal when present (it has every finished run), else the results file. */
-export async function loadResumable(
-  target: string,
-): Promise<{
+export async function loadResumable(target: string): Promise<{
   header: ResultsHeader;
   runs: RunRecord[];
   file: string;
