@@ -33,7 +33,7 @@ export interface LauncherRecord {
     intervalMs: number;
     samples: [number, number][];
     decimations: number;
-    maxSampledBytes: number;
+    maxSampledBytes: number | null;
   } | null;
 }
 

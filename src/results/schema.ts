@@ -100,7 +100,8 @@ export const TimelineSchema = z.object({
   /** [milliseconds since start, RSS bytes] */
   samples: z.array(z.tuple([finite, count])),
   decimations: count,
-  maxSampledBytes: count,
+  /** null when the run ended before the first sample. */
+  maxSampledBytes: count.nullable(),
 });
 
 export const FailureKindSchema = z.enum([
