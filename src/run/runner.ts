@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { AllocatorSpec, Libc, ResolvedAllocator } from "../allocators/types.js";
+import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
 import { launch } from "../measure/launcher.js";
 import { packageRoot } from "../paths.js";
-import { cellKey, cellsOf, schedule, type ScheduledRun } from "../plan/schedule.js";
+import { cellsOf, schedule, type ScheduledRun } from "../plan/schedule.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
 import {
   Journal,
@@ -110,22 +110,26 @@ interface Prepared {
   journal: Journal;
   file: string;
   warnings: string[];
+  resumed: boolean;
 }
 
+/** What to prepare: fresh options, or the plan recorded by an interrupted invocation. */
+type Source = { kind: "fresh"; options: RunOptions } | { kind: "resume"; resumable: Resumable };
+
 /** Everything before the first measured run: resolve, validate, build, probe, open the journal. */
-async function prepare(
-  options: RunOptions,
-  events: RunEvents,
-  resume?: { header: ResultsHeader; runs: RunRecord[]; file: string; journalExists: boolean },
-): Promise<Prepared> {
-  const plan = resume?.header.plan;
-  const roots = plan ? plan.workloadRoots : workloadRoots(options.workloadDirs);
-  const allWorkloads = await loadWorkloads(roots);
-  const workloads = selectWorkloads(allWorkloads, plan ? plan.workloads : options.workloads);
+async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
+  const resume = source.kind === "resume" ? source.resumable : undefined;
+  const recorded = resume?.header;
+  const options = source.kind === "fresh" ? source.options : undefined;
+  const roots = recorded ? recorded.plan.workloadRoots : workloadRoots(options?.workloadDirs);
+  const workloads = selectWorkloads(
+    await loadWorkloads(roots),
+    recorded ? recorded.plan.workloads : (options?.workloads ?? "all"),
+  );
   const toolchains = await toolchainsByLibc();
 
-  const userAllocators = resume
-    ? resume.header.allocators
+  const userAllocators = recorded
+    ? recorded.allocators
         .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
         .map((a): AllocatorSpec => ({
           name: a.name,
@@ -135,22 +139,20 @@ async function prepare(
           env: a.env,
           source: a.source,
         }))
-    : options.userAllocators;
+    : (options?.userAllocators ?? []);
   const { allocators, warnings: selectionWarnings } = await resolveForRun({
-    requested: plan ? plan.allocators : options.allocators,
+    requested: recorded ? recorded.plan.allocators : (options?.allocators ?? "all"),
     userAllocators,
     libcs: [...toolchains.keys()],
   });
   for (const w of selectionWarnings) events.onWarning?.(w);
 
-  if (resume) {
-    for (const before of resume.header.allocators) {
-      const now = allocators.find((a) => a.name === before.name);
-      if (now && before.sha256 && now.sha256 && before.sha256 !== now.sha256) {
-        throw new UsageError(
-          `cannot resume: allocator ${before.name} (${now.lib ?? ""}) changed since the run started (sha256 differs)`,
-        );
-      }
+  for (const before of recorded?.allocators ?? []) {
+    const now = allocators.find((a) => a.name === before.name);
+    if (now && before.sha256 && now.sha256 && before.sha256 !== now.sha256) {
+      throw new UsageError(
+        `cannot resume: allocator ${before.name} (${now.lib ?? ""}) changed since the run started (sha256 differs)`,
+      );
     }
   }
 
@@ -178,43 +180,46 @@ async function prepare(
   }
   for (const w of probeWarnings) events.onWarning?.(w);
 
-  const newPlan: Plan = plan ?? {
-    workloads: workloads.map((w) => w.name),
-    allocators: allocators.map((a) => a.name),
-    threads: options.threads,
-    size: options.size,
-    preset: options.preset,
-    runs: options.runs,
-    warmup: options.warmup,
-    seed: options.seed,
-    timeoutMs: options.timeoutMs,
-    cpus: options.cpus,
-    rssIntervalMs: options.rssIntervalMs,
-    workloadRoots: roots,
-  };
+  let header: ResultsHeader;
+  if (recorded) {
+    header = recorded;
+  } else {
+    const o = options as RunOptions;
+    header = {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: "mallocbench", version: await toolVersion() },
+      createdAt: new Date().toISOString(),
+      environment: await captureEnvironment([...buildSet.libcs.values()], buildSet.launcher),
+      plan: {
+        workloads: workloads.map((w) => w.name),
+        allocators: allocators.map((a) => a.name),
+        threads: o.threads,
+        size: o.size,
+        preset: o.preset,
+        runs: o.runs,
+        warmup: o.warmup,
+        seed: o.seed,
+        timeoutMs: o.timeoutMs,
+        cpus: o.cpus,
+        rssIntervalMs: o.rssIntervalMs,
+        workloadRoots: roots,
+      },
+      allocators: allocators.map(allocatorRecord),
+      builds: [...buildSet.builds.values()].map((b) => ({
+        workload: b.workload,
+        libc: b.libc,
+        toolchain: b.toolchainId,
+        hash: b.hash,
+        status: b.status,
+        ...(b.status === "failed" ? { reason: b.reason } : {}),
+      })),
+    };
+  }
+  const noise = recorded ? [] : noiseWarnings(header.environment);
+  for (const w of noise) events.onWarning?.(w);
+  const warnings = [...(resume?.warnings ?? []), ...noise, ...selectionWarnings, ...probeWarnings];
 
-  const header: ResultsHeader = resume?.header ?? {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: "mallocbench", version: await toolVersion() },
-    createdAt: new Date().toISOString(),
-    environment: await captureEnvironment([...buildSet.libcs.values()], buildSet.launcher),
-    plan: newPlan,
-    allocators: allocators.map(allocatorRecord),
-    builds: [...buildSet.builds.values()].map((b) => ({
-      workload: b.workload,
-      libc: b.libc,
-      toolchain: b.toolchainId,
-      hash: b.hash,
-      status: b.status,
-      ...(b.status === "failed" ? { reason: b.reason } : {}),
-    })),
-  };
-  const warnings = resume
-    ? []
-    : [...noiseWarnings(header.environment), ...selectionWarnings, ...probeWarnings];
-  if (!resume) for (const w of noiseWarnings(header.environment)) events.onWarning?.(w);
-
-  const file = resume?.file ?? options.output;
+  const file = resume?.file ?? (options as RunOptions).output;
   const journalFile = journalPathFor(file);
   let journal: Journal;
   if (resume?.journalExists) {
@@ -231,6 +236,7 @@ async function prepare(
     journal,
     file,
     warnings,
+    resumed: resume !== undefined,
   };
 }
 
@@ -353,34 +359,39 @@ export async function runBenchmark(
 ): Promise<RunOutcome> {
   const lock = acquireLock(options.lockFile);
   try {
-    return await runLocked(options, events);
+    const prepared = await prepare({ kind: "fresh", options }, events);
+    return await measureAll(prepared, events, options.signal);
   } finally {
     lock.release();
   }
 }
 
-/** Load what an earlier invocation left: the journal when present (it has every finished run), else the results file. */
-export async function loadResumable(target: string): Promise<{
+/** What an earlier invocation left behind. */
+export interface Resumable {
   header: ResultsHeader;
   runs: RunRecord[];
+  /** Results file it writes (the journal is beside it). */
   file: string;
   journalExists: boolean;
-  complete: boolean;
-}> {
-  const file = target.endsWith(".journal") ? target.slice(0, -".journal".length) : target;
-  const journalFile = journalPathFor(file);
-  if (existsSync(journalFile)) {
-    const { header, runs } = await readJournal(journalFile);
-    let complete = false;
-    if (existsSync(file)) complete = (await loadResults(file)).complete;
-    return { header, runs, file, journalExists: true, complete };
-  }
-  if (!existsSync(file)) throw new UsageError(`--resume: ${target} does not exist`);
-  const results = await loadResults(file);
-  const { runs, finishedAt: _f, complete, warnings: _w, ...header } = results;
-  return { header, runs, file, journalExists: false, complete };
+  /** Warnings already in the results file. */
+  warnings: string[];
 }
 
+/** Load what an earlier invocation left: the journal when present (it has every finished run), else the results file. */
+export async function loadResumable(target: string): Promise<Resumable> {
+  const file = target.endsWith(".journal") ? target.slice(0, -".journal".length) : target;
+  const journalFile = journalPathFor(file);
+  const results = existsSync(file) ? await loadResults(file) : undefined;
+  if (existsSync(journalFile)) {
+    const { header, runs } = await readJournal(journalFile);
+    return { header, runs, file, journalExists: true, warnings: results?.warnings ?? [] };
+  }
+  if (!results) throw new UsageError(`--resume: ${target} does not exist`);
+  const { runs, finishedAt: _f, complete: _c, warnings, ...header } = results;
+  return { header, runs, file, journalExists: false, warnings };
+}
+
+/** `bench run --resume`: the recorded plan, minus the runs already finished. */
 export async function resumeBenchmark(
   target: string,
   options: Pick<RunOptions, "lockFile" | "signal">,
@@ -389,19 +400,23 @@ export async function resumeBenchmark(
   const lock = acquireLock(options.lockFile);
   try {
     const resumable = await loadResumable(target);
-    const fake = { ...options, output: resumable.file } as RunOptions;
-    return await runLocked(fake, events, resumable);
+    const prepared = await prepare({ kind: "resume", resumable }, events);
+    return await measureAll(prepared, events, options.signal);
   } finally {
     lock.release();
   }
 }
 
-async function runLocked(
-  options: RunOptions,
+/**
+ * Run every scheduled run not yet done, journaling each as it ends. The results file is written
+ * at the end whatever happens (complete, interrupted, or a harness error), so nothing measured is
+ * lost; `complete` says whether `--resume` has anything left to do.
+ */
+async function measureAll(
+  prepared: Prepared,
   events: RunEvents,
-  resume?: { header: ResultsHeader; runs: RunRecord[]; file: string; journalExists: boolean },
+  signal: AbortSignal | undefined,
 ): Promise<RunOutcome> {
-  const prepared = await prepare(options, events, resume);
   const plan = prepared.header.plan;
   const cells = cellsOf(plan.workloads, plan.allocators, plan.threads);
   const all = schedule(cells, plan.warmup, plan.runs, plan.seed);
@@ -409,9 +424,10 @@ async function runLocked(
   const todo = all.filter((item) => !done.has(item.key));
   const runs = [...prepared.previous];
   let seq = runs.reduce((max, r) => Math.max(max, r.seq + 1), 0);
-  const warnings = [...(resume ? [] : prepared.warnings)];
-  if (resume)
+  const warnings = [...prepared.warnings];
+  if (prepared.resumed) {
     warnings.push(`resumed at ${new Date().toISOString()} with ${todo.length} run(s) left`);
+  }
 
   events.onStart?.({
     total: all.length,
@@ -422,13 +438,14 @@ async function runLocked(
   const started = Date.now();
   let measured = 0;
   let interrupted = false;
+  let complete = false;
   try {
     for (const item of todo) {
-      if (options.signal?.aborted) {
+      if (signal?.aborted) {
         interrupted = true;
         break;
       }
-      const record = await measureOne(item, seq, prepared, plan, options.signal);
+      const record = await measureOne(item, seq, prepared, plan, signal);
       if (record === null) {
         interrupted = true;
         break;
@@ -443,22 +460,20 @@ async function runLocked(
         done: all.length - left,
         total: all.length,
         elapsedMs,
-        etaMs: measured > 0 ? (elapsedMs / measured) * left : null,
+        etaMs: (elapsedMs / measured) * left,
       });
     }
+    complete = !interrupted && measured === todo.length;
   } finally {
     prepared.journal.close();
+    await writeJsonAtomic(prepared.file, assemble(prepared, runs, complete, warnings));
   }
-  const remaining = all.length - runs.filter((r) => all.some((s) => s.key === r.key)).length;
-  const complete = remaining === 0 && !interrupted;
-  const previousWarnings =
-    resume && existsSync(prepared.file)
-      ? ((await loadResults(prepared.file).catch(() => undefined))?.warnings ?? [])
-      : [];
-  const results = assemble(prepared, runs, complete, [...previousWarnings, ...warnings]);
-  await writeJsonAtomic(prepared.file, results);
-  return { file: prepared.file, journal: prepared.journal.file, results, interrupted, remaining };
+  const results = assemble(prepared, runs, complete, warnings);
+  return {
+    file: prepared.file,
+    journal: prepared.journal.file,
+    results,
+    interrupted,
+    remaining: todo.length - measured,
+  };
 }
-
-export { cellKey };
-export type { Libc };
