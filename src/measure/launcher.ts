@@ -3,7 +3,36 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 
-/** The JSON record the native launcher prints (see src/native/README.md). */
+export type PerfEvent =
+  | "taskClockNs"
+  | "contextSwitches"
+  | "cpuMigrations"
+  | "pageFaults"
+  | "instructions"
+  | "cycles"
+  | "cacheMisses"
+  | "branchMisses";
+
+export interface PerfAvailable {
+  available: true;
+  /** null for an event the kernel refused (see `unavailable`). */
+  events: Record<PerfEvent, number | null>;
+  unavailable: Record<string, string>;
+  /** Counts were scaled because the kernel multiplexed counters. */
+  scaled: boolean;
+  /** Only user-space events could be opened (exclude_kernel retry). */
+  userSpaceOnly: boolean;
+}
+
+export interface PerfUnavailable {
+  available: false;
+  reason: string;
+}
+
+/**
+ * The JSON record the native launcher prints (see src/native/README.md). The rusage fields are
+ * null only when no child was reaped.
+ */
 export interface LauncherRecord {
   launcher: number;
   status: "exited" | "signaled" | "timeout" | "interrupted" | "spawn-failed";
@@ -11,30 +40,24 @@ export interface LauncherRecord {
   signal: number | null;
   signalName: string | null;
   error: string | null;
-  wallSeconds: number;
-  userSeconds: number;
-  sysSeconds: number;
-  maxRssBytes: number;
-  minorFaults: number;
-  majorFaults: number;
-  voluntaryContextSwitches: number;
-  involuntaryContextSwitches: number;
+  wallSeconds: number | null;
+  userSeconds: number | null;
+  sysSeconds: number | null;
+  maxRssBytes: number | null;
+  minorFaults: number | null;
+  majorFaults: number | null;
+  voluntaryContextSwitches: number | null;
+  involuntaryContextSwitches: number | null;
   cpus: string | null;
   timeoutMs: number;
-  perf:
-    | {
-        available: true;
-        events: Record<string, number | null>;
-        unavailable?: Record<string, string>;
-        scaled: boolean;
-      }
-    | { available: false; reason: string };
+  perf: PerfAvailable | PerfUnavailable;
+  /** intervalMs 0 when sampling was off. */
   rssTimeline: {
     intervalMs: number;
     samples: [number, number][];
     decimations: number;
     maxSampledBytes: number | null;
-  } | null;
+  };
 }
 
 export interface LaunchRequest {

@@ -36,16 +36,39 @@ export function tail(text: string, max = 2000): string {
   return text.length <= max ? text : `…${text.slice(-max)}`;
 }
 
-export function metricsOf(record: LauncherRecord): Metrics {
+/** The launcher's measurements as results metrics; undefined when no child was reaped. */
+export function metricsOf(record: LauncherRecord): Metrics | undefined {
+  const {
+    wallSeconds,
+    userSeconds,
+    sysSeconds,
+    maxRssBytes,
+    minorFaults,
+    majorFaults,
+    voluntaryContextSwitches,
+    involuntaryContextSwitches,
+  } = record;
+  if (
+    wallSeconds === null ||
+    userSeconds === null ||
+    sysSeconds === null ||
+    maxRssBytes === null ||
+    minorFaults === null ||
+    majorFaults === null ||
+    voluntaryContextSwitches === null ||
+    involuntaryContextSwitches === null
+  ) {
+    return undefined;
+  }
   const metrics: Metrics = {
-    wallSeconds: record.wallSeconds,
-    userSeconds: record.userSeconds,
-    sysSeconds: record.sysSeconds,
-    maxRssBytes: record.maxRssBytes,
-    minorFaults: record.minorFaults,
-    majorFaults: record.majorFaults,
-    voluntaryContextSwitches: record.voluntaryContextSwitches,
-    involuntaryContextSwitches: record.involuntaryContextSwitches,
+    wallSeconds,
+    userSeconds,
+    sysSeconds,
+    maxRssBytes,
+    minorFaults,
+    majorFaults,
+    voluntaryContextSwitches,
+    involuntaryContextSwitches,
   };
   if (record.perf.available) {
     const e = record.perf.events;
@@ -67,7 +90,7 @@ export function metricsOf(record: LauncherRecord): Metrics {
 
 export function timelineOf(record: LauncherRecord): Timeline | undefined {
   const t = record.rssTimeline;
-  if (!t) return undefined;
+  if (t.intervalMs === 0) return undefined; // sampling was off
   return {
     intervalMs: t.intervalMs,
     samples: t.samples,

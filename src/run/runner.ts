@@ -309,6 +309,7 @@ async function measureOne(
   };
   if (verdict.status === "ok") {
     const { ops, seconds } = verdict.result;
+    if (!metrics) throw new Error(`launcher reported a successful run without rusage: ${item.key}`);
     return {
       ...base,
       ...extras,
@@ -323,14 +324,13 @@ async function measureOne(
       checksum: typeof verdict.result.checksum === "string" ? verdict.result.checksum : null,
     };
   }
-  const reaped = outcome.record.status !== "spawn-failed";
   return {
     ...base,
     ...extras,
     status: "failed",
     identity: verdict.identity,
     failure: { kind: verdict.kind, message: verdict.message },
-    ...(reaped ? { metrics } : {}),
+    ...(metrics && outcome.record.status !== "spawn-failed" ? { metrics } : {}),
     exitCode: outcome.record.exitCode,
     signal: outcome.record.signalName,
     stderrTail: tail(outcome.stderr),

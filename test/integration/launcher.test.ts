@@ -5,56 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** The one JSON record printed by src/native/launcher.c. */
-interface LauncherRecord {
-  launcher: number;
-  status: "exited" | "signaled" | "timeout" | "interrupted" | "spawn-failed";
-  exitCode: number | null;
-  signal: number | null;
-  signalName: string | null;
-  error: string | null;
-  wallSeconds: number | null;
-  userSeconds: number | null;
-  sysSeconds: number | null;
-  maxRssBytes: number | null;
-  minorFaults: number | null;
-  majorFaults: number | null;
-  voluntaryContextSwitches: number | null;
-  involuntaryContextSwitches: number | null;
-  cpus: string | null;
-  timeoutMs: number;
-  perf: PerfAvailable | PerfUnavailable;
-  rssTimeline: {
-    intervalMs: number;
-    samples: [number, number][];
-    decimations: number;
-    maxSampledBytes: number | null;
-  };
-}
-
-interface PerfAvailable {
-  available: true;
-  events: Record<
-    | "taskClockNs"
-    | "contextSwitches"
-    | "cpuMigrations"
-    | "pageFaults"
-    | "instructions"
-    | "cycles"
-    | "cacheMisses"
-    | "branchMisses",
-    number | null
-  >;
-  unavailable: Record<string, string>;
-  scaled: boolean;
-  userSpaceOnly: boolean;
-}
-
-interface PerfUnavailable {
-  available: false;
-  reason: string;
-}
+import type { LauncherRecord } from "../../src/measure/launcher.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const launcherSource = resolve(here, "../../src/native/launcher.c");

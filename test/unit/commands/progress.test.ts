@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatDuration, progressReporter } from "../../../src/commands/progress.js";
 import type { RunRecord } from "../../../src/results/schema.js";
+import { okRun } from "../../helpers/records.js";
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   const stream = {
@@ -15,33 +16,7 @@ function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   return stream as unknown as NodeJS.WriteStream & { text: string };
 }
 
-const ok: RunRecord = {
-  key: "larson/glibc/t1#r0",
-  workload: "larson",
-  allocator: "glibc",
-  libc: "glibc",
-  threads: 1,
-  size: "quick",
-  round: 0,
-  warmup: false,
-  seq: 0,
-  startedAt: "2026-11-25T00:00:00Z",
-  identity: "/lib/libc.so.6",
-  status: "ok",
-  checksum: null,
-  metrics: {
-    wallSeconds: 0.2,
-    userSeconds: 0.2,
-    sysSeconds: 0,
-    maxRssBytes: 1,
-    minorFaults: 1,
-    majorFaults: 0,
-    voluntaryContextSwitches: 0,
-    involuntaryContextSwitches: 0,
-    ops: 1,
-    seconds: 0.123,
-  },
-};
+const ok: RunRecord = okRun({ checksum: null, metrics: { ...okRun().metrics, seconds: 0.123 } });
 
 describe("progress", () => {
   it("formats durations", () => {

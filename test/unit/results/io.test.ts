@@ -5,75 +5,11 @@ import { mkdtemp } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/errors.js";
 import { Journal, parseResults, readJournal, writeJsonAtomic } from "../../../src/results/io.js";
-import type { ResultsHeader, RunRecord } from "../../../src/results/schema.js";
+import type { RunRecord } from "../../../src/results/schema.js";
+import { okRun, resultsHeader } from "../../helpers/records.js";
 
-const header: ResultsHeader = {
-  schemaVersion: 1,
-  tool: { name: "mallocbench", version: "0.1.0" },
-  createdAt: "2026-11-25T00:00:00.000Z",
-  environment: {
-    hostname: "h",
-    arch: "x86_64",
-    cpuModel: "cpu",
-    cores: 2,
-    onlineCpus: "0-1",
-    memoryBytes: 1,
-    kernel: "Linux",
-    os: "Debian",
-    libcs: [],
-    governor: null,
-    turbo: null,
-    smt: null,
-    loadAverage: [0, 0, 0],
-    perfEventParanoid: 2,
-    nodeVersion: "v20",
-    launcher: "/x/launcher",
-  },
-  plan: {
-    workloads: ["larson"],
-    allocators: ["glibc"],
-    threads: [1],
-    size: "quick",
-    preset: "quick",
-    runs: 1,
-    warmup: 0,
-    seed: 1,
-    timeoutMs: 1000,
-    cpus: null,
-    rssIntervalMs: 10,
-    workloadRoots: ["/w"],
-  },
-  allocators: [{ name: "glibc", family: "glibc", libc: "glibc", env: {}, source: "libc" }],
-  builds: [],
-};
-
-const run: RunRecord = {
-  key: "larson/glibc/t1#r0",
-  workload: "larson",
-  allocator: "glibc",
-  libc: "glibc",
-  threads: 1,
-  size: "quick",
-  round: 0,
-  warmup: false,
-  seq: 0,
-  startedAt: "2026-11-25T00:00:01.000Z",
-  identity: "/lib/libc.so.6",
-  status: "ok",
-  checksum: "0x1",
-  metrics: {
-    wallSeconds: 0.1,
-    userSeconds: 0.09,
-    sysSeconds: 0.01,
-    maxRssBytes: 4096,
-    minorFaults: 10,
-    majorFaults: 0,
-    voluntaryContextSwitches: 1,
-    involuntaryContextSwitches: 0,
-    ops: 100,
-    seconds: 0.05,
-  },
-};
+const header = resultsHeader;
+const run: RunRecord = okRun();
 
 describe("results files", () => {
   it("names the first bad field", () => {

@@ -1,30 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { LauncherRecord } from "../../../src/measure/launcher.js";
+import { launcherRecord } from "../../helpers/records.js";
 import { classify, parseResultLine } from "../../../src/run/classify.js";
 
-function record(overrides: Partial<LauncherRecord>): LauncherRecord {
-  return {
-    launcher: 1,
-    status: "exited",
-    exitCode: 0,
-    signal: null,
-    signalName: null,
-    error: null,
-    wallSeconds: 0.1,
-    userSeconds: 0.1,
-    sysSeconds: 0,
-    maxRssBytes: 1,
-    minorFaults: 1,
-    majorFaults: 0,
-    voluntaryContextSwitches: 0,
-    involuntaryContextSwitches: 0,
-    cpus: null,
-    timeoutMs: 1000,
-    perf: { available: false, reason: "n/a" },
-    rssTimeline: null,
-    ...overrides,
-  };
-}
+const record = launcherRecord;
 
 const result =
   '@result {"ops":10,"seconds":0.01,"allocator":"/usr/lib/libjemalloc.so.2","checksum":"0x1"}\n';

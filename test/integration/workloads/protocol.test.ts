@@ -1,0 +1,137 @@
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildWorkload } from "../../../src/build/build.js";
+import { detectToolchains } from "../../../src/build/toolchain.js";
+import { cacheDir } from "../../../src/paths.js";
+import { parseResultLine } from "../../../src/run/classify.js";
+import { loadWorkloads, workloadRoots, type Workload } from "../../../src/workloads/registry.js";
+import { FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
+
+const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+
+/** The workload protocol, checked on the real programs built by the real toolchains. */
+describe("workload protocol", () => {
+  let workloads: Workload[];
+  const binaries = new Map<string, string>(); // `${name}/${libc}` -> binary
+
+  beforeAll(async () => {
+    workloads = await loadWorkloads(workloadRoots());
+    for (const tc of await detectToolchains()) {
+      for (const w of workloads) {
+        const built = await buildWorkload(tc, w, cacheDir());
+        if (built.status !== "ok") throw new Error(built.reason);
+        binaries.set(`${w.name}/${tc.libc}`, built.binary);
+      }
+    }
+  }, 300_000);
+
+  const bin = (name: string, libc: string): string => binaries.get(`${name}/${libc}`) as string;
+
+  async function run(binary: string, args: string[], env: Record<string, string> = {}) {
+    const result = await execa(binary, args, { reject: false, env, extendEnv: true });
+    return { ...result, parsed: parseResultLine(String(result.stdout)) };
+  }
+
+  it("has the three core workloads", () => {
+    expect(workloads.map((w) => w.name)).toEqual(
+      expect.arrayContaining(["larson", "threadtest", "xmalloc"]),
+    );
+  });
+
+  it("keeps workload.json's parameters in sync with the program's own table (--help)", async () => {
+    for (const w of workloads) {
+      const { stdout } = await execa(bin(w.name, "glibc"), ["--help"]);
+      const table = [
+        ...String(stdout).matchAll(/^\s+--(\S+)\s+(.+?) \[(\d+)\/(\d+)\/(\d+); range/gm),
+      ].map((m) => ({
+        name: m[1],
+        help: m[2],
+        default: { quick: Number(m[3]), default: Number(m[4]), full: Number(m[5]) },
+      }));
+      expect(table, w.name).toEqual(w.params);
+    }
+  });
+
+  it.each(["larson", "threadtest", "xmalloc"])(
+    "%s: one @result line, the same checksum under every allocator and libc, another with another seed",
+    async (name) => {
+      for (const threads of ["1", "2"]) {
+        const args = ["--size", "quick", "--threads", threads, "--seed", "11"];
+        const glibc = await run(bin(name, "glibc"), args);
+        const musl = await run(bin(name, "musl"), args);
+        const jemalloc = await run(bin(name, "glibc"), args, { LD_PRELOAD: JEMALLOC });
+        for (const r of [glibc, musl, jemalloc]) {
+          expect(r.exitCode, String(r.stderr)).toBe(0);
+          expect(
+            String(r.stdout)
+              .split("\n")
+              .filter((l) => l.startsWith("@result ")),
+          ).toHaveLength(1);
+          expect(r.parsed?.ops).toBeGreaterThan(0);
+          expect(r.parsed?.seconds).toBeGreaterThan(0);
+          expect(r.parsed?.["threads"]).toBe(Number(threads));
+        }
+        expect(glibc.parsed?.allocator).toMatch(/libc\.so\.6$/);
+        expect(musl.parsed?.allocator).toMatch(/musl/);
+        expect(jemalloc.parsed?.allocator).toBe(JEMALLOC);
+        expect(musl.parsed?.checksum).toBe(glibc.parsed?.checksum);
+        expect(jemalloc.parsed?.checksum).toBe(glibc.parsed?.checksum);
+        expect(musl.parsed?.ops).toBe(glibc.parsed?.ops);
+        const other = await run(bin(name, "glibc"), [
+          "--size",
+          "quick",
+          "--threads",
+          threads,
+          "--seed",
+          "12",
+        ]);
+        expect(other.parsed?.checksum).not.toBe(glibc.parsed?.checksum);
+      }
+    },
+  );
+
+  it("rejects bad arguments with one line and exit 2", async () => {
+    for (const args of [
+      ["--bogus"],
+      ["--threads", "0"],
+      ["--size", "huge"],
+      ["--threads"],
+      ["extra"],
+    ]) {
+      const r = await run(bin("larson", "glibc"), args);
+      expect(r.exitCode, args.join(" ")).toBe(2);
+      expect(String(r.stderr).trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(String(r.stdout)).not.toContain("@result");
+    }
+  });
+
+  it("--identify names the object the program's calls really bind to, even when dlsym would lie", async () => {
+    const dir = await tempDir();
+    const versioned = path.join(dir, "libversioned.so");
+    await execa("cc", [
+      "-shared",
+      "-fPIC",
+      `-Wl,--version-script=${path.join(FIXTURE_LIBS, "versioned-malloc.map")}`,
+      "-o",
+      versioned,
+      path.join(FIXTURE_LIBS, "versioned-malloc.c"),
+    ]);
+    const identity = async (
+      env: Record<string, string>,
+    ): Promise<{ malloc: string; libc: string }> => {
+      const { stdout } = await execa(bin("threadtest", "glibc"), ["--identify"], { env });
+      return JSON.parse(String(stdout).replace(/^@identity /, "")) as {
+        malloc: string;
+        libc: string;
+      };
+    };
+    expect((await identity({})).malloc).toMatch(/libc\.so\.6$/);
+    expect(await identity({ LD_PRELOAD: JEMALLOC })).toMatchObject({
+      malloc: JEMALLOC,
+      libc: "glibc",
+    });
+    // Exported under its own symbol version: loaded, found by dlsym(RTLD_DEFAULT), never called.
+    expect((await identity({ LD_PRELOAD: versioned })).malloc).toMatch(/libc\.so\.6$/);
+  });
+});
