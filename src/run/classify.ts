@@ -36,40 +36,26 @@ export function tail(text: string, max = 2000): string {
   return text.length <= max ? text : `…${text.slice(-max)}`;
 }
 
+/** The rusage-derived fields every reaped run has, named alike in the launcher record and the results. */
+const RUSAGE_METRICS = [
+  "wallSeconds",
+  "userSeconds",
+  "sysSeconds",
+  "maxRssBytes",
+  "minorFaults",
+  "majorFaults",
+  "voluntaryContextSwitches",
+  "involuntaryContextSwitches",
+] as const;
+
 /** The launcher's measurements as results metrics; undefined when no child was reaped. */
 export function metricsOf(record: LauncherRecord): Metrics | undefined {
-  const {
-    wallSeconds,
-    userSeconds,
-    sysSeconds,
-    maxRssBytes,
-    minorFaults,
-    majorFaults,
-    voluntaryContextSwitches,
-    involuntaryContextSwitches,
-  } = record;
-  if (
-    wallSeconds === null ||
-    userSeconds === null ||
-    sysSeconds === null ||
-    maxRssBytes === null ||
-    minorFaults === null ||
-    majorFaults === null ||
-    voluntaryContextSwitches === null ||
-    involuntaryContextSwitches === null
-  ) {
-    return undefined;
+  const metrics: Partial<Metrics> = {};
+  for (const key of RUSAGE_METRICS) {
+    const value = record[key];
+    if (value === null) return undefined;
+    metrics[key] = value;
   }
-  const metrics: Metrics = {
-    wallSeconds,
-    userSeconds,
-    sysSeconds,
-    maxRssBytes,
-    minorFaults,
-    majorFaults,
-    voluntaryContextSwitches,
-    involuntaryContextSwitches,
-  };
   if (record.perf.available) {
     const e = record.perf.events;
     const set = (key: keyof Metrics, value: number | null | undefined, scale = 1): void => {
@@ -85,7 +71,7 @@ export function metricsOf(record: LauncherRecord): Metrics | undefined {
     set("cacheMisses", e["cacheMisses"]);
     set("branchMisses", e["branchMisses"]);
   }
-  return metrics;
+  return metrics as Metrics;
 }
 
 export function timelineOf(record: LauncherRecord): Timeline | undefined {
@@ -101,7 +87,7 @@ export function timelineOf(record: LauncherRecord): Timeline | undefined {
 
 export function perfUnavailable(record: LauncherRecord): string | undefined {
   if (!record.perf.available) return record.perf.reason;
-  const missing = Object.entries(record.perf.unavailable ?? {});
+  const missing = Object.entries(record.perf.unavailable);
   if (missing.length === 0) return undefined;
   return missing.map(([event, why]) => `${event}: ${why}`).join("; ");
 }
