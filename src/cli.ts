@@ -2,6 +2,9 @@ import { Command, CommanderError, Option } from "commander";
 import { buildCommand } from "./commands/build.js";
 import { doctorCommand, setupCommand } from "./commands/doctor.js";
 import { listCommand } from "./commands/list.js";
+import { checkCommand } from "./commands/check.js";
+import { compareCommand } from "./commands/compare.js";
+import { baselineSaveCommand, exportCommand, mergeCommand } from "./commands/results-tools.js";
 import { runCommand } from "./commands/run.js";
 import { isKnownError } from "./errors.js";
 
@@ -91,6 +94,72 @@ function program(setCode: (code: number) => void): Command {
     )
     .option("--dry-run", "print the commands without running them")
     .action(async (opts) => setCode(await setupCommand(opts)));
+
+  cli
+    .command("compare")
+    .description(
+      "compare allocators inside one results file, or two results files cell by cell (CIs, U tests, BH correction)",
+    )
+    .argument("<files...>", "one results file (allocators vs --baseline), or two (before, after)")
+    .option(
+      "--baseline <allocator>",
+      "with one file: the allocator the others are compared with (default glibc, else musl)",
+    )
+    .option(
+      "--metric <name>",
+      "metric to compare (default seconds: the workload's measured region)",
+    )
+    .option("--format <format>", "text | markdown | json | csv", "text")
+    .option("--alpha <p>", "significance level after Benjamini-Hochberg (default 0.05)")
+    .option("--threshold <fraction>", "changes count only beyond this ratio, e.g. 5% (default 0)")
+    .option("--allow-testbed-mismatch", "compare results from different machines anyway")
+    .action(async (files, opts) => setCode(await compareCommand(files, opts)));
+
+  cli
+    .command("check")
+    .description(
+      "CI gate: exit 1 when a cell is slower than the baseline beyond the threshold with confidence",
+    )
+    .argument("<current>", "results file to check")
+    .requiredOption(
+      "--baseline <file|dir>",
+      "baseline results file, or a directory searched for this testbed's baseline",
+    )
+    .option(
+      "--threshold <fraction>",
+      "smallest slowdown that fails the check, e.g. 5% (default 5%)",
+    )
+    .option("--alpha <p>", "significance level after Benjamini-Hochberg (default 0.05)")
+    .option("--metric <name>", "metric to check (default seconds; maxRssBytes checks memory)")
+    .option("--allow-testbed-mismatch", "use a baseline from another testbed anyway")
+    .option("--confirm", "re-measure flagged cells with fresh runs; fail only if they fail again")
+    .action(async (current, opts) => setCode(await checkCommand(current, opts)));
+
+  const baseline = cli.command("baseline").description("manage stored baselines");
+  baseline
+    .command("save")
+    .description("store a results file as the baseline of its testbed")
+    .argument("<results>", "a complete results file")
+    .option("--dir <dir>", "baseline directory (default ./baselines)")
+    .action(async (file, opts) => setCode(await baselineSaveCommand(file, opts)));
+
+  cli
+    .command("merge")
+    .description("put results from several runs or machines into one file, kept apart by testbed")
+    .argument("<files...>", "results files (or merged files)")
+    .requiredOption("-o, --output <file>", "merged file to write")
+    .action(async (files, opts) => setCode(await mergeCommand(files, opts)));
+
+  cli
+    .command("export")
+    .description(
+      "export results: csv (one row per run), json (per-cell summary), bmf (Bencher), gab (github-action-benchmark)",
+    )
+    .argument("<results>", "results file")
+    .option("--format <format>", "csv | json | bmf | gab", "csv")
+    .option("--metric <name>", "for gab: the metric (default seconds)")
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action(async (file, opts) => setCode(await exportCommand(file, opts)));
 
   return cli;
 }

@@ -53,6 +53,8 @@ export const PlanSchema = z.object({
   cpus: z.string().nullable(),
   rssIntervalMs: count,
   workloadRoots: z.array(z.string()),
+  /** When set, only these cells ("workload/allocator/tN") of the cross product run (bench check --confirm). */
+  onlyCells: z.array(z.string()).optional(),
 });
 
 export const AllocatorRecordSchema = z.object({

@@ -6,7 +6,7 @@ import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
 import { launch } from "../measure/launcher.js";
 import { packageRoot } from "../paths.js";
-import { cellsOf, schedule, type ScheduledRun } from "../plan/schedule.js";
+import { cellKey, cellsOf, schedule, type ScheduledRun } from "../plan/schedule.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
 import {
   Journal,
@@ -52,6 +52,8 @@ export interface RunOptions {
   rssIntervalMs: number;
   output: string;
   workloadDirs: string[];
+  /** Restrict the cross product to these cells (cellKey form), e.g. to re-measure flagged cells. */
+  onlyCells?: string[];
   lockFile?: string;
   signal?: AbortSignal;
 }
@@ -203,6 +205,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
         cpus: o.cpus,
         rssIntervalMs: o.rssIntervalMs,
         workloadRoots: roots,
+        ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
       },
       allocators: allocators.map(allocatorRecord),
       builds: [...buildSet.builds.values()].map((b) => ({
@@ -418,7 +421,10 @@ async function measureAll(
   signal: AbortSignal | undefined,
 ): Promise<RunOutcome> {
   const plan = prepared.header.plan;
-  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads);
+  const only = plan.onlyCells ? new Set(plan.onlyCells) : undefined;
+  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads).filter(
+    (c) => !only || only.has(cellKey(c)),
+  );
   const all = schedule(cells, plan.warmup, plan.runs, plan.seed);
   const done = new Set(prepared.previous.map((r) => r.key));
   const todo = all.filter((item) => !done.has(item.key));

@@ -1,0 +1,151 @@
+/**
+ * npm run bench:gate — how the CI gate behaves on this machine.
+ *
+ * For n = 5, 10, 20 runs per cell and an injected slowdown of 0% (A/A), 2%, 5% and 10%, repeat
+ * R times: measure a baseline invocation (the slowdown shim with 0 spins) and a current
+ * invocation (the shim with the spins that inject the slowdown), then apply `bench check`'s
+ * decision (Mann-Whitney U, Benjamini-Hochberg, Hodges-Lehmann ratio CI beyond the threshold).
+ * Reports the false-alarm rate (A/A flagged) and the detection rate per slowdown, and the
+ * slowdown actually injected (median ratio over all its trials).
+ *
+ * Environment: GATE_REPS (default 20), GATE_WORKLOAD (threadtest), GATE_SIZE (quick),
+ * GATE_THRESHOLD (0.01), GATE_ALPHA (0.05).
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { median } from "simple-statistics";
+import { compareResults } from "../src/analysis/comparisons.js";
+import { metricInfo } from "../src/analysis/metrics.js";
+import { parseAllocatorArg } from "../src/allocators/index.js";
+import type { Size } from "../src/config.js";
+import { packageRoot } from "../src/paths.js";
+import type { ResultsFile } from "../src/results/schema.js";
+import { runBenchmark } from "../src/run/runner.js";
+
+const REPS = Number(process.env["GATE_REPS"] ?? 20);
+const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
+const SIZE = (process.env["GATE_SIZE"] ?? "quick") as Size;
+const THRESHOLD = Number(process.env["GATE_THRESHOLD"] ?? 0.01);
+const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
+const RUNS = [5, 10, 20];
+const SLOWDOWNS = [0, 0.02, 0.05, 0.1];
+
+let dir = "";
+let shim = "";
+let counter = 0;
+
+async function measure(
+  allocators: Record<string, Record<string, string>>,
+  runs: number,
+): Promise<ResultsFile> {
+  const outcome = await runBenchmark({
+    workloads: [WORKLOAD],
+    allocators: Object.keys(allocators),
+    userAllocators: Object.entries(allocators).map(([name, env]) => ({
+      ...parseAllocatorArg(`${name}=${shim}`),
+      env,
+    })),
+    threads: [1],
+    preset: SIZE,
+    size: SIZE,
+    runs,
+    warmup: 1,
+    seed: 1 + counter,
+    timeoutMs: 120_000,
+    cpus: null,
+    rssIntervalMs: 0,
+    output: path.join(dir, `r${counter++}.json`),
+    workloadDirs: [],
+    lockFile: path.join(dir, "lock"),
+  });
+  return outcome.results;
+}
+
+function ratioOf(before: ResultsFile, after: ResultsFile) {
+  const report = compareResults(before, after, {
+    metric: metricInfo("seconds"),
+    alpha: ALPHA,
+    level: 0.95,
+    threshold: THRESHOLD,
+  });
+  const row = report.rows[0];
+  if (!row || row.result.kind !== "compared")
+    throw new Error(`no comparison: ${JSON.stringify(row?.result)}`);
+  return row.result;
+}
+
+async function main(): Promise<void> {
+  dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-gate-"));
+  shim = path.join(dir, "libslowdown.so");
+  await execa("cc", [
+    "-shared",
+    "-fPIC",
+    "-O2",
+    "-o",
+    shim,
+    path.join(packageRoot(), "test/fixtures/libs/slowdown.c"),
+    "-ldl",
+  ]);
+
+  // Cost of one spin, as a fraction of the run: interleaved 0 vs K spins in one invocation.
+  const K = 100;
+  const probe = await measure(
+    { s0: { MB_SLOWDOWN_SPINS: "0" }, sk: { MB_SLOWDOWN_SPINS: String(K) } },
+    15,
+  );
+  const secs = (name: string) =>
+    probe.runs
+      .filter((r) => r.allocator === name && !r.warmup && r.status === "ok")
+      .map((r) => (r.status === "ok" ? r.metrics.seconds : 0));
+  const perSpin = (median(secs("sk")) / median(secs("s0")) - 1) / K;
+  console.log(
+    `${WORKLOAD} --size ${SIZE}: one spin per malloc costs ${(perSpin * 100).toFixed(2)}% of the run`,
+  );
+
+  const envFor = (slowdown: number): Record<string, string> => {
+    if (slowdown === 0) return { MB_SLOWDOWN_SPINS: "0" };
+    const spinsPerCall = slowdown / perSpin;
+    if (spinsPerCall >= 20) return { MB_SLOWDOWN_SPINS: String(Math.round(spinsPerCall)) };
+    return {
+      MB_SLOWDOWN_SPINS: "20",
+      MB_SLOWDOWN_EVERY: String(Math.max(1, Math.round(20 / spinsPerCall))),
+    };
+  };
+
+  const rows: string[] = [];
+  for (const n of RUNS) {
+    for (const slowdown of SLOWDOWNS) {
+      let flagged = 0;
+      const ratios: number[] = [];
+      for (let rep = 0; rep < REPS; rep++) {
+        const before = await measure({ subject: { MB_SLOWDOWN_SPINS: "0" } }, n);
+        const after = await measure({ subject: envFor(slowdown) }, n);
+        const result = ratioOf(before, after);
+        ratios.push(result.ratio);
+        if (result.verdict === "regressed") flagged++;
+      }
+      const rate = flagged / REPS;
+      const label = slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}% (detection)`;
+      const line = `| ${n} | ${label} | ${flagged}/${REPS} = ${(rate * 100).toFixed(0)}% | ${median(ratios).toFixed(3)} |`;
+      console.log(line);
+      rows.push(line);
+    }
+  }
+  const doc = [
+    `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
+    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%; one spin = ${(perSpin * 100).toFixed(2)}% of the run.`,
+    "",
+    "| runs per cell | injected | flagged | median measured ratio |",
+    "| ---: | --- | --- | ---: |",
+    ...rows,
+  ].join("\n");
+  await writeFile(path.join(dir, "gate-calibration.md"), `${doc}\n`);
+  console.log(`\n${doc}\n\n(written to ${path.join(dir, "gate-calibration.md")})`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,279 @@
+import {
+  benjaminiHochberg,
+  describe,
+  geometricMeanRatio,
+  mannWhitney,
+  minimumPossibleP,
+  ratioFromLogs,
+  runsNeeded,
+} from "../stats/index.js";
+import type { ResultsFile, RunRecord } from "../results/schema.js";
+import { valuesOf, type MetricInfo } from "./metrics.js";
+
+/** One side of a comparison: a cell's values of the metric. */
+export interface CellStats {
+  n: number;
+  median: number;
+  /** Distribution-free CI of the median; null when n is too small for it. */
+  medianLower: number | null;
+  medianUpper: number | null;
+  cv: number;
+}
+
+export type ComparisonResult =
+  | { kind: "too-few-runs"; runsNeeded: number; reason: string }
+  | { kind: "not-applicable"; reason: string }
+  | {
+      kind: "compared";
+      /** candidate / baseline, Hodges-Lehmann on log values. */
+      ratio: number;
+      lower: number;
+      upper: number;
+      p: number;
+      /** Benjamini-Hochberg across every comparison of the report. */
+      adjustedP: number;
+      method: string;
+      verdict: "improved" | "regressed" | "same";
+    };
+
+export interface ComparisonRow {
+  workload: string;
+  threads: number;
+  /** The candidate's allocator. */
+  allocator: string;
+  /** What it is compared with: an allocator of the same file, or the same cell of a baseline file. */
+  against: string;
+  candidate: CellStats | null;
+  baseline: CellStats | null;
+  result: ComparisonResult;
+}
+
+export interface ComparisonOptions {
+  metric: MetricInfo;
+  alpha: number;
+  /** Confidence level of the CIs. */
+  level: number;
+  /** A change counts only when the whole CI lies beyond 1 ± threshold (0 = beyond 1). */
+  threshold: number;
+}
+
+export interface ComparisonReport {
+  metric: MetricInfo;
+  alpha: number;
+  level: number;
+  threshold: number;
+  rows: ComparisonRow[];
+  /** Geometric mean of the ratios per candidate allocator, across its compared cells. */
+  summary: {
+    allocator: string;
+    against: string;
+    cells: number;
+    geomean: number;
+    lower: number | null;
+    upper: number | null;
+  }[];
+}
+
+function cellStats(values: number[]): CellStats | null {
+  if (values.length === 0) return null;
+  const d = describe(values);
+  return {
+    n: d.n,
+    median: d.median,
+    medianLower: d.medianCi?.lower ?? null,
+    medianUpper: d.medianCi?.upper ?? null,
+    cv: d.cv,
+  };
+}
+
+/** Everything but the BH adjustment and the verdict, which need every comparison of the report. */
+type Pending =
+  | { kind: "final"; result: ComparisonResult }
+  | { kind: "pending"; ratio: number; lower: number; upper: number; p: number; method: string };
+
+function compareValues(candidate: number[], baseline: number[], opts: ComparisonOptions): Pending {
+  if (candidate.length === 0 || baseline.length === 0) {
+    return {
+      kind: "final",
+      result: { kind: "not-applicable", reason: "no successful runs on one side" },
+    };
+  }
+  if (candidate.some((v) => v <= 0) || baseline.some((v) => v <= 0)) {
+    return {
+      kind: "final",
+      result: { kind: "not-applicable", reason: "values of 0 have no ratio" },
+    };
+  }
+  if (minimumPossibleP(candidate.length, baseline.length) >= opts.alpha) {
+    const need = runsNeeded(opts.alpha);
+    return {
+      kind: "final",
+      result: {
+        kind: "too-few-runs",
+        runsNeeded: need,
+        reason: `${candidate.length} vs ${baseline.length} runs can never reach alpha ${opts.alpha}: need at least ${need} per side`,
+      },
+    };
+  }
+  const test = mannWhitney(candidate, baseline);
+  const ratio = ratioFromLogs(candidate, baseline, { level: opts.level });
+  return {
+    kind: "pending",
+    ratio: ratio.ratio,
+    lower: ratio.lower,
+    upper: ratio.upper,
+    p: test.p,
+    method: test.method,
+  };
+}
+
+/**
+ * Significant after correction AND the whole CI beyond the threshold, in the metric's bad
+ * direction: regressed; in its good direction: improved; otherwise the same.
+ */
+export function decideVerdict(
+  c: { lower: number; upper: number },
+  adjustedP: number,
+  opts: Pick<ComparisonOptions, "alpha" | "threshold" | "metric">,
+): "improved" | "regressed" | "same" {
+  if (!(adjustedP < opts.alpha)) return "same";
+  const up = 1 + opts.threshold;
+  const down = 1 / (1 + opts.threshold);
+  const higherIsWorse = opts.metric.better === "lower";
+  if (c.lower > up) return higherIsWorse ? "regressed" : "improved";
+  if (c.upper < down) return higherIsWorse ? "improved" : "regressed";
+  return "same";
+}
+
+function finish(
+  pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[],
+  opts: ComparisonOptions,
+): ComparisonReport {
+  const open = pending.filter((p) => p.pending.kind === "pending");
+  const adjusted = benjaminiHochberg(open.map((p) => (p.pending as { p: number }).p));
+  const rows: ComparisonRow[] = pending.map(({ row, pending: p }) => {
+    if (p.kind === "final") return { ...row, result: p.result };
+    const adjustedP = adjusted[open.findIndex((o) => o.pending === p)] ?? 1;
+    return {
+      ...row,
+      result: {
+        kind: "compared",
+        ratio: p.ratio,
+        lower: p.lower,
+        upper: p.upper,
+        p: p.p,
+        adjustedP,
+        method: p.method,
+        verdict: decideVerdict(p, adjustedP, opts),
+      },
+    };
+  });
+  const groups = new Map<string, { allocator: string; against: string; ratios: number[] }>();
+  for (const row of rows) {
+    if (row.result.kind !== "compared") continue;
+    const key = `${row.allocator}\0${row.against}`;
+    const g = groups.get(key) ?? { allocator: row.allocator, against: row.against, ratios: [] };
+    g.ratios.push(row.result.ratio);
+    groups.set(key, g);
+  }
+  const summary = [...groups.values()].map((g) => {
+    const gm = geometricMeanRatio(g.ratios, opts.level);
+    return {
+      allocator: g.allocator,
+      against: g.against,
+      cells: g.ratios.length,
+      geomean: gm.geomean,
+      lower: gm.lower,
+      upper: gm.upper,
+    };
+  });
+  return {
+    metric: opts.metric,
+    alpha: opts.alpha,
+    level: opts.level,
+    threshold: opts.threshold,
+    rows,
+    summary,
+  };
+}
+
+function groupRuns(runs: readonly RunRecord[]): Map<string, RunRecord[]> {
+  const groups = new Map<string, RunRecord[]>();
+  for (const run of runs) {
+    const key = `${run.workload}\0${run.threads}\0${run.allocator}`;
+    const list = groups.get(key) ?? [];
+    list.push(run);
+    groups.set(key, list);
+  }
+  return groups;
+}
+
+/** Inside one results file: every allocator against `baseline`, per workload and thread count. */
+export function compareAllocators(
+  results: ResultsFile,
+  baseline: string,
+  opts: ComparisonOptions,
+): ComparisonReport {
+  const groups = groupRuns(results.runs);
+  const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
+  for (const workload of results.plan.workloads) {
+    for (const threads of results.plan.threads) {
+      const base = valuesOf(
+        groups.get(`${workload}\0${threads}\0${baseline}`) ?? [],
+        opts.metric.name,
+      );
+      for (const allocator of results.plan.allocators) {
+        if (allocator === baseline) continue;
+        const cand = valuesOf(
+          groups.get(`${workload}\0${threads}\0${allocator}`) ?? [],
+          opts.metric.name,
+        );
+        pending.push({
+          row: {
+            workload,
+            threads,
+            allocator,
+            against: baseline,
+            candidate: cellStats(cand),
+            baseline: cellStats(base),
+          },
+          pending: compareValues(cand, base, opts),
+        });
+      }
+    }
+  }
+  return finish(pending, opts);
+}
+
+/** Two results files: each cell of `current` against the same cell of `previous`. */
+export function compareResults(
+  previous: ResultsFile,
+  current: ResultsFile,
+  opts: ComparisonOptions,
+): ComparisonReport {
+  const before = groupRuns(previous.runs);
+  const after = groupRuns(current.runs);
+  const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
+  for (const workload of current.plan.workloads) {
+    for (const threads of current.plan.threads) {
+      for (const allocator of current.plan.allocators) {
+        const key = `${workload}\0${threads}\0${allocator}`;
+        if (!before.has(key)) continue;
+        const cand = valuesOf(after.get(key) ?? [], opts.metric.name);
+        const base = valuesOf(before.get(key) ?? [], opts.metric.name);
+        pending.push({
+          row: {
+            workload,
+            threads,
+            allocator,
+            against: `${allocator} (baseline)`,
+            candidate: cellStats(cand),
+            baseline: cellStats(base),
+          },
+          pending: compareValues(cand, base, opts),
+        });
+      }
+    }
+  }
+  return finish(pending, opts);
+}

@@ -1,0 +1,197 @@
+import { formatValue } from "./metrics.js";
+import type { CellStats, ComparisonReport, ComparisonRow } from "./comparisons.js";
+
+export type ReportFormat = "text" | "markdown" | "json" | "csv";
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+function cell(stats: CellStats | null, report: ComparisonReport): string {
+  if (!stats) return "-";
+  const spread = Number.isFinite(stats.cv) ? ` ±${pct(stats.cv)}` : "";
+  return `${formatValue(stats.median, report.metric)}${spread} (n=${stats.n})`;
+}
+
+function ratioText(row: ComparisonRow): string {
+  const r = row.result;
+  if (r.kind !== "compared") return "-";
+  return `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}]`;
+}
+
+function pText(row: ComparisonRow): string {
+  const r = row.result;
+  if (r.kind !== "compared") return "-";
+  return r.adjustedP < 0.001 ? "<0.001" : r.adjustedP.toFixed(3);
+}
+
+/** "faster", "slower", "~" (no significant difference), or why there is no verdict. */
+export function verdictText(row: ComparisonRow, report: ComparisonReport): string {
+  const r = row.result;
+  switch (r.kind) {
+    case "too-few-runs":
+      return `too few runs (need ${r.runsNeeded})`;
+    case "not-applicable":
+      return `n/a: ${r.reason}`;
+    case "compared":
+      return r.verdict === "same" ? "~" : report.metric.words[r.verdict];
+  }
+}
+
+/** A benchstat-like mark: + improved, - regressed, ~ same, ? no verdict. */
+export function verdictMark(row: ComparisonRow): string {
+  const r = row.result;
+  if (r.kind !== "compared") return "?";
+  return r.verdict === "improved" ? "+" : r.verdict === "regressed" ? "-" : "~";
+}
+
+function header(report: ComparisonReport): string {
+  const m = report.metric;
+  const compared = report.rows.filter((r) => r.result.kind === "compared").length;
+  return (
+    `metric: ${m.name} (${m.description}; ${m.better} is better); ${Math.round(report.level * 100)}% CIs; ` +
+    `alpha ${report.alpha} after Benjamini-Hochberg over ${compared} comparison(s)` +
+    (report.threshold > 0 ? `; changes count beyond ±${pct(report.threshold)}` : "")
+  );
+}
+
+const COLUMNS = [
+  "workload",
+  "threads",
+  "allocator",
+  "vs",
+  "baseline",
+  "candidate",
+  "ratio [CI]",
+  "p (adj.)",
+  "verdict",
+];
+
+function rowCells(row: ComparisonRow, report: ComparisonReport): string[] {
+  return [
+    row.workload,
+    String(row.threads),
+    row.allocator,
+    row.against,
+    cell(row.baseline, report),
+    cell(row.candidate, report),
+    ratioText(row),
+    pText(row),
+    verdictText(row, report),
+  ];
+}
+
+function summaryLines(report: ComparisonReport): string[][] {
+  return report.summary.map((s) => [
+    s.allocator,
+    s.against,
+    String(s.cells),
+    `${s.geomean.toFixed(3)}x`,
+    s.lower === null || s.upper === null ? "-" : `[${s.lower.toFixed(3)}, ${s.upper.toFixed(3)}]`,
+  ]);
+}
+
+function table(rows: string[][], numeric: Set<number>): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function formatReport(report: ComparisonReport, format: ReportFormat): string {
+  switch (format) {
+    case "json":
+      return JSON.stringify(report, null, 2);
+    case "csv": {
+      const head = [
+        "workload",
+        "threads",
+        "allocator",
+        "against",
+        "metric",
+        "baseline_n",
+        "baseline_median",
+        "candidate_n",
+        "candidate_median",
+        "ratio",
+        "ratio_lower",
+        "ratio_upper",
+        "p",
+        "p_adjusted",
+        "verdict",
+      ];
+      const lines = report.rows.map((row) => {
+        const r = row.result;
+        const compared = r.kind === "compared" ? r : undefined;
+        return [
+          row.workload,
+          String(row.threads),
+          row.allocator,
+          row.against,
+          report.metric.name,
+          String(row.baseline?.n ?? 0),
+          String(row.baseline?.median ?? ""),
+          String(row.candidate?.n ?? 0),
+          String(row.candidate?.median ?? ""),
+          String(compared?.ratio ?? ""),
+          String(compared?.lower ?? ""),
+          String(compared?.upper ?? ""),
+          String(compared?.p ?? ""),
+          String(compared?.adjustedP ?? ""),
+          compared ? compared.verdict : r.kind,
+        ]
+          .map(csvField)
+          .join(",");
+      });
+      return [head.join(","), ...lines].join("\n");
+    }
+    case "markdown": {
+      const lines = [
+        `_${escapeMarkdown(header(report))}_`,
+        "",
+        `| ${COLUMNS.join(" | ")} |`,
+        `|${COLUMNS.map((_, i) => (i === 1 ? " ---: " : " --- ")).join("|")}|`,
+      ];
+      for (const row of report.rows)
+        lines.push(`| ${rowCells(row, report).map(escapeMarkdown).join(" | ")} |`);
+      if (report.summary.length > 0) {
+        lines.push(
+          "",
+          "| allocator | vs | cells | geometric mean ratio | CI |",
+          "| --- | --- | ---: | ---: | --- |",
+        );
+        for (const s of summaryLines(report))
+          lines.push(`| ${s.map(escapeMarkdown).join(" | ")} |`);
+      }
+      return lines.join("\n");
+    }
+    case "text": {
+      const lines = [
+        header(report),
+        "",
+        ...table([COLUMNS, ...report.rows.map((r) => rowCells(r, report))], new Set([1])),
+      ];
+      if (report.summary.length > 0) {
+        lines.push("", "geometric mean of the ratios per allocator:");
+        lines.push(
+          ...table(
+            [["allocator", "vs", "cells", "geomean", "CI"], ...summaryLines(report)],
+            new Set([2, 3]),
+          ),
+        );
+      }
+      return lines.join("\n");
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import { appendFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import {
+  compareResults,
+  type ComparisonReport,
+  type ComparisonRow,
+} from "../analysis/comparisons.js";
+import { formatReport, verdictText } from "../analysis/format.js";
+import { describeTestbed, testbedMismatch, testbedOf } from "../analysis/testbed.js";
+import { UsageError } from "../errors.js";
+import { cellKey } from "../plan/schedule.js";
+import type { ResultsFile } from "../results/schema.js";
+import { loadSingleSet } from "../results/sets.js";
+import { runBenchmark } from "../run/runner.js";
+import { comparisonOptions, type StatsOptions } from "./compare.js";
+import { progressReporter } from "./progress.js";
+import { statSync } from "node:fs";
+
+export interface CheckCommandOptions extends StatsOptions {
+  baseline?: string;
+  allowTestbedMismatch?: boolean;
+  confirm?: boolean;
+}
+
+interface Chosen {
+  file: string;
+  results: ResultsFile;
+  note?: string;
+}
+
+/** The baseline file: the one given, or the file of a directory whose testbed matches `current`'s. */
+async function chooseBaseline(
+  target: string,
+  current: ResultsFile,
+  allowMismatch: boolean,
+): Promise<Chosen> {
+  const want = testbedOf(current);
+  let isDir = false;
+  try {
+    isDir = statSync(target).isDirectory();
+  } catch {
+    throw new UsageError(`--baseline: ${target} does not exist`);
+  }
+  if (!isDir) {
+    const results = await loadSingleSet(target);
+    const why = testbedMismatch(testbedOf(results), want);
+    if (why && !allowMismatch) {
+      throw new UsageError(
+        `--baseline ${target} was measured on another testbed (${why}): compare like with like, or pass --allow-testbed-mismatch`,
+      );
+    }
+    return { file: target, results, ...(why ? { note: `testbed mismatch allowed: ${why}` } : {}) };
+  }
+  const files = (await readdir(target)).filter((f) => f.endsWith(".json")).sort();
+  const candidates: Chosen[] = [];
+  for (const f of files) {
+    const file = path.join(target, f);
+    try {
+      candidates.push({ file, results: await loadSingleSet(file) });
+    } catch {
+      // not a results file: ignore it in a directory of baselines
+    }
+  }
+  const exact = candidates.filter((c) => testbedOf(c.results).id === want.id);
+  if (exact.length > 0) return exact[exact.length - 1] as Chosen;
+  const available =
+    candidates.map((c) => describeTestbed(testbedOf(c.results))).join("; ") || "none";
+  if (!allowMismatch || candidates.length === 0) {
+    throw new UsageError(
+      `--baseline ${target}: no baseline for this testbed (${describeTestbed(want)}); available: ${available}`,
+    );
+  }
+  const sameArch =
+    candidates.find((c) => testbedOf(c.results).arch === want.arch) ?? (candidates[0] as Chosen);
+  return {
+    ...sameArch,
+    note: `testbed mismatch allowed: ${testbedMismatch(testbedOf(sameArch.results), want)}`,
+  };
+}
+
+function regressions(report: ComparisonReport): ComparisonRow[] {
+  return report.rows.filter(
+    (r) => r.result.kind === "compared" && r.result.verdict === "regressed",
+  );
+}
+
+function describeRow(row: ComparisonRow, report: ComparisonReport): string {
+  const r = row.result;
+  const ratio =
+    r.kind === "compared"
+      ? `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}], p(adj)=${r.adjustedP.toPrecision(2)}`
+      : "";
+  return `${row.workload} t${row.threads} ${row.allocator}: ${verdictText(row, report)} ${ratio}`.trim();
+}
+
+/** GitHub Actions workflow command data must escape %, CR and LF. */
+function ghEscape(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/**
+ * `bench check <current.json> --baseline <file|dir>`: exit 1 when any cell regressed (significant
+ * after Benjamini-Hochberg AND the whole ratio CI beyond the threshold), 0 otherwise, 2 on bad input.
+ */
+export async function checkCommand(
+  currentFile: string,
+  opts: CheckCommandOptions,
+): Promise<number> {
+  if (!opts.baseline) throw new UsageError("bench check needs --baseline <file|dir>");
+  const options = comparisonOptions(opts, { threshold: 0.05 });
+  let current = await loadSingleSet(currentFile);
+  const base = await chooseBaseline(opts.baseline, current, Boolean(opts.allowTestbedMismatch));
+  let report = compareResults(base.results, current, options);
+  if (report.rows.length === 0) {
+    throw new UsageError(
+      `${currentFile} and ${base.file} have no cell (workload, allocator, threads) in common`,
+    );
+  }
+  const notes: string[] = [];
+  if (base.note) notes.push(base.note);
+  let flagged = regressions(report);
+
+  if (opts.confirm && flagged.length > 0) {
+    const cells = flagged.map((r) =>
+      cellKey({ workload: r.workload, allocator: r.allocator, threads: r.threads }),
+    );
+    process.stderr.write(
+      `re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`,
+    );
+    const plan = current.plan;
+    const userAllocators = current.allocators
+      .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
+      .map((a) => ({
+        name: a.name,
+        family: a.family,
+        lib: a.lib as string,
+        libc: a.libc,
+        env: a.env,
+        source: a.source,
+      }));
+    const confirmFile = currentFile.replace(/\.json$/, "") + ".confirm.json";
+    const outcome = await runBenchmark(
+      {
+        workloads: [...new Set(flagged.map((r) => r.workload))],
+        allocators: [...new Set(flagged.map((r) => r.allocator))],
+        userAllocators,
+        threads: [...new Set(flagged.map((r) => r.threads))],
+        preset: plan.preset,
+        size: plan.size,
+        runs: plan.runs,
+        warmup: plan.warmup,
+        seed: plan.seed + 1,
+        timeoutMs: plan.timeoutMs,
+        cpus: plan.cpus,
+        rssIntervalMs: plan.rssIntervalMs,
+        output: path.resolve(confirmFile),
+        workloadDirs: plan.workloadRoots.slice(1),
+        onlyCells: cells,
+      },
+      progressReporter(process.stderr, true),
+    );
+    current = outcome.results;
+    report = compareResults(base.results, current, options);
+    const still = regressions(report);
+    notes.push(
+      `--confirm re-measured ${cells.length} cell(s) (${confirmFile}): ${still.length} still regressed`,
+    );
+    flagged = still;
+  }
+
+  const text = formatReport(report, "text");
+  process.stdout.write(
+    `baseline: ${base.file}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n`,
+  );
+  process.stdout.write(
+    flagged.length === 0
+      ? `check passed: no regression beyond ${(options.threshold * 100).toFixed(1)}% in ${options.metric.name}\n`
+      : `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`,
+  );
+
+  const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
+  if (summaryFile) {
+    const status = flagged.length === 0 ? "passed" : `failed: ${flagged.length} regression(s)`;
+    await appendFile(
+      summaryFile,
+      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${path.basename(base.file)}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n`,
+    );
+  }
+  if (process.env["GITHUB_ACTIONS"] === "true") {
+    for (const row of flagged) {
+      process.stdout.write(
+        `::error title=mallocbench regression::${ghEscape(describeRow(row, report))}\n`,
+      );
+    }
+    for (const row of report.rows.filter((r) => r.result.kind === "too-few-runs")) {
+      process.stdout.write(
+        `::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`,
+      );
+    }
+    for (const note of notes.filter((n) => n.startsWith("testbed mismatch"))) {
+      process.stdout.write(`::warning title=mallocbench testbed::${ghEscape(note)}\n`);
+    }
+  }
+  return flagged.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,88 @@
+import { copyFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { metricInfo } from "../analysis/metrics.js";
+import { testbedOf } from "../analysis/testbed.js";
+import { UsageError } from "../errors.js";
+import {
+  bencherMetricFormat,
+  cellSummaries,
+  githubActionBenchmark,
+  runsCsv,
+} from "../export/exports.js";
+import { writeJsonAtomic } from "../results/io.js";
+import { SCHEMA_VERSION } from "../results/schema.js";
+import { loadResultSets, loadSingleSet, type MergedFile } from "../results/sets.js";
+import { writeFile } from "node:fs/promises";
+
+/** `bench baseline save <results.json> [--dir baselines]`: stored under its testbed's id. */
+export async function baselineSaveCommand(file: string, opts: { dir?: string }): Promise<number> {
+  const results = await loadSingleSet(file);
+  if (!results.complete)
+    throw new UsageError(
+      `${file} is incomplete (interrupted): finish it with bench run --resume ${file} first`,
+    );
+  const dir = opts.dir ?? "baselines";
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, `${testbedOf(results).id}.json`);
+  await copyFile(file, target);
+  process.stdout.write(`${target}\n`);
+  return 0;
+}
+
+/** `bench merge a.json b.json ... -o all.json`: result sets side by side, never pooled. */
+export async function mergeCommand(files: string[], opts: { output?: string }): Promise<number> {
+  if (files.length < 2) throw new UsageError("bench merge needs at least two results files");
+  if (!opts.output) throw new UsageError("bench merge needs -o <file>");
+  const sets = [];
+  for (const f of files) sets.push(...(await loadResultSets(f)));
+  const merged: MergedFile = {
+    schemaVersion: SCHEMA_VERSION,
+    kind: "merged",
+    tool: { name: "mallocbench", version: sets[0]?.tool.version ?? "unknown" },
+    createdAt: new Date().toISOString(),
+    sources: files.map((f) => path.basename(f)),
+    sets,
+  };
+  await writeJsonAtomic(opts.output, merged);
+  const testbeds = new Set(sets.map((s) => testbedOf(s).id));
+  process.stdout.write(
+    `${opts.output}: ${sets.length} result set(s) from ${testbeds.size} testbed(s)\n`,
+  );
+  return 0;
+}
+
+const EXPORTS = ["csv", "json", "bmf", "gab"] as const;
+
+/** `bench export <results.json> --format csv|json|bmf|gab [--metric m] [-o file]` */
+export async function exportCommand(
+  file: string,
+  opts: { format?: string; metric?: string; output?: string },
+): Promise<number> {
+  const format = opts.format ?? "csv";
+  if (!(EXPORTS as readonly string[]).includes(format))
+    throw new UsageError(`--format: "${format}" is not one of ${EXPORTS.join(", ")}`);
+  const results = await loadSingleSet(file);
+  let text: string;
+  switch (format) {
+    case "csv":
+      text = runsCsv(results);
+      break;
+    case "json":
+      text = `${JSON.stringify({ testbed: testbedOf(results), plan: results.plan, cells: cellSummaries(results) }, null, 2)}\n`;
+      break;
+    case "bmf":
+      text = `${JSON.stringify(bencherMetricFormat(results), null, 2)}\n`;
+      break;
+    default: {
+      const metric = metricInfo(opts.metric ?? "seconds");
+      if (metric.better !== "lower")
+        throw new UsageError(
+          `--metric ${metric.name}: github-action-benchmark's customSmallerIsBetter needs a smaller-is-better metric`,
+        );
+      text = `${JSON.stringify(githubActionBenchmark(results, metric), null, 2)}\n`;
+    }
+  }
+  if (opts.output) await writeFile(opts.output, text);
+  else process.stdout.write(text);
+  return 0;
+}

@@ -1,0 +1,154 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bench, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
+
+/**
+ * The CI gate on real runs. These files run alone (vitest.calibration.config.ts, after the rest
+ * of the suite) because they compare timings across invocations: other tests running beside
+ * them would be exactly the noise the gate is built to withstand, not a fair test of it.
+ *
+ * Both sides preload the same shim (libslowdown.so), with 0 spins for A and a large injected
+ * slowdown for B, so the only difference between them is the injected delay.
+ */
+describe("bench check on real runs", () => {
+  let dir: string;
+  let env: Record<string, string>;
+  const files = { base: "", aa: "", slow: "" };
+
+  async function measure(name: string, spins: number): Promise<string> {
+    const config = path.join(dir, `${name}.config.json`);
+    await writeFile(
+      config,
+      JSON.stringify({
+        allocators: {
+          subject: {
+            lib: path.join(dir, "libslowdown.so"),
+            env: { MB_SLOWDOWN_SPINS: String(spins) },
+          },
+        },
+      }),
+    );
+    const out = path.join(dir, `${name}.json`);
+    const r = await bench(
+      [
+        "run",
+        "-w",
+        "threadtest",
+        "-a",
+        "subject",
+        "-t",
+        "1",
+        "-n",
+        "10",
+        "--warmup",
+        "1",
+        "--quick",
+        "--seed",
+        "3",
+        "--config",
+        config,
+        "-o",
+        out,
+      ],
+      { env },
+    );
+    expect(r.exitCode, String(r.all)).toBe(0);
+    return out;
+  }
+
+  beforeAll(async () => {
+    dir = await tempDir("mallocbench-gate-");
+    env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
+    await execa("cc", [
+      "-shared",
+      "-fPIC",
+      "-O2",
+      "-o",
+      path.join(dir, "libslowdown.so"),
+      path.join(FIXTURE_LIBS, "slowdown.c"),
+      "-ldl",
+    ]);
+    files.base = await measure("base", 0);
+    files.aa = await measure("aa", 0);
+    // 60 spins on every malloc: far beyond 10% on threadtest (about +60% to +100% here).
+    files.slow = await measure("slow", 60);
+  }, 600_000);
+
+  it("passes an A/A check (the same allocator twice)", async () => {
+    const r = await bench(["check", files.aa, "--baseline", files.base, "--threshold", "5%"], {
+      env,
+    });
+    expect(r.exitCode, String(r.all)).toBe(0);
+    expect(String(r.stdout)).toContain("check passed");
+  });
+
+  it("flags an injected slowdown, with annotations and a step summary on GitHub Actions", async () => {
+    const summary = path.join(dir, "summary.md");
+    await writeFile(summary, "");
+    const r = await bench(["check", files.slow, "--baseline", files.base, "--threshold", "5%"], {
+      env: { ...env, GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: summary },
+    });
+    expect(r.exitCode, String(r.all)).toBe(1);
+    expect(String(r.stdout)).toMatch(/check FAILED: 1 regression\(s\) in seconds/);
+    expect(String(r.stdout)).toMatch(
+      /^::error title=mallocbench regression::threadtest t1 subject: slower \d/m,
+    );
+    const md = await readFile(summary, "utf8");
+    expect(md).toMatch(/^## mallocbench check failed: 1 regression\(s\)/);
+    expect(md).toMatch(/\| threadtest \| 1 \| subject \|.*\| slower \|/);
+  });
+
+  it("--confirm re-measures the flagged cells and still fails a real slowdown", async () => {
+    const r = await bench(["check", files.slow, "--baseline", files.base, "--confirm"], { env });
+    expect(r.exitCode, String(r.all)).toBe(1);
+    expect(String(r.stdout)).toMatch(/--confirm re-measured 1 cell\(s\) .*: 1 still regressed/);
+  }, 300_000);
+
+  it("finds the baseline of this testbed in a directory, and refuses another testbed", async () => {
+    const baselines = path.join(dir, "baselines");
+    const saved = await bench(["baseline", "save", files.base, "--dir", baselines], { env });
+    expect(saved.exitCode, String(saved.all)).toBe(0);
+    const fromDir = await bench(["check", files.aa, "--baseline", baselines], { env });
+    expect(fromDir.exitCode, String(fromDir.all)).toBe(0);
+    expect(String(fromDir.stdout)).toContain(`baseline: ${String(saved.stdout).trim()}`);
+
+    const foreign = JSON.parse(await readFile(files.base, "utf8")) as {
+      environment: { arch: string };
+    };
+    foreign.environment.arch = "aarch64";
+    const foreignFile = path.join(dir, "foreign.json");
+    await writeFile(foreignFile, JSON.stringify(foreign));
+    const refused = await bench(["check", files.aa, "--baseline", foreignFile], { env });
+    expect(refused.exitCode).toBe(2);
+    expect(String(refused.stderr).trim()).toMatch(
+      /^bench: --baseline .*foreign\.json was measured on another testbed \(architecture aarch64 vs x86_64\)/,
+    );
+    const allowed = await bench(
+      ["check", files.aa, "--baseline", foreignFile, "--allow-testbed-mismatch"],
+      { env: { ...env, GITHUB_ACTIONS: "true" } },
+    );
+    expect(allowed.exitCode, String(allowed.all)).toBe(0);
+    expect(String(allowed.stdout)).toMatch(
+      /^::warning title=mallocbench testbed::testbed mismatch allowed: architecture aarch64 vs x86_64/m,
+    );
+  }, 300_000);
+
+  it("compare shows the slowdown between two files, in every format", async () => {
+    const text = await bench(["compare", files.base, files.slow], { env });
+    expect(text.exitCode).toBe(0);
+    expect(String(text.stdout)).toMatch(/threadtest\s+1\s+subject\s+subject \(baseline\).*slower/);
+    const json = await bench(["compare", files.base, files.slow, "--format", "json"], { env });
+    const report = JSON.parse(String(json.stdout)) as {
+      rows: { result: { kind: string; ratio: number; lower: number; verdict: string } }[];
+    };
+    expect(report.rows[0]?.result).toMatchObject({ kind: "compared", verdict: "regressed" });
+    expect(report.rows[0]?.result.lower).toBeGreaterThan(1);
+    const csv = await bench(["compare", files.base, files.slow, "--format", "csv"], { env });
+    expect(String(csv.stdout).split("\n")[0]).toBe(
+      "workload,threads,allocator,against,metric,baseline_n,baseline_median,candidate_n,candidate_median,ratio,ratio_lower,ratio_upper,p,p_adjusted,verdict",
+    );
+    expect(String(csv.stdout)).toMatch(/,regressed$/m);
+  });
+});
