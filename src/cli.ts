@@ -57,6 +57,15 @@ function program(setCode: (code: number) => void): Command {
       "--baseline <allocator>",
       "allocator the summary compares with (default glibc, else musl)",
     )
+    .option(
+      "--precision <fraction>",
+      "adaptive: add rounds until every cell's median CI half-width is within this, e.g. 2%",
+    )
+    .option(
+      "--max-runs <n>",
+      "adaptive: at most this many measured runs per cell (default max(6 x runs, 30))",
+    )
+    .option("--max-time <duration>", "adaptive: stop adding rounds after this long, e.g. 10m")
     .option("-q, --quiet", "fewer progress messages")
     .action(async (opts) => setCode(await runCommand(opts)));
 

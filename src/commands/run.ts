@@ -17,6 +17,7 @@ import {
 import { UsageError } from "../errors.js";
 import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js";
 import { formatSummary, summarize } from "../run/summary.js";
+import { parseFraction } from "./compare.js";
 import { progressReporter } from "./progress.js";
 
 export interface RunCommandOptions {
@@ -38,6 +39,9 @@ export interface RunCommandOptions {
   config?: string;
   baseline?: string;
   quiet?: boolean;
+  precision?: string;
+  maxRuns?: string;
+  maxTime?: string;
 }
 
 export function defaultOutputPath(now = new Date()): string {
@@ -63,6 +67,9 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
   "cpus",
   "rssInterval",
   "output",
+  "precision",
+  "maxRuns",
+  "maxTime",
 ];
 
 /** `bench run`: flags and config file -> RunOptions; prints progress and the summary; returns the exit code. */
@@ -153,7 +160,23 @@ export async function resolveRunOptions(
         allocators.push(u.name);
   }
 
+  if ((opts.maxRuns !== undefined || opts.maxTime !== undefined) && opts.precision === undefined) {
+    throw new UsageError("--max-runs and --max-time bound adaptive sampling: give --precision too");
+  }
+  const precision =
+    opts.precision === undefined ? undefined : parseFraction(opts.precision, "--precision");
+  if (precision !== undefined && precision <= 0)
+    throw new UsageError("--precision must be above 0 (e.g. 2%)");
+  const runs = opts.runs ? parsePositiveInt(opts.runs, "--runs") : (config.runs ?? preset.runs);
+  const maxRuns =
+    opts.maxRuns === undefined ? undefined : parsePositiveInt(opts.maxRuns, "--max-runs");
+  if (maxRuns !== undefined && maxRuns < runs)
+    throw new UsageError(`--max-runs ${maxRuns} is below --runs ${runs}`);
+
   return {
+    ...(precision !== undefined ? { precision } : {}),
+    ...(maxRuns !== undefined ? { maxRuns } : {}),
+    ...(opts.maxTime !== undefined ? { maxTimeMs: parseDuration(opts.maxTime, "--max-time") } : {}),
     workloads: opts.workloads
       ? parseList(opts.workloads, "--workloads")
       : (config.workloads ?? "all"),
@@ -162,7 +185,7 @@ export async function resolveRunOptions(
     threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads()),
     preset: presetName,
     size: preset.size,
-    runs: opts.runs ? parsePositiveInt(opts.runs, "--runs") : (config.runs ?? preset.runs),
+    runs,
     warmup:
       opts.warmup !== undefined
         ? parsePositiveInt(opts.warmup, "--warmup", 0)

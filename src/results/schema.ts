@@ -55,6 +55,10 @@ export const PlanSchema = z.object({
   workloadRoots: z.array(z.string()),
   /** When set, only these cells ("workload/allocator/tN") of the cross product run (bench check --confirm). */
   onlyCells: z.array(z.string()).optional(),
+  /** Adaptive sampling (--precision): target median CI half-width as a fraction of the median. */
+  precision: z.number().positive().optional(),
+  maxRuns: z.number().int().positive().optional(),
+  maxTimeMs: z.number().int().positive().optional(),
 });
 
 export const AllocatorRecordSchema = z.object({

@@ -6,7 +6,10 @@ import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
 import { launch } from "../measure/launcher.js";
 import { packageRoot } from "../paths.js";
-import { cellKey, cellsOf, schedule, type ScheduledRun } from "../plan/schedule.js";
+import { cellKey, cellsOf, schedule, type Cell, type ScheduledRun } from "../plan/schedule.js";
+import { valuesOf } from "../analysis/metrics.js";
+import { describe } from "../stats/index.js";
+import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
 import {
   Journal,
@@ -54,6 +57,10 @@ export interface RunOptions {
   workloadDirs: string[];
   /** Restrict the cross product to these cells (cellKey form), e.g. to re-measure flagged cells. */
   onlyCells?: string[];
+  /** Adaptive sampling: add rounds until every cell's median CI half-width is within this fraction. */
+  precision?: number;
+  maxRuns?: number;
+  maxTimeMs?: number;
   lockFile?: string;
   signal?: AbortSignal;
 }
@@ -206,6 +213,13 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
         rssIntervalMs: o.rssIntervalMs,
         workloadRoots: roots,
         ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
+        ...(o.precision !== undefined
+          ? {
+              precision: o.precision,
+              maxRuns: o.maxRuns ?? Math.max(o.runs * 6, 30),
+              ...(o.maxTimeMs !== undefined ? { maxTimeMs: o.maxTimeMs } : {}),
+            }
+          : {}),
       },
       allocators: allocators.map(allocatorRecord),
       builds: [...buildSet.builds.values()].map((b) => ({
@@ -410,6 +424,31 @@ export async function resumeBenchmark(
   }
 }
 
+function measuredRuns(runs: readonly RunRecord[], cell: Cell): RunRecord[] {
+  return runs.filter(
+    (r) =>
+      !r.warmup &&
+      r.workload === cell.workload &&
+      r.allocator === cell.allocator &&
+      r.threads === cell.threads,
+  );
+}
+
+/**
+ * Whether a cell reached the plan's precision: the distribution-free CI of the median of its
+ * measured region has a half-width within `precision` of the median. Cells whose runs fail are
+ * left alone: more failing runs would not help.
+ */
+function reachedPrecision(runs: readonly RunRecord[], cell: Cell, plan: Plan): boolean {
+  if (plan.precision === undefined) return true;
+  const mine = measuredRuns(runs, cell);
+  const values = valuesOf(mine, "seconds");
+  if (values.length !== mine.length) return true;
+  const { medianCi, median } = describe(values);
+  if (!medianCi) return false;
+  return (medianCi.upper - medianCi.lower) / 2 <= plan.precision * median;
+}
+
 /**
  * Run every scheduled run not yet done, journaling each as it ends. The results file is written
  * at the end whatever happens (complete, interrupted, or a harness error), so nothing measured is
@@ -445,31 +484,72 @@ async function measureAll(
   let measured = 0;
   let interrupted = false;
   let complete = false;
+  let total = all.length;
+  let left = todo.length;
+
+  /** Measure one scheduled run; false when the run was interrupted. */
+  const measureItem = async (item: ScheduledRun): Promise<boolean> => {
+    if (signal?.aborted) return false;
+    const record = await measureOne(item, seq, prepared, plan, signal);
+    if (record === null) return false;
+    seq += 1;
+    measured += 1;
+    left -= 1;
+    runs.push(record);
+    prepared.journal.record(record);
+    const elapsedMs = Date.now() - started;
+    events.onRun?.(record, {
+      done: total - left,
+      total,
+      elapsedMs,
+      etaMs: (elapsedMs / measured) * left,
+    });
+    return true;
+  };
+
   try {
     for (const item of todo) {
-      if (signal?.aborted) {
+      if (!(await measureItem(item))) {
         interrupted = true;
         break;
       }
-      const record = await measureOne(item, seq, prepared, plan, signal);
-      if (record === null) {
-        interrupted = true;
-        break;
-      }
-      seq += 1;
-      measured += 1;
-      runs.push(record);
-      prepared.journal.record(record);
-      const elapsedMs = Date.now() - started;
-      const left = todo.length - measured;
-      events.onRun?.(record, {
-        done: all.length - left,
-        total: all.length,
-        elapsedMs,
-        etaMs: (elapsedMs / measured) * left,
-      });
     }
-    complete = !interrupted && measured === todo.length;
+    if (!interrupted && plan.precision !== undefined) {
+      // Adaptive sampling: extra rounds over the cells whose median CI is still too wide.
+      let round = plan.runs;
+      for (;;) {
+        const maxRuns = plan.maxRuns ?? Number.POSITIVE_INFINITY;
+        const open = cells.filter(
+          (c) => !reachedPrecision(runs, c, plan) && measuredRuns(runs, c).length < maxRuns,
+        );
+        const outOfTime = plan.maxTimeMs !== undefined && Date.now() - started >= plan.maxTimeMs;
+        if (open.length === 0 || outOfTime) break;
+        const order = shuffled(open, mulberry32(deriveSeed(plan.seed, plan.warmup + round)));
+        const extra = order
+          .map((cell) => ({ key: `${cellKey(cell)}#r${round}`, cell, warmup: false, round }))
+          .filter((item) => !done.has(item.key));
+        total += extra.length;
+        left += extra.length;
+        for (const item of extra) {
+          if (!(await measureItem(item))) {
+            interrupted = true;
+            break;
+          }
+        }
+        if (interrupted) break;
+        round += 1;
+      }
+      if (!interrupted) {
+        const open = cells.filter((c) => !reachedPrecision(runs, c, plan)).map(cellKey);
+        if (open.length > 0) {
+          const why = `did not reach ±${(plan.precision * 100).toFixed(1)}% (median CI half-width) within ${plan.maxRuns} runs${plan.maxTimeMs !== undefined ? ` or ${Math.round(plan.maxTimeMs / 1000)} s` : ""}`;
+          const message = `${open.length} cell(s) ${why}: ${open.join(", ")}`;
+          warnings.push(message);
+          events.onWarning?.(message);
+        }
+      }
+    }
+    complete = !interrupted;
   } finally {
     prepared.journal.close();
     await writeJsonAtomic(prepared.file, assemble(prepared, runs, complete, warnings));
@@ -480,6 +560,6 @@ async function measureAll(
     journal: prepared.journal.file,
     results,
     interrupted,
-    remaining: todo.length - measured,
+    remaining: complete ? 0 : Math.max(1, left),
   };
 }
