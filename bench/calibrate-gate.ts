@@ -1,10 +1,9 @@
 /**
  * npm run bench:gate — how the CI gate behaves on this machine.
  *
- * For n = 5, 10, 20 runs per cell and an injected slowdown of 0% (A/A), 2%, 5% and 10%, repeat
- * R times: measure a baseline invocation (the slowdown shim with 0 spins) and a current
- * invocation (the shim with the spins that inject the slowdown), then apply `bench check`'s
- * decision (Mann-Whitney U, Benjamini-Hochberg, Hodges-Lehmann ratio CI beyond the threshold).
+ * For n = 5, 10, 20 runs per cell, repeat R times: measure a baseline invocation (the slowdown
+ * shim with 0 spins), then one current invocation per injected slowdown of 0% (A/A), 2%, 5% and
+ * 10% (the shim with the spins that inject it), and apply `bench check`'s decision (Mann-Whitney U, Benjamini-Hochberg, Hodges-Lehmann ratio CI beyond the threshold).
  * Reports the false-alarm rate (A/A flagged) and the detection rate per slowdown, and the
  * slowdown actually injected (median ratio over all its trials).
  *
@@ -114,21 +113,26 @@ async function main(): Promise<void> {
     };
   };
 
+  // Per repetition: one baseline invocation, then the A/A and each slowdown in a shuffled order,
+  // each its own invocation, as a CI job would measure them.
   const rows: string[] = [];
   for (const n of RUNS) {
-    for (const slowdown of SLOWDOWNS) {
-      let flagged = 0;
-      const ratios: number[] = [];
-      for (let rep = 0; rep < REPS; rep++) {
-        const before = await measure({ subject: { MB_SLOWDOWN_SPINS: "0" } }, n);
+    const flagged = new Map<number, number>(SLOWDOWNS.map((x) => [x, 0]));
+    const ratios = new Map<number, number[]>(SLOWDOWNS.map((x) => [x, []]));
+    for (let rep = 0; rep < REPS; rep++) {
+      const before = await measure({ subject: { MB_SLOWDOWN_SPINS: "0" } }, n);
+      const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
+      for (const slowdown of order) {
         const after = await measure({ subject: envFor(slowdown) }, n);
         const result = ratioOf(before, after);
-        ratios.push(result.ratio);
-        if (result.verdict === "regressed") flagged++;
+        ratios.get(slowdown)?.push(result.ratio);
+        if (result.verdict === "regressed") flagged.set(slowdown, (flagged.get(slowdown) ?? 0) + 1);
       }
-      const rate = flagged / REPS;
+    }
+    for (const slowdown of SLOWDOWNS) {
+      const hits = flagged.get(slowdown) ?? 0;
       const label = slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}% (detection)`;
-      const line = `| ${n} | ${label} | ${flagged}/${REPS} = ${(rate * 100).toFixed(0)}% | ${median(ratios).toFixed(3)} |`;
+      const line = `| ${n} | ${label} | ${hits}/${REPS} = ${((100 * hits) / REPS).toFixed(0)}% | ${median(ratios.get(slowdown) ?? [1]).toFixed(3)} |`;
       console.log(line);
       rows.push(line);
     }
