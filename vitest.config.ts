@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Timing comparisons across invocations run alone, after this suite (vitest.calibration.config.ts).
+    exclude: ["test/calibration/**", "**/node_modules/**"],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // Integration tests build native code and run real processes; on a 2-core machine
