@@ -22,9 +22,19 @@ export const PRESETS: Record<Size, Preset> = {
 
 export const DEFAULT_RSS_INTERVAL_MS = 10;
 
-/** 1 and the number of online CPUs: the single-thread fast path and the machine's full width. */
-export function defaultThreads(): number[] {
-  return [...new Set([1, os.availableParallelism()])];
+/** 1 and the number of CPUs runs may use (all, or those of --cpus): the fast path and the full width. */
+export function defaultThreads(cpus: string | null = null): number[] {
+  return [...new Set([1, cpus ? cpuCount(cpus) : os.availableParallelism()])];
+}
+
+/** How many CPUs a list like "0,2-3" names. */
+export function cpuCount(list: string): number {
+  let n = 0;
+  for (const part of list.split(",")) {
+    const [a, b] = part.split("-").map(Number) as [number, number | undefined];
+    n += (b ?? a) - a + 1;
+  }
+  return n;
 }
 
 export function parseList(value: string, flag: string): string[] {

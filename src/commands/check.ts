@@ -110,6 +110,11 @@ export async function checkCommand(
   const options = comparisonOptions(opts, { threshold: 0.05 });
   let current = await loadSingleSet(currentFile);
   const base = await chooseBaseline(opts.baseline, current, Boolean(opts.allowTestbedMismatch));
+  if (base.results.plan.size !== current.plan.size) {
+    throw new UsageError(
+      `${currentFile} ran workloads at size ${current.plan.size} and the baseline ${base.file} at ${base.results.plan.size}: their times cannot be compared`,
+    );
+  }
   let report = compareResults(base.results, current, options);
   if (report.rows.length === 0) {
     throw new UsageError(
@@ -168,6 +173,7 @@ export async function checkCommand(
     flagged = still;
   }
 
+  const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
   const text = formatReport(report, "text");
   process.stdout.write(
     `baseline: ${base.file}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n`,
@@ -201,5 +207,14 @@ export async function checkCommand(
       process.stdout.write(`::warning title=mallocbench testbed::${ghEscape(note)}\n`);
     }
   }
-  return flagged.length === 0 ? 0 : 1;
+  if (flagged.length > 0) return 1;
+  if (untestable.length > 0) {
+    // A gate that passes without evidence is worse than none: say what is missing instead.
+    const need =
+      untestable[0]?.result.kind === "too-few-runs" ? untestable[0].result.runsNeeded : 0;
+    throw new UsageError(
+      `${untestable.length} cell(s) have too few runs to ever reach alpha ${options.alpha}: measure at least ${need} runs per cell (bench run -n ${need}) in both files`,
+    );
+  }
+  return 0;
 }

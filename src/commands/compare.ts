@@ -121,6 +121,11 @@ export function pairSets(
 ): [ResultsFile, ResultsFile][] {
   if (before.length === 1 && after.length === 1) {
     const [a, b] = [before[0] as ResultsFile, after[0] as ResultsFile];
+    if (a.plan.size !== b.plan.size) {
+      throw new UsageError(
+        `${files[0]} ran workloads at size ${a.plan.size} and ${files[1]} at ${b.plan.size}: their times cannot be compared`,
+      );
+    }
     const why = testbedMismatch(testbedOf(a), testbedOf(b));
     if (why && !allowMismatch) {
       throw new UsageError(

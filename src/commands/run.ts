@@ -173,6 +173,7 @@ export async function resolveRunOptions(
   if (maxRuns !== undefined && maxRuns < runs)
     throw new UsageError(`--max-runs ${maxRuns} is below --runs ${runs}`);
 
+  const cpus = opts.cpus ? parseCpus(opts.cpus) : config.cpus ? parseCpus(config.cpus) : null;
   return {
     ...(precision !== undefined ? { precision } : {}),
     ...(maxRuns !== undefined ? { maxRuns } : {}),
@@ -182,7 +183,7 @@ export async function resolveRunOptions(
       : (config.workloads ?? "all"),
     allocators,
     userAllocators,
-    threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads()),
+    threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads(cpus)),
     preset: presetName,
     size: preset.size,
     runs,
@@ -199,7 +200,7 @@ export async function resolveRunOptions(
       : config.timeout
         ? parseDuration(config.timeout, "timeout (config)")
         : preset.timeoutMs,
-    cpus: opts.cpus ? parseCpus(opts.cpus) : config.cpus ? parseCpus(config.cpus) : null,
+    cpus,
     rssIntervalMs:
       opts.rssInterval !== undefined
         ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0)

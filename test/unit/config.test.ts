@@ -33,3 +33,13 @@ describe("parseCpus", () => {
     expect(() => parseCpus("a,b")).toThrow(/not a CPU list/);
   });
 });
+
+describe("cpuCount and defaultThreads", () => {
+  it("counts CPU lists and follows --cpus", async () => {
+    const { cpuCount, defaultThreads } = await import("../../src/config.js");
+    expect(cpuCount("0,2-3")).toBe(3);
+    expect(cpuCount("5")).toBe(1);
+    expect(defaultThreads("0")).toEqual([1]);
+    expect(defaultThreads("0-1")).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,72 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeJsonAtomic } from "../../../src/results/io.js";
+import type { ResultsFile } from "../../../src/results/schema.js";
+import { bench, tempDir } from "../../helpers/cli.js";
+import { okRun, resultsHeader } from "../../helpers/records.js";
+
+/** Results files written by hand: these tests are about what check refuses, not about timing. */
+function results(values: number[], size: "quick" | "default" = "quick"): ResultsFile {
+  return {
+    ...resultsHeader,
+    plan: { ...resultsHeader.plan, size },
+    finishedAt: null,
+    complete: true,
+    warnings: [],
+    runs: values.map((seconds, round) =>
+      okRun({
+        key: `larson/glibc/t1#r${round}`,
+        round,
+        size,
+        metrics: { ...okRun().metrics, seconds },
+      }),
+    ),
+  };
+}
+
+describe("bench check refuses what cannot be decided", () => {
+  it("too few runs to ever reach alpha is exit 2, not a silent pass", async () => {
+    const dir = await tempDir();
+    const [a, b] = [path.join(dir, "a.json"), path.join(dir, "b.json")];
+    await writeJsonAtomic(a, results([1, 1.01, 0.99]));
+    await writeJsonAtomic(b, results([1.5, 1.52, 1.49]));
+    const r = await bench(["check", b, "--baseline", a]);
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr).trim()).toBe(
+      "bench: 1 cell(s) have too few runs to ever reach alpha 0.05: measure at least 4 runs per cell (bench run -n 4) in both files",
+    );
+  });
+
+  it("different workload sizes are refused", async () => {
+    const dir = await tempDir();
+    const [a, b] = [path.join(dir, "a.json"), path.join(dir, "b.json")];
+    await writeJsonAtomic(a, results([1, 1, 1, 1, 1], "quick"));
+    await writeJsonAtomic(b, results([1, 1, 1, 1, 1], "default"));
+    const r = await bench(["check", b, "--baseline", a]);
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/ran workloads at size default and the baseline .* at quick/);
+  });
+
+  it("bad --threshold, unknown --metric and a missing baseline", async () => {
+    const dir = await tempDir();
+    const a = path.join(dir, "a.json");
+    await writeJsonAtomic(a, results([1, 1, 1, 1, 1]));
+    const cases: [string[], RegExp][] = [
+      [
+        ["check", a, "--baseline", a, "--threshold", "lots"],
+        /--threshold: "lots" is not a fraction/,
+      ],
+      [
+        ["check", a, "--baseline", a, "--metric", "speed"],
+        /--metric: unknown metric "speed" \(valid: seconds, /,
+      ],
+      [["check", a, "--baseline", path.join(dir, "none")], /--baseline: .*none does not exist/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await bench(args);
+      expect(r.exitCode, args.join(" ")).toBe(2);
+      expect(String(r.stderr).trim().split("\n")).toHaveLength(1);
+      expect(String(r.stderr)).toMatch(pattern);
+    }
+  });
+});
