@@ -88,30 +88,41 @@ async function main(): Promise<void> {
     "-ldl",
   ]);
 
-  // Cost of one spin, as a fraction of the run: interleaved 0 vs K spins in one invocation.
-  const K = 100;
-  const probe = await measure(
-    { s0: { MB_SLOWDOWN_SPINS: "0" }, sk: { MB_SLOWDOWN_SPINS: String(K) } },
-    15,
-  );
-  const secs = (name: string) =>
-    probe.runs
-      .filter((r) => r.allocator === name && !r.warmup && r.status === "ok")
-      .map((r) => (r.status === "ok" ? r.metrics.seconds : 0));
-  const perSpin = (median(secs("sk")) / median(secs("s0")) - 1) / K;
-  console.log(
-    `${WORKLOAD} --size ${SIZE}: one spin per malloc costs ${(perSpin * 100).toFixed(2)}% of the run`,
-  );
-
-  const envFor = (slowdown: number): Record<string, string> => {
-    if (slowdown === 0) return { MB_SLOWDOWN_SPINS: "0" };
-    const spinsPerCall = slowdown / perSpin;
-    if (spinsPerCall >= 20) return { MB_SLOWDOWN_SPINS: String(Math.round(spinsPerCall)) };
-    return {
-      MB_SLOWDOWN_SPINS: "20",
-      MB_SLOWDOWN_EVERY: String(Math.max(1, Math.round(20 / spinsPerCall))),
-    };
+  // Find, for each target, the spins (per 10 mallocs) that inject it: bisection on the median
+  // ratio of interleaved runs of 0 spins and S spins in one invocation (the cost of a spin is not
+  // linear in their density, so each target is calibrated where it is used).
+  const EVERY = "10";
+  const ratioAt = async (spins: number): Promise<number> => {
+    const probe = await measure(
+      {
+        s0: { MB_SLOWDOWN_SPINS: "0", MB_SLOWDOWN_EVERY: EVERY },
+        sx: { MB_SLOWDOWN_SPINS: String(spins), MB_SLOWDOWN_EVERY: EVERY },
+      },
+      12,
+    );
+    const secs = (name: string): number[] =>
+      probe.runs.flatMap((r) =>
+        r.allocator === name && !r.warmup && r.status === "ok" ? [r.metrics.seconds] : [],
+      );
+    return median(secs("sx")) / median(secs("s0"));
   };
+  const spinsFor = new Map<number, number>([[0, 0]]);
+  for (const target of SLOWDOWNS.filter((x) => x > 0)) {
+    let lo = 1;
+    let hi = 4000;
+    for (let step = 0; step < 7; step++) {
+      const mid = Math.round(Math.sqrt(lo * hi));
+      if ((await ratioAt(mid)) - 1 < target) lo = mid;
+      else hi = mid;
+    }
+    const spins = Math.round(Math.sqrt(lo * hi));
+    spinsFor.set(target, spins);
+    console.log(`+${target * 100}%: ${spins} spins every ${EVERY} mallocs`);
+  }
+  const envFor = (slowdown: number): Record<string, string> => ({
+    MB_SLOWDOWN_SPINS: String(spinsFor.get(slowdown) ?? 0),
+    MB_SLOWDOWN_EVERY: EVERY,
+  });
 
   // Per repetition: one baseline invocation, then the A/A and each slowdown in a shuffled order,
   // each its own invocation, as a CI job would measure them.
@@ -120,7 +131,7 @@ async function main(): Promise<void> {
     const flagged = new Map<number, number>(SLOWDOWNS.map((x) => [x, 0]));
     const ratios = new Map<number, number[]>(SLOWDOWNS.map((x) => [x, []]));
     for (let rep = 0; rep < REPS; rep++) {
-      const before = await measure({ subject: { MB_SLOWDOWN_SPINS: "0" } }, n);
+      const before = await measure({ subject: envFor(0) }, n);
       const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
       for (const slowdown of order) {
         const after = await measure({ subject: envFor(slowdown) }, n);
@@ -139,7 +150,8 @@ async function main(): Promise<void> {
   }
   const doc = [
     `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
-    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%; one spin = ${(perSpin * 100).toFixed(2)}% of the run.`,
+    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%.`,
+    `Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (calibrated by bisection on interleaved runs).`,
     "",
     "| runs per cell | injected | flagged | median measured ratio |",
     "| ---: | --- | --- | ---: |",
