@@ -11,7 +11,7 @@ import { UsageError } from "../errors.js";
 import { cellKey } from "../plan/schedule.js";
 import type { ResultsFile } from "../results/schema.js";
 import { loadSingleSet } from "../results/sets.js";
-import { runBenchmark } from "../run/runner.js";
+import { recordedUserAllocators, runBenchmark } from "../run/runner.js";
 import { comparisonOptions, type StatsOptions } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { statSync } from "node:fs";
@@ -133,16 +133,7 @@ export async function checkCommand(
       `re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`,
     );
     const plan = current.plan;
-    const userAllocators = current.allocators
-      .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
-      .map((a) => ({
-        name: a.name,
-        family: a.family,
-        lib: a.lib as string,
-        libc: a.libc,
-        env: a.env,
-        source: a.source,
-      }));
+    const userAllocators = recordedUserAllocators(current.allocators);
     const confirmFile = currentFile.replace(/\.json$/, "") + ".confirm.json";
     const outcome = await runBenchmark(
       {

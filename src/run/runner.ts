@@ -111,6 +111,20 @@ function allocatorRecord(a: ResolvedAllocator): AllocatorRecord {
   return record;
 }
 
+/** The user's own allocators of an earlier invocation, to run them again (resume, --confirm). */
+export function recordedUserAllocators(records: readonly AllocatorRecord[]): AllocatorSpec[] {
+  return records
+    .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
+    .map((a) => ({
+      name: a.name,
+      family: a.family,
+      lib: a.lib as string,
+      libc: a.libc,
+      env: a.env,
+      source: a.source,
+    }));
+}
+
 interface Prepared {
   header: ResultsHeader;
   allocators: Map<string, ResolvedAllocator>;
@@ -138,16 +152,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   const toolchains = await toolchainsByLibc();
 
   const userAllocators = recorded
-    ? recorded.allocators
-        .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
-        .map((a): AllocatorSpec => ({
-          name: a.name,
-          family: a.family,
-          lib: a.lib as string,
-          libc: a.libc,
-          env: a.env,
-          source: a.source,
-        }))
+    ? recordedUserAllocators(recorded.allocators)
     : (options?.userAllocators ?? []);
   const { allocators, warnings: selectionWarnings } = await resolveForRun({
     requested: recorded ? recorded.plan.allocators : (options?.allocators ?? "all"),
