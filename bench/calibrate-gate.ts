@@ -8,7 +8,7 @@
  * slowdown actually injected (median ratio over all its trials).
  *
  * Environment: GATE_REPS (default 20), GATE_WORKLOAD (threadtest), GATE_SIZE (quick),
- * GATE_THRESHOLD (0.01), GATE_ALPHA (0.05).
+ * GATE_THRESHOLD (0.01), GATE_ALPHA (0.05), GATE_CPUS (the last CPU; "" to leave runs unpinned).
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -28,6 +28,11 @@ const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
 const SIZE = (process.env["GATE_SIZE"] ?? "quick") as Size;
 const THRESHOLD = Number(process.env["GATE_THRESHOLD"] ?? 0.01);
 const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
+/** Pinned by default: unpinned single-thread runs on this 2-vCPU VM are bimodal (0.09 s or 0.15 s). */
+const CPUS =
+  process.env["GATE_CPUS"] === ""
+    ? null
+    : (process.env["GATE_CPUS"] ?? String(os.availableParallelism() - 1));
 const RUNS = [5, 10, 20];
 const SLOWDOWNS = [0, 0.02, 0.05, 0.1];
 
@@ -53,7 +58,7 @@ async function measure(
     warmup: 1,
     seed: 1 + counter,
     timeoutMs: 120_000,
-    cpus: null,
+    cpus: CPUS,
     rssIntervalMs: 0,
     output: path.join(dir, `r${counter++}.json`),
     workloadDirs: [],
@@ -88,37 +93,40 @@ async function main(): Promise<void> {
     "-ldl",
   ]);
 
-  // Find, for each target, the spins (per 10 mallocs) that inject it: bisection on the median
-  // ratio of interleaved runs of 0 spins and S spins in one invocation (the cost of a spin is not
-  // linear in their density, so each target is calibrated where it is used).
+  // The spins (per 10 mallocs) that inject each target: one invocation runs 0 and several spin
+  // levels interleaved, 20 runs each; a least-squares line through the origin of (ratio - 1)
+  // against spins gives the cost of a spin, robust to the noise of any single level.
   const EVERY = "10";
-  const ratioAt = async (spins: number): Promise<number> => {
-    const probe = await measure(
-      {
-        s0: { MB_SLOWDOWN_SPINS: "0", MB_SLOWDOWN_EVERY: EVERY },
-        sx: { MB_SLOWDOWN_SPINS: String(spins), MB_SLOWDOWN_EVERY: EVERY },
-      },
-      12,
-    );
-    const secs = (name: string): number[] =>
+  const LEVELS = [10, 20, 40, 80, 160];
+  const probe = await measure(
+    Object.fromEntries(
+      [0, ...LEVELS].map((spins) => [
+        `s${spins}`,
+        { MB_SLOWDOWN_SPINS: String(spins), MB_SLOWDOWN_EVERY: EVERY },
+      ]),
+    ),
+    20,
+  );
+  const medianOf = (name: string): number =>
+    median(
       probe.runs.flatMap((r) =>
         r.allocator === name && !r.warmup && r.status === "ok" ? [r.metrics.seconds] : [],
-      );
-    return median(secs("sx")) / median(secs("s0"));
-  };
-  const spinsFor = new Map<number, number>([[0, 0]]);
-  for (const target of SLOWDOWNS.filter((x) => x > 0)) {
-    let lo = 1;
-    let hi = 4000;
-    for (let step = 0; step < 7; step++) {
-      const mid = Math.round(Math.sqrt(lo * hi));
-      if ((await ratioAt(mid)) - 1 < target) lo = mid;
-      else hi = mid;
-    }
-    const spins = Math.round(Math.sqrt(lo * hi));
-    spinsFor.set(target, spins);
-    console.log(`+${target * 100}%: ${spins} spins every ${EVERY} mallocs`);
+      ),
+    );
+  const zero = medianOf("s0");
+  let sxy = 0;
+  let sxx = 0;
+  for (const spins of LEVELS) {
+    const excess = medianOf(`s${spins}`) / zero - 1;
+    console.log(`${spins} spins every ${EVERY} mallocs: ${(excess * 100).toFixed(1)}%`);
+    sxy += spins * excess;
+    sxx += spins * spins;
   }
+  const perSpin = sxy / sxx;
+  console.log(`fit: one spin per ${EVERY} mallocs costs ${(perSpin * 100).toFixed(3)}% of the run`);
+  const spinsFor = new Map<number, number>(
+    SLOWDOWNS.map((x) => [x, Math.max(0, Math.round(x / perSpin))]),
+  );
   const envFor = (slowdown: number): Record<string, string> => ({
     MB_SLOWDOWN_SPINS: String(spinsFor.get(slowdown) ?? 0),
     MB_SLOWDOWN_EVERY: EVERY,
@@ -159,8 +167,8 @@ async function main(): Promise<void> {
   }
   const doc = [
     `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
-    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%.`,
-    `Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (calibrated by bisection on interleaved runs).`,
+    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread, ${CPUS === null ? "unpinned" : `pinned to CPU ${CPUS}`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%.`,
+    `Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit over interleaved runs at 10 to 160 spins).`,
     "",
     "| runs per cell | injected | flagged | flagged with --confirm | median measured ratio |",
     "| ---: | --- | --- | --- | ---: |",
