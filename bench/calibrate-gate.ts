@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { median } from "simple-statistics";
-import { compareResults } from "../src/analysis/comparisons.js";
+import { compareAllocators, compareResults } from "../src/analysis/comparisons.js";
 import { metricInfo } from "../src/analysis/metrics.js";
 import { parseAllocatorArg } from "../src/allocators/index.js";
 import type { Size } from "../src/config.js";
@@ -28,6 +28,11 @@ const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
 const SIZE = (process.env["GATE_SIZE"] ?? "quick") as Size;
 const THRESHOLD = Number(process.env["GATE_THRESHOLD"] ?? 0.01);
 const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
+/**
+ * separate: baseline and current are separate invocations (bench check --baseline file);
+ * interleaved: both in one invocation, runs interleaved (bench check --against allocator).
+ */
+const MODE = process.env["GATE_MODE"] === "interleaved" ? "interleaved" : "separate";
 /** Pinned by default: unpinned single-thread runs on this 2-vCPU VM are bimodal (0.09 s or 0.15 s). */
 const CPUS =
   process.env["GATE_CPUS"] === ""
@@ -67,13 +72,27 @@ async function measure(
   return outcome.results;
 }
 
+const OPTIONS = () => ({
+  metric: metricInfo("seconds"),
+  alpha: ALPHA,
+  level: 0.95,
+  threshold: THRESHOLD,
+});
+
+/** One interleaved invocation of base (0 spins) and cand (the slowdown), compared in the file. */
+async function interleaved(env: Record<string, string>, n: number) {
+  const results = await measure(
+    { base: { MB_SLOWDOWN_SPINS: "0", MB_SLOWDOWN_EVERY: "10" }, cand: env },
+    n,
+  );
+  const row = compareAllocators(results, "base", OPTIONS()).rows[0];
+  if (!row || row.result.kind !== "compared")
+    throw new Error(`no comparison: ${JSON.stringify(row?.result)}`);
+  return row.result;
+}
+
 function ratioOf(before: ResultsFile, after: ResultsFile) {
-  const report = compareResults(before, after, {
-    metric: metricInfo("seconds"),
-    alpha: ALPHA,
-    level: 0.95,
-    threshold: THRESHOLD,
-  });
+  const report = compareResults(before, after, OPTIONS());
   const row = report.rows[0];
   if (!row || row.result.kind !== "compared")
     throw new Error(`no comparison: ${JSON.stringify(row?.result)}`);
@@ -140,17 +159,20 @@ async function main(): Promise<void> {
     const confirmed = new Map<number, number>(SLOWDOWNS.map((x) => [x, 0]));
     const ratios = new Map<number, number[]>(SLOWDOWNS.map((x) => [x, []]));
     for (let rep = 0; rep < REPS; rep++) {
-      const before = await measure({ subject: envFor(0) }, n);
+      const before = MODE === "separate" ? await measure({ subject: envFor(0) }, n) : undefined;
+      const once = async (slowdown: number) =>
+        before
+          ? ratioOf(before, await measure({ subject: envFor(slowdown) }, n))
+          : interleaved(envFor(slowdown), n);
       const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
       for (const slowdown of order) {
-        const after = await measure({ subject: envFor(slowdown) }, n);
-        const result = ratioOf(before, after);
+        const result = await once(slowdown);
         ratios.get(slowdown)?.push(result.ratio);
         if (result.verdict !== "regressed") continue;
         flagged.set(slowdown, (flagged.get(slowdown) ?? 0) + 1);
         // What `bench check --confirm` does: measure the flagged cell again, fail only if it
-        // regresses again against the same baseline.
-        const again = ratioOf(before, await measure({ subject: envFor(slowdown) }, n));
+        // regresses again (against the same baseline file, or interleaved with the baseline).
+        const again = await once(slowdown);
         if (again.verdict === "regressed")
           confirmed.set(slowdown, (confirmed.get(slowdown) ?? 0) + 1);
       }
@@ -167,6 +189,7 @@ async function main(): Promise<void> {
   }
   const doc = [
     `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
+    `Mode: ${MODE === "separate" ? "baseline and current measured in separate invocations (bench check --baseline file)" : "baseline and current interleaved in one invocation (bench check --against allocator)"}.`,
     `Workload ${WORKLOAD} --size ${SIZE}, 1 thread, ${CPUS === null ? "unpinned" : `pinned to CPU ${CPUS}`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%.`,
     `Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit over interleaved runs at 10 to 160 spins).`,
     "",
@@ -174,8 +197,8 @@ async function main(): Promise<void> {
     "| ---: | --- | --- | --- | ---: |",
     ...rows,
   ].join("\n");
-  await writeFile(path.join(dir, "gate-calibration.md"), `${doc}\n`);
-  console.log(`\n${doc}\n\n(written to ${path.join(dir, "gate-calibration.md")})`);
+  await writeFile(path.join(dir, `gate-calibration-${MODE}.md`), `${doc}\n`);
+  console.log(`\n${doc}\n\n(written to ${path.join(dir, `gate-calibration-${MODE}.md`)})`);
 }
 
 main().catch((error: unknown) => {

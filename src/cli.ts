@@ -130,13 +130,17 @@ function program(setCode: (code: number) => void): Command {
       "CI gate: exit 1 when a cell is slower than the baseline beyond the threshold with confidence",
     )
     .argument("<current>", "results file to check")
-    .requiredOption(
+    .option(
       "--baseline <file|dir>",
       "baseline results file, or a directory searched for this testbed's baseline",
     )
     .option(
+      "--against <allocator>",
+      "instead of --baseline: compare with this allocator of the same file (interleaved runs)",
+    )
+    .option(
       "--threshold <fraction>",
-      "smallest slowdown that fails the check, e.g. 5% (default 5%)",
+      "a cell fails when its whole ratio CI lies beyond 1 + this, e.g. 5% (default 5%)",
     )
     .option("--alpha <p>", "significance level after Benjamini-Hochberg (default 0.05)")
     .option("--metric <name>", "metric to check (default seconds; maxRssBytes checks memory)")

@@ -1,6 +1,7 @@
 import { appendFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import {
+  compareAllocators,
   compareResults,
   type ComparisonReport,
   type ComparisonRow,
@@ -18,6 +19,8 @@ import { statSync } from "node:fs";
 
 export interface CheckCommandOptions extends StatsOptions {
   baseline?: string;
+  /** Compare with this allocator of the same results file (interleaved runs: no drift between invocations). */
+  against?: string;
   allowTestbedMismatch?: boolean;
   confirm?: boolean;
 }
@@ -106,29 +109,58 @@ export async function checkCommand(
   currentFile: string,
   opts: CheckCommandOptions,
 ): Promise<number> {
-  if (!opts.baseline) throw new UsageError("bench check needs --baseline <file|dir>");
+  if (opts.baseline && opts.against) {
+    throw new UsageError("give --baseline <file|dir> or --against <allocator>, not both");
+  }
+  if (!opts.baseline && !opts.against) {
+    throw new UsageError("bench check needs --baseline <file|dir> or --against <allocator>");
+  }
   const options = comparisonOptions(opts, { threshold: 0.05 });
   let current = await loadSingleSet(currentFile);
-  const base = await chooseBaseline(opts.baseline, current, Boolean(opts.allowTestbedMismatch));
-  if (base.results.plan.size !== current.plan.size) {
+  const against = opts.against;
+  if (against !== undefined && !current.plan.allocators.includes(against)) {
+    throw new UsageError(
+      `--against: allocator "${against}" is not in ${currentFile} (have: ${current.plan.allocators.join(", ")})`,
+    );
+  }
+  const base = opts.baseline
+    ? await chooseBaseline(opts.baseline, current, Boolean(opts.allowTestbedMismatch))
+    : undefined;
+  if (base && base.results.plan.size !== current.plan.size) {
     throw new UsageError(
       `${currentFile} ran workloads at size ${current.plan.size} and the baseline ${base.file} at ${base.results.plan.size}: their times cannot be compared`,
     );
   }
-  let report = compareResults(base.results, current, options);
+  const makeReport = (results: ResultsFile): ComparisonReport =>
+    base
+      ? compareResults(base.results, results, options)
+      : compareAllocators(results, against as string, options);
+  const baselineLabel = base ? base.file : `allocator ${against} in the same file`;
+  let report = makeReport(current);
   if (report.rows.length === 0) {
     throw new UsageError(
-      `${currentFile} and ${base.file} have no cell (workload, allocator, threads) in common`,
+      `${currentFile} and ${baselineLabel} have no cell (workload, allocator, threads) in common`,
     );
   }
   const notes: string[] = [];
-  if (base.note) notes.push(base.note);
+  if (base?.note) notes.push(base.note);
   let flagged = regressions(report);
 
   if (opts.confirm && flagged.length > 0) {
     const cells = flagged.map((r) =>
       cellKey({ workload: r.workload, allocator: r.allocator, threads: r.threads }),
     );
+    // Against an allocator of the same file, its cells are measured again too, interleaved.
+    const measuredCells = against
+      ? [
+          ...new Set([
+            ...cells,
+            ...flagged.map((r) =>
+              cellKey({ workload: r.workload, allocator: against, threads: r.threads }),
+            ),
+          ]),
+        ]
+      : cells;
     process.stderr.write(
       `re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`,
     );
@@ -138,7 +170,9 @@ export async function checkCommand(
     const outcome = await runBenchmark(
       {
         workloads: [...new Set(flagged.map((r) => r.workload))],
-        allocators: [...new Set(flagged.map((r) => r.allocator))],
+        allocators: [
+          ...new Set([...flagged.map((r) => r.allocator), ...(against ? [against] : [])]),
+        ],
         userAllocators,
         threads: [...new Set(flagged.map((r) => r.threads))],
         preset: plan.preset,
@@ -151,12 +185,12 @@ export async function checkCommand(
         rssIntervalMs: plan.rssIntervalMs,
         output: path.resolve(confirmFile),
         workloadDirs: plan.workloadRoots.slice(1),
-        onlyCells: cells,
+        onlyCells: measuredCells,
       },
       progressReporter(process.stderr, true),
     );
     current = outcome.results;
-    report = compareResults(base.results, current, options);
+    report = makeReport(current);
     const still = regressions(report);
     notes.push(
       `--confirm re-measured ${cells.length} cell(s) (${confirmFile}): ${still.length} still regressed`,
@@ -167,7 +201,7 @@ export async function checkCommand(
   const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
   const text = formatReport(report, "text");
   process.stdout.write(
-    `baseline: ${base.file}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n`,
+    `baseline: ${baselineLabel}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n`,
   );
   process.stdout.write(
     flagged.length === 0
@@ -180,7 +214,7 @@ export async function checkCommand(
     const status = flagged.length === 0 ? "passed" : `failed: ${flagged.length} regression(s)`;
     await appendFile(
       summaryFile,
-      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${path.basename(base.file)}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n`,
+      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n`,
     );
   }
   if (process.env["GITHUB_ACTIONS"] === "true") {

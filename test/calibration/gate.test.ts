@@ -145,6 +145,53 @@ describe("bench check on real runs", () => {
     );
   }, 300_000);
 
+  it("--against compares allocators interleaved in one file: A/A passes, a slowdown fails", async () => {
+    const config = path.join(dir, "pair.config.json");
+    const shim = path.join(dir, "libslowdown.so");
+    await writeFile(
+      config,
+      JSON.stringify({
+        allocators: {
+          a: { lib: shim, env: { MB_SLOWDOWN_SPINS: "0" } },
+          "a-again": { lib: shim, env: { MB_SLOWDOWN_SPINS: "0" } },
+          slow: { lib: shim, env: { MB_SLOWDOWN_SPINS: "60" } },
+        },
+      }),
+    );
+    const out = path.join(dir, "pair.json");
+    const run = await bench(
+      [
+        "run",
+        "-w",
+        "threadtest",
+        "-a",
+        "a,a-again,slow",
+        "-t",
+        "1",
+        "-n",
+        "10",
+        "--quick",
+        "--cpus",
+        String(os.availableParallelism() - 1),
+        "--config",
+        config,
+        "-o",
+        out,
+      ],
+      { env },
+    );
+    expect(run.exitCode, String(run.all)).toBe(0);
+    const r = await bench(["check", out, "--against", "a", "--confirm"], { env });
+    expect(r.exitCode, String(r.all)).toBe(1);
+    expect(String(r.stdout)).toContain("baseline: allocator a in the same file");
+    expect(String(r.stdout)).toMatch(
+      /check FAILED: 1 regression\(s\) in seconds:\n {2}threadtest t1 slow: slower/,
+    );
+    expect(String(r.stdout)).not.toMatch(/threadtest t1 a-again: slower/);
+    const both = await bench(["check", out, "--against", "a", "--baseline", out], { env });
+    expect(both.exitCode).toBe(2);
+  }, 300_000);
+
   it("compare shows the slowdown between two files, in every format", async () => {
     const text = await bench(["compare", files.base, files.slow], { env });
     expect(text.exitCode).toBe(0);
