@@ -116,7 +116,7 @@ export async function checkCommand(
     throw new UsageError("bench check needs --baseline <file|dir> or --against <allocator>");
   }
   const options = comparisonOptions(opts, { threshold: 0.05 });
-  let current = await loadSingleSet(currentFile);
+  const current = await loadSingleSet(currentFile);
   const against = opts.against;
   if (against !== undefined && !current.plan.allocators.includes(against)) {
     throw new UsageError(
@@ -189,9 +189,13 @@ export async function checkCommand(
       },
       progressReporter(process.stderr, true),
     );
-    current = outcome.results;
-    report = makeReport(current);
-    const still = regressions(report);
+    // The final table keeps every cell: the re-measured ones replace their first measurement.
+    // (Their BH correction is over the re-measured cells only.)
+    const confirmed = makeReport(outcome.results);
+    const rowKey = (r: ComparisonRow): string => `${r.workload}\0${r.threads}\0${r.allocator}`;
+    const again = new Map(confirmed.rows.map((r) => [rowKey(r), r]));
+    report = { ...report, rows: report.rows.map((r) => again.get(rowKey(r)) ?? r) };
+    const still = regressions(confirmed);
     notes.push(
       `--confirm re-measured ${cells.length} cell(s) (${confirmFile}): ${still.length} still regressed`,
     );

@@ -114,6 +114,8 @@ describe("bench check on real runs", () => {
     const r = await bench(["check", files.slow, "--baseline", files.base, "--confirm"], { env });
     expect(r.exitCode, String(r.all)).toBe(1);
     expect(String(r.stdout)).toMatch(/--confirm re-measured 1 cell\(s\) .*: 1 still regressed/);
+    // The final table still shows the cell, now from the re-measurement.
+    expect(String(r.stdout)).toMatch(/threadtest\s+1\s+subject\s+subject \(baseline\).*slower/);
   }, 300_000);
 
   it("finds the baseline of this testbed in a directory, and refuses another testbed", async () => {
