@@ -50,6 +50,305 @@ void mb_oom(size_t size)
     _exit(MB_EXIT_OOM);
 }
 
+/* Harness-internal allocation: not counted as live bytes, never timed. */
+static void *rt_malloc(size_t size)
+{
+    void *p = malloc(size);
+    if (p == NULL)
+        mb_oom(size);
+    return p;
+}
+
+/* ------------------------------------------- instrumented allocation */
+
+/*
+ * Latency histogram: values in nanoseconds. Values below 8 get one bucket
+ * each; above, 8 sub-buckets per power of two (relative width 1/8).
+ * Bucket of v >= 8 with e = floor(log2 v): (e - 2) * 8 + ((v >> (e - 3)) & 7).
+ */
+#define MB_HIST_BUCKETS 496 /* e up to 63 */
+
+typedef struct mb_hist {
+    uint64_t count;
+    uint64_t max;
+    uint64_t sum;
+    uint64_t bucket[MB_HIST_BUCKETS];
+} mb_hist;
+
+static const char *const op_names[MB_OP_COUNT] = {"malloc", "free", "realloc", "calloc",
+                                                  "aligned"};
+
+__thread mb_tstate mb_tls;
+static __thread mb_hist tls_hist[MB_OP_COUNT];
+
+static int latency_every = 256; /* 0: sampling off */
+static uint64_t clock_overhead_ns; /* median back-to-back clock read delta */
+static int64_t live_total;       /* __atomic */
+static int64_t live_peak;        /* __atomic */
+static double t_start;           /* mb_init time, for @phase */
+static pthread_key_t exit_key;
+static pthread_mutex_t merge_mu = PTHREAD_MUTEX_INITIALIZER;
+static mb_hist merged_hist[MB_OP_COUNT];
+
+static unsigned hist_index(uint64_t v)
+{
+    if (v < 8)
+        return (unsigned)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v);
+    return (e - 2u) * 8u + (unsigned)((v >> (e - 3u)) & 7u);
+}
+
+/* Largest value that falls in bucket i. */
+static uint64_t hist_upper(unsigned i)
+{
+    if (i < 8)
+        return i;
+    unsigned e = i / 8u + 2u;
+    uint64_t sub = i % 8u;
+    uint64_t lo = (UINT64_C(8) + sub) << (e - 3u);
+    return lo + (UINT64_C(1) << (e - 3u)) - 1u;
+}
+
+static void hist_add(mb_hist *h, uint64_t v)
+{
+    h->count++;
+    h->sum += v;
+    if (v > h->max)
+        h->max = v;
+    h->bucket[hist_index(v)]++;
+}
+
+static void hist_merge(mb_hist *into, const mb_hist *from)
+{
+    into->count += from->count;
+    into->sum += from->sum;
+    if (from->max > into->max)
+        into->max = from->max;
+    for (unsigned i = 0; i < MB_HIST_BUCKETS; i++)
+        into->bucket[i] += from->bucket[i];
+}
+
+/* Smallest bucket upper bound with at least q of the samples at or below
+ * it (capped at the exact maximum). */
+static uint64_t hist_quantile(const mb_hist *h, double q)
+{
+    if (h->count == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)h->count);
+    if ((double)rank < q * (double)h->count)
+        rank++;
+    if (rank == 0)
+        rank = 1;
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < MB_HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen >= rank) {
+            uint64_t u = hist_upper(i);
+            return u < h->max ? u : h->max;
+        }
+    }
+    return h->max;
+}
+
+static int32_t next_period(void)
+{
+    /* xorshift64 jitter: uniform in [every/2, every/2 + every). */
+    uint64_t x = mb_tls.rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    mb_tls.rng = x;
+    int32_t half = latency_every / 2;
+    return half + 1 + (int32_t)(x % (uint64_t)latency_every);
+}
+
+static void thread_exit_merge(void *unused)
+{
+    (void)unused;
+    mb_live_flush();
+    pthread_mutex_lock(&merge_mu);
+    for (int k = 0; k < MB_OP_COUNT; k++)
+        hist_merge(&merged_hist[k], &tls_hist[k]);
+    pthread_mutex_unlock(&merge_mu);
+    memset(tls_hist, 0, sizeof tls_hist);
+    mb_tls.registered = 0;
+}
+
+static void register_thread(void)
+{
+    mb_tls.registered = 1;
+    mb_tls.rng = mb_mix64((uint64_t)(uintptr_t)&mb_tls ^ UINT64_C(0x9e3779b97f4a7c15)) | 1u;
+    /* Any non-NULL value arms the destructor (run at thread exit). */
+    if (pthread_setspecific(exit_key, &mb_tls) != 0)
+        mb_internal_error("pthread_setspecific failed");
+}
+
+void mb_live_flush(void)
+{
+    int64_t d = mb_tls.live_delta;
+    mb_tls.live_delta = 0;
+    if (d == 0)
+        return;
+    int64_t now = __atomic_add_fetch(&live_total, d, __ATOMIC_RELAXED);
+    int64_t peak = __atomic_load_n(&live_peak, __ATOMIC_RELAXED);
+    while (now > peak &&
+           !__atomic_compare_exchange_n(&live_peak, &peak, now, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+    }
+}
+
+int64_t mb_live_bytes(void)
+{
+    mb_live_flush();
+    return __atomic_load_n(&live_total, __ATOMIC_RELAXED);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+void *mb_timed_call(enum mb_op op, void *p, size_t a, size_t b)
+{
+    if (!mb_tls.registered)
+        register_thread();
+    if (latency_every <= 0) {
+        /* Sampling off: never come back here for this kind. */
+        mb_tls.countdown[op] = INT32_MAX;
+    } else {
+        mb_tls.countdown[op] = next_period();
+    }
+    int timed = latency_every > 0;
+    uint64_t t0 = timed ? now_ns() : 0;
+    void *r = NULL;
+    switch (op) {
+    case MB_OP_MALLOC:
+        r = malloc(a);
+        break;
+    case MB_OP_FREE:
+        free(p);
+        break;
+    case MB_OP_REALLOC:
+        r = realloc(p, a);
+        break;
+    case MB_OP_CALLOC:
+        r = calloc(a, b);
+        break;
+    case MB_OP_ALIGNED:
+        if (p == NULL) {
+            r = aligned_alloc(a, b);
+        } else { /* p is only a marker: posix_memalign */
+            void *q = NULL;
+            r = posix_memalign(&q, a, b) == 0 ? q : NULL;
+        }
+        break;
+    case MB_OP_COUNT:
+        break;
+    }
+    if (timed) {
+        uint64_t t1 = now_ns();
+        hist_add(&tls_hist[op], t1 - t0);
+    }
+    return r;
+}
+
+void *mb_aligned_alloc(size_t align, size_t size)
+{
+    if (align == 0 || (align & (align - 1)) != 0)
+        mb_internal_error("mb_aligned_alloc: alignment %zu is not a power of two", align);
+    size_t rounded = (size + align - 1) / align * align;
+    void *r;
+    if (mb_sample_due(MB_OP_ALIGNED))
+        r = mb_timed_call(MB_OP_ALIGNED, NULL, align, rounded);
+    else
+        r = aligned_alloc(align, rounded);
+    if (r == NULL)
+        mb_oom(rounded);
+    mb_live_add((int64_t)rounded);
+    return r;
+}
+
+void *mb_posix_memalign(size_t align, size_t size)
+{
+    if (align < sizeof(void *) || (align & (align - 1)) != 0)
+        mb_internal_error("mb_posix_memalign: bad alignment %zu", align);
+    void *r = NULL;
+    if (mb_sample_due(MB_OP_ALIGNED)) {
+        r = mb_timed_call(MB_OP_ALIGNED, &r, align, size);
+    } else if (posix_memalign(&r, align, size) != 0) {
+        r = NULL;
+    }
+    if (r == NULL && size > 0)
+        mb_oom(size);
+    mb_live_add((int64_t)size);
+    return r;
+}
+
+void mb_phase(const char *name)
+{
+    printf("@phase %s %.6f\n", name, mb_now() - t_start);
+    fflush(stdout);
+}
+
+static void runtime_init(void)
+{
+    t_start = mb_now();
+    const char *env = getenv("MALLOCBENCH_LATENCY_EVERY");
+    if (env != NULL && *env != '\0') {
+        char *end = NULL;
+        long v = strtol(env, &end, 10);
+        if (end == env || *end != '\0' || v < 0 || v > 1000000000L)
+            mb_usage_error("MALLOCBENCH_LATENCY_EVERY must be an integer 0..1000000000, not '%s'",
+                           env);
+        latency_every = (int)v;
+    }
+    if (latency_every > 0) {
+        /* What an empty timed region reads as: the floor of every sample. */
+        uint64_t d[63];
+        for (int i = 0; i < 63; i++) {
+            uint64_t a = now_ns();
+            d[i] = now_ns() - a;
+        }
+        for (int i = 1; i < 63; i++) /* insertion sort, 63 values */
+            for (int j = i; j > 0 && d[j - 1] > d[j]; j--) {
+                uint64_t t = d[j];
+                d[j] = d[j - 1];
+                d[j - 1] = t;
+            }
+        clock_overhead_ns = d[31];
+    }
+    if (pthread_key_create(&exit_key, thread_exit_merge) != 0)
+        mb_internal_error("pthread_key_create failed");
+}
+
+static void print_latency(FILE *f)
+{
+    /* The main thread's samples were never merged by a destructor. */
+    pthread_mutex_lock(&merge_mu);
+    for (int k = 0; k < MB_OP_COUNT; k++) {
+        hist_merge(&merged_hist[k], &tls_hist[k]);
+        memset(&tls_hist[k], 0, sizeof tls_hist[k]);
+    }
+    pthread_mutex_unlock(&merge_mu);
+    fprintf(f, ",\"latency\":{\"unit\":\"ns\",\"sampleEvery\":%d,\"clockOverhead\":%" PRIu64,
+            latency_every, clock_overhead_ns);
+    for (int k = 0; k < MB_OP_COUNT; k++) {
+        const mb_hist *h = &merged_hist[k];
+        if (h->count == 0)
+            continue;
+        fprintf(f,
+                ",\"%s\":{\"count\":%" PRIu64 ",\"mean\":%.1f,\"p50\":%" PRIu64
+                ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64
+                ",\"max\":%" PRIu64 "}",
+                op_names[k], h->count, (double)h->sum / (double)h->count,
+                hist_quantile(h, 0.5), hist_quantile(h, 0.9), hist_quantile(h, 0.99),
+                hist_quantile(h, 0.999), h->max);
+    }
+    fputc('}', f);
+}
+
 /* ------------------------------------------------------- JSON output */
 
 static void json_string(FILE *f, const char *s)
@@ -310,6 +609,7 @@ void mb_init(const mb_workload *wl, int argc, char **argv, mb_config *cfg)
         print_identity();
         exit(MB_EXIT_OK);
     }
+    runtime_init();
 }
 
 long long mb_param_value(const mb_workload *wl, const char *name)
@@ -570,8 +870,8 @@ double mb_run_threads(int nthreads, mb_thread_fn fn, void *arg)
 {
     if (nthreads < 1)
         mb_internal_error("mb_run_threads: %d threads", nthreads);
-    pthread_t *ids = mb_malloc(sizeof *ids * (size_t)nthreads);
-    struct run_slot *slots = mb_malloc(sizeof *slots * (size_t)nthreads);
+    pthread_t *ids = rt_malloc(sizeof *ids * (size_t)nthreads);
+    struct run_slot *slots = rt_malloc(sizeof *slots * (size_t)nthreads);
     mb_gate gate;
     mb_gate_init(&gate, nthreads);
     for (int i = 0; i < nthreads; i++) {
@@ -611,6 +911,11 @@ void mb_report(const mb_workload *wl, const mb_config *cfg, uint64_t ops, double
         json_string(stdout, wl->params[i].name);
         printf(":%lld", wl->params[i].value);
     }
-    fputs("}}\n", stdout);
+    fputc('}', stdout);
+    int64_t live_now = mb_live_bytes();
+    printf(",\"peakLiveBytes\":%" PRId64 ",\"finalLiveBytes\":%" PRId64,
+           __atomic_load_n(&live_peak, __ATOMIC_RELAXED), live_now);
+    print_latency(stdout);
+    fputs("}\n", stdout);
     fflush(stdout);
 }

@@ -172,14 +172,126 @@ static inline uint64_t mb_rng_range(mb_rng *r, uint64_t lo, uint64_t hi)
 /* Reports a failed allocation on stderr and exits 4. */
 MB_NORETURN void mb_oom(size_t size);
 
-/* malloc that exits 4 on NULL. */
+/*
+ * Instrumented allocation calls. Every workload allocates through these
+ * (never malloc/free directly) so that the runtime can
+ *   - exit 4 when an allocation returns NULL;
+ *   - count the bytes the workload requested and still holds ("live bytes")
+ *     and their peak over the run (peakLiveBytes in @result). Counting is
+ *     per thread and folded into one shared counter every MB_LIVE_FLUSH
+ *     bytes of net change, so the peak is exact to within
+ *     threads x MB_LIVE_FLUSH bytes and the shared cache line is touched
+ *     rarely;
+ *   - sample the latency of single calls: per thread and per operation kind,
+ *     one call in about `latency_every` (randomised between every/2 and
+ *     3*every/2 so that periodic workloads do not alias) is timed with
+ *     CLOCK_MONOTONIC into a log-bucketed histogram (8 sub-buckets per power
+ *     of two, i.e. within 12.5%). Histograms are merged when threads exit.
+ *     The period comes from the environment variable
+ *     MALLOCBENCH_LATENCY_EVERY (default 256; 0 disables sampling).
+ *
+ * mb_free and mb_realloc take the size the block was requested with: the
+ * runtime does not ask the allocator (malloc_usable_size is not portable and
+ * would add allocator work to the measurement).
+ */
+enum mb_op {
+    MB_OP_MALLOC = 0,
+    MB_OP_FREE,
+    MB_OP_REALLOC,
+    MB_OP_CALLOC,
+    MB_OP_ALIGNED, /* aligned_alloc and posix_memalign */
+    MB_OP_COUNT
+};
+
+#define MB_LIVE_FLUSH (64 * 1024)
+
+typedef struct mb_tstate {
+    int32_t countdown[MB_OP_COUNT]; /* calls until the next timed one */
+    int64_t live_delta;             /* bytes not yet folded into the total */
+    uint64_t rng;                   /* jitter for the sampling period */
+    int registered;                 /* thread-exit merge is armed */
+} mb_tstate;
+
+extern __thread mb_tstate mb_tls;
+
+/* Slow paths (mallocbench.c). */
+void mb_live_flush(void);
+void *mb_timed_call(enum mb_op op, void *p, size_t a, size_t b);
+
+static inline void mb_live_add(int64_t bytes)
+{
+    int64_t d = mb_tls.live_delta + bytes;
+    mb_tls.live_delta = d;
+    if (MB_UNLIKELY(d >= MB_LIVE_FLUSH || d <= -MB_LIVE_FLUSH))
+        mb_live_flush();
+}
+
+static inline int mb_sample_due(enum mb_op op)
+{
+    return MB_UNLIKELY(--mb_tls.countdown[op] <= 0);
+}
+
+/* malloc(size); exits 4 on NULL. */
 static inline void *mb_malloc(size_t size)
 {
-    void *p = malloc(size);
+    void *p = mb_sample_due(MB_OP_MALLOC) ? mb_timed_call(MB_OP_MALLOC, NULL, size, 0)
+                                          : malloc(size);
     if (MB_UNLIKELY(p == NULL))
         mb_oom(size);
+    mb_live_add((int64_t)size);
     return p;
 }
+
+/* free(p) of a block requested with `size` bytes. NULL is ignored. */
+static inline void mb_free(void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    if (mb_sample_due(MB_OP_FREE))
+        mb_timed_call(MB_OP_FREE, p, 0, 0);
+    else
+        free(p);
+    mb_live_add(-(int64_t)size);
+}
+
+/* realloc(p, size) of a block requested with `old` bytes; exits 4 on NULL
+ * (size > 0). */
+static inline void *mb_realloc(void *p, size_t old, size_t size)
+{
+    void *q = mb_sample_due(MB_OP_REALLOC) ? mb_timed_call(MB_OP_REALLOC, p, size, 0)
+                                           : realloc(p, size);
+    if (MB_UNLIKELY(q == NULL && size > 0))
+        mb_oom(size);
+    mb_live_add((int64_t)size - (p ? (int64_t)old : 0));
+    return q;
+}
+
+/* calloc(n, size); exits 4 on NULL (overflow of n*size is a usage error). */
+static inline void *mb_calloc(size_t n, size_t size)
+{
+    void *p = mb_sample_due(MB_OP_CALLOC) ? mb_timed_call(MB_OP_CALLOC, NULL, n, size)
+                                          : calloc(n, size);
+    if (MB_UNLIKELY(p == NULL))
+        mb_oom(n * size);
+    mb_live_add((int64_t)(n * size));
+    return p;
+}
+
+/* aligned_alloc(align, size); size is rounded up to a multiple of align as
+ * C11 requires. Exits 4 on NULL. */
+void *mb_aligned_alloc(size_t align, size_t size);
+
+/* posix_memalign(&p, align, size); exits 4 on failure. */
+void *mb_posix_memalign(size_t align, size_t size);
+
+/* Live bytes held right now by the whole process (flushes this thread). */
+int64_t mb_live_bytes(void);
+
+/*
+ * Marks a phase boundary: prints "@phase <name> <seconds since start>" to
+ * stdout (flushed), so the harness can line phases up with the RSS timeline.
+ */
+void mb_phase(const char *name);
 
 /*
  * Content validation. mb_fill writes a pattern that depends only on

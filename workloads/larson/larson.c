@@ -87,7 +87,7 @@ static void *lineage_thread(void *arg)
         size_t idx = (size_t)mb_rng_below(&L->rng, L->nslots);
         struct slot *s = &slots[idx];
         mb_check(s->p, s->size, s->tag);
-        free(s->p);
+        mb_free(s->p, s->size);
         replace(L, s, idx);
     }
     L->ops += 2 * L->steps;
@@ -160,12 +160,12 @@ int main(int argc, char **argv)
     /* Teardown (not timed): validate and free what is left. */
     for (size_t i = 0; i < nslots * (size_t)T; i++) {
         mb_check(all[i].p, all[i].size, all[i].tag);
-        free(all[i].p);
+        mb_free(all[i].p, all[i].size);
     }
     mb_gate_destroy(&sh.gate);
     mb_latch_destroy(&sh.finished);
-    free(lin);
-    free(all);
+    mb_free(lin, sizeof *lin * (size_t)T);
+    mb_free(all, sizeof *all * nslots * (size_t)T);
     mb_report(&wl, &cfg, ops, t1 - t0, checksum);
     return MB_EXIT_OK;
 }

@@ -51,7 +51,7 @@ static void worker(int tid, void *arg)
         }
         for (size_t i = 0; i < n; i++) {
             mb_check(objs[i], size, base + i);
-            free(objs[i]);
+            mb_free(objs[i], size);
         }
         sum += mb_mix64(base ^ (uint64_t)n ^ ((uint64_t)size << 32));
     }
@@ -70,10 +70,8 @@ int main(int argc, char **argv)
     sh.objects = (size_t)mb_param_value(&wl, "objects");
     sh.objsize = (size_t)mb_param_value(&wl, "objsize");
     sh.arrays = mb_malloc(sizeof *sh.arrays * (size_t)cfg.threads);
-    sh.ops = calloc((size_t)cfg.threads, sizeof *sh.ops);
-    sh.checksum = calloc((size_t)cfg.threads, sizeof *sh.checksum);
-    if (sh.ops == NULL || sh.checksum == NULL)
-        mb_oom(sizeof(uint64_t) * (size_t)cfg.threads);
+    sh.ops = mb_calloc((size_t)cfg.threads, sizeof *sh.ops);
+    sh.checksum = mb_calloc((size_t)cfg.threads, sizeof *sh.checksum);
     for (int t = 0; t < cfg.threads; t++)
         sh.arrays[t] = mb_malloc(sizeof(void *) * sh.objects);
 
@@ -85,10 +83,10 @@ int main(int argc, char **argv)
         checksum += sh.checksum[t];
     }
     for (int t = 0; t < cfg.threads; t++)
-        free(sh.arrays[t]);
-    free(sh.arrays);
-    free(sh.ops);
-    free(sh.checksum);
+        mb_free(sh.arrays[t], sizeof(void *) * sh.objects);
+    mb_free(sh.arrays, sizeof *sh.arrays * (size_t)cfg.threads);
+    mb_free(sh.ops, sizeof *sh.ops * (size_t)cfg.threads);
+    mb_free(sh.checksum, sizeof *sh.checksum * (size_t)cfg.threads);
     mb_report(&wl, &cfg, ops, seconds, checksum);
     return MB_EXIT_OK;
 }

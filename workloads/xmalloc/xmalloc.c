@@ -102,7 +102,7 @@ static void consume(struct batch *b, uint64_t *count, uint64_t *sum)
 {
     for (size_t i = 0; i < b->n; i++) {
         mb_check(b->ptrs[i], b->sizes[i], b->tags[i]);
-        free(b->ptrs[i]);
+        mb_free(b->ptrs[i], b->sizes[i]);
         *sum += object_hash(b->tags[i], b->sizes[i]);
     }
     *count += b->n;
@@ -290,9 +290,7 @@ int main(int argc, char **argv)
         sh.free_list = b;
     }
     size_t nres = (size_t)cfg.threads;
-    uint64_t *res = calloc(4 * nres, sizeof *res);
-    if (res == NULL)
-        mb_oom(4 * nres * sizeof *res);
+    uint64_t *res = mb_calloc(4 * nres, sizeof *res);
     sh.made = res;
     sh.made_sum = res + nres;
     sh.eaten = res + 2 * nres;
@@ -314,12 +312,12 @@ int main(int argc, char **argv)
     uint64_t checksum = mb_mix64(cfg.seed) + made_sum;
 
     for (size_t i = 0; i < depth; i++) {
-        free(batches[i].ptrs);
-        free(batches[i].sizes);
-        free(batches[i].tags);
+        mb_free(batches[i].ptrs, sizeof *batches[i].ptrs * sh.batch);
+        mb_free(batches[i].sizes, sizeof *batches[i].sizes * sh.batch);
+        mb_free(batches[i].tags, sizeof *batches[i].tags * sh.batch);
     }
-    free(batches);
-    free(res);
+    mb_free(batches, sizeof *batches * depth);
+    mb_free(res, sizeof *res * 4 * nres);
     pthread_cond_destroy(&sh.not_empty);
     pthread_cond_destroy(&sh.has_free);
     pthread_mutex_destroy(&sh.mu);
