@@ -1,0 +1,103 @@
+/*
+ * cache-thrash: active false sharing, after the "cache-thrash" benchmark
+ * described in the Hoard paper (Berger et al., ASPLOS 2000). Every thread
+ * repeatedly allocates one small object, writes every byte of it many
+ * times, and frees it. No object is shared, but an allocator that hands
+ * blocks carved from the same cache line to different threads makes the
+ * threads' writes invalidate each other's cache lines: the run time then
+ * grows with the thread count instead of staying flat.
+ *
+ * Each "write" is a volatile read-modify-write (byte += 1), `writes` passes
+ * over the object; one more pass subtracts `writes` again so that the block
+ * ends up holding its validation pattern, which mb_check then verifies.
+ *
+ * Work division: `iterations` objects in total, split among the threads.
+ */
+#include "mallocbench.h"
+
+#include <stdio.h>
+
+static mb_param params[] = {
+    {"objsize", "object size in bytes", {8, 8, 8}, 1, 1 << 20, 0, 0},
+    {"iterations", "objects allocated, written and freed, total over all threads", {20000, 150000, 500000}, 1, 1000000000, 0, 0},
+    {"writes", "passes over each object; each pass increments every byte once", {1000, 1000, 1000}, 1, 100000000, 0, 0},
+};
+
+static const mb_workload wl = {
+    "cache-thrash",
+    "active false sharing: each thread allocates small objects and writes them hard",
+    params,
+    sizeof params / sizeof params[0],
+};
+
+/* Per-thread results, written once at the end, padded to their own lines. */
+struct result {
+    uint64_t ops;
+    uint64_t checksum;
+    char pad[112];
+};
+
+struct shared {
+    int threads;
+    uint64_t iterations;
+    uint64_t writes;
+    size_t objsize;
+    struct result *res;
+};
+
+/* `writes` passes of byte += 1, then one pass of byte -= writes: the block
+ * is back to what it held before. Volatile: every access reaches memory. */
+static void hammer(void *ptr, size_t size, uint64_t writes)
+{
+    volatile unsigned char *p = ptr;
+    for (uint64_t r = 0; r < writes; r++)
+        for (size_t k = 0; k < size; k++)
+            p[k] = (unsigned char)(p[k] + 1u);
+    unsigned char back = (unsigned char)writes;
+    for (size_t k = 0; k < size; k++)
+        p[k] = (unsigned char)(p[k] - back);
+}
+
+static void worker(int tid, void *arg)
+{
+    struct shared *sh = arg;
+    uint64_t iters = mb_share(sh->iterations, sh->threads, tid);
+    size_t size = sh->objsize;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < iters; i++) {
+        uint64_t tag = ((uint64_t)tid << 40) | i;
+        void *p = mb_malloc(size);
+        mb_fill(p, size, tag);
+        hammer(p, size, sh->writes);
+        mb_check(p, size, tag);
+        mb_free(p, size);
+        sum += mb_mix64(tag ^ ((uint64_t)size << 48) ^ (sh->writes << 20));
+    }
+    sh->res[tid].ops = 2 * iters;
+    sh->res[tid].checksum = sum;
+}
+
+int main(int argc, char **argv)
+{
+    mb_config cfg;
+    mb_init(&wl, argc, argv, &cfg);
+
+    struct shared sh;
+    sh.threads = cfg.threads;
+    sh.objsize = (size_t)mb_param_value(&wl, "objsize");
+    sh.iterations = (uint64_t)mb_param_value(&wl, "iterations");
+    sh.writes = (uint64_t)mb_param_value(&wl, "writes");
+    size_t rbytes = sizeof *sh.res * (size_t)cfg.threads;
+    sh.res = mb_aligned_alloc(128, rbytes);
+
+    double seconds = mb_run_threads(cfg.threads, worker, &sh);
+
+    uint64_t ops = 0, checksum = mb_mix64(cfg.seed);
+    for (int t = 0; t < cfg.threads; t++) {
+        ops += sh.res[t].ops;
+        checksum += sh.res[t].checksum;
+    }
+    mb_free(sh.res, rbytes);
+    mb_report(&wl, &cfg, ops, seconds, checksum);
+    return MB_EXIT_OK;
+}
