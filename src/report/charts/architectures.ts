@@ -1,0 +1,76 @@
+/** Several testbeds side by side: each allocator's per-workload time ratio on each testbed. */
+import type { RatioRow } from "../model.js";
+import {
+  colorEncoding,
+  pickOpacity,
+  pickParam,
+  ratioFormat,
+  shapeEncoding,
+  threadsLabel,
+  topLevel,
+  type ChartContext,
+  type VlSpec,
+} from "./common.js";
+
+/** `rows`: time ratios at each testbed's own highest thread count (as chosen by the caller). */
+export function architecturesChartSpec(
+  rows: RatioRow[],
+  opts: { testbeds: string[]; baselines: string[] },
+  ctx: ChartContext,
+): VlSpec {
+  const base = [...new Set(opts.baselines)].join(" / ");
+  const values = rows.map((r) => ({
+    testbed: r.testbed,
+    workload: r.workload,
+    allocator: r.allocator,
+    threads: threadsLabel(r.threads),
+    ratio: r.ratio,
+    lower: r.lower,
+    upper: r.upper,
+    label: `${ratioFormat(r.ratio)}x`,
+    ci: `${ratioFormat(r.lower)}-${ratioFormat(r.upper)}`,
+  }));
+  const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
+  const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
+  const x = {
+    type: "quantitative",
+    scale: { type: "log", nice: false, padding: 8 },
+    axis: { title: `time / ${base}'s (×, log scale)`, format: "~g" },
+  };
+  const tooltip = [
+    { field: "testbed" },
+    { field: "workload" },
+    { field: "threads" },
+    { field: "allocator" },
+    { field: "label", title: "time ratio" },
+    { field: "ci", title: "95% CI" },
+  ];
+  return {
+    ...topLevel(
+      "Testbeds side by side",
+      `Time relative to ${base} on each testbed, at its highest thread count, with 95% CIs. Results from different testbeds are never pooled.`,
+      ctx,
+    ),
+    data: { values },
+    facet: {
+      row: { field: "workload", type: "nominal", title: null, sort: ctx.workloads, header: { labelAngle: 0, labelAlign: "left" } },
+      column: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds },
+    },
+    spec: {
+      width: 240,
+      height: { step: 16 },
+      layer: [
+        { mark: { type: "rule", color: "#333", strokeDash: [4, 3] }, encoding: { x: { datum: 1, ...x } } },
+        {
+          mark: { type: "rule", strokeWidth: 2 },
+          encoding: { y, x: { field: "lower", ...x }, x2: { field: "upper" }, color: colorEncoding(ctx), opacity: pickOpacity(), tooltip },
+        },
+        {
+          params: [pickParam()],
+          mark: { type: "point", filled: true, size: 60 },
+          encoding: { y, x: { field: "ratio", ...x }, color: colorEncoding(ctx), shape: shapeEncoding(ctx), opacity: pickOpacity(), tooltip },
+        },
+      ],
+    },
+  };
+}

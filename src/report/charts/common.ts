@@ -1,0 +1,121 @@
+/** Pieces every chart spec shares: the look, the allocator scales, the legend toggle, captions. */
+import type { Palette } from "../palette.js";
+
+/** A Vega-Lite specification as plain JSON. */
+export type VlSpec = Record<string, unknown>;
+
+export interface ChartContext {
+  palette: Palette;
+  /** Caption lines (testbed, versions, date, runs per cell), one per testbed. */
+  caption: string[];
+  /** More than one testbed: charts become small multiples, one row or column per testbed. */
+  multiTestbed: boolean;
+  /** Workloads in plan order (the order of the panels). */
+  workloads: string[];
+}
+
+export const FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
+
+/** Wrap text into lines of at most `width` characters at spaces. */
+export function wrap(text: string, width = 110): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Top-level settings: white background, fonts, a title and a subtitle ending with the caption. */
+export function topLevel(title: string, subtitle: string, ctx: ChartContext): VlSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    background: "white",
+    padding: 12,
+    title: {
+      text: title,
+      subtitle: [...wrap(subtitle), ...ctx.caption.flatMap((c) => wrap(c))],
+      anchor: "start",
+      fontSize: 15,
+      subtitleFontSize: 11,
+      subtitleColor: "#444",
+      offset: 12,
+    },
+    config: {
+      font: FONT,
+      axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", grid: true },
+      header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: "bold" },
+      legend: { labelFontSize: 11, titleFontSize: 11, orient: "right", symbolOpacity: 1, symbolSize: 80 },
+      view: { stroke: "#ccc" },
+    },
+  };
+}
+
+export function colorEncoding(ctx: ChartContext): VlSpec {
+  return {
+    field: "allocator",
+    type: "nominal",
+    title: "allocator",
+    scale: { domain: ctx.palette.domain, range: ctx.palette.colors },
+  };
+}
+
+export function shapeEncoding(ctx: ChartContext): VlSpec {
+  return {
+    field: "allocator",
+    type: "nominal",
+    title: "allocator",
+    scale: { domain: ctx.palette.domain, range: ctx.palette.shapes },
+  };
+}
+
+export function dashEncoding(ctx: ChartContext): VlSpec {
+  return {
+    field: "allocator",
+    type: "nominal",
+    title: "allocator",
+    scale: { domain: ctx.palette.domain, range: ctx.palette.dashes },
+  };
+}
+
+/** Name of the legend-bound selection that toggles allocators in the HTML report. */
+export const PICK = "pick";
+
+/** The selection parameter: click (shift-click for more) an allocator in the legend. */
+export function pickParam(): VlSpec {
+  return { name: PICK, select: { type: "point", fields: ["allocator"] }, bind: "legend" };
+}
+
+/** Marks of unselected allocators fade out. */
+export function pickOpacity(on = 1, off = 0.12): VlSpec {
+  return { condition: { param: PICK, value: on, empty: true }, value: off };
+}
+
+export function threadsLabel(threads: number): string {
+  return threads === 1 ? "1 thread" : `${threads} threads`;
+}
+
+/** Label of a panel: the thread count, prefixed by the testbed when there are several. */
+export function panelLabel(ctx: ChartContext, testbed: string, threads: number): string {
+  return ctx.multiTestbed ? `${testbed} · ${threadsLabel(threads)}` : threadsLabel(threads);
+}
+
+/** Sort key for panel labels: testbed order first, then threads. */
+export function panelSort(
+  ctx: ChartContext,
+  testbeds: readonly string[],
+  threads: readonly number[],
+): string[] {
+  const sorted = [...new Set(threads)].sort((a, b) => a - b);
+  return ctx.multiTestbed
+    ? testbeds.flatMap((t) => sorted.map((n) => panelLabel(ctx, t, n)))
+    : sorted.map((n) => panelLabel(ctx, "", n));
+}
+
+export function ratioFormat(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}

@@ -1,0 +1,81 @@
+/** Geometric mean of each allocator's ratios against the baseline, with its 95% CI. */
+import type { SummaryRow } from "../model.js";
+import {
+  colorEncoding,
+  pickOpacity,
+  pickParam,
+  ratioFormat,
+  shapeEncoding,
+  topLevel,
+  type ChartContext,
+  type VlSpec,
+} from "./common.js";
+
+export function summaryChartSpec(
+  rows: SummaryRow[],
+  opts: { testbeds: string[]; baselines: string[] },
+  ctx: ChartContext,
+): VlSpec {
+  const base = [...new Set(opts.baselines)].join(" / ");
+  const values = rows.map((r) => ({
+    testbed: r.testbed,
+    metric: r.metric,
+    allocator: r.allocator,
+    geomean: r.geomean,
+    lower: r.lower ?? r.geomean,
+    upper: r.upper ?? r.geomean,
+    cells: r.cells,
+    label: `${ratioFormat(r.geomean)}x`,
+    ci: r.lower === null || r.upper === null ? "one cell: no CI" : `${ratioFormat(r.lower)}-${ratioFormat(r.upper)}`,
+  }));
+  const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
+  const x = {
+    type: "quantitative",
+    scale: { type: "log", nice: false, padding: 10 },
+    axis: { title: `geometric mean of the ratios to ${base} (×, log scale; < 1 is better)`, format: "~g" },
+  };
+  const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
+  const tooltip = [
+    ...(ctx.multiTestbed ? [{ field: "testbed" }] : []),
+    { field: "metric" },
+    { field: "allocator" },
+    { field: "label", title: "geometric mean ratio" },
+    { field: "ci", title: "95% CI" },
+    { field: "cells", title: "cells (workload × threads)" },
+  ];
+  return {
+    ...topLevel(
+      `Summary: each allocator against ${base}`,
+      "Geometric mean over every workload and thread count of the per-cell ratios, with a 95% t interval on the log ratios. Time: lower is faster; peak RSS: lower is leaner.",
+      ctx,
+    ),
+    data: { values },
+    facet: {
+      column: { field: "metric", type: "nominal", title: null, sort: ["time", "peak RSS"] },
+      ...(ctx.multiTestbed
+        ? { row: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds, header: { labelAngle: 0, labelAlign: "left" } } }
+        : {}),
+    },
+    resolve: { scale: { x: "independent" } },
+    spec: {
+      width: 280,
+      height: { step: 22 },
+      layer: [
+        { mark: { type: "rule", color: "#333", strokeDash: [4, 3] }, encoding: { x: { datum: 1, ...x } } },
+        {
+          mark: { type: "rule", strokeWidth: 2.5 },
+          encoding: { y, x: { field: "lower", ...x }, x2: { field: "upper" }, color: colorEncoding(ctx), opacity: pickOpacity(), tooltip },
+        },
+        {
+          params: [pickParam()],
+          mark: { type: "point", filled: true, size: 90 },
+          encoding: { y, x: { field: "geomean", ...x }, color: colorEncoding(ctx), shape: shapeEncoding(ctx), opacity: pickOpacity(), tooltip },
+        },
+        {
+          mark: { type: "text", dy: -11, fontSize: 10, color: "#222" },
+          encoding: { y, x: { field: "geomean", ...x }, text: { field: "label" }, opacity: pickOpacity() },
+        },
+      ],
+    },
+  };
+}

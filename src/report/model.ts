@@ -1,0 +1,371 @@
+/**
+ * The numbers a report shows, computed once from the results with the project's statistics
+ * (comparisons, median CIs, geometric means) and shared by every chart, table and text.
+ */
+import { compareAllocators, type ComparisonReport } from "../analysis/comparisons.js";
+import { metricInfo } from "../analysis/metrics.js";
+import { describeTestbed, testbedOf } from "../analysis/testbed.js";
+import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
+import { describe } from "../stats/index.js";
+import { allocatorOrder } from "./palette.js";
+import { hardeningOf, latencyOf, liveBytesOf, type Hardening, type LatencyOp } from "./extras.js";
+
+export interface CellKey {
+  testbed: string;
+  workload: string;
+  threads: number;
+  allocator: string;
+}
+
+/** Median of a metric in one cell with its distribution-free 95% CI (null when n is too small). */
+export interface CellEstimate extends CellKey {
+  n: number;
+  median: number;
+  lower: number | null;
+  upper: number | null;
+}
+
+/** A ratio against the baseline with its 95% CI and verdict (from compareAllocators). */
+export interface RatioRow extends CellKey {
+  against: string;
+  ratio: number;
+  lower: number;
+  upper: number;
+  adjustedP: number;
+  verdict: "improved" | "regressed" | "same";
+}
+
+/** Box statistics of one cell, plus at most MAX_POINTS runs to draw as points. */
+export interface Distribution extends CellKey {
+  n: number;
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+  points: { seconds: number; jitter: number }[];
+}
+
+export interface TimelineRow extends CellKey {
+  ms: number;
+  mib: number;
+}
+
+export interface LatencyRow extends CellKey {
+  op: LatencyOp;
+  percentile: string;
+  /** Position of the percentile on the x axis (p50 = 0 ...). */
+  order: number;
+  ns: number;
+}
+
+export interface OverheadRow extends CellKey {
+  /** Median peak RSS / median peak live bytes. */
+  overhead: number;
+  peakRssBytes: number;
+  peakLiveBytes: number;
+}
+
+export interface SummaryRow {
+  testbed: string;
+  metric: "time" | "peak RSS";
+  allocator: string;
+  against: string;
+  cells: number;
+  geomean: number;
+  lower: number | null;
+  upper: number | null;
+}
+
+export interface TestbedModel {
+  /** Short unique label used in charts ("x86_64 · AMD EPYC ..."). */
+  label: string;
+  /** describeTestbed: arch, CPU, cores, libcs. */
+  description: string;
+  source: string;
+  results: ResultsFile;
+  baseline: string;
+  workloads: string[];
+  allocators: string[];
+  threads: number[];
+  /** Successful measured runs per cell: "5", or a range such as "5-30". */
+  runsPerCell: string;
+  time: ComparisonReport;
+  rss: ComparisonReport;
+  timeRatios: RatioRow[];
+  rssRatios: RatioRow[];
+  throughput: CellEstimate[];
+  distributions: Distribution[];
+  timelines: TimelineRow[];
+  /** Thread count the per-workload timelines, latencies and overheads are shown at. */
+  detailThreads: number;
+  latency: LatencyRow[];
+  overhead: OverheadRow[];
+  hardening: Hardening | null;
+  summary: SummaryRow[];
+  failures: { workload: string; threads: number; allocator: string; kind: string; count: number }[];
+  caption: string;
+}
+
+export interface ReportModel {
+  testbeds: TestbedModel[];
+  /** Every allocator of the report in display order: the domain of the shared colours. */
+  allocators: string[];
+  generatedAt: string;
+}
+
+/** Points drawn per cell in the distribution chart; the box covers every run. */
+export const MAX_POINTS = 60;
+
+const LEVEL = 0.95;
+
+function groupRuns(runs: readonly RunRecord[]): Map<string, OkRun[]> {
+  const groups = new Map<string, OkRun[]>();
+  for (const run of runs) {
+    if (run.warmup || run.status !== "ok") continue;
+    const key = `${run.workload}\0${run.threads}\0${run.allocator}`;
+    const list = groups.get(key);
+    if (list) list.push(run);
+    else groups.set(key, [run]);
+  }
+  return groups;
+}
+
+function ratioRows(report: ComparisonReport, testbed: string): RatioRow[] {
+  const rows: RatioRow[] = [];
+  for (const row of report.rows) {
+    const r = row.result;
+    if (r.kind !== "compared") continue;
+    rows.push({
+      testbed,
+      workload: row.workload,
+      threads: row.threads,
+      allocator: row.allocator,
+      against: row.against,
+      ratio: r.ratio,
+      lower: r.lower,
+      upper: r.upper,
+      adjustedP: r.adjustedP,
+      verdict: r.verdict,
+    });
+  }
+  return rows;
+}
+
+/** Up to `max` values spread evenly over the sorted sample (keeps its shape), with a jitter. */
+function thin(values: number[], max: number): { seconds: number; jitter: number }[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const picked =
+    sorted.length <= max
+      ? sorted
+      : Array.from(
+          { length: max },
+          (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (max - 1))] as number,
+        );
+  // Deterministic jitter (golden-ratio sequence) so the charts are reproducible.
+  return picked.map((seconds, i) => ({ seconds, jitter: ((i * 0.618033988749895) % 1) - 0.5 }));
+}
+
+function medianOf(values: number[]): number | null {
+  if (values.length === 0) return null;
+  return describe(values).median;
+}
+
+/** The run whose measured time is closest to its cell's median: the cell's typical run. */
+function typicalRun(runs: OkRun[]): OkRun | undefined {
+  const m = medianOf(runs.map((r) => r.metrics.seconds));
+  if (m === null) return undefined;
+  let best: OkRun | undefined;
+  for (const run of runs) {
+    if (!run.timeline || run.timeline.samples.length === 0) continue;
+    if (!best || Math.abs(run.metrics.seconds - m) < Math.abs(best.metrics.seconds - m))
+      best = run;
+  }
+  return best;
+}
+
+function versionOf(results: ResultsFile, allocator: string): string {
+  const rec = results.allocators.find((a) => a.name === allocator);
+  if (!rec) return allocator;
+  if (rec.source === "libc") {
+    const libc = results.environment.libcs.find((l) => l.libc === rec.libc);
+    return `${allocator} ${libc?.version ?? rec.version ?? "(version unknown)"}`;
+  }
+  return `${allocator} ${rec.package?.version ?? rec.version ?? "(version unknown)"}`;
+}
+
+/** "5" or "5-30" (adaptive sampling) from the measured runs of each cell. */
+export function runsPerCellText(counts: number[]): string {
+  if (counts.length === 0) return "0";
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  return lo === hi ? String(lo) : `${lo}-${hi}`;
+}
+
+export function captionOf(results: ResultsFile, runsPerCell: string): string {
+  const env = results.environment;
+  const libcs = env.libcs.map((l) => `${l.libc} ${l.version ?? "?"}`).join(", ");
+  const versions = results.plan.allocators
+    .filter((a) => results.allocators.find((r) => r.name === a)?.source !== "libc")
+    .map((a) => versionOf(results, a))
+    .join(", ");
+  const kernel = env.kernel.replace(/^Linux\s+/, "").replace(/\s+#.*$/, "");
+  const date = (results.finishedAt ?? results.createdAt).slice(0, 10);
+  return (
+    `${env.cpuModel} (${env.arch}, ${env.cores} CPUs), Linux ${kernel}, ${libcs}` +
+    (versions ? `; ${versions}` : "") +
+    `; ${date}; ${runsPerCell} runs per cell` +
+    (results.plan.cpus ? `, pinned to CPUs ${results.plan.cpus}` : ", not pinned")
+  );
+}
+
+function uniqueLabels(sets: ResultsFile[]): string[] {
+  const base = sets.map((s) => {
+    const t = testbedOf(s);
+    return `${t.arch} · ${t.cpuModel}`;
+  });
+  return base.map((label, i) =>
+    base.filter((b) => b === label).length > 1 ? `${label} #${i + 1}` : label,
+  );
+}
+
+/** Build the model of one report. `baseline` must name an allocator of every set. */
+export function buildModel(
+  sets: { results: ResultsFile; source: string; baseline: string }[],
+  now = new Date(),
+): ReportModel {
+  const labels = uniqueLabels(sets.map((s) => s.results));
+  const timeMetric = metricInfo("seconds");
+  const rssMetric = metricInfo("maxRssBytes");
+  const testbeds = sets.map(({ results, source, baseline }, index): TestbedModel => {
+    const label = labels[index] as string;
+    const { workloads, allocators, threads } = results.plan;
+    const opts = { alpha: 0.05, level: LEVEL, threshold: 0 };
+    const time = compareAllocators(results, baseline, { ...opts, metric: timeMetric });
+    const rss = compareAllocators(results, baseline, { ...opts, metric: rssMetric });
+    const groups = groupRuns(results.runs);
+    const detailThreads = Math.max(...threads);
+    const throughput: CellEstimate[] = [];
+    const distributions: Distribution[] = [];
+    const timelines: TimelineRow[] = [];
+    const latency: LatencyRow[] = [];
+    const overhead: OverheadRow[] = [];
+    for (const workload of workloads) {
+      for (const t of threads) {
+        for (const allocator of allocators) {
+          const runs = groups.get(`${workload}\0${t}\0${allocator}`) ?? [];
+          if (runs.length === 0) continue;
+          const key = { testbed: label, workload, threads: t, allocator };
+          const ops = runs
+            .map((r) => r.metrics.opsPerSecond)
+            .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+          if (ops.length > 0) {
+            const d = describe(ops, { level: LEVEL });
+            throughput.push({
+              ...key,
+              n: d.n,
+              median: d.median,
+              lower: d.medianCi?.lower ?? null,
+              upper: d.medianCi?.upper ?? null,
+            });
+          }
+          const seconds = runs.map((r) => r.metrics.seconds);
+          const d = describe(seconds);
+          distributions.push({
+            ...key,
+            n: d.n,
+            min: d.min,
+            q1: d.q1,
+            median: d.median,
+            q3: d.q3,
+            max: d.max,
+            points: thin(seconds, MAX_POINTS),
+          });
+          if (t !== detailThreads) continue;
+          const typical = typicalRun(runs);
+          if (typical?.timeline) {
+            for (const [ms, bytes] of typical.timeline.samples)
+              timelines.push({ ...key, ms, mib: bytes / 1048576 });
+          }
+          const lat = runs.map(latencyOf).filter((l) => l !== null);
+          if (lat.length > 0) {
+            for (const op of ["malloc", "free"] as const) {
+              for (const [order, p] of (["p50", "p90", "p99", "p999", "max"] as const).entries()) {
+                const values = lat
+                  .map((l) => l[op]?.[p])
+                  .filter((v): v is number => typeof v === "number" && v > 0);
+                const m = medianOf(values);
+                if (m !== null)
+                  latency.push({
+                    ...key,
+                    op,
+                    percentile: p === "p999" ? "p99.9" : p,
+                    order,
+                    ns: m,
+                  });
+              }
+            }
+          }
+          const live = medianOf(
+            runs.map(liveBytesOf).filter((v): v is number => v !== null && v > 0),
+          );
+          const peak = medianOf(runs.map((r) => r.metrics.maxRssBytes));
+          if (live !== null && peak !== null)
+            overhead.push({ ...key, overhead: peak / live, peakRssBytes: peak, peakLiveBytes: live });
+        }
+      }
+    }
+    const summary: SummaryRow[] = [
+      ...time.summary.map((s) => ({ testbed: label, metric: "time" as const, ...s })),
+      ...rss.summary.map((s) => ({ testbed: label, metric: "peak RSS" as const, ...s })),
+    ];
+    const failureCounts = new Map<
+      string,
+      { workload: string; threads: number; allocator: string; kind: string; count: number }
+    >();
+    for (const run of results.runs) {
+      if (run.status !== "failed" || run.warmup) continue;
+      const k = `${run.workload}\0${run.threads}\0${run.allocator}\0${run.failure.kind}`;
+      const entry = failureCounts.get(k) ?? {
+        workload: run.workload,
+        threads: run.threads,
+        allocator: run.allocator,
+        kind: run.failure.kind,
+        count: 0,
+      };
+      entry.count += 1;
+      failureCounts.set(k, entry);
+    }
+    const runsPerCell = runsPerCellText(distributions.map((d) => d.n));
+    return {
+      label,
+      description: describeTestbed(testbedOf(results)),
+      source,
+      results,
+      baseline,
+      workloads,
+      allocators,
+      threads,
+      runsPerCell,
+      time,
+      rss,
+      timeRatios: ratioRows(time, label),
+      rssRatios: ratioRows(rss, label),
+      throughput,
+      distributions,
+      timelines,
+      detailThreads,
+      latency,
+      overhead,
+      hardening: hardeningOf(results),
+      summary,
+      failures: [...failureCounts.values()],
+      caption: captionOf(results, runsPerCell),
+    };
+  });
+  return {
+    testbeds,
+    allocators: allocatorOrder(testbeds.flatMap((t) => t.allocators)),
+    generatedAt: now.toISOString(),
+  };
+}
