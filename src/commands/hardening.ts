@@ -1,0 +1,74 @@
+import path from "node:path";
+import { parseAllocatorArg } from "../allocators/index.js";
+import { parseDuration, parseList } from "../config.js";
+import { UsageError } from "../errors.js";
+import { formatMatrix } from "../hardening/matrix.js";
+import {
+  DEFAULT_PROBE_TIMEOUT_MS,
+  resolveHardeningAllocators,
+  runHardening,
+} from "../hardening/runner.js";
+import type { HardeningReport } from "../hardening/schema.js";
+import { writeJsonAtomic } from "../results/io.js";
+
+export interface HardeningCommandOptions {
+  allocators?: string;
+  allocator?: string[];
+  output?: string;
+  json?: boolean;
+  timeout?: string;
+  quiet?: boolean;
+}
+
+export function parseProbeTimeout(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PROBE_TIMEOUT_MS;
+  const ms = parseDuration(value, "--timeout");
+  if (ms < 1) throw new UsageError(`--timeout must be above 0, got "${value}"`);
+  return ms;
+}
+
+/** `bench hardening`: the misuse probes under each allocator; prints the matrix, optionally writes it. */
+export async function hardeningCommand(opts: HardeningCommandOptions): Promise<number> {
+  const timeoutMs = parseProbeTimeout(opts.timeout);
+  const userAllocators = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
+  let allocators: string[] | "all" = "all";
+  if (opts.allocators) {
+    allocators = parseList(opts.allocators, "--allocators");
+    for (const u of userAllocators) if (!allocators.includes(u.name)) allocators.push(u.name);
+  }
+  const resolved = await resolveHardeningAllocators(allocators, userAllocators);
+  for (const w of resolved.warnings) if (!opts.quiet) process.stderr.write(`warning: ${w}\n`);
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let report: HardeningReport;
+  let interrupted: boolean;
+  try {
+    ({ report, interrupted } = await runHardening({
+      allocators: resolved.allocators,
+      warnings: resolved.warnings,
+      timeoutMs,
+      signal: controller.signal,
+      onMessage: (m) => {
+        if (!opts.quiet) process.stderr.write(`${m}\n`);
+      },
+      onCell: (c) => {
+        if (!opts.quiet) process.stderr.write(`  ${c.allocator} / ${c.probe}: ${c.outcome}\n`);
+      },
+    }));
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (opts.output) await writeJsonAtomic(path.resolve(opts.output), report);
+  process.stdout.write(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatMatrix(report)}\n`,
+  );
+  if (opts.output && !opts.json) process.stdout.write(`\nwritten: ${opts.output}\n`);
+  if (interrupted) {
+    process.stderr.write("interrupted: the matrix above is incomplete\n");
+    return 130;
+  }
+  return 0;
+}
