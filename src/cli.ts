@@ -27,6 +27,10 @@ function program(setCode: (code: number) => void): Command {
       "comma-separated workloads (default: all; see bench list workloads)",
     )
     .option(
+      "--programs",
+      "also run every external program (sqlite3, lua5.4, redis; docs/programs.md); named ones run without it",
+    )
+    .option(
       "-a, --allocators <list>",
       "comma-separated allocators (default: every one found; see bench list allocators)",
     )

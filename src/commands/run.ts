@@ -22,6 +22,7 @@ import { progressReporter } from "./progress.js";
 
 export interface RunCommandOptions {
   workloads?: string;
+  programs?: boolean;
   allocators?: string;
   allocator?: string[];
   threads?: string;
@@ -206,6 +207,7 @@ export async function resolveRunOptions(
         ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0)
         : DEFAULT_RSS_INTERVAL_MS,
     output: path.resolve(opts.output ?? defaultOutputPath()),
+    ...(opts.programs ? { programs: true } : {}),
     workloadDirs: [
       ...(config.workloadDirs ?? []),
       ...(opts.workloadDir ?? []).map((d) => path.resolve(d)),

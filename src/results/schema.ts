@@ -59,6 +59,8 @@ export const PlanSchema = z.object({
   precision: z.number().positive().optional(),
   maxRuns: z.number().int().positive().optional(),
   maxTimeMs: z.number().int().positive().optional(),
+  /** Cells ("workload/allocator/tN") of the cross product that are not run, and why (docs/programs.md). */
+  skipped: z.array(z.object({ cell: z.string(), reason: z.string() })).optional(),
 });
 
 export const AllocatorRecordSchema = z.object({
@@ -138,6 +140,28 @@ const RunBase = z.object({
   identity: z.string().nullable(),
   perfUnavailable: z.string().optional(),
   timeline: TimelineSchema.optional(),
+  /** External programs (docs/programs.md): the command, how interposition was verified, its figures. */
+  program: z
+    .object({
+      command: z.array(z.string()),
+      interposition: z.object({
+        method: z.string(),
+        /** LD_PRELOAD as set: the allocator (or the libc), then the identity probe. */
+        preload: z.string(),
+        /** The object file malloc had to resolve to. */
+        expected: z.string().nullable(),
+        malloc: z.string().nullable(),
+        free: z.string().nullable(),
+        /** The expected object is in the process's /proc/self/maps at start. */
+        mapped: z.boolean(),
+        /** Servers: it is in /proc/<pid>/maps read while the load ran. */
+        mappedDuringLoad: z.boolean().optional(),
+        verified: z.boolean(),
+      }),
+      /** Figures the program's run reported beyond the metrics (servers: rate per test, CPU seconds). */
+      figures: z.record(z.string(), finite).optional(),
+    })
+    .optional(),
 });
 
 export const OkRunSchema = RunBase.extend({
@@ -186,5 +210,6 @@ export type FailureKind = z.infer<typeof FailureKindSchema>;
 export type OkRun = z.infer<typeof OkRunSchema>;
 export type FailedRun = z.infer<typeof FailedRunSchema>;
 export type RunRecord = z.infer<typeof RunRecordSchema>;
+export type ProgramRun = NonNullable<RunRecord["program"]>;
 export type ResultsHeader = z.infer<typeof ResultsHeaderSchema>;
 export type ResultsFile = z.infer<typeof ResultsFileSchema>;

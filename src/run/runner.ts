@@ -29,6 +29,7 @@ import {
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { classify, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
 import { acquireLock } from "./lock.js";
+import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
 import {
   buildAll,
   buildKey,
@@ -55,6 +56,8 @@ export interface RunOptions {
   rssIntervalMs: number;
   output: string;
   workloadDirs: string[];
+  /** Also run every external program (docs/programs.md); programs named in `workloads` run without it. */
+  programs?: boolean;
   /** Restrict the cross product to these cells (cellKey form), e.g. to re-measure flagged cells. */
   onlyCells?: string[];
   /** Adaptive sampling: add rounds until every cell's median CI half-width is within this fraction. */
@@ -129,6 +132,8 @@ interface Prepared {
   header: ResultsHeader;
   allocators: Map<string, ResolvedAllocator>;
   buildSet: BuildSet;
+  /** External programs among the workloads (docs/programs.md). */
+  programs: ProgramSet;
   previous: RunRecord[];
   journal: Journal;
   file: string;
@@ -145,10 +150,14 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   const recorded = resume?.header;
   const options = source.kind === "fresh" ? source.options : undefined;
   const roots = recorded ? recorded.plan.workloadRoots : workloadRoots(options?.workloadDirs);
-  const workloads = selectWorkloads(
-    await loadWorkloads(roots),
+  const available = await loadWorkloads(roots);
+  const split = await splitWorkloads(
+    roots,
+    available.map((w) => w.name),
     recorded ? recorded.plan.workloads : (options?.workloads ?? "all"),
+    options?.programs ?? false,
   );
+  const workloads = selectWorkloads(available, split.synthetic);
   const toolchains = await toolchainsByLibc();
 
   const userAllocators = recorded
@@ -173,6 +182,13 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   const libcs = [...new Set(allocators.map((a) => a.libc))];
   events.onMessage?.(`building ${workloads.length} workload(s) for ${libcs.join(", ")}`);
   const buildSet = await buildAll(toolchains, workloads, libcs, (m) => events.onMessage?.(m));
+  const programs = await preparePrograms({
+    programs: split.programs,
+    allocators,
+    threads: recorded ? recorded.plan.threads : (options as RunOptions).threads,
+    host: [...toolchains.values()].find((t) => t.kind === "host"),
+    onWarning: (m) => events.onWarning?.(m),
+  });
 
   // Probe: prove each preload takes effect before spending time on it.
   const probeWarnings: string[] = [];
@@ -205,7 +221,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
       createdAt: new Date().toISOString(),
       environment: await captureEnvironment([...buildSet.libcs.values()], buildSet.launcher),
       plan: {
-        workloads: workloads.map((w) => w.name),
+        workloads: [...workloads.map((w) => w.name), ...split.programs.map((p) => p.name)],
         allocators: allocators.map((a) => a.name),
         threads: o.threads,
         size: o.size,
@@ -218,6 +234,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
         rssIntervalMs: o.rssIntervalMs,
         workloadRoots: roots,
         ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
+        ...(programs.skipped.length > 0 ? { skipped: programs.skipped } : {}),
         ...(o.precision !== undefined
           ? {
               precision: o.precision,
@@ -259,6 +276,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     header,
     allocators: new Map(allocators.map((a) => [a.name, a])),
     buildSet,
+    programs,
     previous: resume?.runs ?? [],
     journal,
     file,
@@ -288,6 +306,15 @@ async function measureOne(
     seq,
     startedAt: new Date().toISOString(),
   };
+  if (prepared.programs.programs.has(item.cell.workload))
+    return measureProgram(
+      prepared.programs,
+      base,
+      allocator,
+      prepared.buildSet.launcher,
+      plan,
+      signal,
+    );
   const build = prepared.buildSet.builds.get(buildKey(item.cell.workload, allocator.libc));
   if (!build || build.status === "failed") {
     return {
@@ -471,9 +498,13 @@ async function measureAll(
 ): Promise<RunOutcome> {
   const plan = prepared.header.plan;
   const only = plan.onlyCells ? new Set(plan.onlyCells) : undefined;
-  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads).filter(
-    (c) => !only || only.has(cellKey(c)),
-  );
+  const skipped = new Set((plan.skipped ?? []).map((s) => s.cell));
+  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads)
+    .filter((c) => !only || only.has(cellKey(c)))
+    .filter(
+      (c) =>
+        !skipped.has(cellKey({ workload: c.workload, allocator: c.allocator, threads: c.threads })),
+    );
   const all = schedule(cells, plan.warmup, plan.runs, plan.seed);
   const done = new Set(prepared.previous.map((r) => r.key));
   const todo = all.filter((item) => !done.has(item.key));

@@ -1,0 +1,755 @@
+import { createServer } from "node:net";
+import { mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import type { ResolvedAllocator } from "../allocators/types.js";
+import type { Toolchain } from "../build/toolchain.js";
+import { UsageError } from "../errors.js";
+import { launch, type LaunchOutcome } from "../measure/launcher.js";
+import { cacheDir, workloadsDir } from "../paths.js";
+import { cellKey } from "../plan/schedule.js";
+import type { FailureKind, Plan, ProgramRun, RunRecord } from "../results/schema.js";
+import { sha256Hex } from "../util/hash.js";
+import {
+  checkAvailability,
+  loadPrograms,
+  paramValues,
+  substitute,
+  type ProgramAvailability,
+  type ProgramDefinition,
+} from "../workloads/external.js";
+import { metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
+import { realpathOr } from "./prepare.js";
+
+/**
+ * External programs in a run (docs/programs.md): which requested workloads are programs, which of
+ * their cells cannot run and why, and how one run of a program is measured and verified.
+ */
+
+/** How interposition is verified; recorded in every program run. */
+export const INTERPOSITION_METHOD =
+  "identity preload: a probe library preloaded after the allocator resolves malloc and free with dlsym(RTLD_DEFAULT) + dladdr and lists /proc/self/maps at process start";
+
+export interface SkippedCell {
+  cell: string;
+  reason: string;
+}
+
+interface ReadyProgram {
+  definition: ProgramDefinition;
+  availability: ProgramAvailability;
+  /** For glibc runs of a program that links another allocator: preload the libc itself. */
+  libcPreload: string | null;
+}
+
+export interface ProgramSet {
+  programs: Map<string, ReadyProgram>;
+  /** The identity probe library (null when no program is available). */
+  identityLib: string | null;
+  skipped: SkippedCell[];
+}
+
+export function isProgram(set: ProgramSet, workload: string): boolean {
+  return set.programs.has(workload);
+}
+
+/**
+ * Split the requested workload names into synthetic workloads and programs. `all` means the
+ * synthetic workloads; programs come in by name, or all of them with `includePrograms`.
+ */
+export async function splitWorkloads(
+  roots: readonly string[],
+  syntheticNames: readonly string[],
+  requested: readonly string[] | "all",
+  includePrograms: boolean,
+): Promise<{ synthetic: string[] | "all"; programs: ProgramDefinition[] }> {
+  const all = await loadPrograms(roots);
+  const byName = new Map(all.map((p) => [p.name, p]));
+  if (requested === "all") return { synthetic: "all", programs: includePrograms ? all : [] };
+  const synthetic = new Set(syntheticNames);
+  const unknown = requested.filter((n) => !synthetic.has(n) && !byName.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown workload ${unknown.map((n) => `"${n}"`).join(", ")} (valid: ${[...syntheticNames, ...all.map((p) => p.name)].join(", ")})`,
+    );
+  }
+  const programs = [...new Set(requested)]
+    .filter((n) => !synthetic.has(n))
+    .map((n) => byName.get(n) as ProgramDefinition);
+  for (const p of includePrograms ? all : [])
+    if (!programs.includes(p) && !synthetic.has(p.name)) programs.push(p);
+  return { synthetic: [...new Set(requested)].filter((n) => synthetic.has(n)), programs };
+}
+
+/** Compile the identity probe library once per content (host compiler; the programs are glibc's). */
+async function buildIdentityLib(host: Toolchain): Promise<string> {
+  const source = path.join(workloadsDir(), "external", "identity-preload.c");
+  const flags = ["-O2", "-fPIC", "-shared", "-Wall", "-Wextra"];
+  const hash = sha256Hex(
+    [await readFile(source, "utf8"), host.cc.join(" "), host.ccVersion, flags.join(" ")].join("\0"),
+  ).slice(0, 16);
+  const dir = path.join(cacheDir(), "programs", hash);
+  const lib = path.join(dir, "libmallocbench-identity.so");
+  try {
+    if ((await stat(lib)).isFile()) return lib;
+  } catch {
+    // not built yet
+  }
+  await mkdir(dir, { recursive: true });
+  const tmp = `${lib}.tmp-${process.pid}-${Date.now()}`;
+  const [cmd, ...pre] = host.cc as [string, ...string[]];
+  const result = await execa(cmd, [...pre, ...flags, source, "-o", tmp, "-ldl"], {
+    reject: false,
+    all: true,
+    timeout: 120_000,
+  });
+  if (result.exitCode !== 0) {
+    await rm(tmp, { force: true });
+    throw new Error(`cannot build the identity probe library: ${String(result.all).slice(-500)}`);
+  }
+  await rename(tmp, lib);
+  return lib;
+}
+
+interface IdentityLine {
+  pid: number;
+  malloc: string | null;
+  free: string | null;
+  libc: string | null;
+  mapped: string[];
+}
+
+async function readIdentity(file: string, pid?: number): Promise<IdentityLine | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const lines: IdentityLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      lines.push(JSON.parse(line) as IdentityLine);
+    } catch {
+      // a line another process was writing; ours is whole (one write(2))
+    }
+  }
+  return pid === undefined ? lines[0] : lines.find((l) => l.pid === pid);
+}
+
+/** The preload value for one allocator: allocator (or libc) first, then the identity probe. */
+function preloadFor(
+  allocator: ResolvedAllocator,
+  program: ReadyProgram,
+  identityLib: string,
+): string {
+  const first = allocator.lib ?? program.libcPreload;
+  return [first, identityLib].filter((x): x is string => Boolean(x)).join(":");
+}
+
+/** Run the program's probe arguments under the identity probe alone: how does it resolve malloc? */
+async function probeDefault(
+  binary: string,
+  program: ProgramDefinition,
+  identityLib: string,
+): Promise<IdentityLine | { error: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-probe-"));
+  try {
+    const file = path.join(dir, "identity.jsonl");
+    const result = await execa(
+      binary,
+      program.probe.map((a) => substitute(a, { dir: program.dir })),
+      {
+        reject: false,
+        stdin: "ignore",
+        timeout: 30_000,
+        env: { LD_PRELOAD: identityLib, MALLOCBENCH_IDENTITY_FILE: file },
+      },
+    );
+    const id = await readIdentity(file);
+    if (!id) {
+      return {
+        error: `${binary} ${program.probe.join(" ")} wrote no identity (${result.signal ?? `exit ${String(result.exitCode)}`})`,
+      };
+    }
+    return id;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Decide each program's cells: absent programs, allocators of another libc and thread counts a
+ * single-threaded program does not have are skipped with their reason. Builds the identity probe
+ * and learns, per program, whether its glibc runs need the libc preloaded.
+ */
+export async function preparePrograms(options: {
+  programs: readonly ProgramDefinition[];
+  allocators: readonly ResolvedAllocator[];
+  threads: readonly number[];
+  host: Toolchain | undefined;
+  onWarning?: (message: string) => void;
+}): Promise<ProgramSet> {
+  const set: ProgramSet = { programs: new Map(), identityLib: null, skipped: [] };
+  const skip = (workload: string, allocator: string, threads: number, reason: string): void => {
+    set.skipped.push({ cell: cellKey({ workload, allocator, threads }), reason });
+  };
+  for (const definition of options.programs) {
+    const availability = await checkAvailability(definition);
+    const ready: ReadyProgram = { definition, availability, libcPreload: null };
+    set.programs.set(definition.name, ready);
+    if (!availability.available) {
+      options.onWarning?.(`program ${definition.name} skipped: absent: ${availability.reason}`);
+      for (const a of options.allocators)
+        for (const t of options.threads)
+          skip(definition.name, a.name, t, `absent: ${availability.reason}`);
+      continue;
+    }
+    if (!set.identityLib) {
+      if (!options.host) throw new Error("no host C compiler to build the identity probe library");
+      set.identityLib = await buildIdentityLib(options.host);
+    }
+    for (const a of options.allocators) {
+      for (const t of options.threads) {
+        if (a.libc !== availability.libc)
+          skip(definition.name, a.name, t, `program is linked against ${availability.libc}`);
+        else if (!definition.multithreaded && t !== 1)
+          skip(definition.name, a.name, t, "single-threaded program: runs at t1 only");
+      }
+    }
+    if (!definition.multithreaded && !options.threads.includes(1))
+      options.onWarning?.(
+        `program ${definition.name} is single-threaded and runs at t1 only, which this plan's threads do not include`,
+      );
+    const id = await probeDefault(availability.binary, definition, set.identityLib);
+    if ("error" in id) {
+      options.onWarning?.(`program ${definition.name}: probe failed: ${id.error}`);
+    } else if (id.malloc && id.libc && realpathOr(id.malloc) !== realpathOr(id.libc)) {
+      ready.libcPreload = id.libc;
+      options.onWarning?.(
+        `program ${definition.name}: ${availability.binary} resolves malloc to ${id.malloc}, not the libc; its glibc runs preload ${id.libc} so that malloc is glibc's`,
+      );
+    }
+  }
+  return set;
+}
+
+/** A free TCP port on loopback (the kernel picks it; the listener is closed before use). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Parse CSV with quoted fields (redis-benchmark --csv). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const fields: string[] = [];
+    let i = 0;
+    while (i <= line.length) {
+      if (line[i] === '"') {
+        let value = "";
+        i += 1;
+        while (i < line.length) {
+          if (line[i] === '"' && line[i + 1] === '"') {
+            value += '"';
+            i += 2;
+          } else if (line[i] === '"') {
+            i += 1;
+            break;
+          } else {
+            value += line[i];
+            i += 1;
+          }
+        }
+        fields.push(value);
+        i += 1; // the comma
+      } else {
+        const end = line.indexOf(",", i);
+        fields.push((end === -1 ? line.slice(i) : line.slice(i, end)).trim());
+        i = end === -1 ? line.length + 1 : end + 1;
+      }
+    }
+    rows.push(fields);
+  }
+  return rows;
+}
+
+/** Throughput rows of a CSV: label -> rate. */
+export function ratesFromCsv(
+  text: string,
+  labelColumn: string,
+  rateColumn: string,
+): Map<string, number> {
+  const rows = parseCsv(text);
+  const header = rows.findIndex((r) => r.includes(labelColumn) && r.includes(rateColumn));
+  const rates = new Map<string, number>();
+  if (header === -1) return rates;
+  const labelAt = (rows[header] as string[]).indexOf(labelColumn);
+  const rateAt = (rows[header] as string[]).indexOf(rateColumn);
+  for (const row of rows.slice(header + 1)) {
+    const label = row[labelAt];
+    const rate = Number(row[rateAt]);
+    if (label !== undefined && Number.isFinite(rate) && rate > 0) rates.set(label, rate);
+  }
+  return rates;
+}
+
+function firstMatch(text: string, pattern: string): string | undefined {
+  const re = new RegExp(pattern, "m");
+  return re.exec(text)?.[1];
+}
+
+/** What the launcher saw, as a failure; undefined when the process exited 0. */
+function processFailure(
+  outcome: LaunchOutcome,
+  what: string,
+): { kind: FailureKind; message: string } | "interrupted" | undefined {
+  const { record, stderr } = outcome;
+  const lastErr = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+  switch (record.status) {
+    case "interrupted":
+      return "interrupted";
+    case "spawn-failed":
+      return { kind: "spawn-failed", message: record.error ?? `could not start ${what}` };
+    case "timeout":
+      return {
+        kind: "timeout",
+        message: `${what} killed after the ${record.timeoutMs} ms timeout`,
+      };
+    case "signaled":
+      return {
+        kind: "signal",
+        message: `${what} killed by ${record.signalName ?? `signal ${String(record.signal)}`}${lastErr ? `: ${lastErr}` : ""}`,
+      };
+    case "exited":
+      if (record.exitCode === 0) return undefined;
+      return {
+        kind: "exit",
+        message: `${what} exited with code ${String(record.exitCode)}${lastErr ? `: ${lastErr}` : ""}`,
+      };
+  }
+}
+
+async function runCommands(
+  commands: readonly (readonly string[])[],
+  resolved: Map<string, string>,
+  values: Record<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  for (const command of commands) {
+    const [name, ...args] = command as [string, ...string[]];
+    const result = await execa(
+      resolved.get(name) ?? name,
+      args.map((a) => substitute(a, values)),
+      {
+        reject: false,
+        all: true,
+        stdin: "ignore",
+        timeout: 60_000,
+        ...(signal ? { cancelSignal: signal } : {}),
+      },
+    );
+    if (result.exitCode !== 0)
+      return `${name} failed (${result.signal ?? `exit ${String(result.exitCode)}`}): ${tail(String(result.all), 300)}`;
+  }
+  return undefined;
+}
+
+interface Verdict {
+  interposition: ProgramRun["interposition"];
+  identity: string | null;
+  failure?: string;
+}
+
+/** Compare what the identity probe saw with the allocator asked for. */
+function verify(
+  id: IdentityLine | undefined,
+  allocator: ResolvedAllocator,
+  preload: string,
+  mapsDuringLoad?: string,
+): Verdict {
+  const expected = allocator.lib
+    ? (allocator.realLib ?? realpathOr(allocator.lib))
+    : id?.libc
+      ? realpathOr(id.libc)
+      : null;
+  const base = { method: INTERPOSITION_METHOD, preload };
+  if (!id || !expected) {
+    return {
+      interposition: {
+        ...base,
+        expected,
+        malloc: null,
+        free: null,
+        mapped: false,
+        verified: false,
+      },
+      identity: null,
+      failure: "allocator not interposed: the identity probe reported nothing",
+    };
+  }
+  const malloc = id.malloc ? realpathOr(id.malloc) : null;
+  const free = id.free ? realpathOr(id.free) : null;
+  const mapped = id.mapped.map(realpathOr).includes(expected);
+  const duringLoad =
+    mapsDuringLoad === undefined
+      ? undefined
+      : mapsDuringLoad
+          .split("\n")
+          .map((l) => l.slice(l.indexOf("/")))
+          .filter((f) => f.startsWith("/"))
+          .map(realpathOr)
+          .includes(expected);
+  const verified = malloc === expected && free === expected && mapped && duringLoad !== false;
+  const interposition = {
+    ...base,
+    expected,
+    malloc,
+    free,
+    mapped,
+    ...(duringLoad !== undefined ? { mappedDuringLoad: duringLoad } : {}),
+    verified,
+  };
+  if (verified) return { interposition, identity: malloc };
+  const why =
+    malloc !== expected || free !== expected
+      ? `malloc came from ${malloc ?? "nowhere"} and free from ${free ?? "nowhere"}, expected ${expected}`
+      : !mapped
+        ? `${expected} is not mapped in the process`
+        : `${expected} was not mapped in the server during the load (/proc/${id.pid}/maps)`;
+  return { interposition, identity: malloc, failure: `allocator not interposed: ${why}` };
+}
+
+type Base = Omit<
+  Extract<RunRecord, { status: "ok" }>,
+  "status" | "identity" | "metrics" | "checksum" | "program"
+>;
+
+function failed(
+  base: Base,
+  failure: { kind: FailureKind; message: string },
+  outcome: LaunchOutcome | undefined,
+  program: ProgramRun,
+  identity: string | null,
+  extraStderr = "",
+): RunRecord {
+  const metrics = outcome ? metricsOf(outcome.record) : undefined;
+  return {
+    ...base,
+    status: "failed",
+    identity,
+    failure,
+    ...(metrics && outcome?.record.status !== "spawn-failed" ? { metrics } : {}),
+    exitCode: outcome?.record.exitCode ?? null,
+    signal: outcome?.record.signalName ?? null,
+    stderrTail: tail(`${outcome?.stderr ?? ""}${extraStderr}`),
+    program,
+  };
+}
+
+function extrasOf(outcome: LaunchOutcome): Partial<Base> {
+  const timeline = timelineOf(outcome.record);
+  const perf = perfUnavailable(outcome.record);
+  return { ...(timeline ? { timeline } : {}), ...(perf ? { perfUnavailable: perf } : {}) };
+}
+
+/** Measure one run of a program cell; null when interrupted. */
+export async function measureProgram(
+  set: ProgramSet,
+  base: Base,
+  allocator: ResolvedAllocator,
+  launcher: string,
+  plan: Plan,
+  signal: AbortSignal | undefined,
+): Promise<RunRecord | null> {
+  const ready = set.programs.get(base.workload);
+  if (!ready?.availability.available || !set.identityLib)
+    throw new Error(`program cell scheduled for an unavailable program: ${base.key}`);
+  const { definition: def, availability } = ready;
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "mallocbench-program-"));
+  try {
+    const values: Record<string, string> = {
+      ...paramValues(def, plan.size),
+      ...(base.params ?? {}),
+      dir: def.dir,
+      tmp,
+      threads: String(base.threads),
+      port: def.server ? String(await freePort()) : "",
+    };
+    const args = def.args.map((a) => substitute(a, values));
+    const identityFile = path.join(tmp, "identity.jsonl");
+    const preload = preloadFor(allocator, ready, set.identityLib);
+    const setEnv = {
+      ...allocator.env,
+      LD_PRELOAD: preload,
+      MALLOCBENCH_IDENTITY_FILE: identityFile,
+    };
+    const program: ProgramRun = {
+      command: [availability.binary, ...args],
+      interposition: {
+        method: INTERPOSITION_METHOD,
+        preload,
+        expected: null,
+        malloc: null,
+        free: null,
+        mapped: false,
+        verified: false,
+      },
+    };
+    const setupError = await runCommands(def.setup, availability.commands, values, signal);
+    if (setupError) {
+      if (signal?.aborted) return null;
+      return failed(
+        base,
+        { kind: "spawn-failed", message: `setup: ${setupError}` },
+        undefined,
+        program,
+        null,
+      );
+    }
+    try {
+      const request = {
+        launcher,
+        program: availability.binary,
+        args,
+        setEnv,
+        unsetEnv: [],
+        timeoutMs: plan.timeoutMs,
+        rssIntervalMs: plan.rssIntervalMs,
+        cpus: plan.cpus,
+        ...(signal ? { signal } : {}),
+      };
+      return def.server
+        ? await measureServer(
+            def,
+            availability,
+            values,
+            request,
+            base,
+            allocator,
+            preload,
+            program,
+            identityFile,
+            signal,
+          )
+        : await measureProcess(def, request, base, allocator, preload, program, identityFile);
+    } finally {
+      await runCommands(def.teardown, availability.commands, values, undefined);
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function measureProcess(
+  def: ProgramDefinition,
+  request: Parameters<typeof launch>[0],
+  base: Base,
+  allocator: ResolvedAllocator,
+  preload: string,
+  program: ProgramRun,
+  identityFile: string,
+): Promise<RunRecord | null> {
+  const outcome = await launch(request);
+  const problem = processFailure(outcome, def.binary);
+  if (problem === "interrupted") return null;
+  const id = await readIdentity(identityFile);
+  const verdict = verify(id, allocator, preload);
+  program.interposition = verdict.interposition;
+  const extras = extrasOf(outcome);
+  if (problem) return failed({ ...base, ...extras }, problem, outcome, program, verdict.identity);
+  if (verdict.failure)
+    return failed(
+      { ...base, ...extras },
+      { kind: "not-interposed", message: verdict.failure },
+      outcome,
+      program,
+      verdict.identity,
+    );
+  const metric = def.metric.kind === "wall" ? def.metric : undefined;
+  const opsText = metric ? firstMatch(outcome.stdout, metric.ops) : undefined;
+  const ops = opsText === undefined ? Number.NaN : Number(opsText);
+  const metrics = metricsOf(outcome.record);
+  if (!metrics) throw new Error(`launcher reported an exited program without rusage: ${base.key}`);
+  if (!Number.isInteger(ops) || ops < 0) {
+    return failed(
+      { ...base, ...extras },
+      {
+        kind: "no-result",
+        message: `${def.binary} exited 0 without a line matching ${metric?.ops ?? "the metric"}`,
+      },
+      outcome,
+      program,
+      verdict.identity,
+    );
+  }
+  const seconds = metrics.wallSeconds;
+  const checksum = metric?.checksum ? firstMatch(outcome.stdout, metric.checksum) : undefined;
+  return {
+    ...base,
+    ...extras,
+    status: "ok",
+    identity: verdict.identity,
+    metrics: { ...metrics, ops, seconds, ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}) },
+    checksum: checksum ?? null,
+    program,
+  };
+}
+
+async function measureServer(
+  def: ProgramDefinition,
+  availability: Extract<ProgramAvailability, { available: true }>,
+  values: Record<string, string>,
+  request: Parameters<typeof launch>[0],
+  base: Base,
+  allocator: ResolvedAllocator,
+  preload: string,
+  program: ProgramRun,
+  identityFile: string,
+  signal: AbortSignal | undefined,
+): Promise<RunRecord | null> {
+  const server = def.server as NonNullable<ProgramDefinition["server"]>;
+  const metric = def.metric as Extract<ProgramDefinition["metric"], { kind: "rate-csv" }>;
+  const command = (c: readonly string[]): [string, string[]] => [
+    availability.commands.get(c[0] as string) as string,
+    c.slice(1).map((a) => substitute(a, values)),
+  ];
+  let exited = false;
+  const running = launch(request).finally(() => {
+    exited = true;
+  });
+  let problem: { kind: FailureKind; message: string } | undefined;
+  let loadOutput = "";
+  let mapsDuringLoad: string | undefined;
+  let id: IdentityLine | undefined;
+  try {
+    // Readiness: poll the manifest's command until it prints what is expected.
+    const deadline = Date.now() + server.ready.timeoutMs;
+    let isReady = false;
+    while (!exited && !signal?.aborted && Date.now() < deadline) {
+      const [cmd, args] = command(server.ready.command);
+      const r = await execa(cmd, args, { reject: false, stdin: "ignore", timeout: 2_000 });
+      if (r.exitCode === 0 && String(r.stdout).trim() === server.ready.expect) {
+        isReady = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (!isReady && !exited && !signal?.aborted) {
+      problem = {
+        kind: "timeout",
+        message: `${def.binary} not ready after ${server.ready.timeoutMs} ms (${server.ready.command.join(" ")})`,
+      };
+    }
+    id = await readIdentity(identityFile);
+    if (isReady) {
+      const [cmd, args] = command(server.load.command);
+      const load = execa(cmd, args, {
+        reject: false,
+        all: true,
+        stdin: "ignore",
+        ...(request.timeoutMs > 0 ? { timeout: request.timeoutMs } : {}),
+        ...(signal ? { cancelSignal: signal } : {}),
+      });
+      // /proc/<pid>/maps of the server while the load runs (or right after, for a short load).
+      const readMaps = async (): Promise<void> => {
+        if (id && mapsDuringLoad === undefined)
+          mapsDuringLoad = await readFile(`/proc/${id.pid}/maps`, "utf8").catch(() => "");
+      };
+      const early = new Promise<void>((resolve) => setTimeout(resolve, 100)).then(readMaps);
+      const result = await load;
+      await early;
+      await readMaps();
+      loadOutput = String(result.all ?? "");
+      if (result.exitCode !== 0 && !signal?.aborted) {
+        problem = {
+          kind: "exit",
+          message: `load ${server.load.command[0] ?? ""} failed (${result.timedOut ? "timed out" : (result.signal ?? `exit ${String(result.exitCode)}`)}): ${tail(loadOutput.trim().split("\n").at(-1) ?? "", 300)}`,
+        };
+      }
+    }
+  } finally {
+    if (!exited) {
+      const [cmd, args] = command(server.stop.command);
+      await execa(cmd, args, { reject: false, stdin: "ignore", timeout: 10_000 });
+      const stopped = await Promise.race([
+        running.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+      ]);
+      if (!stopped && id) {
+        try {
+          process.kill(id.pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+  const outcome = await running;
+  const exitProblem = processFailure(outcome, def.binary);
+  if (exitProblem === "interrupted" || signal?.aborted) return null;
+  const verdict = verify(id, allocator, preload, mapsDuringLoad);
+  program.interposition = verdict.interposition;
+  const extras = extrasOf(outcome);
+  const loadTail = loadOutput ? `\n--- load ---\n${tail(loadOutput, 1000)}` : "";
+  const first = problem ?? exitProblem;
+  if (first)
+    return failed({ ...base, ...extras }, first, outcome, program, verdict.identity, loadTail);
+  if (verdict.failure)
+    return failed(
+      { ...base, ...extras },
+      { kind: "not-interposed", message: verdict.failure },
+      outcome,
+      program,
+      verdict.identity,
+      loadTail,
+    );
+  const rates = ratesFromCsv(loadOutput, metric.label, metric.rate);
+  const perRow = Number(substitute(metric.opsPerRow, values));
+  const metrics = metricsOf(outcome.record);
+  if (!metrics) throw new Error(`launcher reported an exited server without rusage: ${base.key}`);
+  if (rates.size === 0 || !Number.isFinite(perRow) || perRow <= 0) {
+    return failed(
+      { ...base, ...extras },
+      {
+        kind: "no-result",
+        message: `no "${metric.rate}" rows in the output of ${server.load.command[0] ?? "the load"}`,
+      },
+      outcome,
+      program,
+      verdict.identity,
+      loadTail,
+    );
+  }
+  const ops = perRow * rates.size;
+  const seconds = [...rates.values()].reduce((sum, rate) => sum + perRow / rate, 0);
+  program.figures = {
+    serverCpuSeconds: metrics.userSeconds + metrics.sysSeconds,
+    ...Object.fromEntries([...rates].map(([label, rate]) => [`${metric.rate} ${label}`, rate])),
+  };
+  return {
+    ...base,
+    ...extras,
+    status: "ok",
+    identity: verdict.identity,
+    metrics: { ...metrics, ops, seconds, opsPerSecond: ops / seconds },
+    checksum: null,
+    program,
+  };
+}
+
+/** The cells of a plan that must not be scheduled (plan.skipped). */
+export function skippedKeys(plan: Plan): Set<string> {
+  return new Set((plan.skipped ?? []).map((s) => s.cell));
+}

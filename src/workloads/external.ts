@@ -1,0 +1,330 @@
+import { constants } from "node:fs";
+import { access, readFile, readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { readElfInfo } from "../allocators/elf.js";
+import { libcOfNeeded } from "../allocators/validate.js";
+import type { Size } from "../config.js";
+import { UsageError } from "../errors.js";
+
+/**
+ * External programs as workloads (docs/programs.md): real binaries such as sqlite3, lua5.4 or
+ * redis-server, run under each allocator by LD_PRELOAD. Each one is declared by
+ * `<root>/external/<name>/program.json` (or `<root>/<name>/program.json`).
+ */
+
+const SizeValue = z.union([z.number().int().nonnegative(), z.string()]);
+
+/** A command: its first element is a program name looked up on PATH (or an absolute path). */
+const Command = z.array(z.string()).min(1);
+
+const WallMetric = z.object({
+  /** The measured value is the process's wall time (fork to exit, from the launcher). */
+  kind: z.literal("wall"),
+  /** Regex over stdout lines; its first group is the count of work units the program reports. */
+  ops: z.string(),
+  /** Optional regex whose first group is a checksum of the program's output. */
+  checksum: z.string().optional(),
+});
+
+const RateCsvMetric = z.object({
+  /** Throughput read from the load generator's CSV output: one row per test. */
+  kind: z.literal("rate-csv"),
+  /** Column naming the test (e.g. "test"). */
+  label: z.string(),
+  /** Column holding requests per second (e.g. "rps"). */
+  rate: z.string(),
+  /** Requests each row stands for (a placeholder such as "{requests}" or a number). */
+  opsPerRow: z.string(),
+});
+
+export const ProgramManifestSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+    description: z.string().min(1),
+    /** The measured program: a name looked up on PATH, or an absolute path. */
+    binary: z.string().min(1),
+    /** False: the program is run at 1 thread only. True: `{threads}` appears in its arguments. */
+    multithreaded: z.boolean().default(false),
+    /** What the threads axis means for this program (required when multithreaded). */
+    threads: z.string().optional(),
+    params: z
+      .array(
+        z.object({
+          name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
+          help: z.string(),
+          default: z.object({ quick: SizeValue, default: SizeValue, full: SizeValue }),
+        }),
+      )
+      .default([]),
+    /** Arguments that make the program start and exit at once (used to see how it resolves malloc). */
+    probe: z.array(z.string()),
+    /** Arguments of the measured run. */
+    args: z.array(z.string()),
+    /** Commands run before / after each run, outside the measurement. */
+    setup: z.array(Command).default([]),
+    teardown: z.array(Command).default([]),
+    /** Present for servers: the program runs until stopped, while `load` drives it. */
+    server: z
+      .object({
+        ready: z.object({
+          command: Command,
+          /** Trimmed stdout the command prints once the server is ready. */
+          expect: z.string(),
+          timeoutMs: z.number().int().positive().default(10_000),
+        }),
+        load: z.object({ command: Command }),
+        /** Asks the server to exit; SIGTERM is sent when it fails. */
+        stop: z.object({ command: Command }),
+      })
+      .optional(),
+    metric: z.discriminatedUnion("kind", [WallMetric, RateCsvMetric]),
+  })
+  .strict();
+
+export type ProgramManifest = z.infer<typeof ProgramManifestSchema>;
+
+export interface ProgramDefinition extends ProgramManifest {
+  kind: "program";
+  /** Directory holding program.json and its script files. */
+  dir: string;
+  manifestPath: string;
+}
+
+/** Built-in placeholders; params add their own names. */
+const BUILTIN_PLACEHOLDERS = ["dir", "tmp", "port", "threads"] as const;
+
+function placeholdersIn(text: string): string[] {
+  return [...text.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1] as string);
+}
+
+function fail(manifestPath: string, message: string): never {
+  throw new UsageError(`${manifestPath}: ${message}`);
+}
+
+/** Check a parsed manifest beyond its shape: placeholders, regexes, mode-specific fields. */
+function checkManifest(m: ProgramManifest, manifestPath: string): void {
+  const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...m.params.map((p) => p.name)]);
+  const texts: [string, string][] = [
+    ...m.args.map((a): [string, string] => ["args", a]),
+    ...m.probe.map((a): [string, string] => ["probe", a]),
+    ...m.setup.flat().map((a): [string, string] => ["setup", a]),
+    ...m.teardown.flat().map((a): [string, string] => ["teardown", a]),
+  ];
+  if (m.server) {
+    for (const [field, cmd] of [
+      ["server.ready.command", m.server.ready.command],
+      ["server.load.command", m.server.load.command],
+      ["server.stop.command", m.server.stop.command],
+    ] as const)
+      for (const a of cmd) texts.push([field, a]);
+  }
+  if (m.metric.kind === "rate-csv") texts.push(["metric.opsPerRow", m.metric.opsPerRow]);
+  for (const [field, text] of texts) {
+    for (const name of placeholdersIn(text)) {
+      if (!known.has(name))
+        fail(manifestPath, `field ${field}: unknown placeholder {${name}} in "${text}"`);
+    }
+  }
+  for (const p of m.probe) {
+    if (placeholdersIn(p).some((n) => n !== "dir"))
+      fail(manifestPath, `field probe: only {dir} may appear in probe arguments ("${p}")`);
+  }
+  if (m.multithreaded && !m.threads)
+    fail(manifestPath, "field threads: a multithreaded program must say what its threads mean");
+  if (m.multithreaded && !m.args.some((a) => a.includes("{threads}")))
+    fail(manifestPath, "field args: a multithreaded program must pass {threads} to the program");
+  if (!m.multithreaded && m.args.some((a) => a.includes("{threads}")))
+    fail(manifestPath, "field args: {threads} needs multithreaded: true");
+  if (m.server && m.metric.kind !== "rate-csv")
+    fail(manifestPath, 'field metric.kind: a server is measured by "rate-csv" from its load');
+  if (!m.server && m.metric.kind !== "wall")
+    fail(manifestPath, 'field metric.kind: a program without "server" is measured by "wall"');
+  if (m.server && !m.args.some((a) => a.includes("{port}")))
+    fail(manifestPath, "field args: a server must be given {port}");
+  const regexes: [string, string | undefined][] =
+    m.metric.kind === "wall"
+      ? [
+          ["metric.ops", m.metric.ops],
+          ["metric.checksum", m.metric.checksum],
+        ]
+      : [];
+  for (const [field, source] of regexes) {
+    if (source === undefined) continue;
+    let re: RegExp;
+    try {
+      re = new RegExp(source);
+    } catch (error) {
+      fail(manifestPath, `field ${field}: invalid regex (${(error as Error).message})`);
+    }
+    if (new RegExp(`${re.source}|`).exec("")?.length === 1)
+      fail(manifestPath, `field ${field}: the regex needs a capturing group`);
+  }
+}
+
+/** Parse one manifest's text; every problem is a UsageError naming the file and field. */
+export function parseProgramManifest(
+  text: string,
+  manifestPath: string,
+  dir: string,
+): ProgramDefinition {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    fail(manifestPath, `invalid JSON (${(error as Error).message})`);
+  }
+  const parsed = ProgramManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(
+      manifestPath,
+      `field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const m = parsed.data;
+  if (m.name !== path.basename(dir))
+    fail(manifestPath, `name "${m.name}" must match its directory "${path.basename(dir)}"`);
+  checkManifest(m, manifestPath);
+  return { ...m, kind: "program", dir, manifestPath };
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Every program manifest under the roots: `<root>/external/<name>/program.json` and
+ * `<root>/<name>/program.json`. First root wins on name clashes.
+ */
+export async function loadPrograms(roots: readonly string[]): Promise<ProgramDefinition[]> {
+  const found = new Map<string, ProgramDefinition>();
+  for (const root of roots) {
+    const candidates = [
+      ...(await subdirs(path.join(root, "external"))).map((d) => path.join(root, "external", d)),
+      ...(await subdirs(root)).map((d) => path.join(root, d)),
+    ];
+    for (const dir of candidates) {
+      const manifestPath = path.join(dir, "program.json");
+      let text: string;
+      try {
+        text = await readFile(manifestPath, "utf8");
+      } catch {
+        continue;
+      }
+      const program = parseProgramManifest(text, manifestPath, dir);
+      if (!found.has(program.name)) found.set(program.name, program);
+    }
+  }
+  return [...found.values()];
+}
+
+async function isExecutableFile(file: string): Promise<boolean> {
+  try {
+    if (!(await stat(file)).isFile()) return false;
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A command name as execvp would find it: an absolute path, or the first match on PATH. */
+export async function findOnPath(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  if (name.includes("/")) {
+    const absolute = path.resolve(name);
+    return (await isExecutableFile(absolute)) ? absolute : undefined;
+  }
+  for (const dir of (env["PATH"] ?? "").split(":").filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    if (await isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export type ProgramAvailability =
+  | {
+      available: true;
+      /** Absolute paths of the binary and of every helper command the manifest names. */
+      binary: string;
+      commands: Map<string, string>;
+      libc: "glibc" | "musl";
+    }
+  | { available: false; reason: string };
+
+/** Is the program (and every command its manifest runs) installed, and which libc does it use? */
+export async function checkAvailability(
+  program: ProgramDefinition,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProgramAvailability> {
+  const names = [
+    program.binary,
+    ...program.setup.map((c) => c[0] as string),
+    ...program.teardown.map((c) => c[0] as string),
+    ...(program.server
+      ? [
+          program.server.ready.command[0] as string,
+          program.server.load.command[0] as string,
+          program.server.stop.command[0] as string,
+        ]
+      : []),
+  ];
+  const commands = new Map<string, string>();
+  for (const name of names) {
+    if (commands.has(name)) continue;
+    const found = await findOnPath(name, env);
+    if (!found)
+      return {
+        available: false,
+        reason: name.includes("/") ? `${name} does not exist` : `${name} not found on PATH`,
+      };
+    commands.set(name, found);
+  }
+  const binary = commands.get(program.binary) as string;
+  let libc: "glibc" | "musl" | "none";
+  try {
+    const info = await readElfInfo(binary);
+    libc = libcOfNeeded(info.needed);
+    if (!info.hasDynamic || !info.interp)
+      return {
+        available: false,
+        reason: `${binary} is statically linked: LD_PRELOAD cannot apply`,
+      };
+  } catch (error) {
+    return {
+      available: false,
+      reason: `${binary} is not a readable ELF program: ${(error as Error).message}`,
+    };
+  }
+  if (libc === "none")
+    return {
+      available: false,
+      reason: `${binary} links no known libc: LD_PRELOAD cannot be verified`,
+    };
+  return { available: true, binary, commands, libc };
+}
+
+/** The value of each param at a size, as text. */
+export function paramValues(program: ProgramManifest, size: Size): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of program.params) out[p.name] = String(p.default[size]);
+  return out;
+}
+
+/** Replace `{name}` placeholders (validated at load time) in one argument. */
+export function substitute(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(
+    /\{([A-Za-z][A-Za-z0-9]*)\}/g,
+    (whole, name: string) => values[name] ?? whole,
+  );
+}
