@@ -36,6 +36,11 @@ function program(setCode: (code: number) => void): Command {
     )
     .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
     .option(
+      "--variant <name=base:KEY=VALUE>",
+      "run allocator base with an environment setting as name, e.g. scudo-nozero=scudo:SCUDO_OPTIONS=zero_contents=0 (repeatable; repeat a name to add settings; docs/variants.md)",
+      collect,
+    )
+    .option(
       "-t, --threads <list>",
       "thread counts, e.g. 1,2,4 or 1-8 (default: 1 and the number of CPUs)",
     )
@@ -89,6 +94,12 @@ function program(setCode: (code: number) => void): Command {
     .argument("[what]", "workloads | allocators | toolchains (default: all three)")
     .option("--json", "machine-readable output")
     .option("--allocator <name=path>", "include your own allocator (repeatable)", collect)
+    .option(
+      "--variant <name=base:KEY=VALUE>",
+      "include a variant (repeatable; docs/variants.md)",
+      collect,
+    )
+    .option("--config <file>", "config file (default ./bench.config.json when present)")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
     .action(async (what, opts) => setCode(await listCommand(what, opts)));
 

@@ -114,6 +114,8 @@ export const ConfigFileSchema = z
         z.union([
           z.string(),
           z.object({ lib: z.string(), env: z.record(z.string(), z.string()).optional() }),
+          // A variant (docs/variants.md): another allocator with settings in its environment.
+          z.object({ base: z.string(), env: z.record(z.string(), z.string()).optional() }).strict(),
         ]),
       )
       .optional(),
@@ -164,7 +166,9 @@ export async function loadConfigFile(
       config.allocators[name] =
         typeof value === "string"
           ? path.resolve(dir, value)
-          : { ...value, lib: path.resolve(dir, value.lib) };
+          : "lib" in value
+            ? { ...value, lib: path.resolve(dir, value.lib) }
+            : value;
     }
   }
   if (config.workloadDirs)

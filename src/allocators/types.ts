@@ -22,6 +22,10 @@ export interface AllocatorSpec {
   /** Version when known (LLVM major for scudo, package version otherwise). */
   version?: string;
   source: AllocatorSource;
+  /** For allocators the harness builds (scudo-musl): the static archive it is built from. */
+  builtFrom?: string;
+  /** For variants (`--variant NAME=BASE:KEY=VALUE`): the base allocator and the settings added to it. */
+  variant?: { base: string; env: Record<string, string> };
 }
 
 /** An allocator after validation, with the facts recorded in results. */

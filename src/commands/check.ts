@@ -12,7 +12,7 @@ import { UsageError } from "../errors.js";
 import { cellKey } from "../plan/schedule.js";
 import type { ResultsFile } from "../results/schema.js";
 import { loadSingleSet } from "../results/sets.js";
-import { recordedUserAllocators, runBenchmark } from "../run/runner.js";
+import { recordedUserAllocators, recordedVariants, runBenchmark } from "../run/runner.js";
 import { comparisonOptions, type StatsOptions } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { statSync } from "node:fs";
@@ -174,6 +174,7 @@ export async function checkCommand(
           ...new Set([...flagged.map((r) => r.allocator), ...(against ? [against] : [])]),
         ],
         userAllocators,
+        variants: recordedVariants(current.allocators),
         threads: [...new Set(flagged.map((r) => r.threads))],
         preset: plan.preset,
         size: plan.size,

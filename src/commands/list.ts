@@ -3,10 +3,20 @@ import { UsageError } from "../errors.js";
 import { availableAllocators } from "../run/select-allocators.js";
 import { loadWorkloads, workloadRoots } from "../workloads/registry.js";
 import { parseAllocatorArg } from "../allocators/index.js";
+import { identifySystemAllocator, type SystemAllocator } from "../allocators/system.js";
+import {
+  combineVariants,
+  formatSettings,
+  parseVariantArgs,
+  variantsFromConfig,
+} from "../allocators/variants.js";
+import { loadConfigFile } from "../config.js";
 
 export interface ListCommandOptions {
   json?: boolean;
   allocator?: string[];
+  variant?: string[];
+  config?: string;
   workloadDir?: string[];
 }
 
@@ -48,10 +58,20 @@ export async function listCommand(
   }
   if (kinds.includes("allocators")) {
     const user = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
+    const { config } = await loadConfigFile(opts.config);
+    const variants = combineVariants(
+      variantsFromConfig(config.allocators ?? {}),
+      parseVariantArgs(opts.variant ?? []),
+    );
+    // What each libc's own malloc really is (allocators/system.ts).
+    const system = new Map<string, SystemAllocator>();
+    for (const t of toolchains)
+      if (!system.has(t.libc)) system.set(t.libc, await identifySystemAllocator(t.libc, t.cc));
     out["allocators"] = (
       await availableAllocators(
         user,
         toolchains.map((t) => t.libc),
+        variants,
       )
     ).map((a) => ({
       name: a.name,
@@ -60,6 +80,10 @@ export async function listCommand(
       lib: a.lib ?? null,
       version: a.version ?? null,
       source: a.source,
+      env: a.env,
+      ...(a.lib === undefined ? { system: system.get(a.libc) ?? null } : {}),
+      ...(a.builtFrom ? { builtFrom: a.builtFrom } : {}),
+      ...(a.variant ? { variant: a.variant } : {}),
     }));
   }
   if (opts.json) {
@@ -86,9 +110,17 @@ export async function listCommand(
       libc: string;
       lib: string | null;
       version: string | null;
+      system?: SystemAllocator | null;
+      builtFrom?: string;
+      variant?: { base: string; env: Record<string, string> };
     }[]) {
+      const what = a.lib ?? `(the libc's own malloc${a.system ? `: ${a.system.description}` : ""})`;
+      const extra = [
+        ...(a.builtFrom ? [`built by the harness from ${a.builtFrom}`] : []),
+        ...(a.variant ? [`variant of ${a.variant.base}: ${formatSettings(a.variant.env)}`] : []),
+      ];
       lines.push(
-        `  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${a.lib ?? "(the libc's own malloc)"}${a.version ? `  [${a.version}]` : ""}`,
+        `  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${what}${a.version ? `  [${a.version}]` : ""}${extra.length > 0 ? `  (${extra.join("; ")})` : ""}`,
       );
     }
   }

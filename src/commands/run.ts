@@ -15,6 +15,7 @@ import {
   type Size,
 } from "../config.js";
 import { UsageError } from "../errors.js";
+import { combineVariants, parseVariantArgs, variantsFromConfig } from "../allocators/variants.js";
 import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js";
 import { formatSummary, summarize } from "../run/summary.js";
 import { parseFraction } from "./compare.js";
@@ -25,6 +26,7 @@ export interface RunCommandOptions {
   programs?: boolean;
   allocators?: string;
   allocator?: string[];
+  variant?: string[];
   threads?: string;
   runs?: string;
   warmup?: string;
@@ -58,6 +60,7 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
   "workloads",
   "allocators",
   "allocator",
+  "variant",
   "threads",
   "runs",
   "warmup",
@@ -136,6 +139,7 @@ export async function resolveRunOptions(
 
   const userAllocators: AllocatorSpec[] = [];
   for (const [name, value] of Object.entries(config.allocators ?? {})) {
+    if (typeof value !== "string" && !("lib" in value)) continue; // a variant
     const lib = typeof value === "string" ? value : value.lib;
     const spec = parseAllocatorArg(`${name}=${lib}`);
     spec.source = "config";
@@ -159,6 +163,15 @@ export async function resolveRunOptions(
         (opts.allocator ?? []).some((a) => a.startsWith(`${u.name}=`))
       )
         allocators.push(u.name);
+  }
+  const flagVariants = parseVariantArgs(opts.variant ?? []);
+  const variants = combineVariants(variantsFromConfig(config.allocators ?? {}), flagVariants);
+  // Variants given with --variant join an explicit -a list too, each after its base.
+  if (allocators !== "all") {
+    for (const v of flagVariants) {
+      if (!allocators.includes(v.base)) allocators.push(v.base);
+      if (!allocators.includes(v.name)) allocators.push(v.name);
+    }
   }
 
   if ((opts.maxRuns !== undefined || opts.maxTime !== undefined) && opts.precision === undefined) {
@@ -184,6 +197,7 @@ export async function resolveRunOptions(
       : (config.workloads ?? "all"),
     allocators,
     userAllocators,
+    variants,
     threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads(cpus)),
     preset: presetName,
     size: preset.size,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { hostMachine } from "../allocators/elf.js";
+import { identifySystemAllocator } from "../allocators/system.js";
 import type { Environment } from "./schema.js";
 
 async function readText(file: string): Promise<string | null> {
@@ -57,6 +58,24 @@ export interface LibcFacts {
   cflags: string[];
   cflagsFromEnv: boolean;
   systemMalloc: string | null;
+  /** What the libc's own malloc is: ptmalloc2, mallocng, oldmalloc, or an allocator built into the libc. */
+  systemAllocator?: {
+    allocator: string;
+    libcVersion: string | null;
+    object: string | null;
+    description: string;
+    evidence: string[];
+  };
+}
+
+/** The facts with the libc's own allocator identified (by probing with the libc's compiler). */
+async function withSystemAllocator(facts: LibcFacts): Promise<LibcFacts> {
+  if (facts.systemAllocator) return facts;
+  const { allocator, libcVersion, object, description, evidence } = await identifySystemAllocator(
+    facts.libc,
+    facts.compiler,
+  );
+  return { ...facts, systemAllocator: { allocator, libcVersion, object, description, evidence } };
 }
 
 /** Describe the testbed. Everything read from /proc and /sys is optional: null when unreadable. */
@@ -73,7 +92,7 @@ export async function captureEnvironment(libcs: LibcFacts[], launcher: string): 
     memoryBytes: os.totalmem(),
     kernel: `${os.type()} ${os.release()} ${os.version()}`,
     os: await osName(),
-    libcs,
+    libcs: await Promise.all(libcs.map(withSystemAllocator)),
     governor: await readText("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
     turbo: await turbo(),
     smt: await smt(),

@@ -29,6 +29,16 @@ export const EnvironmentSchema = z.object({
       cflags: z.array(z.string()),
       cflagsFromEnv: z.boolean(),
       systemMalloc: z.string().nullable(),
+      /** What the libc's own malloc is (allocators/system.ts). */
+      systemAllocator: z
+        .object({
+          allocator: z.string(),
+          libcVersion: z.string().nullable(),
+          object: z.string().nullable(),
+          description: z.string(),
+          evidence: z.array(z.string()),
+        })
+        .optional(),
     }),
   ),
   governor: z.string().nullable(),
@@ -76,6 +86,10 @@ export const AllocatorRecordSchema = z.object({
   package: z
     .object({ manager: z.enum(["dpkg", "rpm", "apk", "pacman"]), name: z.string(), version: z.string() })
     .optional(),
+  /** Allocators the harness builds (scudo-musl): the static archive it was built from. */
+  builtFrom: z.string().optional(),
+  /** Variants: the base allocator and the settings the variant adds to its environment. */
+  variant: z.object({ base: z.string(), env: z.record(z.string(), z.string()) }).optional(),
 });
 
 export const MetricsSchema = z.object({

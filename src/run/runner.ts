@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
+import type { VariantDef } from "../allocators/variants.js";
 import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
 import { launch } from "../measure/launcher.js";
@@ -45,6 +46,8 @@ export interface RunOptions {
   allocators: string[] | "all";
   /** From --allocator name=path and the config file. */
   userAllocators: AllocatorSpec[];
+  /** From --variant and the config file: named allocators with settings (allocators/variants.ts). */
+  variants?: VariantDef[];
   threads: number[];
   preset: string;
   size: Size;
@@ -111,13 +114,22 @@ function allocatorRecord(a: ResolvedAllocator): AllocatorRecord {
   if (a.version) record.version = a.version;
   if (a.sha256) record.sha256 = a.sha256;
   if (a.package) record.package = a.package;
+  if (a.builtFrom) record.builtFrom = a.builtFrom;
+  if (a.variant) record.variant = a.variant;
   return record;
+}
+
+/** The variants of an earlier invocation, to define them again (resume, --confirm). */
+export function recordedVariants(records: readonly AllocatorRecord[]): VariantDef[] {
+  return records.flatMap((a) =>
+    a.variant ? [{ name: a.name, base: a.variant.base, env: { ...a.variant.env } }] : [],
+  );
 }
 
 /** The user's own allocators of an earlier invocation, to run them again (resume, --confirm). */
 export function recordedUserAllocators(records: readonly AllocatorRecord[]): AllocatorSpec[] {
   return records
-    .filter((a) => (a.source === "user" || a.source === "config") && a.lib)
+    .filter((a) => (a.source === "user" || a.source === "config") && a.lib && !a.variant)
     .map((a) => ({
       name: a.name,
       family: a.family,
@@ -167,6 +179,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     requested: recorded ? recorded.plan.allocators : (options?.allocators ?? "all"),
     userAllocators,
     libcs: [...toolchains.keys()],
+    variants: recorded ? recordedVariants(recorded.allocators) : (options?.variants ?? []),
   });
   for (const w of selectionWarnings) events.onWarning?.(w);
 

@@ -8,6 +8,14 @@ import {
   type Libc,
   type ResolvedAllocator,
 } from "../allocators/index.js";
+import {
+  ensureScudoMusl,
+  SCUDO_MUSL_FAMILY,
+  scudoMuslAllocators,
+  selfCheckScudoMusl,
+} from "../allocators/scudo-musl.js";
+import { applyVariants, type VariantDef } from "../allocators/variants.js";
+import { detectToolchains, type Toolchain } from "../build/toolchain.js";
 import { UsageError } from "../errors.js";
 
 const INSTALL_HINT: Record<Libc, string> = {
@@ -15,12 +23,25 @@ const INSTALL_HINT: Record<Libc, string> = {
   musl: "musl-gcc (Debian/Ubuntu: musl-tools; run `bench setup`)",
 };
 
-/** Every allocator this machine can run: the libcs' own, the discovered libraries, and the user's. */
+async function muslToolchain(libcs: readonly Libc[]): Promise<Toolchain | undefined> {
+  if (!libcs.includes("musl")) return undefined;
+  return (await detectToolchains()).find((t) => t.libc === "musl");
+}
+
+/**
+ * Every allocator this machine can run: the libcs' own, the discovered libraries, the
+ * scudo-musl builds the installed compiler-rt archives allow, the user's, and the variants.
+ */
 export async function availableAllocators(
   userAllocators: readonly AllocatorSpec[],
   libcs: readonly Libc[],
+  variants: readonly VariantDef[] = [],
 ): Promise<AllocatorSpec[]> {
-  const discovered = await discoverAllocators({ machine: hostMachine(), libcs: [...libcs] });
+  const machine = hostMachine();
+  const discovered = [
+    ...(await discoverAllocators({ machine, libcs: [...libcs] })),
+    ...(await scudoMuslAllocators(machine, await muslToolchain(libcs))),
+  ];
   for (const user of userAllocators) {
     const clash = discovered.find((a) => a.name === user.name);
     if (clash && clash.lib !== user.lib) {
@@ -29,10 +50,23 @@ export async function availableAllocators(
       );
     }
   }
-  return [
+  const plain = [
     ...discovered.filter((a) => !userAllocators.some((u) => u.name === a.name)),
     ...userAllocators,
   ];
+  return [...plain, ...applyVariants(variants, plain)];
+}
+
+/** Build (or find in the cache) a scudo-musl library, validate it and run its self-check. */
+async function prepareScudoMusl(
+  spec: AllocatorSpec,
+  libcs: readonly Libc[],
+): Promise<string | undefined> {
+  const musl = await muslToolchain(libcs);
+  if (!musl) return `no musl toolchain to build it with: install ${INSTALL_HINT.musl}`;
+  const built = await ensureScudoMusl(spec, musl, hostMachine());
+  if (built.status === "failed") return built.reason;
+  return selfCheckScudoMusl(built.lib, musl);
 }
 
 /**
@@ -43,9 +77,14 @@ export async function resolveForRun(input: {
   requested: readonly string[] | "all";
   userAllocators: readonly AllocatorSpec[];
   libcs: readonly Libc[];
+  variants?: readonly VariantDef[];
 }): Promise<{ allocators: ResolvedAllocator[]; warnings: string[] }> {
   const machine = hostMachine();
-  const available = await availableAllocators(input.userAllocators, input.libcs);
+  const available = await availableAllocators(
+    input.userAllocators,
+    input.libcs,
+    input.variants ?? [],
+  );
   const warnings: string[] = [];
   const all = input.requested === "all";
   // With "all", one entry per family: plain `scudo` is the newest; `scudo@16` style names only on request.
@@ -64,6 +103,17 @@ export async function resolveForRun(input: {
         continue;
       }
       throw new UsageError(why);
+    }
+    if (spec.family === SCUDO_MUSL_FAMILY && spec.builtFrom) {
+      const problem = await prepareScudoMusl(spec, input.libcs);
+      if (problem !== undefined) {
+        const why = `allocator ${spec.name}: ${problem}`;
+        if (all && spec.source === "discovered") {
+          warnings.push(`${why} (skipped)`);
+          continue;
+        }
+        throw new UsageError(why);
+      }
     }
     const resolved = await finalizeAllocator(spec, machine);
     if (isUnusable(resolved)) {
