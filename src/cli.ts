@@ -6,6 +6,7 @@ import { checkCommand } from "./commands/check.js";
 import { compareCommand } from "./commands/compare.js";
 import { baselineSaveCommand, exportCommand, mergeCommand } from "./commands/results-tools.js";
 import { runCommand } from "./commands/run.js";
+import { hardeningCommand } from "./commands/hardening.js";
 import { isKnownError } from "./errors.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -42,7 +43,12 @@ function program(setCode: (code: number) => void): Command {
     )
     .option(
       "-t, --threads <list>",
-      "thread counts, e.g. 1,2,4 or 1-8 (default: 1 and the number of CPUs)",
+      "thread counts: 1,2,4; 1..8 = every count from 1 to 8; 1-8 = powers of two 1,2,4,8 (default: 1 and the number of CPUs)",
+    )
+    .option(
+      "--param <name=values>",
+      "scan a workload parameter, e.g. objsize=32,64 (repeatable; cells are the product of the values)",
+      collect,
     )
     .option("-n, --runs <n>", "measured runs per cell (default from the preset)")
     .option("--warmup <n>", "warmup runs per cell, recorded and excluded (default from the preset)")
@@ -75,6 +81,10 @@ function program(setCode: (code: number) => void): Command {
       "adaptive: at most this many measured runs per cell (default max(6 x runs, 30))",
     )
     .option("--max-time <duration>", "adaptive: stop adding rounds after this long, e.g. 10m")
+    .option(
+      "--hardening",
+      "afterwards, run the heap-misuse probes per allocator and store the matrix in the results (docs/hardening.md)",
+    )
     .option("-q, --quiet", "fewer progress messages")
     .action(async (opts) => setCode(await runCommand(opts)));
 
@@ -102,6 +112,22 @@ function program(setCode: (code: number) => void): Command {
     .option("--config <file>", "config file (default ./bench.config.json when present)")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
     .action(async (what, opts) => setCode(await listCommand(what, opts)));
+
+  cli
+    .command("hardening")
+    .description(
+      "run heap-misuse probes (double free, invalid free, overflow, ...) under each allocator: detected or not",
+    )
+    .option(
+      "-a, --allocators <list>",
+      "comma-separated allocators (default: every one found; see bench list allocators)",
+    )
+    .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
+    .option("--timeout <duration>", "per-probe timeout, e.g. 10s (default 10s)")
+    .option("-o, --output <file>", "also write the matrix as JSON to this file")
+    .option("--json", "print the matrix as JSON")
+    .option("-q, --quiet", "no progress messages")
+    .action(async (opts) => setCode(await hardeningCommand(opts)));
 
   cli
     .command("doctor")

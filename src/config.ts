@@ -47,27 +47,68 @@ export function parseList(value: string, flag: string): string[] {
   return items;
 }
 
-/** "1,2,4" or "1-4" or "1,2,8-16" (ranges expand by powers of two: 1-8 -> 1,2,4,8). */
+/**
+ * "1,2,4", "1..16" (every integer from 1 to 16), "1-8" (powers of two doubling from the start,
+ * plus the end: 1-8 -> 1,2,4,8; 1-6 -> 1,2,4,6), or a mix: "1,2,8..12".
+ */
 export function parseThreads(value: string): number[] {
   const out: number[] = [];
   for (const item of parseList(value, "--threads")) {
-    const range = /^(\d+)-(\d+)$/.exec(item);
+    const every = /^(\d+)\.\.(\d+)$/.exec(item);
+    const doubling = /^(\d+)-(\d+)$/.exec(item);
+    const range = every ?? doubling;
     if (range) {
       const lo = Number(range[1]);
       const hi = Number(range[2]);
       if (lo < 1 || hi < lo || hi > 4096)
-        throw new UsageError(`--threads: bad range "${item}" (use e.g. 1-8)`);
-      for (let t = lo; t <= hi; t *= 2) out.push(t);
-      if (out.at(-1) !== hi) out.push(hi);
+        throw new UsageError(
+          `--threads: bad range "${item}" (use e.g. 1..8 for every count, 1-8 for powers of two; at most 4096)`,
+        );
+      if (every) {
+        for (let t = lo; t <= hi; t += 1) out.push(t);
+      } else {
+        for (let t = lo; t <= hi; t *= 2) out.push(t);
+        if (out.at(-1) !== hi) out.push(hi);
+      }
       continue;
     }
     if (!/^\d+$/.test(item))
-      throw new UsageError(`--threads: "${item}" is not a positive integer (e.g. -t 1,2,4)`);
+      throw new UsageError(
+        `--threads: "${item}" is not a positive integer or range (e.g. -t 1,2,4 or 1..8 or 1-16)`,
+      );
     const n = Number(item);
     if (n < 1 || n > 4096) throw new UsageError(`--threads: ${n} is out of range 1..4096`);
     out.push(n);
   }
   return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/**
+ * Repeated `--param name=v1[,v2...]` flags -> { name: [values] } in the order given. Values are
+ * integers (the workload protocol's parameters are), written back in canonical form so "064" and
+ * "64" are one value.
+ */
+export function parseParams(values: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const raw of values) {
+    const match = /^([a-z][a-z0-9_-]*)=(.*)$/i.exec(raw.trim());
+    if (!match)
+      throw new UsageError(
+        `--param: "${raw}" is not name=value[,value...] (e.g. --param objsize=32,64)`,
+      );
+    const name = match[1] as string;
+    if (Object.hasOwn(out, name))
+      throw new UsageError(`--param: ${name} is given twice: list its values once (${name}=a,b)`);
+    const list: string[] = [];
+    for (const v of parseList(match[2] as string, `--param ${name}`)) {
+      if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+        throw new UsageError(`--param ${name}: "${v}" is not an integer`);
+      const canonical = String(Number(v));
+      if (!list.includes(canonical)) list.push(canonical);
+    }
+    out[name] = list;
+  }
+  return out;
 }
 
 export function parsePositiveInt(value: string, flag: string, min = 1): number {

@@ -9,6 +9,7 @@ import {
 } from "../stats/index.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 import { valuesOf, type MetricInfo } from "./metrics.js";
+import { paramVariants, paramsKey } from "../plan/schedule.js";
 
 /** One side of a comparison: a cell's values of the metric. */
 export interface CellStats {
@@ -40,6 +41,8 @@ export interface ComparisonRow {
   workload: string;
   threads: number;
   /** The candidate's allocator. */
+  /** Workload parameters of the cell (--param scans); only cells with equal parameters are compared. */
+  params?: Record<string, string>;
   allocator: string;
   /** What it is compared with: an allocator of the same file, or the same cell of a baseline file. */
   against: string;
@@ -200,7 +203,7 @@ function finish(
 function groupRuns(runs: readonly RunRecord[]): Map<string, RunRecord[]> {
   const groups = new Map<string, RunRecord[]>();
   for (const run of runs) {
-    const key = `${run.workload}\0${run.threads}\0${run.allocator}`;
+    const key = groupKey(run.workload, run.threads, run.params, run.allocator);
     const list = groups.get(key) ?? [];
     list.push(run);
     groups.set(key, list);
@@ -218,27 +221,30 @@ export function compareAllocators(
   const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
   for (const workload of results.plan.workloads) {
     for (const threads of results.plan.threads) {
-      const base = valuesOf(
-        groups.get(`${workload}\0${threads}\0${baseline}`) ?? [],
-        opts.metric.name,
-      );
-      for (const allocator of results.plan.allocators) {
-        if (allocator === baseline) continue;
-        const cand = valuesOf(
-          groups.get(`${workload}\0${threads}\0${allocator}`) ?? [],
+      for (const params of paramVariants(results.plan.params)) {
+        const base = valuesOf(
+          groups.get(groupKey(workload, threads, params, baseline)) ?? [],
           opts.metric.name,
         );
-        pending.push({
-          row: {
-            workload,
-            threads,
-            allocator,
-            against: baseline,
-            candidate: cellStats(cand),
-            baseline: cellStats(base),
-          },
-          pending: compareValues(cand, base, opts),
-        });
+        for (const allocator of results.plan.allocators) {
+          if (allocator === baseline) continue;
+          const cand = valuesOf(
+            groups.get(groupKey(workload, threads, params, allocator)) ?? [],
+            opts.metric.name,
+          );
+          pending.push({
+            row: {
+              workload,
+              threads,
+              ...paramsField(params),
+              allocator,
+              against: baseline,
+              candidate: cellStats(cand),
+              baseline: cellStats(base),
+            },
+            pending: compareValues(cand, base, opts),
+          });
+        }
       }
     }
   }
@@ -256,24 +262,41 @@ export function compareResults(
   const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
   for (const workload of current.plan.workloads) {
     for (const threads of current.plan.threads) {
-      for (const allocator of current.plan.allocators) {
-        const key = `${workload}\0${threads}\0${allocator}`;
-        if (!before.has(key)) continue;
-        const cand = valuesOf(after.get(key) ?? [], opts.metric.name);
-        const base = valuesOf(before.get(key) ?? [], opts.metric.name);
-        pending.push({
-          row: {
-            workload,
-            threads,
-            allocator,
-            against: `${allocator} (baseline)`,
-            candidate: cellStats(cand),
-            baseline: cellStats(base),
-          },
-          pending: compareValues(cand, base, opts),
-        });
+      for (const params of paramVariants(current.plan.params)) {
+        for (const allocator of current.plan.allocators) {
+          const key = groupKey(workload, threads, params, allocator);
+          if (!before.has(key)) continue;
+          const cand = valuesOf(after.get(key) ?? [], opts.metric.name);
+          const base = valuesOf(before.get(key) ?? [], opts.metric.name);
+          pending.push({
+            row: {
+              workload,
+              threads,
+              ...paramsField(params),
+              allocator,
+              against: `${allocator} (baseline)`,
+              candidate: cellStats(cand),
+              baseline: cellStats(base),
+            },
+            pending: compareValues(cand, base, opts),
+          });
+        }
       }
     }
   }
   return finish(pending, opts);
 }
+function groupKey(
+  workload: string,
+  threads: number,
+  params: Record<string, string> | undefined,
+  allocator: string,
+): string {
+  return `${workload}\0${threads}\0${paramsKey(params)}\0${allocator}`;
+}
+
+/** The cell's parameters as a row field: absent when none were set. */
+function paramsField(params: Record<string, string>): { params?: Record<string, string> } {
+  return Object.keys(params).length > 0 ? { params } : {};
+}
+

@@ -1,3 +1,4 @@
+import { workloadLabel } from "../plan/schedule.js";
 import { formatValue } from "./metrics.js";
 import type { CellStats, ComparisonReport, ComparisonRow } from "./comparisons.js";
 
@@ -69,7 +70,7 @@ const COLUMNS = [
 
 function rowCells(row: ComparisonRow, report: ComparisonReport): string[] {
   return [
-    row.workload,
+    workloadLabel(row.workload, row.params),
     String(row.threads),
     row.allocator,
     row.against,
@@ -135,7 +136,7 @@ export function formatReport(report: ComparisonReport, format: ReportFormat): st
         const r = row.result;
         const compared = r.kind === "compared" ? r : undefined;
         return [
-          row.workload,
+          workloadLabel(row.workload, row.params),
           String(row.threads),
           row.allocator,
           row.against,

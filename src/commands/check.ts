@@ -9,7 +9,7 @@ import {
 import { formatReport, verdictText } from "../analysis/format.js";
 import { describeTestbed, testbedMismatch, testbedOf } from "../analysis/testbed.js";
 import { UsageError } from "../errors.js";
-import { cellKey } from "../plan/schedule.js";
+import { cellKey, paramsKey, workloadLabel } from "../plan/schedule.js";
 import type { ResultsFile } from "../results/schema.js";
 import { loadSingleSet } from "../results/sets.js";
 import { recordedUserAllocators, recordedVariants, runBenchmark } from "../run/runner.js";
@@ -93,7 +93,7 @@ function describeRow(row: ComparisonRow, report: ComparisonReport): string {
     r.kind === "compared"
       ? `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}], p(adj)=${r.adjustedP.toPrecision(2)}`
       : "";
-  return `${row.workload} t${row.threads} ${row.allocator}: ${verdictText(row, report)} ${ratio}`.trim();
+  return `${workloadLabel(row.workload, row.params)} t${row.threads} ${row.allocator}: ${verdictText(row, report)} ${ratio}`.trim();
 }
 
 /** GitHub Actions workflow command data must escape %, CR and LF. */
@@ -148,7 +148,12 @@ export async function checkCommand(
 
   if (opts.confirm && flagged.length > 0) {
     const cells = flagged.map((r) =>
-      cellKey({ workload: r.workload, allocator: r.allocator, threads: r.threads }),
+      cellKey({
+        workload: r.workload,
+        allocator: r.allocator,
+        threads: r.threads,
+        ...(r.params ? { params: r.params } : {}),
+      }),
     );
     // Against an allocator of the same file, its cells are measured again too, interleaved.
     const measuredCells = against
@@ -156,7 +161,12 @@ export async function checkCommand(
           ...new Set([
             ...cells,
             ...flagged.map((r) =>
-              cellKey({ workload: r.workload, allocator: against, threads: r.threads }),
+              cellKey({
+                workload: r.workload,
+                allocator: against,
+                threads: r.threads,
+                ...(r.params ? { params: r.params } : {}),
+              }),
             ),
           ]),
         ]
@@ -191,9 +201,11 @@ export async function checkCommand(
       progressReporter(process.stderr, true),
     );
     // The final table keeps every cell: the re-measured ones replace their first measurement.
+        ...(plan.params ? { params: plan.params } : {}),
     // (Their BH correction is over the re-measured cells only.)
     const confirmed = makeReport(outcome.results);
-    const rowKey = (r: ComparisonRow): string => `${r.workload}\0${r.threads}\0${r.allocator}`;
+    const rowKey = (r: ComparisonRow): string =>
+      `${r.workload}\0${r.threads}\0${paramsKey(r.params)}\0${r.allocator}`;
     const again = new Map(confirmed.rows.map((r) => [rowKey(r), r]));
     report = { ...report, rows: report.rows.map((r) => again.get(rowKey(r)) ?? r) };
     const still = regressions(confirmed);

@@ -2,6 +2,7 @@ import { detectToolchains } from "../build/toolchain.js";
 import { UsageError } from "../errors.js";
 import { availableAllocators } from "../run/select-allocators.js";
 import { loadWorkloads, workloadRoots } from "../workloads/registry.js";
+import { loadProbes } from "../hardening/probes.js";
 import { parseAllocatorArg } from "../allocators/index.js";
 import { identifySystemAllocator, type SystemAllocator } from "../allocators/system.js";
 import {
@@ -51,10 +52,20 @@ export async function listCommand(
     out["workloads"] = (await loadWorkloads(workloadRoots(opts.workloadDir ?? []))).map((w) => ({
       name: w.name,
       description: w.description,
+      kind: "workload",
       multithreaded: w.multithreaded,
       params: w.params,
       dir: w.dir,
     }));
+    // The probes of `bench hardening`: programs of their own kind, listed alongside.
+    (out["workloads"] as unknown[]).push(
+      ...(await loadProbes()).map((p) => ({
+        name: p.name,
+        description: p.description,
+        kind: "hardening-probe",
+        dir: p.workload.dir,
+      })),
+    );
   }
   if (kinds.includes("allocators")) {
     const user = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
@@ -100,8 +111,10 @@ export async function listCommand(
   }
   if (out["workloads"]) {
     lines.push("workloads:");
-    for (const w of out["workloads"] as { name: string; description: string }[])
-      lines.push(`  ${w.name.padEnd(14)} ${w.description}`);
+    for (const w of out["workloads"] as { name: string; description: string; kind: string }[])
+      lines.push(
+        `  ${w.name.padEnd(14)} ${w.description}${w.kind === "hardening-probe" ? " (hardening probe: bench hardening)" : ""}`,
+      );
   }
   if (out["allocators"]) {
     lines.push("allocators:");

@@ -10,6 +10,7 @@ import {
   parseCpus,
   parseDuration,
   parseList,
+  parseParams,
   parsePositiveInt,
   parseThreads,
   type Size,
@@ -20,6 +21,8 @@ import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js
 import { formatSummary, summarize } from "../run/summary.js";
 import { parseFraction } from "./compare.js";
 import { progressReporter } from "./progress.js";
+import { attachHardening } from "../hardening/attach.js";
+import { formatMatrix } from "../hardening/matrix.js";
 
 export interface RunCommandOptions {
   workloads?: string;
@@ -28,6 +31,7 @@ export interface RunCommandOptions {
   allocator?: string[];
   variant?: string[];
   threads?: string;
+  param?: string[];
   runs?: string;
   warmup?: string;
   quick?: boolean;
@@ -45,6 +49,7 @@ export interface RunCommandOptions {
   precision?: string;
   maxRuns?: string;
   maxTime?: string;
+  hardening?: boolean;
 }
 
 export function defaultOutputPath(now = new Date()): string {
@@ -64,6 +69,7 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
   "threads",
   "runs",
   "warmup",
+  "param",
   "quick",
   "preset",
   "seed",
@@ -114,6 +120,14 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   }
   const summary = summarize(outcome.results, opts.baseline);
   process.stdout.write(`\n${formatSummary(summary)}\n\nresults: ${outcome.file}\n`);
+  if (opts.hardening && !outcome.interrupted && outcome.remaining === 0) {
+    const report = await attachHardening(outcome.file, outcome.results, {
+      onMessage: (m) => {
+        if (!opts.quiet) process.stderr.write(`${m}\n`);
+      },
+    });
+    if (report) process.stdout.write(`\nhardening probes:\n${formatMatrix(report)}\n`);
+  }
   if (outcome.interrupted || outcome.remaining > 0) {
     process.stderr.write(
       `interrupted: ${outcome.results.runs.length} finished run(s) kept, ${outcome.remaining} left. Complete them with:\n  bench run --resume ${outcome.file}\n`,
@@ -206,6 +220,7 @@ export async function resolveRunOptions(
       opts.warmup !== undefined
         ? parsePositiveInt(opts.warmup, "--warmup", 0)
         : (config.warmup ?? preset.warmup),
+    ...(opts.param?.length ? { params: parseParams(opts.param) } : {}),
     seed:
       opts.seed !== undefined
         ? parsePositiveInt(opts.seed, "--seed", 0)

@@ -1,5 +1,6 @@
 import { describe as describeValues } from "../stats/index.js";
 import { METRICS, valuesOf, type MetricInfo } from "../analysis/metrics.js";
+import { cellKey, paramVariants, sameParams } from "../plan/schedule.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 
 export type ExportFormat = "csv" | "json" | "bmf" | "gab";
@@ -58,6 +59,8 @@ export interface CellSummary {
   workload: string;
   allocator: string;
   threads: number;
+  /** Workload parameters of the cell (--param scans). */
+  params?: Record<string, string>;
   metric: string;
   n: number;
   median: number;
@@ -71,18 +74,30 @@ export interface CellSummary {
   outliers: number;
 }
 
-function cells(
-  results: ResultsFile,
-): { workload: string; allocator: string; threads: number; runs: RunRecord[] }[] {
-  const out: { workload: string; allocator: string; threads: number; runs: RunRecord[] }[] = [];
+interface CellRuns {
+  workload: string;
+  allocator: string;
+  threads: number;
+  params?: Record<string, string>;
+  runs: RunRecord[];
+}
+
+function cells(results: ResultsFile): CellRuns[] {
+  const out: CellRuns[] = [];
   for (const workload of results.plan.workloads)
     for (const allocator of results.plan.allocators)
-      for (const threads of results.plan.threads) {
-        const runs = results.runs.filter(
-          (r) => r.workload === workload && r.allocator === allocator && r.threads === threads,
-        );
-        if (runs.length > 0) out.push({ workload, allocator, threads, runs });
-      }
+      for (const threads of results.plan.threads)
+        for (const params of paramVariants(results.plan.params)) {
+          const runs = results.runs.filter(
+            (r) =>
+              r.workload === workload &&
+              r.allocator === allocator &&
+              r.threads === threads &&
+              sameParams(r.params, params),
+          );
+          const set = Object.keys(params).length > 0 ? { params } : {};
+          if (runs.length > 0) out.push({ workload, allocator, threads, ...set, runs });
+        }
   return out;
 }
 
@@ -101,6 +116,7 @@ export function cellSummaries(
         workload: c.workload,
         allocator: c.allocator,
         threads: c.threads,
+        ...(c.params ? { params: c.params } : {}),
         metric: metric.name,
         n: d.n,
         median: d.median,
@@ -119,8 +135,10 @@ export function cellSummaries(
 }
 
 /** Benchmark names shared by the continuous-benchmarking exports. */
-export function benchmarkName(s: Pick<CellSummary, "workload" | "allocator" | "threads">): string {
-  return `${s.workload}/${s.allocator}/t${s.threads}`;
+export function benchmarkName(
+  s: Pick<CellSummary, "workload" | "allocator" | "threads" | "params">,
+): string {
+  return cellKey(s);
 }
 
 const BMF_MEASURES: Record<string, string> = {

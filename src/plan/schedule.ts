@@ -4,7 +4,12 @@ export interface Cell {
   workload: string;
   allocator: string;
   threads: number;
+  /** Workload parameters set by --param (name -> value); absent or empty: the size's defaults. */
+  params?: Record<string, string>;
 }
+
+/** Parameter values per name, as given with --param (insertion order is the order given). */
+export type ParamSpace = Record<string, readonly string[]>;
 
 export interface ScheduledRun {
   /** Stable identity of this run within its plan; the journal and --resume key on it. */
@@ -15,19 +20,71 @@ export interface ScheduledRun {
   round: number;
 }
 
+/** "slots=500,min=8" (in the order given), or "" when no parameter is set. */
+export function paramsLabel(params: Record<string, string> | undefined): string {
+  return Object.entries(params ?? {})
+    .map(([name, value]) => `${name}=${value}`)
+    .join(",");
+}
+
+/** For tables: "larson", or "larson[slots=500]" when parameters are set. */
+export function workloadLabel(
+  workload: string,
+  params: Record<string, string> | undefined,
+): string {
+  const label = paramsLabel(params);
+  return label ? `${workload}[${label}]` : workload;
+}
+
+/** "larson/jemalloc/t2", or "larson/jemalloc/t2/slots=500,min=8" when parameters are set. */
 export function cellKey(cell: Cell): string {
-  return `${cell.workload}/${cell.allocator}/t${cell.threads}`;
+  const label = paramsLabel(cell.params);
+  return `${cell.workload}/${cell.allocator}/t${cell.threads}${label ? `/${label}` : ""}`;
+}
+
+/** Every combination of the given parameter values (the cartesian product); [{}] for none. */
+export function paramVariants(space: ParamSpace | undefined): Record<string, string>[] {
+  let variants: Record<string, string>[] = [{}];
+  for (const [name, values] of Object.entries(space ?? {})) {
+    variants = variants.flatMap((v) => values.map((value) => ({ ...v, [name]: value })));
+  }
+  return variants;
+}
+
+/** The parameters in a form independent of their order, for grouping and matching cells. */
+export function paramsKey(params: Record<string, string> | undefined): string {
+  return Object.keys(params ?? {})
+    .sort()
+    .map((name) => `${name}=${(params as Record<string, string>)[name]}`)
+    .join(",");
+}
+
+/** Whether two runs/cells set the same parameters to the same values (in any order). */
+export function sameParams(
+  a: Record<string, string> | undefined,
+  b: Record<string, string> | undefined,
+): boolean {
+  return paramsKey(a) === paramsKey(b);
 }
 
 export function cellsOf(
   workloads: readonly string[],
   allocators: readonly string[],
   threads: readonly number[],
+  params?: ParamSpace,
 ): Cell[] {
   const cells: Cell[] = [];
+  const variants = paramVariants(params);
   for (const workload of workloads)
     for (const allocator of allocators)
-      for (const t of threads) cells.push({ workload, allocator, threads: t });
+      for (const t of threads)
+        for (const variant of variants)
+          cells.push({
+            workload,
+            allocator,
+            threads: t,
+            ...(Object.keys(variant).length > 0 ? { params: variant } : {}),
+          });
   return cells;
 }
 

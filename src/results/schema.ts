@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HardeningReportSchema } from "../hardening/schema.js";
 
 /** Version of the results file format. Bump on incompatible changes. */
 export const SCHEMA_VERSION = 1;
@@ -63,6 +64,8 @@ export const PlanSchema = z.object({
   cpus: z.string().nullable(),
   rssIntervalMs: count,
   workloadRoots: z.array(z.string()),
+  /** Workload parameters scanned with --param: name -> values; cells are their cartesian product. */
+  params: z.record(z.string(), z.array(z.string()).min(1)).optional(),
   /** When set, only these cells ("workload/allocator/tN") of the cross product run (bench check --confirm). */
   onlyCells: z.array(z.string()).optional(),
   /** Adaptive sampling (--precision): target median CI half-width as a fraction of the median. */
@@ -171,6 +174,8 @@ const RunBase = z.object({
         /** Servers: it is in /proc/<pid>/maps read while the load ran. */
         mappedDuringLoad: z.boolean().optional(),
         verified: z.boolean(),
+  /** Workload parameters this run set (--param); absent: the size's defaults. */
+  params: z.record(z.string(), z.string()).optional(),
       }),
       /** Figures the program's run reported beyond the metrics (servers: rate per test, CPU seconds). */
       figures: z.record(z.string(), finite).optional(),
@@ -213,6 +218,8 @@ export const ResultsFileSchema = ResultsHeaderSchema.extend({
   complete: z.boolean(),
   warnings: z.array(z.string()),
   runs: z.array(RunRecordSchema),
+  /** `bench run --hardening`: the heap-misuse probe matrix (docs/hardening.md). */
+  hardening: HardeningReportSchema.optional(),
 });
 
 export type Environment = z.infer<typeof EnvironmentSchema>;

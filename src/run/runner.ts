@@ -7,7 +7,14 @@ import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
 import { launch } from "../measure/launcher.js";
 import { packageRoot } from "../paths.js";
-import { cellKey, cellsOf, schedule, type Cell, type ScheduledRun } from "../plan/schedule.js";
+import {
+  cellKey,
+  cellsOf,
+  sameParams,
+  schedule,
+  type Cell,
+  type ScheduledRun,
+} from "../plan/schedule.js";
 import { valuesOf } from "../analysis/metrics.js";
 import { describe } from "../stats/index.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
@@ -27,7 +34,12 @@ import {
   type ResultsHeader,
   type RunRecord,
 } from "../results/schema.js";
-import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
+import {
+  loadWorkloads,
+  selectWorkloads,
+  workloadRoots,
+  type Workload,
+} from "../workloads/registry.js";
 import { classify, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
 import { acquireLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
@@ -49,6 +61,8 @@ export interface RunOptions {
   /** From --variant and the config file: named allocators with settings (allocators/variants.ts). */
   variants?: VariantDef[];
   threads: number[];
+  /** --param scans: workload parameter -> values; every selected workload must declare each. */
+  params?: Record<string, string[]>;
   preset: string;
   size: Size;
   runs: number;
@@ -172,6 +186,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   const workloads = selectWorkloads(available, split.synthetic);
   const toolchains = await toolchainsByLibc();
 
+  if (options?.params) checkParams(workloads, options.params);
   const userAllocators = recorded
     ? recordedUserAllocators(recorded.allocators)
     : (options?.userAllocators ?? []);
@@ -249,6 +264,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
         ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
         ...(programs.skipped.length > 0 ? { skipped: programs.skipped } : {}),
         ...(o.precision !== undefined
+        ...(o.params && Object.keys(o.params).length > 0 ? { params: o.params } : {}),
           ? {
               precision: o.precision,
               maxRuns: o.maxRuns ?? Math.max(o.runs * 6, 30),
@@ -310,6 +326,22 @@ async function measureOne(
   const base = {
     key: item.key,
     workload: item.cell.workload,
+/** Every --param must be a declared parameter of every selected workload. */
+export function checkParams(
+  workloads: readonly Workload[],
+  params: Record<string, string[]>,
+): void {
+  for (const workload of workloads) {
+    const declared = workload.params.map((p) => p.name);
+    const unknown = Object.keys(params).filter((name) => !declared.includes(name));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `--param ${unknown.join(", ")}: workload ${workload.name} has no such parameter (its parameters: ${declared.join(", ") || "none"}); select workloads that declare it with -w`,
+      );
+    }
+  }
+}
+
     allocator: allocator.name,
     libc: allocator.libc,
     threads: item.cell.threads,
@@ -325,6 +357,7 @@ async function measureOne(
       base,
       allocator,
       prepared.buildSet.launcher,
+    ...(item.cell.params ? { params: item.cell.params } : {}),
       plan,
       signal,
     );
@@ -368,6 +401,7 @@ async function measureOne(
   const verdict = classify(outcome, matcher.expected, matcher.matches);
   if (verdict.status === "interrupted") return null;
   const metrics = metricsOf(outcome.record);
+      ...Object.entries(item.cell.params ?? {}).flatMap(([name, value]) => [`--${name}`, value]),
   const extras = {
     ...(timelineOf(outcome.record) ? { timeline: timelineOf(outcome.record) } : {}),
     ...(perfUnavailable(outcome.record)
@@ -480,7 +514,8 @@ function measuredRuns(runs: readonly RunRecord[], cell: Cell): RunRecord[] {
       !r.warmup &&
       r.workload === cell.workload &&
       r.allocator === cell.allocator &&
-      r.threads === cell.threads,
+      r.threads === cell.threads &&
+      sameParams(r.params, cell.params),
   );
 }
 
@@ -512,7 +547,7 @@ async function measureAll(
   const plan = prepared.header.plan;
   const only = plan.onlyCells ? new Set(plan.onlyCells) : undefined;
   const skipped = new Set((plan.skipped ?? []).map((s) => s.cell));
-  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads)
+  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads, plan.params)
     .filter((c) => !only || only.has(cellKey(c)))
     .filter(
       (c) =>

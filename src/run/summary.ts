@@ -1,9 +1,12 @@
 import { median } from "simple-statistics";
+import { paramVariants, paramsKey, workloadLabel } from "../plan/schedule.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
 
 export interface SummaryRow {
   workload: string;
   threads: number;
+  /** Workload parameters of the cell (--param scans). */
+  params?: Record<string, string>;
   allocator: string;
   ok: number;
   failed: number;
@@ -33,7 +36,7 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
       : (["glibc", "musl"].find((a) => allocators.includes(a)) ?? allocators[0] ?? null);
   const groups = new Map<string, RunRecord[]>();
   for (const run of measured) {
-    const key = `${run.workload}\0${run.threads}\0${run.allocator}`;
+    const key = `${run.workload}\0${run.threads}\0${paramsKey(run.params)}\0${run.allocator}`;
     const list = groups.get(key) ?? [];
     list.push(run);
     groups.set(key, list);
@@ -41,35 +44,39 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
   const rows: SummaryRow[] = [];
   for (const workload of results.plan.workloads) {
     for (const threads of results.plan.threads) {
-      const medianOf = (name: string, pick: (r: OkRun) => number | undefined): number | null => {
-        const ok = (groups.get(`${workload}\0${threads}\0${name}`) ?? []).filter(
-          (r): r is OkRun => r.status === "ok",
-        );
-        const values = ok.map(pick).filter((v): v is number => typeof v === "number");
-        return values.length ? median(values) : null;
-      };
-      const baseSeconds = base ? medianOf(base, (r) => r.metrics.seconds) : null;
-      for (const allocator of allocators) {
-        const runs = groups.get(`${workload}\0${threads}\0${allocator}`) ?? [];
-        const seconds = medianOf(allocator, (r) => r.metrics.seconds);
-        rows.push({
-          workload,
-          threads,
-          allocator,
-          ok: runs.filter((r) => r.status === "ok").length,
-          failed: runs.filter((r) => r.status === "failed").length,
-          medianSeconds: seconds,
-          ratio: seconds !== null && baseSeconds ? seconds / baseSeconds : null,
-          medianOpsPerSecond: medianOf(allocator, (r) => r.metrics.opsPerSecond),
-          medianMaxRssBytes: medianOf(allocator, (r) => r.metrics.maxRssBytes),
-          failures: [
-            ...new Set(
-              runs.flatMap((r) =>
-                r.status === "failed" ? [`${r.failure.kind}: ${r.failure.message}`] : [],
+      for (const params of paramVariants(results.plan.params)) {
+        const cell = `${workload}\0${threads}\0${paramsKey(params)}`;
+        const medianOf = (name: string, pick: (r: OkRun) => number | undefined): number | null => {
+          const ok = (groups.get(`${cell}\0${name}`) ?? []).filter(
+            (r): r is OkRun => r.status === "ok",
+          );
+          const values = ok.map(pick).filter((v): v is number => typeof v === "number");
+          return values.length ? median(values) : null;
+        };
+        const baseSeconds = base ? medianOf(base, (r) => r.metrics.seconds) : null;
+        for (const allocator of allocators) {
+          const runs = groups.get(`${cell}\0${allocator}`) ?? [];
+          const seconds = medianOf(allocator, (r) => r.metrics.seconds);
+          rows.push({
+            workload,
+            threads,
+            ...(Object.keys(params).length > 0 ? { params } : {}),
+            allocator,
+            ok: runs.filter((r) => r.status === "ok").length,
+            failed: runs.filter((r) => r.status === "failed").length,
+            medianSeconds: seconds,
+            ratio: seconds !== null && baseSeconds ? seconds / baseSeconds : null,
+            medianOpsPerSecond: medianOf(allocator, (r) => r.metrics.opsPerSecond),
+            medianMaxRssBytes: medianOf(allocator, (r) => r.metrics.maxRssBytes),
+            failures: [
+              ...new Set(
+                runs.flatMap((r) =>
+                  r.status === "failed" ? [`${r.failure.kind}: ${r.failure.message}`] : [],
+                ),
               ),
-            ),
-          ],
-        });
+            ],
+          });
+        }
       }
     }
   }
@@ -98,7 +105,7 @@ export function formatSummary(summary: Summary): string {
     "peak RSS",
   ];
   const body = summary.rows.map((r) => [
-    r.workload,
+    workloadLabel(r.workload, r.params),
     String(r.threads),
     r.allocator,
     `${r.ok}/${r.ok + r.failed}`,
@@ -118,7 +125,8 @@ export function formatSummary(summary: Summary): string {
   if (failures.length > 0) {
     lines.push("", "failures:");
     for (const r of failures)
-      for (const f of r.failures) lines.push(`  ${r.workload} t${r.threads} ${r.allocator}: ${f}`);
+      for (const f of r.failures)
+        lines.push(`  ${workloadLabel(r.workload, r.params)} t${r.threads} ${r.allocator}: ${f}`);
   }
   lines.push(
     "",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCpus, parseDuration, parseThreads } from "../../src/config.js";
+import { parseCpus, parseDuration, parseParams, parseThreads } from "../../src/config.js";
 import { UsageError } from "../../src/errors.js";
 
 describe("parseThreads", () => {
@@ -9,8 +9,54 @@ describe("parseThreads", () => {
     expect(parseThreads("1-6")).toEqual([1, 2, 4, 6]);
     expect(parseThreads("3")).toEqual([3]);
   });
-  it.each(["0", "-1", "x", "1.5", "", "8-2", "5000"])("rejects %j with a UsageError", (value) => {
+  it("expands a..b to every integer from a to b", () => {
+    expect(parseThreads("1..16")).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(parseThreads("3..5")).toEqual([3, 4, 5]);
+    expect(parseThreads("7..7")).toEqual([7]);
+    expect(parseThreads("1,2,4,8")).toEqual([1, 2, 4, 8]);
+    expect(parseThreads("12,1..3,2-8")).toEqual([1, 2, 3, 4, 8, 12]);
+  });
+  it.each([
+    "0",
+    "-1",
+    "x",
+    "1.5",
+    "",
+    "8-2",
+    "5000",
+    "8..2",
+    "0..4",
+    "1...4",
+    "1..",
+    "..4",
+    "1..5000",
+  ])("rejects %j with a UsageError", (value) => {
     expect(() => parseThreads(value)).toThrow(UsageError);
+  });
+});
+
+describe("parseParams", () => {
+  it("collects repeated flags in order, values canonical and deduplicated", () => {
+    const params = parseParams(["objsize=32,64", "iterations=0100,100,7"]);
+    expect(params).toEqual({ objsize: ["32", "64"], iterations: ["100", "7"] });
+    expect(Object.keys(params)).toEqual(["objsize", "iterations"]);
+    expect(parseParams(["min=-3"])).toEqual({ min: ["-3"] });
+    expect(parseParams([])).toEqual({});
+  });
+  it.each([
+    ["objsize"],
+    ["=32"],
+    ["objsize="],
+    ["objsize=32,,64"],
+    ["objsize=big"],
+    ["objsize=1.5"],
+    ["objsize=99999999999999999999"],
+    ["obj size=3"],
+  ])("rejects %j with a UsageError", (value) => {
+    expect(() => parseParams([value])).toThrow(UsageError);
+  });
+  it("rejects a parameter given twice, naming it", () => {
+    expect(() => parseParams(["objsize=32", "objsize=64"])).toThrow(/objsize is given twice/);
   });
 });
 

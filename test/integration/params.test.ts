@@ -1,0 +1,122 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadResults } from "../../src/results/io.js";
+import { bench, errorLines, tempDir } from "../helpers/cli.js";
+
+/** --param scans: real workload binaries get the values; each value is its own cell. */
+describe("bench run --param", () => {
+  it("makes one cell per value, with distinct keys and the parameter recorded", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, "p.json");
+    const run = await bench(
+      [
+        "run",
+        "--quick",
+        "-n",
+        "1",
+        "-w",
+        "threadtest",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "--param",
+        "objsize=32,64",
+        "-o",
+        out,
+      ],
+      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+    );
+    expect(run.exitCode, run.all).toBe(0);
+    const results = await loadResults(out);
+    expect(results.plan.params).toEqual({ objsize: ["32", "64"] });
+    const measured = results.runs.filter((r) => !r.warmup);
+    expect(measured).toHaveLength(2);
+    expect(measured.every((r) => r.status === "ok")).toBe(true);
+    const keys = measured.map((r) => r.key.replace(/#.*$/, "")).sort();
+    expect(keys).toEqual(["threadtest/glibc/t1/objsize=32", "threadtest/glibc/t1/objsize=64"]);
+    expect(measured.map((r) => r.params?.["objsize"]).sort()).toEqual(["32", "64"]);
+    // Each warmup belongs to its cell too.
+    expect(
+      results.runs
+        .filter((r) => r.warmup)
+        .map((r) => r.params?.["objsize"])
+        .sort(),
+    ).toEqual(["32", "64"]);
+    expect(run.stdout).toContain("threadtest[objsize=32]");
+    expect(run.stdout).toContain("threadtest[objsize=64]");
+  });
+
+  it("passes the value to the workload: one it rejects fails that cell only", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, "p.json");
+    const run = await bench(
+      [
+        "run",
+        "--quick",
+        "-n",
+        "1",
+        "--warmup",
+        "0",
+        "-w",
+        "threadtest",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "--param",
+        "objsize=0,16",
+        "--param",
+        "iterations=20",
+        "-o",
+        out,
+      ],
+      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+    );
+    expect(run.exitCode, run.all).toBe(1);
+    const results = await loadResults(out);
+    const bad = results.runs.find((r) => r.params?.["objsize"] === "0");
+    const good = results.runs.find((r) => r.params?.["objsize"] === "16");
+    expect(bad?.status).toBe("failed");
+    expect(bad?.status === "failed" ? bad.stderrTail : "").toMatch(/objsize/);
+    expect(good?.status).toBe("ok");
+    expect(good?.params).toEqual({ objsize: "16", iterations: "20" });
+  });
+
+  it("rejects a parameter a selected workload does not declare, naming it and its parameters", async () => {
+    const dir = await tempDir();
+    const run = await bench(
+      [
+        "run",
+        "--quick",
+        "-n",
+        "1",
+        "-w",
+        "threadtest,larson",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "--param",
+        "objsize=32",
+        "-o",
+        path.join(dir, "p.json"),
+      ],
+      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+    );
+    expect(run.exitCode).toBe(2);
+    const lines = errorLines(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/objsize/);
+    expect(lines[0]).toMatch(/larson/);
+    expect(lines[0]).toMatch(/slots/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("rejects a malformed --param with exit 2", async () => {
+    const run = await bench(["run", "--quick", "-w", "threadtest", "--param", "objsize"]);
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/--param/);
+  });
+});
