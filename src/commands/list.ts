@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import { availableAllocators } from "../run/select-allocators.js";
 import { loadWorkloads, workloadRoots } from "../workloads/registry.js";
 import { loadProbes } from "../hardening/probes.js";
+import { listPrograms } from "../workloads/external.js";
 import { parseAllocatorArg } from "../allocators/index.js";
 import { identifySystemAllocator, type SystemAllocator } from "../allocators/system.js";
 import {
@@ -66,6 +67,10 @@ export async function listCommand(
         dir: p.workload.dir,
       })),
     );
+    // External programs (docs/programs.md): run by -w <name> or --programs.
+    (out["workloads"] as unknown[]).push(
+      ...(await listPrograms(workloadRoots(opts.workloadDir ?? []))),
+    );
   }
   if (kinds.includes("allocators")) {
     const user = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
@@ -111,9 +116,14 @@ export async function listCommand(
   }
   if (out["workloads"]) {
     lines.push("workloads:");
-    for (const w of out["workloads"] as { name: string; description: string; kind: string }[])
+    for (const w of out["workloads"] as {
+      name: string;
+      description: string;
+      kind: string;
+      status?: string;
+    }[])
       lines.push(
-        `  ${w.name.padEnd(14)} ${w.description}${w.kind === "hardening-probe" ? " (hardening probe: bench hardening)" : ""}`,
+        `  ${w.name.padEnd(14)} ${w.description}${w.kind === "hardening-probe" ? " (hardening probe: bench hardening)" : ""}${w.kind === "program" ? ` (program: ${w.status ?? ""})` : ""}`,
       );
   }
   if (out["allocators"]) {

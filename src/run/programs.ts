@@ -481,7 +481,8 @@ export async function measureProgram(
   try {
     const values: Record<string, string> = {
       ...paramValues(def, plan.size),
-      ...(base.params ?? {}),
+      // --param values set on the cell (for the program's own params).
+      ...((base as { params?: Record<string, string> }).params ?? {}),
       dir: def.dir,
       tmp,
       threads: String(base.threads),

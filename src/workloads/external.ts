@@ -328,3 +328,23 @@ export function substitute(text: string, values: Readonly<Record<string, string>
     (whole, name: string) => values[name] ?? whole,
   );
 }
+
+/** `bench list workloads` entries for the programs: kind "program", and whether each can run. */
+export async function listPrograms(roots: readonly string[]): Promise<Record<string, unknown>[]> {
+  const entries: Record<string, unknown>[] = [];
+  for (const p of await loadPrograms(roots)) {
+    const availability = await checkAvailability(p);
+    entries.push({
+      name: p.name,
+      description: p.description,
+      kind: "program",
+      multithreaded: p.multithreaded,
+      threads: p.multithreaded ? (p.threads ?? null) : "single-threaded: runs at t1 only",
+      params: p.params,
+      binary: availability.available ? availability.binary : p.binary,
+      status: availability.available ? "available" : `absent: ${availability.reason}`,
+      dir: p.dir,
+    });
+  }
+  return entries;
+}
