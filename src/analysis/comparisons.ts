@@ -40,9 +40,9 @@ export type ComparisonResult =
 export interface ComparisonRow {
   workload: string;
   threads: number;
-  /** The candidate's allocator. */
   /** Workload parameters of the cell (--param scans); only cells with equal parameters are compared. */
   params?: Record<string, string>;
+  /** The candidate's allocator. */
   allocator: string;
   /** What it is compared with: an allocator of the same file, or the same cell of a baseline file. */
   against: string;
@@ -200,6 +200,20 @@ function finish(
   };
 }
 
+function groupKey(
+  workload: string,
+  threads: number,
+  params: Record<string, string> | undefined,
+  allocator: string,
+): string {
+  return `${workload}\0${threads}\0${paramsKey(params)}\0${allocator}`;
+}
+
+/** The cell's parameters as a row field: absent when none were set. */
+function paramsField(params: Record<string, string>): { params?: Record<string, string> } {
+  return Object.keys(params).length > 0 ? { params } : {};
+}
+
 function groupRuns(runs: readonly RunRecord[]): Map<string, RunRecord[]> {
   const groups = new Map<string, RunRecord[]>();
   for (const run of runs) {
@@ -286,17 +300,3 @@ export function compareResults(
   }
   return finish(pending, opts);
 }
-function groupKey(
-  workload: string,
-  threads: number,
-  params: Record<string, string> | undefined,
-  allocator: string,
-): string {
-  return `${workload}\0${threads}\0${paramsKey(params)}\0${allocator}`;
-}
-
-/** The cell's parameters as a row field: absent when none were set. */
-function paramsField(params: Record<string, string>): { params?: Record<string, string> } {
-  return Object.keys(params).length > 0 ? { params } : {};
-}
-

@@ -186,6 +186,7 @@ export async function checkCommand(
         userAllocators,
         variants: recordedVariants(current.allocators),
         threads: [...new Set(flagged.map((r) => r.threads))],
+        ...(plan.params ? { params: plan.params } : {}),
         preset: plan.preset,
         size: plan.size,
         runs: plan.runs,
@@ -201,7 +202,6 @@ export async function checkCommand(
       progressReporter(process.stderr, true),
     );
     // The final table keeps every cell: the re-measured ones replace their first measurement.
-        ...(plan.params ? { params: plan.params } : {}),
     // (Their BH correction is over the re-measured cells only.)
     const confirmed = makeReport(outcome.results);
     const rowKey = (r: ComparisonRow): string =>

@@ -148,6 +148,8 @@ const RunBase = z.object({
   allocator: z.string(),
   libc: LibcSchema,
   threads: z.number().int().positive(),
+  /** Workload parameters this run set (--param); absent: the size's defaults. */
+  params: z.record(z.string(), z.string()).optional(),
   size: SizeSchema,
   round: count,
   warmup: z.boolean(),
@@ -174,8 +176,6 @@ const RunBase = z.object({
         /** Servers: it is in /proc/<pid>/maps read while the load ran. */
         mappedDuringLoad: z.boolean().optional(),
         verified: z.boolean(),
-  /** Workload parameters this run set (--param); absent: the size's defaults. */
-  params: z.record(z.string(), z.string()).optional(),
       }),
       /** Figures the program's run reported beyond the metrics (servers: rate per test, CPU seconds). */
       figures: z.record(z.string(), finite).optional(),

@@ -184,9 +184,9 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     options?.programs ?? false,
   );
   const workloads = selectWorkloads(available, split.synthetic);
+  if (options?.params) checkParams(workloads, options.params);
   const toolchains = await toolchainsByLibc();
 
-  if (options?.params) checkParams(workloads, options.params);
   const userAllocators = recorded
     ? recordedUserAllocators(recorded.allocators)
     : (options?.userAllocators ?? []);
@@ -261,10 +261,10 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
         cpus: o.cpus,
         rssIntervalMs: o.rssIntervalMs,
         workloadRoots: roots,
+        ...(o.params && Object.keys(o.params).length > 0 ? { params: o.params } : {}),
         ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
         ...(programs.skipped.length > 0 ? { skipped: programs.skipped } : {}),
         ...(o.precision !== undefined
-        ...(o.params && Object.keys(o.params).length > 0 ? { params: o.params } : {}),
           ? {
               precision: o.precision,
               maxRuns: o.maxRuns ?? Math.max(o.runs * 6, 30),
@@ -314,18 +314,6 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   };
 }
 
-/** Measure one scheduled run and turn what happened into a record (or null when interrupted). */
-async function measureOne(
-  item: ScheduledRun,
-  seq: number,
-  prepared: Prepared,
-  plan: Plan,
-  signal: AbortSignal | undefined,
-): Promise<RunRecord | null> {
-  const allocator = prepared.allocators.get(item.cell.allocator) as ResolvedAllocator;
-  const base = {
-    key: item.key,
-    workload: item.cell.workload,
 /** Every --param must be a declared parameter of every selected workload. */
 export function checkParams(
   workloads: readonly Workload[],
@@ -342,9 +330,22 @@ export function checkParams(
   }
 }
 
+/** Measure one scheduled run and turn what happened into a record (or null when interrupted). */
+async function measureOne(
+  item: ScheduledRun,
+  seq: number,
+  prepared: Prepared,
+  plan: Plan,
+  signal: AbortSignal | undefined,
+): Promise<RunRecord | null> {
+  const allocator = prepared.allocators.get(item.cell.allocator) as ResolvedAllocator;
+  const base = {
+    key: item.key,
+    workload: item.cell.workload,
     allocator: allocator.name,
     libc: allocator.libc,
     threads: item.cell.threads,
+    ...(item.cell.params ? { params: item.cell.params } : {}),
     size: plan.size,
     round: item.round,
     warmup: item.warmup,
@@ -357,7 +358,6 @@ export function checkParams(
       base,
       allocator,
       prepared.buildSet.launcher,
-    ...(item.cell.params ? { params: item.cell.params } : {}),
       plan,
       signal,
     );
@@ -389,6 +389,7 @@ export function checkParams(
       String(plan.seed),
       "--size",
       plan.size,
+      ...Object.entries(item.cell.params ?? {}).flatMap(([name, value]) => [`--${name}`, value]),
     ],
     setEnv: { ...allocator.env, ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}) },
     unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
@@ -401,7 +402,6 @@ export function checkParams(
   const verdict = classify(outcome, matcher.expected, matcher.matches);
   if (verdict.status === "interrupted") return null;
   const metrics = metricsOf(outcome.record);
-      ...Object.entries(item.cell.params ?? {}).flatMap(([name, value]) => [`--${name}`, value]),
   const extras = {
     ...(timelineOf(outcome.record) ? { timeline: timelineOf(outcome.record) } : {}),
     ...(perfUnavailable(outcome.record)
