@@ -5,6 +5,7 @@ import { listCommand } from "./commands/list.js";
 import { checkCommand } from "./commands/check.js";
 import { compareCommand } from "./commands/compare.js";
 import { baselineSaveCommand, exportCommand, mergeCommand } from "./commands/results-tools.js";
+import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
 import { hardeningCommand } from "./commands/hardening.js";
 import { isKnownError } from "./errors.js";
@@ -214,6 +215,23 @@ function program(setCode: (code: number) => void): Command {
     .option("--metric <name>", "for gab: the metric (default seconds)")
     .option("-o, --output <file>", "write to a file instead of stdout")
     .action(async (file, opts) => setCode(await exportCommand(file, opts)));
+
+  cli
+    .command("report")
+    .description(
+      "charts (SVG, PNG), a Markdown and a self-contained HTML report from one or several results files",
+    )
+    .argument("<results...>", "results files (several testbeds become small multiples)")
+    .option("-o, --output <dir>", "report directory (default reports/<name of the first file>)")
+    .option(
+      "--baseline <allocator>",
+      "allocator the others are compared with (default glibc, else musl)",
+    )
+    .option(
+      "--format <list>",
+      "comma-separated: md, html, svg, png, terminal (default md,html,svg,png)",
+    )
+    .action(async (files, opts) => setCode(await reportCommand(files, opts)));
 
   return cli;
 }

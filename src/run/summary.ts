@@ -1,5 +1,8 @@
 import { median } from "simple-statistics";
-import { paramVariants, paramsKey, workloadLabel } from "../plan/schedule.js";
+import { compareAllocators } from "../analysis/comparisons.js";
+import { verdictMark } from "../analysis/format.js";
+import { metricInfo } from "../analysis/metrics.js";
+import { paramVariants, paramsKey, sameParams, workloadLabel } from "../plan/schedule.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
 
 export interface SummaryRow {
@@ -17,6 +20,11 @@ export interface SummaryRow {
   medianOpsPerSecond: number | null;
   medianMaxRssBytes: number | null;
   failures: string[];
+  /** 95% CI of the time ratio (Hodges-Lehmann on logs, from compareAllocators); null without one. */
+  ratioLower: number | null;
+  ratioUpper: number | null;
+  /** Verdict against the baseline: + faster, - slower, ~ no significant difference, ? no verdict, "" the baseline. */
+  mark: string;
 }
 
 export interface Summary {
@@ -41,6 +49,14 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
     list.push(run);
     groups.set(key, list);
   }
+  const comparison = base
+    ? compareAllocators(results, base, {
+        metric: metricInfo("seconds"),
+        alpha: 0.05,
+        level: 0.95,
+        threshold: 0,
+      })
+    : null;
   const rows: SummaryRow[] = [];
   for (const workload of results.plan.workloads) {
     for (const threads of results.plan.threads) {
@@ -57,7 +73,18 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
         for (const allocator of allocators) {
           const runs = groups.get(`${cell}\0${allocator}`) ?? [];
           const seconds = medianOf(allocator, (r) => r.metrics.seconds);
+          const compared = comparison?.rows.find(
+            (c) =>
+              c.workload === workload &&
+              c.threads === threads &&
+              sameParams(c.params, params) &&
+              c.allocator === allocator,
+          );
+          const ci = compared?.result.kind === "compared" ? compared.result : null;
           rows.push({
+            ratioLower: ci?.lower ?? null,
+            ratioUpper: ci?.upper ?? null,
+            mark: compared ? verdictMark(compared) : "",
             workload,
             threads,
             ...(Object.keys(params).length > 0 ? { params } : {}),
@@ -101,6 +128,8 @@ export function formatSummary(summary: Summary): string {
     "ok/n",
     "median s",
     `vs ${summary.baseline ?? "-"}`,
+    "95% CI",
+    "",
     "Mops/s",
     "peak RSS",
   ];
@@ -111,13 +140,17 @@ export function formatSummary(summary: Summary): string {
     `${r.ok}/${r.ok + r.failed}`,
     r.medianSeconds === null ? "-" : r.medianSeconds.toFixed(4),
     r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+    r.ratioLower === null || r.ratioUpper === null
+      ? ""
+      : `${r.ratioLower.toFixed(2)}-${r.ratioUpper.toFixed(2)}`,
+    r.mark,
     r.medianOpsPerSecond === null ? "-" : (r.medianOpsPerSecond / 1e6).toFixed(2),
     r.medianMaxRssBytes === null ? "-" : `${(r.medianMaxRssBytes / 1048576).toFixed(1)} MiB`,
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
   );
-  const numeric = new Set([1, 3, 4, 5, 6, 7]);
+  const numeric = new Set([1, 3, 4, 5, 6, 8, 9]);
   const line = (cells: string[]): string =>
     cells.map((c, i) => pad(c, widths[i] ?? 0, numeric.has(i))).join("  ");
   const lines = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
@@ -131,6 +164,7 @@ export function formatSummary(summary: Summary): string {
   lines.push(
     "",
     `ratio = median time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster); medians of the measured runs, warmups excluded.`,
+    `95% CI: Hodges-Lehmann ratio interval; + faster, - slower, ~ no significant difference (Mann-Whitney U, Benjamini-Hochberg, alpha 0.05), ? too few runs for a verdict.`,
   );
   return lines.join("\n");
 }

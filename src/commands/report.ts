@@ -1,0 +1,52 @@
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import { REPORT_FORMATS, writeReport, type ReportFileFormat } from "../report/index.js";
+import { loadResultSets } from "../results/sets.js";
+import { pickBaseline } from "./compare.js";
+
+export interface ReportCommandOptions {
+  output?: string;
+  baseline?: string;
+  format?: string;
+}
+
+export const DEFAULT_REPORT_FORMATS: ReportFileFormat[] = ["md", "html", "svg", "png"];
+
+export function parseFormats(value: string | undefined): ReportFileFormat[] {
+  if (value === undefined) return DEFAULT_REPORT_FORMATS;
+  const items = value.split(",").map((s) => s.trim());
+  for (const item of items) {
+    if (!(REPORT_FORMATS as readonly string[]).includes(item))
+      throw new UsageError(
+        `--format: "${item}" is not one of ${REPORT_FORMATS.join(", ")} (comma-separated)`,
+      );
+  }
+  return [...new Set(items)] as ReportFileFormat[];
+}
+
+/** reports/<name of the first results file, without .json> */
+export function defaultReportDir(files: string[]): string {
+  const first = path.basename(files[0] ?? "report").replace(/\.json$/i, "");
+  return path.join("reports", first || "report");
+}
+
+/** `bench report <results.json...>` */
+export async function reportCommand(files: string[], opts: ReportCommandOptions): Promise<number> {
+  if (files.length === 0) throw new UsageError("bench report needs at least one results file");
+  const formats = parseFormats(opts.format);
+  const sets = [];
+  for (const file of files) {
+    for (const results of await loadResultSets(file)) {
+      sets.push({ results, source: file, baseline: pickBaseline(results, opts.baseline) });
+    }
+  }
+  const outDir = opts.output ?? defaultReportDir(files);
+  const out = await writeReport(sets, { outDir, formats });
+  if (out.terminal !== null) process.stdout.write(out.terminal);
+  const main = out.files.filter((f) => /index\.(md|html)$/.test(f));
+  if (out.files.length > 0)
+    process.stderr.write(
+      `report: ${main.length > 0 ? main.join(", ") : outDir} (${out.files.length} file(s) in ${outDir})\n`,
+    );
+  return 0;
+}
