@@ -166,3 +166,22 @@ export function variantsFromConfig(
   }
   return out;
 }
+
+/** One line per variant or harness-built allocator, for summaries: what the name stands for. */
+export function allocatorNotes(
+  allocators: readonly {
+    name: string;
+    lib?: string;
+    builtFrom?: string;
+    variant?: { base: string; env: Record<string, string> };
+  }[],
+): string[] {
+  const out: string[] = [];
+  for (const a of allocators) {
+    if (a.variant)
+      out.push(`${a.name}: variant of ${a.variant.base} with ${formatSettings(a.variant.env)}`);
+    else if (a.builtFrom)
+      out.push(`${a.name}: ${a.lib ?? ""}, built by the harness from ${a.builtFrom}`);
+  }
+  return out;
+}

@@ -1,6 +1,45 @@
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { parseList } from "../config.js";
 import { buildAll, toolchainsByLibc } from "../run/prepare.js";
+import { hostMachine } from "../allocators/elf.js";
+import {
+  ensureScudoMusl,
+  scudoMuslAllocators,
+  selfCheckScudoMusl,
+} from "../allocators/scudo-musl.js";
+
+export interface ScudoMuslBuildReport {
+  name: string;
+  archive: string;
+  lib: string;
+  status: "ok" | "failed";
+  cached?: boolean;
+  reason?: string;
+}
+
+/** Build and self-check every scudo-musl the installed compiler-rt archives allow (one per LLVM major). */
+async function buildScudoMusl(
+  toolchains: Awaited<ReturnType<typeof toolchainsByLibc>>,
+): Promise<ScudoMuslBuildReport[]> {
+  const musl = toolchains.get("musl");
+  const out: ScudoMuslBuildReport[] = [];
+  for (const spec of await scudoMuslAllocators(hostMachine(), musl)) {
+    if (!musl || !spec.name.includes("@") || !spec.lib || !spec.builtFrom) continue;
+    const base = { name: spec.name, archive: spec.builtFrom, lib: spec.lib };
+    const built = await ensureScudoMusl(spec, musl, hostMachine());
+    if (built.status === "failed") {
+      out.push({ ...base, status: "failed", reason: built.reason });
+      continue;
+    }
+    const problem = await selfCheckScudoMusl(built.lib, musl);
+    out.push(
+      problem === undefined
+        ? { ...base, status: "ok", cached: built.cached }
+        : { ...base, status: "failed", reason: problem },
+    );
+  }
+  return out;
+}
 
 export interface BuildCommandOptions {
   workloads?: string;
@@ -22,9 +61,10 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     opts.json ? undefined : (m) => process.stderr.write(`${m}\n`),
   );
   const builds = [...set.builds.values()];
+  const scudoMusl = await buildScudoMusl(toolchains);
   if (opts.json) {
     process.stdout.write(
-      `${JSON.stringify({ launcher: set.launcher, libcs: [...set.libcs.values()], builds }, null, 2)}\n`,
+      `${JSON.stringify({ launcher: set.launcher, libcs: [...set.libcs.values()], builds, scudoMusl }, null, 2)}\n`,
     );
   } else {
     process.stdout.write(`launcher: ${set.launcher}\n`);
@@ -40,6 +80,15 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
           : `  ${b.libc.padEnd(6)} ${b.workload.padEnd(14)} FAILED: ${b.reason}\n`,
       );
     }
+    for (const s of scudoMusl) {
+      process.stdout.write(
+        s.status === "ok"
+          ? `  ${s.name.padEnd(21)} ${s.lib} (${s.cached ? "cached" : "built"} from ${s.archive}; self-check passed)\n`
+          : `  ${s.name.padEnd(21)} FAILED: ${s.reason ?? ""}\n`,
+      );
+    }
   }
-  return builds.some((b) => b.status === "failed") ? 1 : 0;
+  return builds.some((b) => b.status === "failed") || scudoMusl.some((s) => s.status === "failed")
+    ? 1
+    : 0;
 }

@@ -16,7 +16,12 @@ import {
   type Size,
 } from "../config.js";
 import { UsageError } from "../errors.js";
-import { combineVariants, parseVariantArgs, variantsFromConfig } from "../allocators/variants.js";
+import {
+  allocatorNotes,
+  combineVariants,
+  parseVariantArgs,
+  variantsFromConfig,
+} from "../allocators/variants.js";
 import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js";
 import { formatSummary, summarize } from "../run/summary.js";
 import { parseFraction } from "./compare.js";
@@ -119,7 +124,10 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     process.off("SIGTERM", onSignal);
   }
   const summary = summarize(outcome.results, opts.baseline);
-  process.stdout.write(`\n${formatSummary(summary)}\n\nresults: ${outcome.file}\n`);
+  process.stdout.write(`\n${formatSummary(summary)}\n`);
+  const notes = allocatorNotes(outcome.results.allocators);
+  if (notes.length > 0) process.stdout.write(`\n${notes.join("\n")}\n`);
+  process.stdout.write(`\nresults: ${outcome.file}\n`);
   if (opts.hardening && !outcome.interrupted && outcome.remaining === 0) {
     const report = await attachHardening(outcome.file, outcome.results, {
       onMessage: (m) => {

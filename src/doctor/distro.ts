@@ -43,6 +43,7 @@ export const PACKAGES: Record<PackageManager, Record<string, string[]>> = {
     tcmalloc: ["libtcmalloc-minimal4"],
     mimalloc: ["libmimalloc2.0"],
     scudo: ["libclang-rt-dev"],
+    "scudo-musl": ["libclang-rt-dev", "musl-tools"],
   },
   dnf: {
     compiler: ["gcc", "glibc-devel"],
@@ -51,6 +52,7 @@ export const PACKAGES: Record<PackageManager, Record<string, string[]>> = {
     tcmalloc: ["gperftools-libs"],
     mimalloc: ["mimalloc"],
     scudo: ["compiler-rt"],
+    "scudo-musl": ["compiler-rt", "musl-gcc"],
   },
   apk: {
     compiler: ["build-base"],
@@ -59,6 +61,7 @@ export const PACKAGES: Record<PackageManager, Record<string, string[]>> = {
     tcmalloc: ["gperftools"],
     mimalloc: ["mimalloc2"],
     scudo: ["compiler-rt"],
+    "scudo-musl": ["compiler-rt"],
   },
   pacman: {
     compiler: ["gcc"],
@@ -67,6 +70,7 @@ export const PACKAGES: Record<PackageManager, Record<string, string[]>> = {
     tcmalloc: ["gperftools"],
     mimalloc: ["mimalloc"],
     scudo: ["compiler-rt"],
+    "scudo-musl": ["compiler-rt", "musl"],
   },
 };
 
@@ -83,7 +87,10 @@ export async function refineAptPackages(): Promise<Partial<Record<string, string
     .filter((v): v is string => v !== undefined)
     .map(Number)
     .sort((a, b) => b - a);
-  if (versions[0] !== undefined) out["scudo"] = [`libclang-rt-${versions[0]}-dev`];
+  if (versions[0] !== undefined) {
+    out["scudo"] = [`libclang-rt-${versions[0]}-dev`];
+    out["scudo-musl"] = [`libclang-rt-${versions[0]}-dev`, "musl-tools"];
+  }
   for (const name of ["libmimalloc3", "libmimalloc2.0"]) {
     const policy = await execa("apt-cache", ["policy", name], { reject: false, timeout: 30_000 });
     if (/Candidate:\s+(?!\(none\))\S+/.test(String(policy.stdout))) {

@@ -13,7 +13,8 @@ import {
   type Distro,
 } from "./distro.js";
 
-export const FAMILIES = ["jemalloc", "tcmalloc", "mimalloc", "scudo"] as const;
+/** scudo-musl is built by the harness from compiler-rt's static archive (the scudo package) with musl-gcc. */
+export const FAMILIES = ["jemalloc", "tcmalloc", "mimalloc", "scudo", "scudo-musl"] as const;
 
 export interface DoctorReport {
   distro: Distro;
