@@ -65,6 +65,10 @@ function program(setCode: (code: number) => void): Command {
     .option("--timeout <duration>", "per-run timeout, e.g. 30s, 2m (default from the preset)")
     .option("--cpus <list>", "pin every run to these CPUs, e.g. 0,2-3")
     .option("--rss-interval <ms>", "RSS timeline sampling interval in ms; 0 disables (default 10)")
+    .option(
+      "--metric <kind>",
+      "time (default) | instructions: count instructions under callgrind, deterministic but threads run one at a time (docs/metrics.md)",
+    )
     .option("-o, --output <file>", "results file (default results/<UTC stamp>-<host>-<arch>.json)")
     .option("--resume <file>", "complete an interrupted run from its results file or journal")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
@@ -192,6 +196,10 @@ function program(setCode: (code: number) => void): Command {
 
   const baseline = cli.command("baseline").description("manage stored baselines");
   baseline
+    .option(
+      "--tolerance <fraction>",
+      "counted metrics under callgrind (instructions, allocatorInstructions): fail when the median changes beyond this, e.g. 0.5% (the default)",
+    )
     .command("save")
     .description("store a results file as the baseline of its testbed")
     .argument("<results>", "a complete results file")

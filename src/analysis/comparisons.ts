@@ -7,6 +7,7 @@ import {
   ratioFromLogs,
   runsNeeded,
 } from "../stats/index.js";
+import { UsageError } from "../errors.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 import { valuesOf, type MetricInfo } from "./metrics.js";
 import { paramVariants, paramsKey } from "../plan/schedule.js";
@@ -58,6 +59,11 @@ export interface ComparisonOptions {
   level: number;
   /** A change counts only when the whole CI lies beyond 1 ± threshold (0 = beyond 1). */
   threshold: number;
+  /**
+   * Counted metrics of deterministic runs (callgrind): no test, the ratio of the medians is
+   * compared with 1 ± tolerance (see deterministicTolerance).
+   */
+  tolerance?: number;
 }
 
 export interface ComparisonReport {
@@ -95,6 +101,8 @@ type Pending =
   | { kind: "pending"; ratio: number; lower: number; upper: number; p: number; method: string };
 
 function compareValues(candidate: number[], baseline: number[], opts: ComparisonOptions): Pending {
+  if (opts.tolerance !== undefined)
+    return compareCounted(candidate, baseline, opts, opts.tolerance);
   if (candidate.length === 0 || baseline.length === 0) {
     return {
       kind: "final",
@@ -128,6 +136,88 @@ function compareValues(candidate: number[], baseline: number[], opts: Comparison
     p: test.p,
     method: test.method,
   };
+}
+
+/**
+ * Deterministic values (instruction counts under callgrind): the ratio of the medians against
+ * 1 ± tolerance. One run per side suffices; the "CI" is the range of ratios any pair of runs
+ * gives (one point when every run counted the same), and there is no p-value.
+ */
+function compareCounted(
+  candidate: number[],
+  baseline: number[],
+  opts: ComparisonOptions,
+  tolerance: number,
+): Pending {
+  if (candidate.length === 0 || baseline.length === 0) {
+    return {
+      kind: "final",
+      result: { kind: "not-applicable", reason: "no successful runs on one side" },
+    };
+  }
+  if (candidate.some((v) => v <= 0) || baseline.some((v) => v <= 0)) {
+    return {
+      kind: "final",
+      result: { kind: "not-applicable", reason: "values of 0 have no ratio" },
+    };
+  }
+  const c = describe(candidate);
+  const b = describe(baseline);
+  const ratio = c.median / b.median;
+  return {
+    kind: "final",
+    result: {
+      kind: "compared",
+      ratio,
+      lower: Math.min(...candidate) / Math.max(...baseline),
+      upper: Math.max(...candidate) / Math.min(...baseline),
+      p: Number.NaN,
+      adjustedP: Number.NaN,
+      method: `counted: median ratio against 1 ± ${tolerance}`,
+      verdict: decideCountedVerdict(ratio, tolerance, opts.metric),
+    },
+  };
+}
+
+/** A deterministic metric changed when the ratio of medians lies beyond 1 ± tolerance. */
+export function decideCountedVerdict(
+  ratio: number,
+  tolerance: number,
+  metric: MetricInfo,
+): "improved" | "regressed" | "same" {
+  const higherIsWorse = metric.better === "lower";
+  if (ratio > 1 + tolerance) return higherIsWorse ? "regressed" : "improved";
+  if (ratio < 1 / (1 + tolerance)) return higherIsWorse ? "improved" : "regressed";
+  return "same";
+}
+
+/** Default tolerance of a deterministic metric in bench check (0.5%). */
+export const DEFAULT_TOLERANCE = 0.005;
+
+/**
+ * The tolerance to compare `metric` with, or undefined for a statistical test: a metric is
+ * compared by tolerance when it is deterministic (instructions, allocatorInstructions) and every
+ * file was measured under callgrind (`plan.measure` "instructions"). Files mixing the two modes
+ * cannot be compared on such a metric (perf counters against callgrind counts).
+ */
+export function deterministicTolerance(
+  metric: MetricInfo,
+  files: readonly ResultsFile[],
+  requested: number | undefined,
+): number | undefined {
+  const counted = files.map((f) => f.plan.measure === "instructions");
+  if (!metric.deterministic || !counted.some(Boolean)) {
+    if (requested !== undefined)
+      throw new UsageError(
+        `--tolerance applies to counted metrics of runs under callgrind (bench run --metric instructions), not to ${metric.name}${metric.deterministic ? " measured by perf counters" : ""}: use --threshold`,
+      );
+    return undefined;
+  }
+  if (!counted.every(Boolean))
+    throw new UsageError(
+      `${metric.name}: one file counted instructions under callgrind (bench run --metric instructions) and the other with perf counters: their counts cannot be compared`,
+    );
+  return requested ?? DEFAULT_TOLERANCE;
 }
 
 /**

@@ -1,21 +1,53 @@
 import { UsageError } from "../errors.js";
-import type { Metrics, RunRecord } from "../results/schema.js";
+import {
+  LATENCY_OPS,
+  LATENCY_STATS,
+  type LatencyStat,
+  type Metrics,
+  type RunRecord,
+  type Timeline,
+} from "../results/schema.js";
 
 export type MetricName = keyof Metrics;
 
 export interface MetricInfo {
   name: MetricName;
   description: string;
-  unit: "s" | "B" | "op/s" | "count";
+  unit: "s" | "ns" | "B" | "op/s" | "count" | "ratio";
   /** Which direction is an improvement. */
   better: "lower" | "higher";
   /** Words for a significant change in the good and the bad direction. */
   words: { improved: string; regressed: string };
+  /**
+   * Counted, not timed: under `bench run --metric instructions` (callgrind) a run gives the same
+   * value every time, so `bench check` compares medians within a tolerance instead of testing.
+   */
+  deterministic?: boolean;
 }
 
 const TIME = { improved: "faster", regressed: "slower" };
 const MEMORY = { improved: "leaner", regressed: "fatter" };
 const COUNT = { improved: "fewer", regressed: "more" };
+
+const STAT_WORDS: Record<LatencyStat, string> = {
+  mean: "mean",
+  p50: "median",
+  p90: "90th percentile",
+  p99: "99th percentile",
+  p999: "99.9th percentile",
+  max: "largest sampled",
+};
+
+/** latency.<op>.<stat>: one sampled call in about 256 (docs/metrics.md), in nanoseconds. */
+const LATENCY_INFO: MetricInfo[] = LATENCY_OPS.flatMap((op) =>
+  LATENCY_STATS.map((stat): MetricInfo => ({
+    name: `latency.${op}.${stat}`,
+    description: `${STAT_WORDS[stat]} latency of one ${op} call (sampled)`,
+    unit: "ns",
+    better: "lower",
+    words: TIME,
+  })),
+);
 
 /** Every metric a results file can hold, in display order. */
 export const METRICS: readonly MetricInfo[] = [
@@ -107,10 +139,11 @@ export const METRICS: readonly MetricInfo[] = [
   },
   {
     name: "instructions",
-    description: "instructions retired",
+    description: "instructions retired (perf counter, or callgrind under --metric instructions)",
     unit: "count",
     better: "lower",
     words: COUNT,
+    deterministic: true,
   },
   { name: "cycles", description: "CPU cycles", unit: "count", better: "lower", words: COUNT },
   {
@@ -134,6 +167,36 @@ export const METRICS: readonly MetricInfo[] = [
     better: "higher",
     words: COUNT,
   },
+  {
+    name: "allocatorInstructions",
+    description: "instructions inside the allocator (callgrind, --metric instructions)",
+    unit: "count",
+    better: "lower",
+    words: COUNT,
+    deterministic: true,
+  },
+  {
+    name: "peakLiveBytes",
+    description: "peak bytes the workload requested and still held",
+    unit: "B",
+    better: "lower",
+    words: MEMORY,
+  },
+  {
+    name: "memoryOverhead",
+    description: "peak RSS / peak live bytes",
+    unit: "ratio",
+    better: "lower",
+    words: MEMORY,
+  },
+  {
+    name: "retainedRssBytes",
+    description: "RSS held after the workload's last phase, above the first RSS sample",
+    unit: "B",
+    better: "lower",
+    words: MEMORY,
+  },
+  ...LATENCY_INFO,
 ];
 
 const BY_NAME = new Map(METRICS.map((m) => [m.name as string, m]));
@@ -174,6 +237,12 @@ export function formatValue(value: number, info: MetricInfo): string {
       return value >= 1e6
         ? `${(value / 1e6).toFixed(2)} Mop/s`
         : `${(value / 1e3).toFixed(1)} kop/s`;
+    case "ns":
+      if (Math.abs(value) >= 1e6) return `${(value / 1e6).toFixed(2)} ms`;
+      if (Math.abs(value) >= 1e3) return `${(value / 1e3).toFixed(2)} µs`;
+      return `${Math.round(value)} ns`;
+    case "ratio":
+      return `${value.toFixed(2)}x`;
     case "count":
       return value >= 1e6
         ? `${(value / 1e6).toFixed(2)} M`
@@ -181,4 +250,47 @@ export function formatValue(value: number, info: MetricInfo): string {
           ? `${(value / 1e3).toFixed(1)} k`
           : String(Math.round(value));
   }
+}
+
+/** The memory metrics derived from what a run recorded; each is absent when its inputs are. */
+export function derivedMemoryMetrics(input: {
+  maxRssBytes: number | undefined;
+  peakLiveBytes: number | undefined;
+  timeline: Timeline | undefined;
+  phases: readonly (readonly [string, number])[];
+}): Pick<Metrics, "memoryOverhead" | "retainedRssBytes"> {
+  const out: Pick<Metrics, "memoryOverhead" | "retainedRssBytes"> = {};
+  if (
+    input.maxRssBytes !== undefined &&
+    input.peakLiveBytes !== undefined &&
+    input.peakLiveBytes > 0
+  )
+    out.memoryOverhead = input.maxRssBytes / input.peakLiveBytes;
+  const retained = retainedRssBytes(input.timeline, input.phases);
+  if (retained !== undefined) out.retainedRssBytes = retained;
+  return out;
+}
+
+/**
+ * RSS held at the end of the run above the RSS at its start (docs/metrics.md):
+ *   end   = the last timeline sample; when the workload printed `@phase` markers, the last sample
+ *           taken at least one sampling interval after the last marker (the interval covers the
+ *           unknown delay between the launcher starting its clock and the workload starting its
+ *           own), and undefined when there is no such sample;
+ *   start = the first timeline sample (one interval after the launcher started the process).
+ * Undefined without a timeline of at least two samples. May be negative.
+ */
+export function retainedRssBytes(
+  timeline: Timeline | undefined,
+  phases: readonly (readonly [string, number])[],
+): number | undefined {
+  if (!timeline || timeline.samples.length < 2) return undefined;
+  const first = timeline.samples[0] as [number, number];
+  const last = phases.at(-1);
+  const after = last
+    ? timeline.samples.filter(([ms]) => ms >= last[1] * 1000 + timeline.intervalMs)
+    : timeline.samples;
+  const end = after.at(-1);
+  if (!end || end === first) return undefined;
+  return end[1] - first[1];
 }

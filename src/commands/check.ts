@@ -3,6 +3,8 @@ import path from "node:path";
 import {
   compareAllocators,
   compareResults,
+  deterministicTolerance,
+  type ComparisonOptions,
   type ComparisonReport,
   type ComparisonRow,
 } from "../analysis/comparisons.js";
@@ -13,7 +15,7 @@ import { cellKey, paramsKey, workloadLabel } from "../plan/schedule.js";
 import type { ResultsFile } from "../results/schema.js";
 import { loadSingleSet } from "../results/sets.js";
 import { recordedUserAllocators, recordedVariants, runBenchmark } from "../run/runner.js";
-import { comparisonOptions, type StatsOptions } from "./compare.js";
+import { comparisonOptions, parseFraction, type StatsOptions } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { statSync } from "node:fs";
 
@@ -23,6 +25,8 @@ export interface CheckCommandOptions extends StatsOptions {
   against?: string;
   allowTestbedMismatch?: boolean;
   confirm?: boolean;
+  /** Counted metrics under callgrind: a change beyond this ratio of medians fails (default 0.5%). */
+  tolerance?: string;
 }
 
 interface Chosen {
@@ -91,7 +95,7 @@ function describeRow(row: ComparisonRow, report: ComparisonReport): string {
   const r = row.result;
   const ratio =
     r.kind === "compared"
-      ? `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}], p(adj)=${r.adjustedP.toPrecision(2)}`
+      ? `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}], ${Number.isFinite(r.adjustedP) ? `p(adj)=${r.adjustedP.toPrecision(2)}` : r.method}`
       : "";
   return `${workloadLabel(row.workload, row.params)} t${row.threads} ${row.allocator}: ${verdictText(row, report)} ${ratio}`.trim();
 }
@@ -115,7 +119,7 @@ export async function checkCommand(
   if (!opts.baseline && !opts.against) {
     throw new UsageError("bench check needs --baseline <file|dir> or --against <allocator>");
   }
-  const options = comparisonOptions(opts, { threshold: 0.05 });
+  const options: ComparisonOptions = comparisonOptions(opts, { threshold: 0.05 });
   const current = await loadSingleSet(currentFile);
   const against = opts.against;
   if (against !== undefined && !current.plan.allocators.includes(against)) {
@@ -129,6 +133,17 @@ export async function checkCommand(
   if (base && base.results.plan.size !== current.plan.size) {
     throw new UsageError(
       `${currentFile} ran workloads at size ${current.plan.size} and the baseline ${base.file} at ${base.results.plan.size}: their times cannot be compared`,
+    );
+  }
+  const tolerance = deterministicTolerance(
+    options.metric,
+    base ? [base.results, current] : [current],
+    opts.tolerance === undefined ? undefined : parseFraction(opts.tolerance, "--tolerance"),
+  );
+  if (tolerance !== undefined) {
+    options.tolerance = tolerance;
+    process.stderr.write(
+      `${options.metric.name} was counted under callgrind: runs are deterministic, so the check compares medians within ±${(tolerance * 100).toFixed(2)}% instead of testing (threads run one at a time under valgrind)\n`,
     );
   }
   const makeReport = (results: ResultsFile): ComparisonReport =>
@@ -195,6 +210,7 @@ export async function checkCommand(
         timeoutMs: plan.timeoutMs,
         cpus: plan.cpus,
         rssIntervalMs: plan.rssIntervalMs,
+        ...(plan.measure ? { measure: plan.measure } : {}),
         output: path.resolve(confirmFile),
         workloadDirs: plan.workloadRoots.slice(1),
         onlyCells: measuredCells,
@@ -222,7 +238,7 @@ export async function checkCommand(
   );
   process.stdout.write(
     flagged.length === 0
-      ? `check passed: no regression beyond ${(options.threshold * 100).toFixed(1)}% in ${options.metric.name}\n`
+      ? `check passed: no regression beyond ${((tolerance ?? options.threshold) * 100).toFixed(tolerance === undefined ? 1 : 2)}% in ${options.metric.name}\n`
       : `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`,
   );
 

@@ -45,6 +45,8 @@ export interface RunCommandOptions {
   timeout?: string;
   cpus?: string;
   rssInterval?: string;
+  /** "time" | "instructions" (callgrind). */
+  metric?: string;
   output?: string;
   resume?: string;
   workloadDir?: string[];
@@ -81,6 +83,7 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
   "timeout",
   "cpus",
   "rssInterval",
+  "metric",
   "output",
   "precision",
   "maxRuns",
@@ -210,6 +213,10 @@ export async function resolveRunOptions(
     throw new UsageError(`--max-runs ${maxRuns} is below --runs ${runs}`);
 
   const cpus = opts.cpus ? parseCpus(opts.cpus) : config.cpus ? parseCpus(config.cpus) : null;
+  if (opts.metric !== undefined && opts.metric !== "time" && opts.metric !== "instructions")
+    throw new UsageError(
+      `--metric: "${opts.metric}" is not a measurement mode (valid: time, instructions)`,
+    );
   return {
     ...(precision !== undefined ? { precision } : {}),
     ...(maxRuns !== undefined ? { maxRuns } : {}),
@@ -239,6 +246,7 @@ export async function resolveRunOptions(
         ? parseDuration(config.timeout, "timeout (config)")
         : preset.timeoutMs,
     cpus,
+    ...(opts.metric === "instructions" ? { measure: "instructions" as const } : {}),
     rssIntervalMs:
       opts.rssInterval !== undefined
         ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0)

@@ -27,6 +27,8 @@ export const EnvironmentSchema = z.object({
       compiler: z.array(z.string()),
       compilerVersion: z.string(),
       target: z.string(),
+      /** The machine the toolchain builds for (from `cc -dumpmachine`), e.g. x86_64, aarch64. */
+      machine: z.string().optional(),
       cflags: z.array(z.string()),
       cflagsFromEnv: z.boolean(),
       systemMalloc: z.string().nullable(),
@@ -72,6 +74,8 @@ export const PlanSchema = z.object({
   precision: z.number().positive().optional(),
   maxRuns: z.number().int().positive().optional(),
   maxTimeMs: z.number().int().positive().optional(),
+  /** "instructions": every run under callgrind (bench run --metric instructions); absent: timed runs. */
+  measure: z.enum(["time", "instructions"]).optional(),
   /** Cells ("workload/allocator/tN") of the cross product that are not run, and why (docs/programs.md). */
   skipped: z.array(z.object({ cell: z.string(), reason: z.string() })).optional(),
 });
@@ -94,6 +98,21 @@ export const AllocatorRecordSchema = z.object({
   /** Variants: the base allocator and the settings the variant adds to its environment. */
   variant: z.object({ base: z.string(), env: z.record(z.string(), z.string()) }).optional(),
 });
+
+/** Operation kinds the workload runtime samples latency for (mallocbench.h enum mb_op). */
+export const LATENCY_OPS = ["malloc", "free", "realloc", "calloc", "aligned"] as const;
+/** Statistics of each operation's sampled latency, in nanoseconds. */
+export const LATENCY_STATS = ["mean", "p50", "p90", "p99", "p999", "max"] as const;
+export type LatencyOp = (typeof LATENCY_OPS)[number];
+export type LatencyStat = (typeof LATENCY_STATS)[number];
+/** A latency metric: `latency.<op>.<stat>`, e.g. latency.malloc.p99 (nanoseconds). */
+export type LatencyMetric = `latency.${LatencyOp}.${LatencyStat}`;
+export const LATENCY_METRICS: readonly LatencyMetric[] = LATENCY_OPS.flatMap((op) =>
+  LATENCY_STATS.map((stat): LatencyMetric => `latency.${op}.${stat}`),
+);
+const LatencyMetricsShape = Object.fromEntries(
+  LATENCY_METRICS.map((name) => [name, finite.optional()]),
+) as Record<LatencyMetric, z.ZodOptional<typeof finite>>;
 
 export const MetricsSchema = z.object({
   wallSeconds: finite,
@@ -118,6 +137,15 @@ export const MetricsSchema = z.object({
   cycles: count.optional(),
   cacheMisses: count.optional(),
   branchMisses: count.optional(),
+  /** Bytes the workload had requested and not yet freed, at their peak (its own count). */
+  peakLiveBytes: count.optional(),
+  /** maxRssBytes / peakLiveBytes. */
+  memoryOverhead: finite.optional(),
+  /** RSS after the workload's last @phase (or at the end) minus the first RSS sample; docs/metrics.md. */
+  retainedRssBytes: finite.optional(),
+  /** --metric instructions (callgrind): instructions executed inside the allocator's code. */
+  allocatorInstructions: count.optional(),
+  ...LatencyMetricsShape,
 });
 
 export const TimelineSchema = z.object({
@@ -159,6 +187,19 @@ const RunBase = z.object({
   identity: z.string().nullable(),
   perfUnavailable: z.string().optional(),
   timeline: TimelineSchema.optional(),
+  /** Latency sampling of this run: period, clock overhead, samples per operation kind. */
+  latencySampling: z
+    .object({
+      unit: z.literal("ns"),
+      sampleEvery: count,
+      clockOverheadNs: finite,
+      samples: z.record(z.string(), count),
+    })
+    .optional(),
+  /** Bytes the workload still held when it reported (its own count). */
+  finalLiveBytes: finite.optional(),
+  /** `@phase <name> <seconds since the workload started>` markers, in order. */
+  phases: z.array(z.tuple([z.string(), finite])).optional(),
   /** External programs (docs/programs.md): the command, how interposition was verified, its figures. */
   program: z
     .object({

@@ -1,5 +1,15 @@
-import type { FailureKind, Metrics, Timeline } from "../results/schema.js";
+import {
+  LATENCY_OPS,
+  LATENCY_STATS,
+  type FailureKind,
+  type LatencyMetric,
+  type Metrics,
+  type RunRecord,
+  type Timeline,
+} from "../results/schema.js";
 import type { LaunchOutcome, LauncherRecord } from "../measure/launcher.js";
+import type { Counted } from "../measure/callgrind.js";
+import { derivedMemoryMetrics } from "../analysis/metrics.js";
 
 /** Exit codes of the workload protocol (workloads/README.md). */
 export const WORKLOAD_EXIT = { usage: 2, corruption: 3, oom: 4, internal: 5 } as const;
@@ -30,6 +40,103 @@ export function parseResultLine(stdout: string): WorkloadResult | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `@phase <name> <seconds>` lines, in order; malformed lines are ignored. */
+export function parsePhases(stdout: string): [string, number][] {
+  const phases: [string, number][] = [];
+  for (const line of stdout.split("\n")) {
+    const m = /^@phase (\S+) (\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$/.exec(line);
+    if (m) phases.push([m[1] as string, Number(m[2])]);
+  }
+  return phases;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** What the workload runtime reports beyond ops and seconds: live bytes and sampled latency. */
+export interface WorkloadExtras {
+  metrics: Partial<Pick<Metrics, "peakLiveBytes" | LatencyMetric>>;
+  record: Pick<RunRecord, "latencySampling" | "finalLiveBytes">;
+}
+
+/**
+ * peakLiveBytes, finalLiveBytes and the `latency` object of an `@result` line (workloads built
+ * before the runtime counted them have none of these: everything is optional).
+ */
+export function workloadExtras(result: WorkloadResult): WorkloadExtras {
+  const metrics: WorkloadExtras["metrics"] = {};
+  const record: WorkloadExtras["record"] = {};
+  const peak = finiteNumber(result["peakLiveBytes"]);
+  if (peak !== undefined && Number.isInteger(peak) && peak >= 0) metrics.peakLiveBytes = peak;
+  const final = finiteNumber(result["finalLiveBytes"]);
+  if (final !== undefined) record.finalLiveBytes = final;
+  const latency = result["latency"];
+  if (latency && typeof latency === "object" && !Array.isArray(latency)) {
+    const l = latency as Record<string, unknown>;
+    const every = finiteNumber(l["sampleEvery"]);
+    const overhead = finiteNumber(l["clockOverhead"]);
+    const samples: Record<string, number> = {};
+    for (const op of LATENCY_OPS) {
+      const o = l[op];
+      if (!o || typeof o !== "object") continue;
+      const stats = o as Record<string, unknown>;
+      const n = finiteNumber(stats["count"]);
+      if (n === undefined || n <= 0) continue;
+      samples[op] = n;
+      for (const stat of LATENCY_STATS) {
+        const v = finiteNumber(stats[stat]);
+        if (v !== undefined) metrics[`latency.${op}.${stat}`] = v;
+      }
+    }
+    if (l["unit"] === "ns" && every !== undefined && overhead !== undefined) {
+      record.latencySampling = {
+        unit: "ns",
+        sampleEvery: every,
+        clockOverheadNs: overhead,
+        samples,
+      };
+    }
+  }
+  return { metrics, record };
+}
+
+/**
+ * Everything a successful run records beyond rusage, ops and seconds: live bytes, sampled
+ * latency, phases, the derived memory metrics, and callgrind's counts under --metric
+ * instructions (which replace the perf counters: those would count valgrind itself).
+ */
+export function runExtras(
+  outcome: LaunchOutcome,
+  result: WorkloadResult,
+  metrics: Metrics,
+  counted: Counted | undefined,
+): {
+  metrics: Partial<Metrics>;
+  record: Pick<RunRecord, "latencySampling" | "finalLiveBytes" | "phases">;
+} {
+  const phases = parsePhases(outcome.stdout);
+  const workload = workloadExtras(result);
+  const out: Partial<Metrics> = {
+    ...workload.metrics,
+    ...derivedMemoryMetrics({
+      maxRssBytes: metrics.maxRssBytes,
+      peakLiveBytes: workload.metrics.peakLiveBytes,
+      timeline: timelineOf(outcome.record),
+      phases,
+    }),
+  };
+  if (counted) {
+    out.instructions = counted.instructions;
+    if (counted.allocatorInstructions !== undefined)
+      out.allocatorInstructions = counted.allocatorInstructions;
+  }
+  return {
+    metrics: out,
+    record: { ...workload.record, ...(phases.length > 0 ? { phases } : {}) },
+  };
 }
 
 export function tail(text: string, max = 2000): string {

@@ -5,7 +5,7 @@ import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import type { VariantDef } from "../allocators/variants.js";
 import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
-import { launch } from "../measure/launcher.js";
+import { CALLGRIND_CAVEAT, findValgrind, launchMeasured } from "../measure/callgrind.js";
 import { packageRoot } from "../paths.js";
 import {
   cellKey,
@@ -40,7 +40,7 @@ import {
   workloadRoots,
   type Workload,
 } from "../workloads/registry.js";
-import { classify, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
+import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./classify.js";
 import { acquireLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
 import {
@@ -77,6 +77,8 @@ export interface RunOptions {
   programs?: boolean;
   /** Restrict the cross product to these cells (cellKey form), e.g. to re-measure flagged cells. */
   onlyCells?: string[];
+  /** "instructions": run every cell under callgrind and count instructions (deterministic mode). */
+  measure?: "time" | "instructions";
   /** Adaptive sampling: add rounds until every cell's median CI half-width is within this fraction. */
   precision?: number;
   maxRuns?: number;
@@ -186,6 +188,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   const workloads = selectWorkloads(available, split.synthetic);
   if (options?.params) checkParams(workloads, options.params);
   const toolchains = await toolchainsByLibc();
+  if ((recorded?.plan.measure ?? options?.measure) === "instructions") await findValgrind();
 
   const userAllocators = recorded
     ? recordedUserAllocators(recorded.allocators)
@@ -264,6 +267,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
         ...(o.params && Object.keys(o.params).length > 0 ? { params: o.params } : {}),
         ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
         ...(programs.skipped.length > 0 ? { skipped: programs.skipped } : {}),
+        ...(o.measure === "instructions" ? { measure: o.measure } : {}),
         ...(o.precision !== undefined
           ? {
               precision: o.precision,
@@ -284,6 +288,12 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     };
   }
   const noise = recorded ? [] : noiseWarnings(header.environment);
+  if (!recorded && header.plan.measure === "instructions") {
+    const multi = header.plan.threads.filter((t) => t > 1);
+    noise.push(
+      multi.length > 0 ? `${CALLGRIND_CAVEAT} (here: t${multi.join(", t")})` : CALLGRIND_CAVEAT,
+    );
+  }
   if (!recorded && header.plan.cpus === null && header.environment.cores > 1) {
     noise.push(
       "runs are not pinned: the scheduler may move them between CPUs mid-run (on a 2-vCPU VM this made single-thread runs bimodal, 0.09 s or 0.15 s); --cpus pins them",
@@ -379,7 +389,8 @@ async function measureOne(
       stderrTail: "",
     };
   }
-  const outcome = await launch({
+  const libcMalloc = allocator.lib ? undefined : allocator.libc;
+  const { outcome, counted } = await launchMeasured(plan.measure, libcMalloc, {
     launcher: prepared.buildSet.launcher,
     program: build.binary,
     args: [
@@ -411,9 +422,13 @@ async function measureOne(
   if (verdict.status === "ok") {
     const { ops, seconds } = verdict.result;
     if (!metrics) throw new Error(`launcher reported a successful run without rusage: ${item.key}`);
+    const more = runExtras(outcome, verdict.result, metrics, counted);
+    if (counted)
+      for (const k of ["cycles", "cacheMisses", "branchMisses"] as const) delete metrics[k];
     return {
       ...base,
       ...extras,
+      ...more.record,
       status: "ok",
       identity: verdict.identity,
       metrics: {
@@ -421,6 +436,7 @@ async function measureOne(
         ops,
         seconds,
         ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}),
+        ...more.metrics,
       },
       checksum: typeof verdict.result.checksum === "string" ? verdict.result.checksum : null,
     };

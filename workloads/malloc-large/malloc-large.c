@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 
     mb_phase("churn");
     double seconds = mb_run_threads(T, worker, &sh);
-    mb_phase("freed");
+    mb_phase("hold");
     hold(hold_ms);
     mb_phase("end");
 
