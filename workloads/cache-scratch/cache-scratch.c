@@ -24,7 +24,7 @@
 
 static mb_param params[] = {
     {"objsize", "object size in bytes", {8, 8, 8}, 1, 1 << 20, 0, 0},
-    {"iterations", "objects allocated, written and freed, total over all threads", {20000, 150000, 500000}, 1, 1000000000, 0, 0},
+    {"iterations", "objects allocated, written and freed, total over all threads", {40000, 300000, 1000000}, 1, 1000000000, 0, 0},
     {"writes", "passes over each object; each pass increments every byte once", {1000, 1000, 1000}, 1, 100000000, 0, 0},
 };
 

@@ -22,7 +22,7 @@
 
 static mb_param params[] = {
     {"slots", "working set: block slots per thread", {1024, 1024, 1024}, 1, 100000000, 0, 0},
-    {"iterations", "free+malloc iterations, total over all threads", {1500000, 12000000, 40000000}, 1, 4000000000LL, 0, 0},
+    {"iterations", "free+malloc iterations, total over all threads", {2500000, 20000000, 70000000}, 1, 4000000000LL, 0, 0},
     {"min", "smallest block size in bytes", {4, 4, 4}, 1, 1 << 20, 0, 0},
     {"max", "largest block size in bytes", {32768, 32768, 32768}, 1, 1 << 20, 0, 0},
 };
