@@ -122,6 +122,10 @@ int main(int argc, char **argv)
     if (sh.min > sh.max)
         mb_usage_error("--min (%llu) must not exceed --max (%llu)", (unsigned long long)sh.min,
                        (unsigned long long)sh.max);
+    if (sh.min * (sh.max + 1) >= (UINT64_C(1) << 32))
+        mb_usage_error("--min (%llu) times --max + 1 (%llu) must be below 2^32 (sizes are drawn "
+                       "with 64-bit integer arithmetic)",
+                       (unsigned long long)sh.min, (unsigned long long)(sh.max + 1));
 
     size_t rbytes = sizeof *sh.res * (size_t)T;
     sh.res = mb_aligned_alloc(128, rbytes);

@@ -60,7 +60,7 @@ struct shared {
  * Inverse-square distribution on [a, b] (density ~ 1/x^2): the inverse CDF
  * of u in [0,1) is x = a*B / (B - u*(B-a)) with B = b+1, computed with u =
  * the top 32 bits of a random word, all in exact 64-bit integers
- * (a*B*2^32 < 2^63 for b <= 2^20).
+ * (needs a*B < 2^32, checked in main).
  */
 static size_t inverse_square(mb_rng *r, uint64_t a, uint64_t b)
 {
@@ -116,6 +116,10 @@ int main(int argc, char **argv)
     if (sh.min > sh.max)
         mb_usage_error("--min (%llu) must not exceed --max (%llu)", (unsigned long long)sh.min,
                        (unsigned long long)sh.max);
+    if (sh.min * (sh.max + 1) >= (UINT64_C(1) << 32))
+        mb_usage_error("--min (%llu) times --max + 1 (%llu) must be below 2^32 (sizes are drawn "
+                       "with 64-bit integer arithmetic)",
+                       (unsigned long long)sh.min, (unsigned long long)(sh.max + 1));
 
     /* Setup (not timed): empty working sets, result slots. */
     size_t rbytes = sizeof *sh.res * (size_t)T;
