@@ -272,12 +272,15 @@ export function derivedMemoryMetrics(input: {
 }
 
 /**
- * RSS held at the end of the run above the RSS at its start (docs/metrics.md):
- *   end   = the last timeline sample; when the workload printed `@phase` markers, the last sample
- *           taken at least one sampling interval after the last marker (the interval covers the
- *           unknown delay between the launcher starting its clock and the workload starting its
- *           own), and undefined when there is no such sample;
- *   start = the first timeline sample (one interval after the launcher started the process).
+ * RSS held after the workload freed its memory, above the RSS at its start (docs/metrics.md).
+ *   end:   with a `hold` phase (the memory workloads free everything, print `@phase hold`, sleep,
+ *          then print the next phase): the last timeline sample inside the hold; otherwise, with
+ *          phases, the last sample after the last phase; without phases, the last sample.
+ *          "Inside"/"after" a phase starting at s seconds means at least one sampling interval
+ *          past s*1000 ms: the launcher's clock starts a little before the workload's (exec and
+ *          dynamic linking), and the interval covers that offset. Undefined when no sample
+ *          qualifies (a hold shorter than the sampling interval).
+ *   start: the first timeline sample (one interval after the launcher started the process).
  * Undefined without a timeline of at least two samples. May be negative.
  */
 export function retainedRssBytes(
@@ -286,11 +289,15 @@ export function retainedRssBytes(
 ): number | undefined {
   if (!timeline || timeline.samples.length < 2) return undefined;
   const first = timeline.samples[0] as [number, number];
-  const last = phases.at(-1);
-  const after = last
-    ? timeline.samples.filter(([ms]) => ms >= last[1] * 1000 + timeline.intervalMs)
-    : timeline.samples;
-  const end = after.at(-1);
+  const hold = phases.findIndex(([name]) => name === "hold");
+  const from = hold >= 0 ? phases[hold] : phases.at(-1);
+  const until = hold >= 0 ? phases[hold + 1] : undefined;
+  const inside = timeline.samples.filter(
+    ([ms]) =>
+      (from === undefined || ms >= from[1] * 1000 + timeline.intervalMs) &&
+      (until === undefined || ms <= until[1] * 1000),
+  );
+  const end = inside.at(-1);
   if (!end || end === first) return undefined;
   return end[1] - first[1];
 }
