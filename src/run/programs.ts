@@ -48,6 +48,8 @@ export interface ProgramSet {
   /** The identity probe library (null when no program is available). */
   identityLib: string | null;
   skipped: SkippedCell[];
+  /** Why cells are skipped, what the probe found: recorded in the results' warnings. */
+  warnings: string[];
 }
 
 export function isProgram(set: ProgramSet, workload: string): boolean {
@@ -192,7 +194,11 @@ export async function preparePrograms(options: {
   host: Toolchain | undefined;
   onWarning?: (message: string) => void;
 }): Promise<ProgramSet> {
-  const set: ProgramSet = { programs: new Map(), identityLib: null, skipped: [] };
+  const set: ProgramSet = { programs: new Map(), identityLib: null, skipped: [], warnings: [] };
+  const warn = (message: string): void => {
+    set.warnings.push(message);
+    options.onWarning?.(message);
+  };
   const skip = (workload: string, allocator: string, threads: number, reason: string): void => {
     set.skipped.push({ cell: cellKey({ workload, allocator, threads }), reason });
   };
@@ -201,7 +207,7 @@ export async function preparePrograms(options: {
     const ready: ReadyProgram = { definition, availability, libcPreload: null };
     set.programs.set(definition.name, ready);
     if (!availability.available) {
-      options.onWarning?.(`program ${definition.name} skipped: absent: ${availability.reason}`);
+      warn(`program ${definition.name} skipped: absent: ${availability.reason}`);
       for (const a of options.allocators)
         for (const t of options.threads)
           skip(definition.name, a.name, t, `absent: ${availability.reason}`);
@@ -219,16 +225,23 @@ export async function preparePrograms(options: {
           skip(definition.name, a.name, t, "single-threaded program: runs at t1 only");
       }
     }
+    const otherLibc = options.allocators.filter((a) => a.libc !== availability.libc);
+    if (otherLibc.length > 0)
+      warn(
+        `program ${definition.name} skipped under ${otherLibc.map((a) => a.name).join(", ")}: program is linked against ${availability.libc}`,
+      );
     if (!definition.multithreaded && !options.threads.includes(1))
-      options.onWarning?.(
+      warn(
         `program ${definition.name} is single-threaded and runs at t1 only, which this plan's threads do not include`,
       );
+    else if (!definition.multithreaded && options.threads.some((t) => t !== 1))
+      warn(`program ${definition.name} is single-threaded: it runs at t1 only`);
     const id = await probeDefault(availability.binary, definition, set.identityLib);
     if ("error" in id) {
-      options.onWarning?.(`program ${definition.name}: probe failed: ${id.error}`);
+      warn(`program ${definition.name}: probe failed: ${id.error}`);
     } else if (id.malloc && id.libc && realpathOr(id.malloc) !== realpathOr(id.libc)) {
       ready.libcPreload = id.libc;
-      options.onWarning?.(
+      warn(
         `program ${definition.name}: ${availability.binary} resolves malloc to ${id.malloc}, not the libc; its glibc runs preload ${id.libc} so that malloc is glibc's`,
       );
     }

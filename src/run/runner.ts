@@ -300,7 +300,13 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     );
   }
   for (const w of noise) events.onWarning?.(w);
-  const warnings = [...(resume?.warnings ?? []), ...noise, ...selectionWarnings, ...probeWarnings];
+  const warnings = [
+    ...(resume?.warnings ?? []),
+    ...noise,
+    ...selectionWarnings,
+    ...probeWarnings,
+    ...(resume ? [] : programs.warnings),
+  ];
 
   const file = resume?.file ?? (options as RunOptions).output;
   const journalFile = journalPathFor(file);

@@ -1,0 +1,275 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ResolvedAllocator } from "../../../src/allocators/types.js";
+import { detectToolchains } from "../../../src/build/toolchain.js";
+import { UsageError } from "../../../src/errors.js";
+import { workloadsDir } from "../../../src/paths.js";
+import {
+  parseCsv,
+  preparePrograms,
+  ratesFromCsv,
+  splitWorkloads,
+} from "../../../src/run/programs.js";
+import {
+  checkAvailability,
+  loadPrograms,
+  paramValues,
+  parseProgramManifest,
+  substitute,
+} from "../../../src/workloads/external.js";
+import { ROOT, tempDir } from "../../helpers/cli.js";
+
+const FIXTURES = path.join(ROOT, "test", "fixtures", "programs");
+
+/** A minimal valid manifest, to break one field at a time. */
+function manifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: "demo",
+    description: "a demo program",
+    binary: "sh",
+    probe: ["-c", "true"],
+    args: ["-c", "echo ops={n}"],
+    params: [{ name: "n", help: "count", default: { quick: 1, default: 2, full: 3 } }],
+    metric: { kind: "wall", ops: "^ops=(\\d+)$" },
+    ...overrides,
+  };
+}
+
+function parse(m: unknown, name = "demo"): ReturnType<typeof parseProgramManifest> {
+  return parseProgramManifest(JSON.stringify(m), `/x/${name}/program.json`, `/x/${name}`);
+}
+
+function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a UsageError");
+}
+
+describe("program manifests", () => {
+  it("loads the shipped manifests: sqlite3, lua5.4 and redis", async () => {
+    const programs = await loadPrograms([workloadsDir()]);
+    expect(programs.map((p) => p.name).sort()).toEqual(["lua5.4", "redis", "sqlite3"]);
+    const redis = programs.find((p) => p.name === "redis");
+    expect(redis?.multithreaded).toBe(true);
+    expect(redis?.server?.ready.expect).toBe("PONG");
+    expect(redis?.metric.kind).toBe("rate-csv");
+    for (const name of ["sqlite3", "lua5.4"]) {
+      const p = programs.find((x) => x.name === name);
+      expect(p?.multithreaded).toBe(false);
+      expect(p?.metric.kind).toBe("wall");
+    }
+  });
+
+  it("accepts a valid manifest and fills defaults", () => {
+    const p = parse(manifest());
+    expect(p.kind).toBe("program");
+    expect(p.multithreaded).toBe(false);
+    expect(p.setup).toEqual([]);
+    expect(paramValues(p, "default")).toEqual({ n: "2" });
+    expect(substitute("ops={n} in {dir}", { n: "7", dir: "/d" })).toBe("ops=7 in /d");
+  });
+
+  it("rejects invalid JSON, naming the file", () => {
+    const message = usageMessage(() =>
+      parseProgramManifest("{", "/x/demo/program.json", "/x/demo"),
+    );
+    expect(message).toMatch(/^\/x\/demo\/program\.json: invalid JSON/);
+  });
+
+  it("rejects a missing field, naming it", () => {
+    const { binary: _b, ...rest } = manifest();
+    expect(usageMessage(() => parse(rest))).toMatch(/field binary/);
+  });
+
+  it("rejects unknown fields", () => {
+    expect(usageMessage(() => parse(manifest({ comand: ["x"] })))).toMatch(/comand/);
+  });
+
+  it("rejects a name that differs from its directory", () => {
+    expect(usageMessage(() => parse(manifest(), "other"))).toMatch(
+      /name "demo" must match its directory "other"/,
+    );
+  });
+
+  it("rejects an unknown placeholder", () => {
+    expect(usageMessage(() => parse(manifest({ args: ["{nope}"] })))).toMatch(
+      /unknown placeholder \{nope\}/,
+    );
+  });
+
+  it("rejects an ops regex without a capturing group, or an invalid one", () => {
+    expect(
+      usageMessage(() => parse(manifest({ metric: { kind: "wall", ops: "^ops=\\d+$" } }))),
+    ).toMatch(/capturing group/);
+    expect(usageMessage(() => parse(manifest({ metric: { kind: "wall", ops: "(" } })))).toMatch(
+      /invalid regex/,
+    );
+  });
+
+  it("requires {threads} and a meaning of threads for a multithreaded program", () => {
+    expect(usageMessage(() => parse(manifest({ multithreaded: true })))).toMatch(/field threads/);
+    expect(
+      usageMessage(() => parse(manifest({ multithreaded: true, threads: "worker threads" }))),
+    ).toMatch(/must pass \{threads\}/);
+    expect(usageMessage(() => parse(manifest({ args: ["{threads}"] })))).toMatch(
+      /needs multithreaded: true/,
+    );
+  });
+
+  it("ties the metric kind to the mode: servers by rate-csv, others by wall", () => {
+    const server = {
+      ready: { command: ["true"], expect: "" },
+      load: { command: ["true"] },
+      stop: { command: ["true"] },
+    };
+    expect(usageMessage(() => parse(manifest({ server, args: ["{port}"] })))).toMatch(
+      /a server is measured by "rate-csv"/,
+    );
+    expect(
+      usageMessage(() =>
+        parse(
+          manifest({
+            metric: { kind: "rate-csv", label: "test", rate: "rps", opsPerRow: "{n}" },
+          }),
+        ),
+      ),
+    ).toMatch(/without "server" is measured by "wall"/);
+    expect(
+      usageMessage(() =>
+        parse(
+          manifest({
+            server,
+            metric: { kind: "rate-csv", label: "test", rate: "rps", opsPerRow: "{n}" },
+          }),
+        ),
+      ),
+    ).toMatch(/a server must be given \{port\}/);
+  });
+
+  it("reports a broken manifest under a workload root as a usage error", async () => {
+    const root = await tempDir();
+    await mkdir(path.join(root, "external", "broken"), { recursive: true });
+    await writeFile(path.join(root, "external", "broken", "program.json"), '{"name": "broken"}');
+    await expect(loadPrograms([root])).rejects.toThrow(UsageError);
+    await expect(loadPrograms([root])).rejects.toThrow(/broken\/program\.json: field/);
+  });
+});
+
+describe("program availability", () => {
+  it("an absent binary is unavailable, with the reason", async () => {
+    const [absent] = await loadPrograms([FIXTURES]);
+    expect(absent?.name).toBe("absent-program");
+    const availability = await checkAvailability(absent as NonNullable<typeof absent>);
+    expect(availability).toEqual({
+      available: false,
+      reason: "/nonexistent/mallocbench-absent-program does not exist",
+    });
+  });
+
+  it("a command missing from PATH is named", async () => {
+    const p = parse(manifest({ binary: "mallocbench-no-such-command" }));
+    expect(await checkAvailability(p)).toEqual({
+      available: false,
+      reason: "mallocbench-no-such-command not found on PATH",
+    });
+  });
+
+  it("finds a dynamically linked program and its libc", async () => {
+    const availability = await checkAvailability(parse(manifest()));
+    expect(availability.available).toBe(true);
+    if (availability.available) {
+      expect(path.isAbsolute(availability.binary)).toBe(true);
+      expect(availability.libc).toBe("glibc");
+    }
+  });
+});
+
+describe("workload selection with programs", () => {
+  const roots = [workloadsDir(), FIXTURES];
+
+  it("`all` means the synthetic workloads; --programs adds every program", async () => {
+    const plain = await splitWorkloads(roots, ["larson"], "all", false);
+    expect(plain).toEqual({ synthetic: "all", programs: [] });
+    const withPrograms = await splitWorkloads(roots, ["larson"], "all", true);
+    expect(withPrograms.programs.map((p) => p.name).sort()).toEqual([
+      "absent-program",
+      "lua5.4",
+      "redis",
+      "sqlite3",
+    ]);
+  });
+
+  it("named programs run without --programs, next to named synthetic workloads", async () => {
+    const split = await splitWorkloads(roots, ["larson", "xmalloc"], ["sqlite3", "larson"], false);
+    expect(split.synthetic).toEqual(["larson"]);
+    expect(split.programs.map((p) => p.name)).toEqual(["sqlite3"]);
+  });
+
+  it("an unknown name is a usage error listing workloads and programs", async () => {
+    const message = await splitWorkloads(roots, ["larson"], ["nope"], false).then(
+      () => "",
+      (error: unknown) => {
+        expect(error).toBeInstanceOf(UsageError);
+        return (error as Error).message;
+      },
+    );
+    expect(message).toMatch(/unknown workload "nope" \(valid: larson, .*sqlite3/);
+  });
+});
+
+describe("cells a program skips", () => {
+  const glibc = { name: "glibc", family: "glibc", libc: "glibc", env: {}, source: "libc" };
+  const musl = { name: "musl", family: "musl", libc: "musl", env: {}, source: "libc" };
+
+  it("skips other-libc allocators, thread counts of single-threaded programs and absent programs", async () => {
+    const programs = (await loadPrograms([FIXTURES, workloadsDir()])).filter((p) =>
+      ["absent-program", "lua5.4"].includes(p.name),
+    );
+    const host = (await detectToolchains()).find((t) => t.kind === "host");
+    const warnings: string[] = [];
+    const set = await preparePrograms({
+      programs,
+      allocators: [glibc, musl] as unknown as ResolvedAllocator[],
+      threads: [1, 2],
+      host,
+      onWarning: (m) => warnings.push(m),
+    });
+    const reasons = Object.fromEntries(set.skipped.map((s) => [s.cell, s.reason]));
+    expect(reasons["lua5.4/musl/t1"]).toBe("program is linked against glibc");
+    expect(reasons["lua5.4/glibc/t2"]).toBe("single-threaded program: runs at t1 only");
+    expect(reasons["lua5.4/glibc/t1"]).toBeUndefined();
+    expect(reasons["absent-program/glibc/t1"]).toBe(
+      "absent: /nonexistent/mallocbench-absent-program does not exist",
+    );
+    expect(warnings.some((w) => w.startsWith("program absent-program skipped: absent:"))).toBe(
+      true,
+    );
+    expect(set.identityLib).toMatch(/libmallocbench-identity\.so$/);
+  });
+});
+
+describe("load generator CSV", () => {
+  const csv = [
+    '"test","rps","avg_latency_ms"',
+    '"SET","125786.16","5.991"',
+    '"MSET (10 keys)","29282.58","1.0"',
+    '"BAD","n/a","1"',
+  ].join("\n");
+
+  it("parses quoted fields", () => {
+    expect(parseCsv('"a","b ""c""",3')).toEqual([["a", 'b "c"', "3"]]);
+  });
+
+  it("reads one rate per test row and drops rows without a number", () => {
+    expect([...ratesFromCsv(csv, "test", "rps")]).toEqual([
+      ["SET", 125786.16],
+      ["MSET (10 keys)", 29282.58],
+    ]);
+    expect(ratesFromCsv(csv, "test", "nope").size).toBe(0);
+  });
+});
