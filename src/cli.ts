@@ -100,6 +100,10 @@ function program(setCode: (code: number) => void): Command {
     )
     .option("-w, --workloads <list>", "only these workloads")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
+    .option(
+      "--cc <compiler>",
+      "build with this C compiler instead of $CC/cc, e.g. aarch64-linux-gnu-gcc (cross builds: docs/cross-arch.md)",
+    )
     .option("--json", "machine-readable output")
     .action(async (opts) => setCode(await buildCommand(opts)));
 

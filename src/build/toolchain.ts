@@ -1,6 +1,7 @@
 import { access, constants, readdir } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
+import { hostMachine } from "../allocators/elf.js";
 import type { Libc } from "../allocators/types.js";
 import { sha256Hex } from "../util/hash.js";
 
@@ -16,6 +17,10 @@ export interface Toolchain {
   ccVersion: string;
   /** `cc -dumpmachine` (for musl-gcc: the underlying target). */
   target: string;
+  /** The machine it compiles for, in elf.ts's vocabulary (x86_64, aarch64, riscv64, ppc64le, ...). */
+  machine: string;
+  /** True when `machine` is not the machine this process runs on: binaries need an emulator. */
+  cross: boolean;
   /** Optimisation/user flags: CFLAGS when set, else the default. Recorded in results. */
   cflags: string[];
   /** True when CFLAGS came from the environment. */
@@ -70,13 +75,43 @@ function libcOfTarget(target: string): Libc {
   return /musl/.test(target) ? "musl" : "glibc";
 }
 
-function makeId(libc: Libc, kind: string, cc: string[], version: string, cflags: string[]): string {
-  return `${libc}-${sha256Hex(JSON.stringify([kind, cc, version, cflags])).slice(0, 10)}`;
+/**
+ * The machine of a GNU target triple ("aarch64-linux-gnu", "powerpc64le-unknown-linux-gnu",
+ * "x86_64-pc-linux-musl"), named as elf.ts names ELF machines so the two can be compared.
+ */
+export function machineOfTriple(target: string): string {
+  const cpu = target.split("-")[0] ?? "";
+  if (/^i[3-6]86$/.test(cpu)) return "i386";
+  if (cpu === "x86_64" && /-gnux32$/.test(target)) return "x32";
+  if (cpu === "amd64") return "x86_64";
+  if (cpu === "arm64") return "aarch64";
+  if (cpu === "powerpc64le" || cpu === "ppc64le") return "ppc64le";
+  if (cpu === "powerpc64" || cpu === "ppc64") return "ppc64";
+  if (cpu === "powerpc" || cpu === "ppc") return "ppc";
+  if (/^arm(v\d+\w*)?$/.test(cpu)) return "arm";
+  if (/^armv?\d*\w*eb$/.test(cpu)) return "armeb";
+  return cpu;
+}
+
+function makeId(
+  libc: Libc,
+  kind: string,
+  cc: string[],
+  version: string,
+  cflags: string[],
+  machine: string,
+  cross: boolean,
+): string {
+  const hash = sha256Hex(JSON.stringify([kind, cc, version, cflags, machine])).slice(0, 10);
+  // Cross builds carry their machine in the cache path: .build/aarch64-glibc-<hash>/...
+  return `${cross ? `${machine}-` : ""}${libc}-${hash}`;
 }
 
 /**
- * Find the toolchains of this machine: the host compiler (CC, else cc/gcc/clang), whose libc is
- * read from its target triple, and musl-gcc (or MUSL_CC) when the host targets glibc.
+ * Find the toolchains: the main compiler (CC, else cc/gcc/clang), whose machine and libc are read
+ * from its target triple (`cc -dumpmachine`), and musl-gcc (or MUSL_CC) when the main compiler
+ * targets glibc on this machine. A CC for another machine (e.g. aarch64-linux-gnu-gcc) is a
+ * cross toolchain: its binaries run only under an emulator, and no musl-gcc is paired with it.
  */
 export async function detectToolchains(env: NodeJS.ProcessEnv = process.env): Promise<Toolchain[]> {
   const cflagsFromEnv = env["CFLAGS"] !== undefined && env["CFLAGS"].trim() !== "";
@@ -92,36 +127,44 @@ export async function detectToolchains(env: NodeJS.ProcessEnv = process.env): Pr
     const info = await describe(cc);
     if (!info) continue;
     const libc = libcOfTarget(info.target);
+    const machine = machineOfTriple(info.target);
+    const cross = machine !== hostMachine();
     toolchains.push({
       libc,
       kind: "host",
       cc,
       ccVersion: info.version,
       target: info.target,
+      machine,
+      cross,
       cflags,
       cflagsFromEnv,
-      id: makeId(libc, "host", cc, info.version, cflags),
+      id: makeId(libc, "host", cc, info.version, cflags, machine, cross),
     });
     break;
   }
 
   const host = toolchains[0];
-  if (!host || host.libc === "glibc") {
+  if (!host || (host.libc === "glibc" && !host.cross)) {
     const muslCmd = env["MUSL_CC"] ? splitWords(env["MUSL_CC"]) : ["musl-gcc"];
     const resolved = await onPath(muslCmd[0] as string, env);
     if (resolved) {
       const cc = [resolved, ...muslCmd.slice(1)];
       const info = await describe(cc);
-      if (info) {
+      const machine = info ? machineOfTriple(info.target) : undefined;
+      if (info && machine) {
+        const cross = machine !== hostMachine();
         toolchains.push({
           libc: "musl",
           kind: "musl-gcc",
           cc,
           ccVersion: info.version,
           target: info.target.replace(/-gnu$/, "-musl"),
+          machine,
+          cross,
           cflags,
           cflagsFromEnv,
-          id: makeId("musl", "musl-gcc", cc, info.version, cflags),
+          id: makeId("musl", "musl-gcc", cc, info.version, cflags, machine, cross),
         });
       }
     }

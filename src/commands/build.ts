@@ -1,5 +1,6 @@
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { parseList } from "../config.js";
+import { UsageError } from "../errors.js";
 import { buildAll, toolchainsByLibc } from "../run/prepare.js";
 import { hostMachine } from "../allocators/elf.js";
 import {
@@ -45,11 +46,26 @@ export interface BuildCommandOptions {
   workloads?: string;
   workloadDir?: string[];
   json?: boolean;
+  /** A C compiler to build with instead of $CC/cc; may target another machine (cross build). */
+  cc?: string;
 }
 
 /** `bench build`: the launcher and every workload for every toolchain, into the content-hashed cache. */
 export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
-  const toolchains = await toolchainsByLibc();
+  if (opts.cc !== undefined && opts.cc.trim() === "")
+    throw new UsageError("--cc needs a compiler, e.g. --cc aarch64-linux-gnu-gcc");
+  const env = opts.cc === undefined ? process.env : { ...process.env, CC: opts.cc };
+  const unusable = (): UsageError =>
+    new UsageError(
+      `--cc: cannot use "${opts.cc ?? ""}" (not found on PATH, or \`${opts.cc ?? ""} -dumpmachine\` failed)`,
+    );
+  const toolchains = await toolchainsByLibc(env, { allowCross: true }).catch((error: unknown) => {
+    // An explicit --cc that cannot run is the user's to fix.
+    throw opts.cc === undefined ? error : unusable();
+  });
+  // Without a usable --cc only musl-gcc would be left: building with it instead would mislead.
+  if (opts.cc !== undefined && ![...toolchains.values()].some((t) => t.kind === "host"))
+    throw unusable();
   const workloads = selectWorkloads(
     await loadWorkloads(workloadRoots(opts.workloadDir ?? [])),
     opts.workloads ? parseList(opts.workloads, "--workloads") : "all",
@@ -70,7 +86,7 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     process.stdout.write(`launcher: ${set.launcher}\n`);
     for (const facts of set.libcs.values()) {
       process.stdout.write(
-        `${facts.libc} ${facts.version ?? "?"}: ${facts.compiler.join(" ")} (${facts.compilerVersion}), CFLAGS ${facts.cflags.join(" ")}; libc malloc: ${facts.systemMalloc ?? "unknown"}\n`,
+        `${facts.libc} ${facts.version ?? "?"} for ${facts.machine ?? facts.target}: ${facts.compiler.join(" ")} (${facts.compilerVersion}), CFLAGS ${facts.cflags.join(" ")}; libc malloc: ${facts.systemMalloc ?? "unknown"}\n`,
       );
     }
     for (const b of builds) {

@@ -55,6 +55,8 @@ export interface LibcFacts {
   compiler: string[];
   compilerVersion: string;
   target: string;
+  /** The machine the toolchain builds for (from its target triple), e.g. x86_64, aarch64. */
+  machine?: string;
   cflags: string[];
   cflagsFromEnv: boolean;
   systemMalloc: string | null;

@@ -3,7 +3,7 @@ import { execa } from "execa";
 import type { AllocatorSpec, Libc, ResolvedAllocator } from "../allocators/types.js";
 import { buildLauncher, buildWorkload, type BuiltWorkload } from "../build/build.js";
 import { detectToolchains, muslVersion, type Toolchain } from "../build/toolchain.js";
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import { cacheDir } from "../paths.js";
 import type { LibcFacts } from "../results/environment.js";
 import type { Workload } from "../workloads/registry.js";
@@ -64,14 +64,25 @@ export function realpathOr(file: string): string {
   }
 }
 
-/** Toolchain per libc; throws when no compiler exists at all. */
+/**
+ * Toolchain per libc; throws when no compiler exists at all. A cross compiler (CC for another
+ * machine) is refused unless `allowCross`: only `bench build` uses one, since its binaries cannot
+ * run here.
+ */
 export async function toolchainsByLibc(
   env: NodeJS.ProcessEnv = process.env,
+  options: { allowCross?: boolean } = {},
 ): Promise<Map<Libc, Toolchain>> {
   const toolchains = await detectToolchains(env);
   if (toolchains.length === 0) {
     throw new EnvironmentError(
       "no C compiler found (tried $CC, cc, gcc, clang): install gcc, or run `bench setup`",
+    );
+  }
+  const cross = toolchains.find((t) => t.cross);
+  if (cross && !options.allowCross) {
+    throw new UsageError(
+      `CC=${cross.cc.join(" ")} builds for ${cross.machine} (${cross.target}), not for this machine: only \`bench build --cc\` cross-builds; unset CC to run here`,
     );
   }
   return new Map(toolchains.map((t) => [t.libc, t]));
@@ -111,14 +122,15 @@ export async function buildAll(
     const probe = [...builds.values()].find((b) => b.libc === libc && b.status === "ok");
     let systemMalloc: string | null = null;
     let version: string | null = null;
-    if (probe?.status === "ok") {
+    // A cross-built binary cannot run here: its libc's malloc stays unknown.
+    if (probe?.status === "ok" && !tc.cross) {
       const id = await identify(probe.binary);
       if ("malloc" in id) {
         systemMalloc = realpathOr(id.malloc);
         version = id.libcVersion ?? null;
       }
     }
-    if (libc === "musl" && version === null) version = (await muslVersion()) ?? null;
+    if (libc === "musl" && version === null && !tc.cross) version = (await muslVersion()) ?? null;
     facts.set(libc, {
       libc,
       version,
@@ -126,6 +138,7 @@ export async function buildAll(
       compiler: tc.cc,
       compilerVersion: tc.ccVersion,
       target: tc.target,
+      machine: tc.machine,
       cflags: tc.cflags,
       cflagsFromEnv: tc.cflagsFromEnv,
       systemMalloc,
