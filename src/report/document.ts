@@ -5,6 +5,7 @@
 import type { ComparisonReport, ComparisonRow } from "../analysis/comparisons.js";
 import { verdictText } from "../analysis/format.js";
 import { formatValue } from "../analysis/metrics.js";
+import { workloadLabel } from "../plan/schedule.js";
 import type { ChartDef } from "./charts/index.js";
 import { threadsLabel } from "./charts/common.js";
 import type { ReportModel, TestbedModel } from "./model.js";
@@ -66,7 +67,7 @@ export function summaryText(t: TestbedModel): string {
   const speedups = significant.filter((r) => r.result.verdict === "improved");
   const slowdowns = significant.filter((r) => r.result.verdict === "regressed");
   const cellText = (r: Compared): string =>
-    `at ${threadsLabel(r.threads)}, ${r.allocator} is ${describeRatio(r.result.ratio, r.result.lower, r.result.upper, time.metric.words, r.against)} on ${r.workload}`;
+    `at ${threadsLabel(r.threads)}, ${r.allocator} is ${describeRatio(r.result.ratio, r.result.lower, r.result.upper, time.metric.words, r.against)} on ${workloadLabel(r.workload, r.params)}`;
   if (speedups.length > 0) {
     const top = speedups.reduce((a, b) => (b.result.ratio < a.result.ratio ? b : a));
     sentences.push(`The largest significant speed-up: ${cellText(top)}.`);
@@ -79,8 +80,7 @@ export function summaryText(t: TestbedModel): string {
     `${significant.length} of ${rows.length} comparisons are significant after Benjamini-Hochberg correction (alpha ${time.alpha}); the others show no difference these runs can resolve.`,
   );
   const tooFew = t.time.rows.filter((r) => r.result.kind === "too-few-runs").length;
-  if (tooFew > 0)
-    sentences.push(`${tooFew} comparison(s) have too few runs for a verdict.`);
+  if (tooFew > 0) sentences.push(`${tooFew} comparison(s) have too few runs for a verdict.`);
   const rss = t.rss.summary.filter((s) => s.lower !== null && s.upper !== null);
   if (rss.length > 0) {
     const lean = [...rss].sort((a, b) => a.geomean - b.geomean)[0] as (typeof rss)[number];
@@ -100,13 +100,23 @@ export function summaryText(t: TestbedModel): string {
 function comparisonTable(report: ComparisonReport): Block {
   return {
     kind: "table",
-    head: ["workload", "threads", "allocator", `${report.rows[0]?.against ?? "baseline"} median`, "median", "ratio", "95% CI", "p (BH)", "verdict"],
+    head: [
+      "workload",
+      "threads",
+      "allocator",
+      `${report.rows[0]?.against ?? "baseline"} median`,
+      "median",
+      "ratio",
+      "95% CI",
+      "p (BH)",
+      "verdict",
+    ],
     numeric: [1, 3, 4, 5, 6, 7],
     rows: report.rows.map((row) => {
       const r = row.result;
       const c = r.kind === "compared" ? r : null;
       return [
-        row.workload,
+        workloadLabel(row.workload, row.params),
         String(row.threads),
         row.allocator,
         row.baseline ? formatValue(row.baseline.median, report.metric) : "-",
@@ -170,14 +180,19 @@ function environmentTable(t: TestbedModel): Block {
       .map((a) => [
         `allocator ${a.name}`,
         [
-          a.package ? `${a.package.name} ${a.package.version}` : (a.version ?? (a.source === "libc" ? `${a.libc}'s own malloc` : "version unknown")),
+          a.package
+            ? `${a.package.name} ${a.package.version}`
+            : (a.version ?? (a.source === "libc" ? `${a.libc}'s own malloc` : "version unknown")),
           a.realLib ?? a.lib ?? "",
         ]
           .filter(Boolean)
           .join("; "),
       ]),
     ["tool", `${t.results.tool.name} ${t.results.tool.version}, Node ${e.nodeVersion}`],
-    ["run", `${t.results.createdAt} to ${t.results.finishedAt ?? "(unfinished)"}${t.results.complete ? "" : " (incomplete)"}`],
+    [
+      "run",
+      `${t.results.createdAt} to ${t.results.finishedAt ?? "(unfinished)"}${t.results.complete ? "" : " (incomplete)"}`,
+    ],
   ];
   return { kind: "table", head: ["", ""], rows, numeric: [] };
 }
@@ -207,7 +222,11 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   chart("scaling");
   chart("distribution");
   for (const t of model.testbeds) {
-    blocks.push({ kind: "heading", level: 3, text: multi ? `Time: ${t.label}` : "Time against the baseline" });
+    blocks.push({
+      kind: "heading",
+      level: 3,
+      text: multi ? `Time: ${t.label}` : "Time against the baseline",
+    });
     blocks.push(comparisonTable(t.time));
   }
   blocks.push({ kind: "heading", level: 2, text: "Memory" });
@@ -215,7 +234,11 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   chart("rss-timeline");
   chart("memory-overhead");
   for (const t of model.testbeds) {
-    blocks.push({ kind: "heading", level: 3, text: multi ? `Peak RSS: ${t.label}` : "Peak RSS against the baseline" });
+    blocks.push({
+      kind: "heading",
+      level: 3,
+      text: multi ? `Peak RSS: ${t.label}` : "Peak RSS against the baseline",
+    });
     blocks.push(comparisonTable(t.rss));
   }
   if (charts.some((c) => c.id === "latency")) {
@@ -240,12 +263,16 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
         numeric: [],
         rows: h.allocators.map((a) => [
           a,
-          ...h.probes.map((p) => h.cells.find((c) => c.allocator === a && c.probe === p)?.outcome ?? "-"),
+          ...h.probes.map(
+            (p) => h.cells.find((c) => c.allocator === a && c.probe === p)?.outcome ?? "-",
+          ),
         ]),
       });
     }
   }
-  const failures = model.testbeds.flatMap((t) => t.failures.map((f) => ({ ...f, testbed: t.label })));
+  const failures = model.testbeds.flatMap((t) =>
+    t.failures.map((f) => ({ ...f, testbed: t.label })),
+  );
   if (failures.length > 0) {
     blocks.push({ kind: "heading", level: 2, text: "Failures" });
     blocks.push({
@@ -271,7 +298,8 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   for (const t of model.testbeds) {
     blocks.push({ kind: "heading", level: 3, text: `${t.label} (${t.source})` });
     blocks.push(environmentTable(t));
-    if (t.results.warnings.length > 0) blocks.push({ kind: "list", items: t.results.warnings.map((w) => `warning: ${w}`) });
+    if (t.results.warnings.length > 0)
+      blocks.push({ kind: "list", items: t.results.warnings.map((w) => `warning: ${w}`) });
   }
   return blocks;
 }

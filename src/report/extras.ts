@@ -6,39 +6,29 @@
 import { z } from "zod";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 
-export type LatencyOp = "malloc" | "free";
+/** Operation kinds the workloads sample (the results' metrics "latency.<op>.<stat>"). */
+export const LATENCY_OPS = ["malloc", "free", "realloc", "calloc", "aligned"] as const;
+export type LatencyOp = (typeof LATENCY_OPS)[number];
+export const LATENCY_PERCENTILES = ["p50", "p90", "p99", "p999", "max"] as const;
+export type LatencyPercentile = (typeof LATENCY_PERCENTILES)[number];
 
-const Percentiles = z.object({
-  count: z.number().optional(),
-  mean: z.number().optional(),
-  p50: z.number().optional(),
-  p90: z.number().optional(),
-  p99: z.number().optional(),
-  p999: z.number().optional(),
-  max: z.number().optional(),
-});
-export type LatencyPercentiles = z.infer<typeof Percentiles>;
-
-const Latency = z.object({
-  unit: z.string().optional(),
-  malloc: Percentiles.optional(),
-  free: Percentiles.optional(),
-});
-export type Latency = z.infer<typeof Latency>;
+export type Latency = Partial<Record<LatencyOp, Partial<Record<LatencyPercentile, number>>>>;
 
 function field(run: RunRecord, name: string): unknown {
-  const direct = (run as unknown as Record<string, unknown>)[name];
-  if (direct !== undefined) return direct;
   const metrics = run.metrics as Record<string, unknown> | undefined;
   return metrics?.[name];
 }
 
-/** The run's latency percentiles in nanoseconds, or null when it has none. */
-export function latencyOf(run: RunRecord): Latency | null {
-  const parsed = Latency.safeParse(field(run, "latency"));
-  if (!parsed.success) return null;
-  if (parsed.data.unit !== undefined && parsed.data.unit !== "ns") return null;
-  return parsed.data;
+/** The run's sampled latency percentiles in nanoseconds per operation (empty when none). */
+export function latencyOf(run: RunRecord): Latency {
+  const out: Latency = {};
+  for (const op of LATENCY_OPS) {
+    for (const p of LATENCY_PERCENTILES) {
+      const v = field(run, `latency.${op}.${p}`);
+      if (typeof v === "number" && Number.isFinite(v)) (out[op] ??= {})[p] = v;
+    }
+  }
+  return out;
 }
 
 /** Peak bytes the workload held live (from its instrumented allocations), or null. */
@@ -51,7 +41,7 @@ const HardeningCell = z.object({
   allocator: z.string(),
   probe: z.string(),
   outcome: z.string(),
-  detail: z.string().optional(),
+  reason: z.string().optional(),
 });
 
 export interface Hardening {
@@ -71,11 +61,20 @@ export function hardeningOf(results: ResultsFile): Hardening | null {
     const p = z.array(z.union([z.string(), z.object({ name: z.string() })])).safeParse(list);
     return p.success ? p.data.map((x) => (typeof x === "string" ? x : x.name)) : null;
   };
-  const allocators =
-    names((raw as { allocators?: unknown }).allocators) ?? [
-      ...new Set(cells.data.map((c) => c.allocator)),
-    ];
-  const probes =
-    names((raw as { probes?: unknown }).probes) ?? [...new Set(cells.data.map((c) => c.probe))];
-  return { allocators, probes, cells: cells.data };
+  const allocators = names((raw as { allocators?: unknown }).allocators) ?? [
+    ...new Set(cells.data.map((c) => c.allocator)),
+  ];
+  const probes = names((raw as { probes?: unknown }).probes) ?? [
+    ...new Set(cells.data.map((c) => c.probe)),
+  ];
+  return {
+    allocators,
+    probes,
+    cells: cells.data.map((c) => ({
+      allocator: c.allocator,
+      probe: c.probe,
+      outcome: c.outcome,
+      ...(c.reason ? { detail: c.reason } : {}),
+    })),
+  };
 }

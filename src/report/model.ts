@@ -5,10 +5,19 @@
 import { compareAllocators, type ComparisonReport } from "../analysis/comparisons.js";
 import { metricInfo } from "../analysis/metrics.js";
 import { describeTestbed, testbedOf } from "../analysis/testbed.js";
+import { paramVariants, workloadLabel } from "../plan/schedule.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
 import { describe } from "../stats/index.js";
 import { allocatorOrder } from "./palette.js";
-import { hardeningOf, latencyOf, liveBytesOf, type Hardening, type LatencyOp } from "./extras.js";
+import {
+  LATENCY_OPS,
+  LATENCY_PERCENTILES,
+  hardeningOf,
+  latencyOf,
+  liveBytesOf,
+  type Hardening,
+  type LatencyOp,
+} from "./extras.js";
 
 export interface CellKey {
   testbed: string;
@@ -123,7 +132,7 @@ function groupRuns(runs: readonly RunRecord[]): Map<string, OkRun[]> {
   const groups = new Map<string, OkRun[]>();
   for (const run of runs) {
     if (run.warmup || run.status !== "ok") continue;
-    const key = `${run.workload}\0${run.threads}\0${run.allocator}`;
+    const key = `${workloadLabel(run.workload, run.params)}\0${run.threads}\0${run.allocator}`;
     const list = groups.get(key);
     if (list) list.push(run);
     else groups.set(key, [run]);
@@ -138,7 +147,7 @@ function ratioRows(report: ComparisonReport, testbed: string): RatioRow[] {
     if (r.kind !== "compared") continue;
     rows.push({
       testbed,
-      workload: row.workload,
+      workload: workloadLabel(row.workload, row.params),
       threads: row.threads,
       allocator: row.allocator,
       against: row.against,
@@ -178,8 +187,7 @@ function typicalRun(runs: OkRun[]): OkRun | undefined {
   let best: OkRun | undefined;
   for (const run of runs) {
     if (!run.timeline || run.timeline.samples.length === 0) continue;
-    if (!best || Math.abs(run.metrics.seconds - m) < Math.abs(best.metrics.seconds - m))
-      best = run;
+    if (!best || Math.abs(run.metrics.seconds - m) < Math.abs(best.metrics.seconds - m)) best = run;
   }
   return best;
 }
@@ -239,7 +247,11 @@ export function buildModel(
   const rssMetric = metricInfo("maxRssBytes");
   const testbeds = sets.map(({ results, source, baseline }, index): TestbedModel => {
     const label = labels[index] as string;
-    const { workloads, allocators, threads } = results.plan;
+    const { allocators, threads } = results.plan;
+    // Workloads with --param values are separate cells, labelled "larson[slots=500]".
+    const workloads = results.plan.workloads.flatMap((w) =>
+      paramVariants(results.plan.params).map((p) => workloadLabel(w, p)),
+    );
     const opts = { alpha: 0.05, level: LEVEL, threshold: 0 };
     const time = compareAllocators(results, baseline, { ...opts, metric: timeMetric });
     const rss = compareAllocators(results, baseline, { ...opts, metric: rssMetric });
@@ -287,23 +299,15 @@ export function buildModel(
             for (const [ms, bytes] of typical.timeline.samples)
               timelines.push({ ...key, ms, mib: bytes / 1048576 });
           }
-          const lat = runs.map(latencyOf).filter((l) => l !== null);
-          if (lat.length > 0) {
-            for (const op of ["malloc", "free"] as const) {
-              for (const [order, p] of (["p50", "p90", "p99", "p999", "max"] as const).entries()) {
-                const values = lat
-                  .map((l) => l[op]?.[p])
-                  .filter((v): v is number => typeof v === "number" && v > 0);
-                const m = medianOf(values);
-                if (m !== null)
-                  latency.push({
-                    ...key,
-                    op,
-                    percentile: p === "p999" ? "p99.9" : p,
-                    order,
-                    ns: m,
-                  });
-              }
+          const lat = runs.map(latencyOf);
+          for (const op of LATENCY_OPS) {
+            for (const [order, p] of LATENCY_PERCENTILES.entries()) {
+              const values = lat
+                .map((l) => l[op]?.[p])
+                .filter((v): v is number => typeof v === "number" && v > 0);
+              const m = medianOf(values);
+              if (m !== null)
+                latency.push({ ...key, op, percentile: p === "p999" ? "p99.9" : p, order, ns: m });
             }
           }
           const live = medianOf(
@@ -311,7 +315,12 @@ export function buildModel(
           );
           const peak = medianOf(runs.map((r) => r.metrics.maxRssBytes));
           if (live !== null && peak !== null)
-            overhead.push({ ...key, overhead: peak / live, peakRssBytes: peak, peakLiveBytes: live });
+            overhead.push({
+              ...key,
+              overhead: peak / live,
+              peakRssBytes: peak,
+              peakLiveBytes: live,
+            });
         }
       }
     }

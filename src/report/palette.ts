@@ -18,7 +18,13 @@ const FIXED: Record<(typeof KNOWN)[number], { color: string; shape: string; dash
 
 const SPARE_COLORS = ["#000000", "#999999", "#8C564B", "#7F7F00", "#17BECF", "#9467BD", "#BCBD22"];
 const SPARE_SHAPES = ["triangle-right", "triangle-left", "wedge", "stroke", "arrow"];
-const SPARE_DASHES = [[4, 4], [12, 2], [3, 6], [6, 2, 2, 2], [2, 6]];
+const SPARE_DASHES = [
+  [4, 4],
+  [12, 2],
+  [3, 6],
+  [6, 2, 2, 2],
+  [2, 6],
+];
 
 export function allocatorOrder(names: readonly string[]): string[] {
   const unique = [...new Set(names)];

@@ -53,22 +53,45 @@ export function architecturesChartSpec(
     ),
     data: { values },
     facet: {
-      row: { field: "workload", type: "nominal", title: null, sort: ctx.workloads, header: { labelAngle: 0, labelAlign: "left" } },
+      row: {
+        field: "workload",
+        type: "nominal",
+        title: null,
+        sort: ctx.workloads,
+        header: { labelAngle: 0, labelAlign: "left" },
+      },
       column: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds },
     },
     spec: {
       width: 240,
       height: { step: 16 },
       layer: [
-        { mark: { type: "rule", color: "#333", strokeDash: [4, 3] }, encoding: { x: { datum: 1, ...x } } },
+        {
+          mark: { type: "rule", color: "#333", strokeDash: [4, 3] },
+          encoding: { x: { datum: 1, ...x } },
+        },
         {
           mark: { type: "rule", strokeWidth: 2 },
-          encoding: { y, x: { field: "lower", ...x }, x2: { field: "upper" }, color: colorEncoding(ctx), opacity: pickOpacity(), tooltip },
+          encoding: {
+            y,
+            x: { field: "lower", ...x },
+            x2: { field: "upper" },
+            color: colorEncoding(ctx),
+            opacity: pickOpacity(),
+            tooltip,
+          },
         },
         {
           params: [pickParam()],
           mark: { type: "point", filled: true, size: 60 },
-          encoding: { y, x: { field: "ratio", ...x }, color: colorEncoding(ctx), shape: shapeEncoding(ctx), opacity: pickOpacity(), tooltip },
+          encoding: {
+            y,
+            x: { field: "ratio", ...x },
+            color: colorEncoding(ctx),
+            shape: shapeEncoding(ctx),
+            opacity: pickOpacity(),
+            tooltip,
+          },
         },
       ],
     },

@@ -49,7 +49,13 @@ export function topLevel(title: string, subtitle: string, ctx: ChartContext): Vl
       font: FONT,
       axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", grid: true },
       header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: "bold" },
-      legend: { labelFontSize: 11, titleFontSize: 11, orient: "right", symbolOpacity: 1, symbolSize: 80 },
+      legend: {
+        labelFontSize: 11,
+        titleFontSize: 11,
+        orient: "right",
+        symbolOpacity: 1,
+        symbolSize: 80,
+      },
       view: { stroke: "#ccc" },
     },
   };

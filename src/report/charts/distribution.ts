@@ -36,7 +36,8 @@ export function distributionChartSpec(
       max: d.max * 1e3,
     });
     if (d.points.length < d.n) thinned = true;
-    for (const p of d.points) values.push({ ...key, kind: "run", ms: p.seconds * 1e3, jitter: p.jitter });
+    for (const p of d.points)
+      values.push({ ...key, kind: "run", ms: p.seconds * 1e3, jitter: p.jitter });
   }
   const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
   const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
@@ -61,12 +62,22 @@ export function distributionChartSpec(
     ),
     data: { values },
     facet: {
-      row: { field: "workload", type: "nominal", title: null, sort: ctx.workloads, header: { labelAngle: 0, labelAlign: "left" } },
+      row: {
+        field: "workload",
+        type: "nominal",
+        title: null,
+        sort: ctx.workloads,
+        header: { labelAngle: 0, labelAlign: "left" },
+      },
       column: {
         field: "panel",
         type: "ordinal",
         title: null,
-        sort: panelSort(ctx, opts.testbeds, rows.map((r) => r.threads)),
+        sort: panelSort(
+          ctx,
+          opts.testbeds,
+          rows.map((r) => r.threads),
+        ),
       },
     },
     resolve: { scale: { x: "independent" } },
@@ -77,12 +88,21 @@ export function distributionChartSpec(
         {
           transform: [box],
           mark: { type: "rule", color: "#888" },
-          encoding: { y, x: { field: "min", type: "quantitative", title: xTitle, scale: { zero: false } }, x2: { field: "max" } },
+          encoding: {
+            y,
+            x: { field: "min", type: "quantitative", title: xTitle, scale: { zero: false } },
+            x2: { field: "max" },
+          },
         },
         {
           transform: [box],
           mark: { type: "bar", size: 14, color: "#e8e8e8", stroke: "#888" },
-          encoding: { y, x: { field: "q1", type: "quantitative" }, x2: { field: "q3" }, tooltip: boxTooltip },
+          encoding: {
+            y,
+            x: { field: "q1", type: "quantitative" },
+            x2: { field: "q3" },
+            tooltip: boxTooltip,
+          },
         },
         {
           transform: [{ filter: "datum.kind === 'run'" }],

@@ -19,22 +19,42 @@ export function hardeningChartSpec(
   const probes = [...new Set(matrices.flatMap((m) => m.hardening.probes))];
   const outcomes = [...new Set(values.map((v) => v.outcome))].sort();
   const inner: VlSpec = {
-      width: { step: 90 },
-      height: { step: 26 },
-      encoding: {
-        x: { field: "probe", type: "nominal", sort: probes, title: "probe", axis: { labelAngle: -30, labelAlign: "right", orient: "top" } },
-        y: { field: "allocator", type: "nominal", sort: allocators, title: null },
+    width: { step: 90 },
+    height: { step: 26 },
+    encoding: {
+      x: {
+        field: "probe",
+        type: "nominal",
+        sort: probes,
+        title: "probe",
+        axis: { labelAngle: -30, labelAlign: "right", orient: "top" },
       },
-      layer: [
-        {
-          mark: { type: "rect", stroke: "white", strokeWidth: 1 },
-          encoding: {
-            color: { field: "outcome", type: "nominal", title: "outcome", sort: outcomes, scale: { scheme: "set2" } },
-            tooltip: [{ field: "allocator" }, { field: "probe" }, { field: "outcome" }, { field: "detail" }],
+      y: { field: "allocator", type: "nominal", sort: allocators, title: null },
+    },
+    layer: [
+      {
+        mark: { type: "rect", stroke: "white", strokeWidth: 1 },
+        encoding: {
+          color: {
+            field: "outcome",
+            type: "nominal",
+            title: "outcome",
+            sort: outcomes,
+            scale: { scheme: "set2" },
           },
+          tooltip: [
+            { field: "allocator" },
+            { field: "probe" },
+            { field: "outcome" },
+            { field: "detail" },
+          ],
         },
-        { mark: { type: "text", fontSize: 9, color: "#111" }, encoding: { text: { field: "outcome" } } },
-      ],
+      },
+      {
+        mark: { type: "text", fontSize: 9, color: "#111" },
+        encoding: { text: { field: "outcome" } },
+      },
+    ],
   };
   const top = topLevel(
     "Hardening matrix",
@@ -42,6 +62,11 @@ export function hardeningChartSpec(
     ctx,
   );
   return ctx.multiTestbed
-    ? { ...top, data: { values }, facet: { row: { field: "testbed", type: "nominal", title: null } }, spec: inner }
+    ? {
+        ...top,
+        data: { values },
+        facet: { row: { field: "testbed", type: "nominal", title: null } },
+        spec: inner,
+      }
     : { ...top, data: { values }, ...inner };
 }

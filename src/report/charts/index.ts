@@ -55,35 +55,87 @@ export function buildCharts(model: ReportModel): ChartDef[] {
   };
   const summary = tbs.flatMap((t) => t.summary);
   if (summary.length > 0)
-    add("summary", "Summary", "Geometric mean time and peak RSS ratio per allocator with 95% CIs.", summaryChartSpec(summary, { testbeds, baselines }, ctx));
+    add(
+      "summary",
+      "Summary",
+      "Geometric mean time and peak RSS ratio per allocator with 95% CIs.",
+      summaryChartSpec(summary, { testbeds, baselines }, ctx),
+    );
   const time = tbs.flatMap((t) => t.timeRatios);
   if (time.length > 0)
-    add("time-ratio", "Time relative to the baseline", "Time ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.", ratioChartSpec(time, { metric: "time", baselines, testbeds }, ctx));
+    add(
+      "time-ratio",
+      "Time relative to the baseline",
+      "Time ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
+      ratioChartSpec(time, { metric: "time", baselines, testbeds }, ctx),
+    );
   const throughput = tbs.flatMap((t) => t.throughput);
   if (throughput.length > 0)
-    add("scaling", "Scaling with threads", "Median throughput against thread count per allocator with 95% CI bands.", scalingChartSpec(throughput, { testbeds }, ctx));
+    add(
+      "scaling",
+      "Scaling with threads",
+      "Median throughput against thread count per allocator with 95% CI bands.",
+      scalingChartSpec(throughput, { testbeds }, ctx),
+    );
   const rss = tbs.flatMap((t) => t.rssRatios);
   if (rss.length > 0)
-    add("rss-ratio", "Peak RSS relative to the baseline", "Peak RSS ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.", ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds }, ctx));
+    add(
+      "rss-ratio",
+      "Peak RSS relative to the baseline",
+      "Peak RSS ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
+      ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds }, ctx),
+    );
   const timelines = tbs.flatMap((t) => t.timelines);
   if (timelines.length > 0)
-    add("rss-timeline", "RSS over time", "Resident set size over time of a typical run per workload and allocator.", timelineChartSpec(timelines, { testbeds, threads: detail }, ctx));
+    add(
+      "rss-timeline",
+      "RSS over time",
+      "Resident set size over time of a typical run per workload and allocator.",
+      timelineChartSpec(timelines, { testbeds, threads: detail }, ctx),
+    );
   const dist = tbs.flatMap((t) => t.distributions);
   if (dist.length > 0)
-    add("distribution", "Distribution of runs", "Every measured run per cell as a point over a box plot.", distributionChartSpec(dist, { testbeds }, ctx));
+    add(
+      "distribution",
+      "Distribution of runs",
+      "Every measured run per cell as a point over a box plot.",
+      distributionChartSpec(dist, { testbeds }, ctx),
+    );
   const latency = tbs.flatMap((t) => t.latency);
   if (latency.length > 0)
-    add("latency", "Latency percentiles", "Percentiles of single malloc and free call latencies per allocator, log scale.", latencyChartSpec(latency, { testbeds, threads: detail }, ctx));
+    add(
+      "latency",
+      "Latency percentiles",
+      "Percentiles of single malloc and free call latencies per allocator, log scale.",
+      latencyChartSpec(latency, { testbeds, threads: detail }, ctx),
+    );
   const overhead = tbs.flatMap((t) => t.overhead);
   if (overhead.length > 0)
-    add("memory-overhead", "Memory overhead", "Peak RSS divided by the peak bytes held live, per workload and allocator.", overheadChartSpec(overhead, { testbeds, threads: detail }, ctx));
-  const hardening = tbs.flatMap((t) => (t.hardening ? [{ testbed: t.label, hardening: t.hardening }] : []));
+    add(
+      "memory-overhead",
+      "Memory overhead",
+      "Peak RSS divided by the peak bytes held live, per workload and allocator.",
+      overheadChartSpec(overhead, { testbeds, threads: detail }, ctx),
+    );
+  const hardening = tbs.flatMap((t) =>
+    t.hardening ? [{ testbed: t.label, hardening: t.hardening }] : [],
+  );
   if (hardening.length > 0)
-    add("hardening", "Hardening matrix", "Outcome of each heap-misuse probe per allocator.", hardeningChartSpec(hardening, ctx));
+    add(
+      "hardening",
+      "Hardening matrix",
+      "Outcome of each heap-misuse probe per allocator.",
+      hardeningChartSpec(hardening, ctx),
+    );
   if (tbs.length > 1) {
     const rows = tbs.flatMap((t) => t.timeRatios.filter((r) => r.threads === t.detailThreads));
     if (rows.length > 0)
-      add("architectures", "Testbeds side by side", "Time ratio per workload and allocator on each testbed, side by side.", architecturesChartSpec(rows, { testbeds, baselines }, ctx));
+      add(
+        "architectures",
+        "Testbeds side by side",
+        "Time ratio per workload and allocator on each testbed, side by side.",
+        architecturesChartSpec(rows, { testbeds, baselines }, ctx),
+      );
   }
   return charts;
 }

@@ -46,7 +46,15 @@ export function overheadChartSpec(
     facet: {
       column: { field: "workload", type: "nominal", title: null, sort: ctx.workloads },
       ...(ctx.multiTestbed
-        ? { row: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds, header: { labelAngle: 0, labelAlign: "left" } } }
+        ? {
+            row: {
+              field: "testbed",
+              type: "nominal",
+              title: null,
+              sort: opts.testbeds,
+              header: { labelAngle: 0, labelAlign: "left" },
+            },
+          }
         : {}),
     },
     resolve: { scale: { x: "independent" } },
@@ -71,7 +79,10 @@ export function overheadChartSpec(
             ],
           },
         },
-        { mark: { type: "text", dx: 8, align: "left", fontSize: 10 }, encoding: { text: { field: "label" }, opacity: pickOpacity() } },
+        {
+          mark: { type: "text", dx: 8, align: "left", fontSize: 10 },
+          encoding: { text: { field: "label" }, opacity: pickOpacity() },
+        },
       ],
     },
   };

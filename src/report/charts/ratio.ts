@@ -20,7 +20,11 @@ export interface RatioChartOptions {
   testbeds: string[];
 }
 
-export function ratioChartSpec(rows: RatioRow[], opts: RatioChartOptions, ctx: ChartContext): VlSpec {
+export function ratioChartSpec(
+  rows: RatioRow[],
+  opts: RatioChartOptions,
+  ctx: ChartContext,
+): VlSpec {
   const time = opts.metric === "time";
   const base = [...new Set(opts.baselines)].join(" / ");
   const values = rows.map((r) => ({
@@ -49,7 +53,12 @@ export function ratioChartSpec(rows: RatioRow[], opts: RatioChartOptions, ctx: C
   const x = {
     type: "quantitative",
     scale: { type: "log", nice: false, padding: 8 },
-    axis: { title: time ? `time / ${base}'s (×, log scale; < 1 is faster)` : `peak RSS / ${base}'s (×, log scale; < 1 is leaner)`, format: "~g" },
+    axis: {
+      title: time
+        ? `time / ${base}'s (×, log scale; < 1 is faster)`
+        : `peak RSS / ${base}'s (×, log scale; < 1 is leaner)`,
+      format: "~g",
+    },
   };
   const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
   const tooltip = [
@@ -70,12 +79,22 @@ export function ratioChartSpec(rows: RatioRow[], opts: RatioChartOptions, ctx: C
     ),
     data: { values },
     facet: {
-      row: { field: "workload", type: "nominal", title: null, sort: ctx.workloads, header: { labelAngle: 0, labelAlign: "left" } },
+      row: {
+        field: "workload",
+        type: "nominal",
+        title: null,
+        sort: ctx.workloads,
+        header: { labelAngle: 0, labelAlign: "left" },
+      },
       column: {
         field: "panel",
         type: "ordinal",
         title: null,
-        sort: panelSort(ctx, opts.testbeds, rows.map((r) => r.threads)),
+        sort: panelSort(
+          ctx,
+          opts.testbeds,
+          rows.map((r) => r.threads),
+        ),
       },
     },
     resolve: { scale: { x: "shared" } },

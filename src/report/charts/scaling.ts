@@ -25,14 +25,23 @@ export function scalingChartSpec(
     lower: (r.lower ?? r.median) / 1e6,
     upper: (r.upper ?? r.median) / 1e6,
     n: r.n,
-    ci: r.lower === null || r.upper === null ? "too few runs" : `${(r.lower / 1e6).toFixed(2)}-${(r.upper / 1e6).toFixed(2)}`,
+    ci:
+      r.lower === null || r.upper === null
+        ? "too few runs"
+        : `${(r.lower / 1e6).toFixed(2)}-${(r.upper / 1e6).toFixed(2)}`,
   }));
   const threads = [...new Set(rows.map((r) => r.threads))].sort((a, b) => a - b);
   const x = {
     field: "threads",
     type: "quantitative",
     title: "threads",
-    scale: { type: "log", base: 2, domain: [threads[0] ?? 1, threads[threads.length - 1] ?? 1], nice: false, padding: 14 },
+    scale: {
+      type: "log",
+      base: 2,
+      domain: [threads[0] ?? 1, threads[threads.length - 1] ?? 1],
+      nice: false,
+      padding: 14,
+    },
     axis: { values: threads, format: "d", grid: false },
   };
   const tooltip = [
@@ -66,7 +75,12 @@ export function scalingChartSpec(
         {
           mark: { type: "area", opacity: 0.18 },
           encoding: {
-            y: { field: "lower", type: "quantitative", title: "throughput (Mop/s)", scale: { zero: true } },
+            y: {
+              field: "lower",
+              type: "quantitative",
+              title: "throughput (Mop/s)",
+              scale: { zero: true },
+            },
             y2: { field: "upper" },
             color: colorEncoding(ctx),
             opacity: pickOpacity(0.18, 0.03),

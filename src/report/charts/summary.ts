@@ -26,13 +26,19 @@ export function summaryChartSpec(
     upper: r.upper ?? r.geomean,
     cells: r.cells,
     label: `${ratioFormat(r.geomean)}x`,
-    ci: r.lower === null || r.upper === null ? "one cell: no CI" : `${ratioFormat(r.lower)}-${ratioFormat(r.upper)}`,
+    ci:
+      r.lower === null || r.upper === null
+        ? "one cell: no CI"
+        : `${ratioFormat(r.lower)}-${ratioFormat(r.upper)}`,
   }));
   const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
   const x = {
     type: "quantitative",
     scale: { type: "log", nice: false, padding: 10 },
-    axis: { title: `geometric mean of the ratios to ${base} (×, log scale; < 1 is better)`, format: "~g" },
+    axis: {
+      title: `geometric mean of the ratios to ${base} (×, log scale; < 1 is better)`,
+      format: "~g",
+    },
   };
   const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
   const tooltip = [
@@ -53,7 +59,15 @@ export function summaryChartSpec(
     facet: {
       column: { field: "metric", type: "nominal", title: null, sort: ["time", "peak RSS"] },
       ...(ctx.multiTestbed
-        ? { row: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds, header: { labelAngle: 0, labelAlign: "left" } } }
+        ? {
+            row: {
+              field: "testbed",
+              type: "nominal",
+              title: null,
+              sort: opts.testbeds,
+              header: { labelAngle: 0, labelAlign: "left" },
+            },
+          }
         : {}),
     },
     resolve: { scale: { x: "independent" } },
@@ -61,19 +75,41 @@ export function summaryChartSpec(
       width: 280,
       height: { step: 22 },
       layer: [
-        { mark: { type: "rule", color: "#333", strokeDash: [4, 3] }, encoding: { x: { datum: 1, ...x } } },
+        {
+          mark: { type: "rule", color: "#333", strokeDash: [4, 3] },
+          encoding: { x: { datum: 1, ...x } },
+        },
         {
           mark: { type: "rule", strokeWidth: 2.5 },
-          encoding: { y, x: { field: "lower", ...x }, x2: { field: "upper" }, color: colorEncoding(ctx), opacity: pickOpacity(), tooltip },
+          encoding: {
+            y,
+            x: { field: "lower", ...x },
+            x2: { field: "upper" },
+            color: colorEncoding(ctx),
+            opacity: pickOpacity(),
+            tooltip,
+          },
         },
         {
           params: [pickParam()],
           mark: { type: "point", filled: true, size: 90 },
-          encoding: { y, x: { field: "geomean", ...x }, color: colorEncoding(ctx), shape: shapeEncoding(ctx), opacity: pickOpacity(), tooltip },
+          encoding: {
+            y,
+            x: { field: "geomean", ...x },
+            color: colorEncoding(ctx),
+            shape: shapeEncoding(ctx),
+            opacity: pickOpacity(),
+            tooltip,
+          },
         },
         {
           mark: { type: "text", dy: -11, fontSize: 10, color: "#222" },
-          encoding: { y, x: { field: "geomean", ...x }, text: { field: "label" }, opacity: pickOpacity() },
+          encoding: {
+            y,
+            x: { field: "geomean", ...x },
+            text: { field: "label" },
+            opacity: pickOpacity(),
+          },
         },
       ],
     },

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { buildCharts } from "../../../src/report/charts/index.js";
+import { buildDocument, describeRatio, summaryText } from "../../../src/report/document.js";
+import { escapeHtml, jsonForScript, renderHtml } from "../../../src/report/html.js";
+import { escapeMarkdown, renderMarkdown } from "../../../src/report/markdown.js";
+import { buildModel } from "../../../src/report/model.js";
+import { syntheticResults } from "./synthetic.js";
+
+const HOSTILE = `</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><!--`;
+
+describe("report text", () => {
+  it("writes the summary from the numbers: geometric means and the largest differences with CIs", () => {
+    const results = syntheticResults({ runs: 10 });
+    const model = buildModel([{ results, source: "r.json", baseline: "glibc" }]);
+    const t = model.testbeds[0]!;
+    const text = summaryText(t);
+    const jemalloc = t.time.summary.find((s) => s.allocator === "jemalloc")!;
+    expect(text).toContain(
+      `Overall the fastest is jemalloc: ${describeRatio(jemalloc.geomean, jemalloc.lower!, jemalloc.upper!, { improved: "faster", regressed: "slower" }, "glibc")}`,
+    );
+    expect(text).toMatch(
+      /The slowest is musl: \d\.\d\dx slower than glibc \(95% CI \d\.\d\d-\d\.\d\d\)/,
+    );
+    expect(text).toMatch(
+      /The largest significant speed-up: at \d threads?, jemalloc is \d\.\d\dx faster than glibc \(95% CI [\d.]+-[\d.]+\) on (threadtest|larson)/,
+    );
+    expect(text).toContain("8 of 8 comparisons are significant");
+  });
+
+  it("turns ratios below 1 into 'x faster' with the inverted CI", () => {
+    expect(
+      describeRatio(0.5, 0.4, 0.625, { improved: "faster", regressed: "slower" }, "musl"),
+    ).toBe("2.00x faster than musl (95% CI 1.60-2.50)");
+    expect(
+      describeRatio(11.3, 10.8, 11.9, { improved: "faster", regressed: "slower" }, "glibc"),
+    ).toBe("11.3x slower than glibc (95% CI 10.8-11.9)");
+  });
+
+  it("says when runs are too few for a verdict", () => {
+    const model = buildModel([
+      { results: syntheticResults({ runs: 2 }), source: "r", baseline: "glibc" },
+    ]);
+    expect(summaryText(model.testbeds[0]!)).toContain(
+      "8 comparison(s) have too few runs for a verdict",
+    );
+  });
+});
+
+describe("escaping", () => {
+  it("HTML: no markup survives", () => {
+    expect(escapeHtml(HOSTILE)).not.toMatch(/[<>"']/);
+    expect(escapeHtml("a&b")).toBe("a&amp;b");
+  });
+
+  it("JSON in a script element: no '<' at all, and it parses back unchanged", () => {
+    const value = { name: HOSTILE, other: "\u2028\u2029&>" };
+    const text = jsonForScript(value);
+    expect(text).not.toContain("<");
+    expect(text).not.toContain(">");
+    expect(text).not.toMatch(/[\u2028\u2029]/);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it("Markdown: no raw HTML and no table breaks", () => {
+    const md = escapeMarkdown(`${HOSTILE} | [x](javascript:alert(1))`);
+    expect(md).not.toContain("<");
+    expect(md).not.toMatch(/(^|[^\\])\|/);
+    expect(md).not.toMatch(/(^|[^\\])\[/);
+  });
+
+  it("a report of a results file with hostile names carries them only escaped", () => {
+    const results = syntheticResults({
+      workloads: [`w${HOSTILE}`],
+      allocators: ["glibc", `a${HOSTILE}`],
+      threads: [1],
+      runs: 6,
+      hardening: true,
+    });
+    const model = buildModel([{ results, source: `s${HOSTILE}.json`, baseline: "glibc" }]);
+    const blocks = buildDocument(model, buildCharts(model));
+    const md = renderMarkdown(blocks);
+    expect(md).not.toContain("<script");
+    expect(md).not.toContain("<img");
+    const html = renderHtml(blocks, `t${HOSTILE}`);
+    // The page's own script elements: the specs (JSON), three inlined libraries, the loader.
+    const scripts = html.match(/<script[^>]*>/g) ?? [];
+    expect(scripts).toEqual([
+      '<script type="application/json" id="mb-specs">',
+      "<script>",
+      "<script>",
+      "<script>",
+      "<script>",
+    ]);
+    // What comes from the results, outside the inlined libraries (whose code has its own strings).
+    const own = html.replace(/<script>\/\* vega[^]*?<\/script>/g, "");
+    expect(own.length).toBeLessThan(html.length / 2);
+    expect(own.includes("<img")).toBe(false);
+    expect(own.includes("window.__pwned=1</script>")).toBe(false);
+    expect(own.includes("<!--")).toBe(false);
+    expect(own.includes("&lt;/script&gt;&lt;script&gt;window.__pwned=1")).toBe(true);
+    const specs = /<script type="application\/json" id="mb-specs">([^<]*)<\/script>/.exec(own);
+    expect(specs).not.toBeNull();
+    const parsed = JSON.parse(specs![1]!) as Record<
+      string,
+      { data: { values: { allocator?: string }[] } }
+    >;
+    const names = parsed["time-ratio"]!.data.values.map((v) => v.allocator);
+    expect(names.includes(`a${HOSTILE}`)).toBe(true);
+  });
+});
