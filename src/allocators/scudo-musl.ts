@@ -29,7 +29,7 @@ import { checkLibrary } from "./validate.js";
 
 export const SCUDO_MUSL_FAMILY = "scudo-musl";
 /** Bump when the recipe below changes, so old cache entries are not reused. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 const LIB_NAME = "libscudo-musl.so";
 
 /** A compiler-rt Scudo static archive. */
@@ -37,6 +37,17 @@ export interface ScudoArchive {
   /** LLVM major version (the clang resource directory's). */
   major: number;
   path: string;
+}
+
+/**
+ * The C++ half of Scudo (operator new/delete), shipped next to the C archive as
+ * `libclang_rt.scudo_standalone_cxx[-<arch>].a`; distributions link both into their .so.
+ */
+export function cxxArchiveFor(archive: string): string {
+  return path.join(
+    path.dirname(archive),
+    path.basename(archive).replace("scudo_standalone", "scudo_standalone_cxx"),
+  );
 }
 
 /** The compatibility source linked into every scudo-musl build. */
@@ -106,10 +117,12 @@ export async function scudoMuslLibPath(
   tc: Toolchain,
   cacheRoot = cacheDir(),
 ): Promise<string> {
+  const cxx = cxxArchiveFor(archive.path);
   const hash = sha256Hex(
     JSON.stringify({
       recipe: RECIPE_VERSION,
       archive: await sha256File(archive.path),
+      cxx: (await isFile(cxx)) ? await sha256File(cxx) : null,
       compat: sha256Hex(await readFile(compatSource())),
       cc: tc.cc,
       ccVersion: tc.ccVersion,
@@ -189,7 +202,10 @@ export async function ensureScudoMusl(
       };
     }
     // -z defs: every symbol the archive needs must resolve against musl and the compat
-    // object now, not fail at load time inside a benchmark.
+    // object now, not fail at load time inside a benchmark. The C++ archive (operator
+    // new/delete) needs nothing from a C++ runtime: only Scudo's own internals.
+    const cxx = cxxArchiveFor(archive);
+    const archives = (await isFile(cxx)) ? [archive, cxx] : [archive];
     const link = await execa(
       cmd,
       [
@@ -200,7 +216,7 @@ export async function ensureScudoMusl(
         `-Wl,-soname,${LIB_NAME}`,
         "-Wl,-z,defs",
         "-Wl,--whole-archive",
-        archive,
+        ...archives,
         "-Wl,--no-whole-archive",
         compatObj,
         "-lpthread",
@@ -216,7 +232,7 @@ export async function ensureScudoMusl(
     }
     await writeFile(
       path.join(tmp, "recipe.json"),
-      `${JSON.stringify({ archive, compat: compatSource(), cc: musl.cc, ccVersion: musl.ccVersion, recipe: RECIPE_VERSION }, null, 2)}\n`,
+      `${JSON.stringify({ archive, archives, compat: compatSource(), cc: musl.cc, ccVersion: musl.ccVersion, recipe: RECIPE_VERSION }, null, 2)}\n`,
     );
     await mkdir(path.dirname(dir), { recursive: true });
     try {

@@ -21,7 +21,7 @@
  * fortification, so it calls this with the destination's size. Same contract:
  * abort instead of overflowing.
  */
-void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen) {
+__attribute__((visibility("hidden"))) void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen) {
   if (n > dstlen) abort();
   return memcpy(dst, src, n);
 }
@@ -34,14 +34,14 @@ void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dstlen) {
  * traces: GWP-ASan still samples and guards allocations and still reports the
  * faulting access, without the allocation/deallocation stacks.
  */
-int backtrace(void **buffer, int size) {
+__attribute__((visibility("hidden"))) int backtrace(void **buffer, int size) {
   (void)buffer;
   (void)size;
   return 0;
 }
 
 /* Called only with the frames backtrace() returned (none): an empty array. */
-char **backtrace_symbols(void *const *buffer, int size) {
+__attribute__((visibility("hidden"))) char **backtrace_symbols(void *const *buffer, int size) {
   (void)buffer;
   (void)size;
   /* The caller frees the array with free(): allocate it, even empty. */
