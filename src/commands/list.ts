@@ -128,7 +128,7 @@ export async function listCommand(
   }
   if (out["allocators"]) {
     lines.push("allocators:");
-    for (const a of out["allocators"] as {
+    const listed = out["allocators"] as {
       name: string;
       libc: string;
       lib: string | null;
@@ -136,14 +136,16 @@ export async function listCommand(
       system?: SystemAllocator | null;
       builtFrom?: string;
       variant?: { base: string; env: Record<string, string> };
-    }[]) {
+    }[];
+    const width = Math.max(12, ...listed.map((a) => a.name.length));
+    for (const a of listed) {
       const what = a.lib ?? `(the libc's own malloc${a.system ? `: ${a.system.description}` : ""})`;
       const extra = [
         ...(a.builtFrom ? [`built by the harness from ${a.builtFrom}`] : []),
         ...(a.variant ? [`variant of ${a.variant.base}: ${formatSettings(a.variant.env)}`] : []),
       ];
       lines.push(
-        `  ${a.name.padEnd(12)} ${a.libc.padEnd(6)} ${what}${a.version ? `  [${a.version}]` : ""}${extra.length > 0 ? `  (${extra.join("; ")})` : ""}`,
+        `  ${a.name.padEnd(width)} ${a.libc.padEnd(6)} ${what}${a.version ? `  [${a.version}]` : ""}${extra.length > 0 ? `  (${extra.join("; ")})` : ""}`,
       );
     }
   }
