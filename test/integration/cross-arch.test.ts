@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readElfInfo } from "../../src/allocators/elf.js";
 import { loadWorkloads, workloadRoots } from "../../src/workloads/registry.js";
-import { bench } from "../helpers/cli.js";
+import { bench, errorLines } from "../helpers/cli.js";
 
 /**
  * Four architectures: the launcher and every workload of the registry cross-build with Debian's
@@ -104,6 +104,29 @@ describe("cross-architecture builds under qemu-user", () => {
     }
     expect([...native.keys()].sort()).toEqual(names);
   }, 600_000);
+
+  it("rejects an unusable --cc with one line and exit 2", async () => {
+    const run = await bench(["build", "--cc", "no-such-compiler-gcc", "-w", "threadtest"]);
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)).toEqual([
+      'bench: --cc: cannot use "no-such-compiler-gcc" (not found on PATH, or `no-such-compiler-gcc -dumpmachine` failed)',
+    ]);
+  });
+
+  it.skipIf(compilers.get("aarch64-linux-gnu") === undefined)(
+    "bench run refuses a cross CC: its binaries cannot run here",
+    async () => {
+      const run = await bench(["run", "--quick", "-n", "1", "-w", "threadtest", "-a", "glibc"], {
+        env: {
+          CC: "aarch64-linux-gnu-gcc",
+          MALLOCBENCH_LOCK: path.join(await mkdtemp(path.join(os.tmpdir(), "mb-")), "lock"),
+        },
+      });
+      expect(run.exitCode).toBe(2);
+      expect(errorLines(run.stderr)).toHaveLength(1);
+      expect(run.stderr).toMatch(/builds for aarch64 .*bench build --cc/);
+    },
+  );
 
   for (const arch of ARCHES) {
     const cc = compilers.get(arch.triple);
