@@ -1,3 +1,4 @@
+import { cellKey } from "../plan/schedule.js";
 import type { RunRecord } from "../results/schema.js";
 import type { Progress, RunEvents } from "../run/runner.js";
 
@@ -10,7 +11,7 @@ export function formatDuration(ms: number): string {
 }
 
 function describe(run: RunRecord): string {
-  const cell = `${run.workload}/${run.allocator}/t${run.threads}${run.warmup ? " (warmup)" : ""}`;
+  const cell = `${cellKey(run)}${run.warmup ? " (warmup)" : ""}`;
   return run.status === "ok"
     ? `${cell} ok ${run.metrics.seconds.toFixed(3)}s`
     : `${cell} FAILED ${run.failure.kind}: ${run.failure.message}`;
