@@ -1,0 +1,188 @@
+/**
+ * Real rendering: every chart type to SVG (vega) and PNG (resvg), and `bench report` end to end
+ * through the CLI.
+ */
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildCharts } from "../../../src/report/charts/index.js";
+import { buildModel } from "../../../src/report/model.js";
+import { renderSvg, svgToPng } from "../../../src/report/render.js";
+import { bench, errorLines, tempDir } from "../../helpers/cli.js";
+import { syntheticResults } from "../../unit/report/synthetic.js";
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function pngSize(png: Buffer): { width: number; height: number } {
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+describe("chart rendering", () => {
+  // Two testbeds so that the architectures chart exists too: every chart type.
+  const model = buildModel([
+    {
+      results: syntheticResults({ latency: true, timelines: true, hardening: true, seed: 1 }),
+      source: "a.json",
+      baseline: "glibc",
+    },
+    {
+      results: syntheticResults({
+        arch: "aarch64",
+        cpuModel: "Other CPU",
+        latency: true,
+        timelines: true,
+        hardening: true,
+        seed: 2,
+      }),
+      source: "b.json",
+      baseline: "glibc",
+    },
+  ]);
+  const charts = buildCharts(model);
+
+  it("covers every chart type", () => {
+    expect(charts.map((c) => c.id).sort()).toEqual(
+      [
+        "architectures",
+        "distribution",
+        "hardening",
+        "latency",
+        "memory-overhead",
+        "rss-ratio",
+        "rss-timeline",
+        "scaling",
+        "summary",
+        "time-ratio",
+      ].sort(),
+    );
+  });
+
+  for (const id of [
+    "architectures",
+    "distribution",
+    "hardening",
+    "latency",
+    "memory-overhead",
+    "rss-ratio",
+    "rss-timeline",
+    "scaling",
+    "summary",
+    "time-ratio",
+  ]) {
+    it(`${id}: non-empty SVG with its marks and title, PNG at 2x`, async () => {
+      const chart = charts.find((c) => c.id === id)!;
+      const svg = await renderSvg(chart.spec);
+      expect(svg.startsWith("<svg")).toBe(true);
+      const title = (chart.spec.title as { text: string }).text;
+      expect(svg).toContain(title.replace(/&/g, "&amp;").replace(/'/g, "&#39;"));
+      expect(svg).toMatch(/class="mark-(symbol|rect|line|rule|area)/);
+      const width = Number(/^<svg[^>]* width="(\d+(?:\.\d+)?)"/.exec(svg)?.[1]);
+      const height = Number(/^<svg[^>]* height="(\d+(?:\.\d+)?)"/.exec(svg)?.[1]);
+      expect(width).toBeGreaterThan(200);
+      expect(height).toBeGreaterThan(100);
+      const png = svgToPng(svg, 2);
+      expect(png.subarray(0, 8).equals(PNG_MAGIC)).toBe(true);
+      const size = pngSize(png);
+      expect(size.width).toBe(Math.ceil(width * 2));
+      expect(size.height).toBe(Math.ceil(height * 2));
+      expect(png.length).toBeGreaterThan(5_000);
+    });
+  }
+});
+
+describe("bench report", () => {
+  it("writes index.md, index.html and every chart as SVG, PNG and spec", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "r.json");
+    await writeFile(
+      file,
+      JSON.stringify(syntheticResults({ runs: 8, latency: true, timelines: true })),
+    );
+    const out = path.join(dir, "out");
+    const r = await bench(["report", file, "-o", out]);
+    expect(r.exitCode, r.all).toBe(0);
+    const charts = (await readdir(path.join(out, "charts"))).sort();
+    for (const id of [
+      "summary",
+      "time-ratio",
+      "scaling",
+      "rss-ratio",
+      "rss-timeline",
+      "distribution",
+      "latency",
+      "memory-overhead",
+    ])
+      for (const ext of ["svg", "png", "vl.json"]) expect(charts).toContain(`${id}.${ext}`);
+    for (const f of charts)
+      expect((await stat(path.join(out, "charts", f))).size, f).toBeGreaterThan(1000);
+    const md = await readFile(path.join(out, "index.md"), "utf8");
+    for (const id of ["summary", "time-ratio", "latency"])
+      expect(md).toContain(`(charts/${id}.png)`);
+    expect(md).toMatch(/Overall the fastest is jemalloc: \d\.\d\dx faster than glibc \(95% CI/);
+    expect(md).toContain("## Methodology");
+    expect(md).toContain("## Environment");
+    const html = await readFile(path.join(out, "index.html"), "utf8");
+    expect(html).toContain('id="chart-time-ratio"');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).not.toMatch(/https?:\/\/(?!vega\.github\.io\/schema)[^"\s]*\.js/);
+  });
+
+  it("--format terminal prints the table with ratios, CIs and verdict marks", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "r.json");
+    await writeFile(file, JSON.stringify(syntheticResults({ runs: 8 })));
+    const r = await bench(["report", file, "--format", "terminal", "-o", path.join(dir, "none")]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(
+      /threadtest\s+1\s+musl\s+8\/8\s+[\d.]+\s+[12]\.\d\dx\s+[\d.]+-[\d.]+\s+-/,
+    );
+    expect(r.stdout).toMatch(
+      /threadtest\s+1\s+jemalloc\s+8\/8\s+[\d.]+\s+0\.\d\dx\s+[\d.]+-[\d.]+\s+\+/,
+    );
+    expect(r.stdout).toContain("geometric mean time ratio to glibc");
+    await expect(stat(path.join(dir, "none"))).rejects.toThrow();
+  });
+
+  it("several files: one small multiple per testbed", async () => {
+    const dir = await tempDir();
+    const a = path.join(dir, "a.json");
+    const b = path.join(dir, "b.json");
+    await writeFile(a, JSON.stringify(syntheticResults({ seed: 1 })));
+    await writeFile(
+      b,
+      JSON.stringify(syntheticResults({ seed: 2, arch: "aarch64", cpuModel: "Arm CPU" })),
+    );
+    const out = path.join(dir, "out");
+    const r = await bench(["report", a, b, "-o", out, "--format", "md,svg"]);
+    expect(r.exitCode, r.all).toBe(0);
+    const md = await readFile(path.join(out, "index.md"), "utf8");
+    expect(md).toContain("### x86\\_64 · Synthetic CPU");
+    expect(md).toContain("### aarch64 · Arm CPU");
+    expect(md).toContain("(charts/architectures.png)");
+    const svg = await readFile(path.join(out, "charts", "architectures.svg"), "utf8");
+    expect(svg).toContain("aarch64 · Arm CPU");
+  });
+
+  it("bad input: one line naming what to fix, exit 2", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "r.json");
+    await writeFile(file, JSON.stringify(syntheticResults()));
+    for (const [args, pattern] of [
+      [
+        ["report", file, "--format", "pdf"],
+        /--format: "pdf" is not one of md, html, svg, png, terminal/,
+      ],
+      [
+        ["report", file, "--baseline", "nope"],
+        /--baseline: allocator "nope" is not in these results/,
+      ],
+      [["report", path.join(dir, "missing.json")], /missing\.json: cannot read/],
+    ] as const) {
+      const r = await bench([...args]);
+      expect(r.exitCode, r.all).toBe(2);
+      const lines = errorLines(r.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+    }
+  });
+});
