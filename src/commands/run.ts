@@ -74,9 +74,9 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
   "allocator",
   "variant",
   "threads",
+  "param",
   "runs",
   "warmup",
-  "param",
   "quick",
   "preset",
   "seed",
@@ -228,6 +228,7 @@ export async function resolveRunOptions(
     userAllocators,
     variants,
     threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads(cpus)),
+    ...(opts.param?.length ? { params: parseParams(opts.param) } : {}),
     preset: presetName,
     size: preset.size,
     runs,
@@ -235,7 +236,6 @@ export async function resolveRunOptions(
       opts.warmup !== undefined
         ? parsePositiveInt(opts.warmup, "--warmup", 0)
         : (config.warmup ?? preset.warmup),
-    ...(opts.param?.length ? { params: parseParams(opts.param) } : {}),
     seed:
       opts.seed !== undefined
         ? parsePositiveInt(opts.seed, "--seed", 0)
