@@ -192,6 +192,8 @@ export async function preparePrograms(options: {
   allocators: readonly ResolvedAllocator[];
   threads: readonly number[];
   host: Toolchain | undefined;
+  /** --metric instructions: programs are not run under callgrind, so their cells are skipped. */
+  instructions?: boolean;
   onWarning?: (message: string) => void;
 }): Promise<ProgramSet> {
   const set: ProgramSet = { programs: new Map(), identityLib: null, skipped: [], warnings: [] };
@@ -206,6 +208,13 @@ export async function preparePrograms(options: {
     const availability = await checkAvailability(definition);
     const ready: ReadyProgram = { definition, availability, libcPreload: null };
     set.programs.set(definition.name, ready);
+    if (options.instructions) {
+      const reason = "instructions mode: external programs are not run under callgrind";
+      warn(`program ${definition.name} skipped: ${reason}`);
+      for (const a of options.allocators)
+        for (const t of options.threads) skip(definition.name, a.name, t, reason);
+      continue;
+    }
     if (!availability.available) {
       warn(`program ${definition.name} skipped: absent: ${availability.reason}`);
       for (const a of options.allocators)

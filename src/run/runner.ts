@@ -218,6 +218,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     allocators,
     threads: recorded ? recorded.plan.threads : (options as RunOptions).threads,
     host: [...toolchains.values()].find((t) => t.kind === "host"),
+    instructions: (recorded?.plan.measure ?? options?.measure) === "instructions",
     onWarning: (m) => events.onWarning?.(m),
   });
 

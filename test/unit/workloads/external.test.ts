@@ -251,6 +251,23 @@ describe("cells a program skips", () => {
     );
     expect(set.identityLib).toMatch(/libmallocbench-identity\.so$/);
   });
+
+  it("skips every program cell in instructions mode", async () => {
+    const programs = (await loadPrograms([workloadsDir()])).filter((p) => p.name === "lua5.4");
+    const set = await preparePrograms({
+      programs,
+      allocators: [glibc] as unknown as ResolvedAllocator[],
+      threads: [1],
+      host: undefined,
+      instructions: true,
+    });
+    expect(set.skipped).toEqual([
+      {
+        cell: "lua5.4/glibc/t1",
+        reason: "instructions mode: external programs are not run under callgrind",
+      },
+    ]);
+  });
 });
 
 describe("load generator CSV", () => {
