@@ -186,7 +186,13 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     options?.programs ?? false,
   );
   const workloads = selectWorkloads(available, split.synthetic);
-  if (options?.params) checkParams(workloads, options.params);
+  if (options?.params) {
+    checkParams(workloads, options.params);
+    if (split.programs.length > 0)
+      throw new UsageError(
+        `--param sets parameters of synthetic workloads; external programs take none (${split.programs.map((p) => p.name).join(", ")}): leave out --programs or select workloads with -w`,
+      );
+  }
   const toolchains = await toolchainsByLibc();
   if ((recorded?.plan.measure ?? options?.measure) === "instructions") await findValgrind();
 
