@@ -71,6 +71,8 @@ export interface ComparisonReport {
   alpha: number;
   level: number;
   threshold: number;
+  /** Set when counted metrics were compared within this tolerance instead of tested. */
+  tolerance?: number;
   rows: ComparisonRow[];
   /** Geometric mean of the ratios per candidate allocator, across its compared cells. */
   summary: {
@@ -285,6 +287,7 @@ function finish(
     alpha: opts.alpha,
     level: opts.level,
     threshold: opts.threshold,
+    ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
     rows,
     summary,
   };

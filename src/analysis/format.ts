@@ -22,7 +22,7 @@ function ratioText(row: ComparisonRow): string {
 
 function pText(row: ComparisonRow): string {
   const r = row.result;
-  if (r.kind !== "compared") return "-";
+  if (r.kind !== "compared" || !Number.isFinite(r.adjustedP)) return "-";
   return r.adjustedP < 0.001 ? "<0.001" : r.adjustedP.toFixed(3);
 }
 
@@ -49,6 +49,8 @@ export function verdictMark(row: ComparisonRow): string {
 function header(report: ComparisonReport): string {
   const m = report.metric;
   const compared = report.rows.filter((r) => r.result.kind === "compared").length;
+  if (report.tolerance !== undefined)
+    return `metric: ${m.name} (${m.description}; ${m.better} is better); counted under callgrind: medians compared within ±${pct(report.tolerance)}, no test`;
   return (
     `metric: ${m.name} (${m.description}; ${m.better} is better); ${Math.round(report.level * 100)}% CIs; ` +
     `alpha ${report.alpha} after Benjamini-Hochberg over ${compared} comparison(s)` +

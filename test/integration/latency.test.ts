@@ -71,7 +71,7 @@ describe("latency and memory metrics on real runs", () => {
       );
       expect(runs.length, allocator).toBe(1);
       const run = runs[0] as OkRun;
-      for (const op of ["malloc", "free"]) {
+      for (const op of ["malloc", "free"] as const) {
         const values = LATENCY_STATS.map((s) => run.metrics[`latency.${op}.${s}` as const]);
         for (const v of values) expect(v, `${allocator} ${op}`).toBeGreaterThan(0);
         const [, p50, p90, p99, p999, max] = values as number[];

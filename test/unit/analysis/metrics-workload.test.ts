@@ -123,3 +123,54 @@ describe("runExtras", () => {
     expect(extras.metrics.allocatorInstructions).toBe(600);
   });
 });
+
+describe("hardware counters", () => {
+  it("become metrics when the kernel gave them, and are absent (with the reason kept) when not", async () => {
+    const { metricsOf, perfUnavailable } = await import("../../../src/run/classify.js");
+    const events = {
+      taskClockNs: 2e8,
+      contextSwitches: 3,
+      cpuMigrations: 0,
+      pageFaults: 700,
+      instructions: 9_000_000,
+      cycles: 7_000_000,
+      cacheMisses: 1200,
+      branchMisses: 3400,
+    };
+    const given = launcherRecord({
+      perf: { available: true, events, unavailable: {}, scaled: false, userSpaceOnly: false },
+    });
+    expect(metricsOf(given)).toMatchObject({
+      instructions: 9_000_000,
+      cycles: 7_000_000,
+      cacheMisses: 1200,
+      branchMisses: 3400,
+    });
+    expect(perfUnavailable(given)).toBeUndefined();
+    const refused = launcherRecord({
+      perf: {
+        available: true,
+        events: {
+          ...events,
+          instructions: null,
+          cycles: null,
+          cacheMisses: null,
+          branchMisses: null,
+        },
+        unavailable: {
+          instructions: "No such file or directory",
+          cycles: "No such file or directory",
+        },
+        scaled: false,
+        userSpaceOnly: false,
+      },
+    });
+    const m = metricsOf(refused);
+    expect(m?.instructions).toBeUndefined();
+    expect(m?.cycles).toBeUndefined();
+    expect(m?.taskClockSeconds).toBeCloseTo(0.2, 12);
+    expect(perfUnavailable(refused)).toBe(
+      "instructions: No such file or directory; cycles: No such file or directory",
+    );
+  });
+});
