@@ -29,8 +29,6 @@ export const EnvironmentSchema = z.object({
       target: z.string(),
       /** The machine the toolchain builds for (from `cc -dumpmachine`), e.g. x86_64, aarch64. */
       machine: z.string().optional(),
-      /** The machine the toolchain builds for (from `cc -dumpmachine`), e.g. x86_64, aarch64. */
-      machine: z.string().optional(),
       cflags: z.array(z.string()),
       cflagsFromEnv: z.boolean(),
       systemMalloc: z.string().nullable(),
