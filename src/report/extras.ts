@@ -31,6 +31,14 @@ export function latencyOf(run: RunRecord): Latency {
   return out;
 }
 
+/** How many calls of `op` the run sampled (null when the run does not say). */
+export function latencySamples(run: RunRecord, op: LatencyOp): number | null {
+  const sampling = (run as unknown as { latencySampling?: { samples?: Record<string, unknown> } })
+    .latencySampling;
+  const n = sampling?.samples?.[op];
+  return typeof n === "number" ? n : null;
+}
+
 /** Peak bytes the workload held live (from its instrumented allocations), or null. */
 export function liveBytesOf(run: RunRecord): number | null {
   const v = field(run, "peakLiveBytes");

@@ -14,6 +14,7 @@ import {
   LATENCY_PERCENTILES,
   hardeningOf,
   latencyOf,
+  latencySamples,
   liveBytesOf,
   type Hardening,
   type LatencyOp,
@@ -301,7 +302,15 @@ export function buildModel(
           }
           const lat = runs.map(latencyOf);
           for (const op of LATENCY_OPS) {
+            // Percentiles need enough samples: an operation with fewer than 100 sampled calls
+            // is left out, and p99.9 needs 1000.
+            const counts = runs
+              .map((r) => latencySamples(r, op))
+              .filter((v): v is number => v !== null);
+            const samples = medianOf(counts);
+            if (samples !== null && samples < 100) continue;
             for (const [order, p] of LATENCY_PERCENTILES.entries()) {
+              if (p === "p999" && samples !== null && samples < 1000) continue;
               const values = lat
                 .map((l) => l[op]?.[p])
                 .filter((v): v is number => typeof v === "number" && v > 0);

@@ -155,7 +155,7 @@ describe("HTML report in Chromium", () => {
     await tooltipOf(page, "time-ratio");
     await tooltipOf(page, "summary");
     expect(
-      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+      await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
     ).toBeUndefined();
     expect(await page.locator("img").count()).toBe(0);
     expect(dialogs).toEqual([]);

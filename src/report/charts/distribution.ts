@@ -41,7 +41,7 @@ export function distributionChartSpec(
   }
   const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
   const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
-  const xTitle = "time of the measured region (ms)";
+  const xTitle = "time of the measured region (ms, log scale)";
   const box = { filter: "datum.kind === 'box'" };
   const boxTooltip = [
     { field: "workload" },
@@ -80,9 +80,9 @@ export function distributionChartSpec(
         ),
       },
     },
-    resolve: { scale: { x: "independent" } },
+    resolve: { scale: { x: "shared" } },
     spec: {
-      width: 240,
+      width: 300,
       height: { step: 22 },
       layer: [
         {
@@ -90,7 +90,13 @@ export function distributionChartSpec(
           mark: { type: "rule", color: "#888" },
           encoding: {
             y,
-            x: { field: "min", type: "quantitative", title: xTitle, scale: { zero: false } },
+            x: {
+              field: "min",
+              type: "quantitative",
+              title: xTitle,
+              scale: { type: "log" },
+              axis: { format: "~s" },
+            },
             x2: { field: "max" },
           },
         },

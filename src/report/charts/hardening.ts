@@ -18,29 +18,52 @@ export function hardeningChartSpec(
   const allocators = ctx.palette.domain.filter((a) => values.some((v) => v.allocator === a));
   const probes = [...new Set(matrices.flatMap((m) => m.hardening.probes))];
   const outcomes = [...new Set(values.map((v) => v.outcome))].sort();
+  // Light fills so the black outcome label reads on each; known outcomes have fixed colours.
+  const KNOWN: Record<string, string> = {
+    detected: "#a6dcbc",
+    "not-detected": "#f6b8a6",
+    error: "#d9d9d9",
+    timeout: "#fde2a0",
+  };
+  const SPARE = ["#c6d7f2", "#e6ccf0", "#f0e6c0"];
+  const range = outcomes.map((o, i) => KNOWN[o] ?? (SPARE[i % SPARE.length] as string));
   const inner: VlSpec = {
-    width: { step: 90 },
-    height: { step: 26 },
+    width: { step: 165 },
+    height: { step: 28 },
     encoding: {
       x: {
         field: "probe",
         type: "nominal",
         sort: probes,
-        title: "probe",
-        axis: { labelAngle: -30, labelAlign: "right", orient: "top" },
+        title: null,
+        axis: {
+          orient: "top",
+          labelAngle: 0,
+          labelLimit: 0,
+          labelFontSize: 10,
+          grid: false,
+          ticks: false,
+          domain: false,
+        },
       },
-      y: { field: "allocator", type: "nominal", sort: allocators, title: null },
+      y: {
+        field: "allocator",
+        type: "nominal",
+        sort: allocators,
+        title: null,
+        axis: { grid: false, ticks: false, domain: false },
+      },
     },
     layer: [
       {
-        mark: { type: "rect", stroke: "white", strokeWidth: 1 },
+        mark: { type: "rect", stroke: "white", strokeWidth: 2 },
         encoding: {
           color: {
             field: "outcome",
             type: "nominal",
             title: "outcome",
             sort: outcomes,
-            scale: { scheme: "set2" },
+            scale: { domain: outcomes, range },
           },
           tooltip: [
             { field: "allocator" },
@@ -51,7 +74,7 @@ export function hardeningChartSpec(
         },
       },
       {
-        mark: { type: "text", fontSize: 9, color: "#111" },
+        mark: { type: "text", fontSize: 11, color: "#111" },
         encoding: { text: { field: "outcome" } },
       },
     ],

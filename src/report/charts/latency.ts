@@ -20,6 +20,12 @@ export function latencyChartSpec(
   opts: { testbeds: string[]; threads: number[] },
   ctx: ChartContext,
 ): VlSpec {
+  const ops = LATENCY_OPS.filter((op) => rows.some((r) => r.op === op));
+  const workloads = ctx.workloads.filter((w) => rows.some((r) => r.workload === w));
+  const prefix = (testbed: string): string => (ctx.multiTestbed ? `${testbed} · ` : "");
+  // One panel per workload and operation that has samples (no empty panels in the grid).
+  const panel = (r: { testbed: string; workload: string; op: string }): string =>
+    `${prefix(r.testbed)}${r.workload} · ${r.op}`;
   const values = rows.map((r) => ({
     testbed: r.testbed,
     workload: r.workload,
@@ -28,12 +34,17 @@ export function latencyChartSpec(
     op: r.op,
     percentile: r.percentile,
     ns: r.ns,
-    row: ctx.multiTestbed ? `${r.testbed} · ${r.op}` : r.op,
+    panel: panel(r),
   }));
-  const ops = LATENCY_OPS.filter((op) => rows.some((r) => r.op === op));
-  const rowsSort = ctx.multiTestbed
-    ? opts.testbeds.flatMap((t) => ops.map((op) => `${t} · ${op}`))
-    : [...ops];
+  const panels = opts.testbeds.flatMap((testbed) =>
+    workloads.flatMap((workload) =>
+      ops
+        .filter((op) =>
+          rows.some((r) => r.testbed === testbed && r.workload === workload && r.op === op),
+        )
+        .map((op) => panel({ testbed, workload, op })),
+    ),
+  );
   const at = [...new Set(opts.threads)].map(threadsLabel).join(" / ");
   return {
     ...topLevel(
@@ -42,16 +53,8 @@ export function latencyChartSpec(
       ctx,
     ),
     data: { values },
-    facet: {
-      column: { field: "workload", type: "nominal", title: null, sort: ctx.workloads },
-      row: {
-        field: "row",
-        type: "nominal",
-        title: null,
-        sort: rowsSort,
-        header: { labelAngle: 0, labelAlign: "left" },
-      },
-    },
+    facet: { field: "panel", type: "nominal", title: null, sort: panels },
+    columns: Math.min(3, Math.max(ops.length, 1)),
     resolve: { scale: { y: "independent" } },
     spec: {
       width: 200,

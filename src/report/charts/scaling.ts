@@ -73,7 +73,7 @@ export function scalingChartSpec(
       encoding: { x },
       layer: [
         {
-          mark: { type: "area", opacity: 0.18 },
+          mark: { type: "area", opacity: 0.1 },
           encoding: {
             y: {
               field: "lower",
@@ -83,7 +83,7 @@ export function scalingChartSpec(
             },
             y2: { field: "upper" },
             color: colorEncoding(ctx),
-            opacity: pickOpacity(0.18, 0.03),
+            opacity: pickOpacity(0.1, 0.02),
           },
         },
         {

@@ -36,7 +36,7 @@ export function summaryChartSpec(
     type: "quantitative",
     scale: { type: "log", nice: false, padding: 10 },
     axis: {
-      title: `geometric mean of the ratios to ${base} (×, log scale; < 1 is better)`,
+      title: `geometric mean ratio to ${base} (×, log scale)`,
       format: "~g",
     },
   };
@@ -70,9 +70,9 @@ export function summaryChartSpec(
           }
         : {}),
     },
-    resolve: { scale: { x: "independent" } },
+    resolve: { scale: { x: "shared" } },
     spec: {
-      width: 280,
+      width: 320,
       height: { step: 22 },
       layer: [
         {
