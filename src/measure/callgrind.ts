@@ -314,6 +314,28 @@ export function callgrindArgs(outFile: string, program: string, args: readonly s
   ];
 }
 
+/**
+ * Allocators that cannot run under callgrind: libraries built for musl. Debian's `valgrind` is a
+ * shell script run by glibc's /bin/sh, and LD_PRELOAD reaches it too; a musl library (which needs
+ * musl's libc.so) makes it fail to start. Removes them from `allocators` (in place) and says so;
+ * a usage error when the user asked for one by name, or when none is left.
+ */
+export function dropCallgrindUnsupported(
+  allocators: { name: string; lib?: string | undefined; libc: string }[],
+  requested: readonly string[] | "all",
+): string | undefined {
+  const bad = allocators.filter((a) => a.lib !== undefined && a.libc === "musl");
+  if (bad.length === 0) return undefined;
+  const names = bad.map((a) => a.name);
+  const asked = requested === "all" ? [] : names.filter((n) => requested.includes(n));
+  const reason =
+    "--metric instructions cannot preload musl libraries: valgrind's start-up script runs under glibc and would load them too";
+  if (asked.length > 0 || bad.length === allocators.length)
+    throw new UsageError(`${reason}: drop ${names.join(", ")} from -a`);
+  for (const a of bad) allocators.splice(allocators.indexOf(a), 1);
+  return `${reason}: skipped ${names.join(", ")}`;
+}
+
 /** Path of valgrind, or a usage error saying how to get it. */
 export async function findValgrind(): Promise<{ path: string; version: string }> {
   const r = await execa("valgrind", ["--version"], { reject: false });

@@ -5,7 +5,12 @@ import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import type { VariantDef } from "../allocators/variants.js";
 import { type Size } from "../config.js";
 import { UsageError } from "../errors.js";
-import { CALLGRIND_CAVEAT, findValgrind, launchMeasured } from "../measure/callgrind.js";
+import {
+  CALLGRIND_CAVEAT,
+  dropCallgrindUnsupported,
+  findValgrind,
+  launchMeasured,
+} from "../measure/callgrind.js";
 import { packageRoot } from "../paths.js";
 import {
   cellKey,
@@ -205,6 +210,10 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     libcs: [...toolchains.keys()],
     variants: recorded ? recordedVariants(recorded.allocators) : (options?.variants ?? []),
   });
+  if ((recorded?.plan.measure ?? options?.measure) === "instructions") {
+    const why = dropCallgrindUnsupported(allocators, options?.allocators ?? "all");
+    if (why) selectionWarnings.push(why);
+  }
   for (const w of selectionWarnings) events.onWarning?.(w);
 
   for (const before of recorded?.allocators ?? []) {

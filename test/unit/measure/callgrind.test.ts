@@ -3,10 +3,12 @@ import {
   allocatorInstructions,
   baseFunctionName,
   callgrindArgs,
+  dropCallgrindUnsupported,
   GLIBC_MALLOC_FUNCTIONS,
   objectTotal,
   parseCallgrind,
 } from "../../../src/measure/callgrind.js";
+import { UsageError } from "../../../src/errors.js";
 
 /** Shaped like callgrind 3.19's output: name compression, calls, inclusive call costs. */
 const SAMPLE = `# callgrind format
@@ -116,5 +118,34 @@ describe("callgrindArgs", () => {
     expect(args.slice(-4)).toEqual(["--", "/bin/w", "--threads", "1; rm -rf /"]);
     expect(args).toContain("--tool=callgrind");
     expect(args).toContain("--callgrind-out-file=/tmp/o");
+  });
+});
+
+describe("dropCallgrindUnsupported", () => {
+  const list = () => [
+    { name: "glibc", libc: "glibc" },
+    { name: "jemalloc", lib: "/usr/lib/libjemalloc.so.2", libc: "glibc" },
+    { name: "musl", libc: "musl" },
+    { name: "scudo-musl", lib: "/b/libscudo-musl.so", libc: "musl" },
+  ];
+  it("skips musl libraries that were not asked for by name, and says so", () => {
+    const all = list();
+    expect(dropCallgrindUnsupported(all, "all")).toMatch(/skipped scudo-musl/);
+    expect(all.map((a) => a.name)).toEqual(["glibc", "jemalloc", "musl"]);
+    const some = list();
+    expect(dropCallgrindUnsupported(some, ["glibc", "musl"])).toMatch(/skipped/);
+  });
+  it("refuses one asked for by name, or leaving nothing", () => {
+    expect(() => dropCallgrindUnsupported(list(), ["glibc", "scudo-musl"])).toThrow(
+      /drop scudo-musl from -a/,
+    );
+    expect(() =>
+      dropCallgrindUnsupported([{ name: "x", lib: "/x.so", libc: "musl" }], "all"),
+    ).toThrow(UsageError);
+  });
+  it("keeps libc allocators and glibc preloads", () => {
+    const l = list().filter((a) => a.name !== "scudo-musl");
+    expect(dropCallgrindUnsupported(l, "all")).toBeUndefined();
+    expect(l).toHaveLength(3);
   });
 });
