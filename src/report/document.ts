@@ -55,7 +55,10 @@ export function summaryText(t: TestbedModel): string {
     const best = [...sum].sort((a, b) => a.geomean - b.geomean)[0] as (typeof sum)[number];
     const worst = [...sum].sort((a, b) => b.geomean - a.geomean)[0] as (typeof sum)[number];
     const overall = (s: (typeof sum)[number]): string =>
-      `${s.allocator}: ${describeRatio(s.geomean, s.lower as number, s.upper as number, time.metric.words, t.baseline)} in geometric mean over ${s.cells} cells`;
+      `${s.allocator}: ${describeRatio(s.geomean, s.lower as number, s.upper as number, time.metric.words, t.baseline)} in geometric mean over ${s.cells} cells` +
+      ((s.lower as number) <= 1 && (s.upper as number) >= 1
+        ? ", a CI that includes 1 (no difference overall that these runs can resolve)"
+        : "");
     sentences.push(
       best.geomean < 1
         ? `Overall the fastest is ${overall(best)}.`

@@ -7,7 +7,7 @@ import { buildDocument } from "./document.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { buildModel } from "./model.js";
-import { renderSvg, svgToPng } from "./render.js";
+import { renderSvg, svgToPngAsync } from "./render.js";
 import { renderTerminal } from "./terminal.js";
 
 export const REPORT_FORMATS = ["md", "html", "svg", "png", "terminal"] as const;
@@ -47,6 +47,8 @@ export async function writeReport(
   const needCharts = want.has("svg") || want.has("png") || want.has("md");
   if (needCharts) {
     await mkdir(chartDir, { recursive: true });
+    // PNGs rasterise off the main thread while the next chart's SVG renders.
+    const pngs: Promise<void>[] = [];
     for (const chart of charts) {
       const base = path.join(chartDir, chart.id);
       await writeFile(`${base}.vl.json`, `${JSON.stringify(chart.spec, null, 2)}\n`);
@@ -57,10 +59,11 @@ export async function writeReport(
         files.push(`${base}.svg`);
       }
       if (want.has("png") || want.has("md")) {
-        await writeFile(`${base}.png`, await time("png", () => svgToPng(svg, 2)));
         files.push(`${base}.png`);
+        pngs.push(svgToPngAsync(svg, 2).then((png) => writeFile(`${base}.png`, png)));
       }
     }
+    await time("png (after the last SVG)", () => Promise.all(pngs));
   }
   const blocks = buildDocument(model, charts);
   if (want.has("md")) {

@@ -107,6 +107,8 @@ export interface TestbedModel {
   throughput: CellEstimate[];
   distributions: Distribution[];
   timelines: TimelineRow[];
+  /** At most this many runs per cell are drawn as points in the distribution chart. */
+  pointsPerCell: number;
   /** Thread count the per-workload timelines, latencies and overheads are shown at. */
   detailThreads: number;
   latency: LatencyRow[];
@@ -126,6 +128,9 @@ export interface ReportModel {
 
 /** Points drawn per cell in the distribution chart; the box covers every run. */
 export const MAX_POINTS = 60;
+/** Points drawn in the whole distribution chart of a testbed: fewer per cell when cells are many. */
+export const MAX_TOTAL_POINTS = 12_000;
+const MIN_POINTS = 10;
 
 const LEVEL = 0.95;
 
@@ -258,6 +263,11 @@ export function buildModel(
     const rss = compareAllocators(results, baseline, { ...opts, metric: rssMetric });
     const groups = groupRuns(results.runs);
     const detailThreads = Math.max(...threads);
+    const cellCount = Math.max(1, workloads.length * threads.length * allocators.length);
+    const pointsPerCell = Math.max(
+      MIN_POINTS,
+      Math.min(MAX_POINTS, Math.floor(MAX_TOTAL_POINTS / cellCount)),
+    );
     const throughput: CellEstimate[] = [];
     const distributions: Distribution[] = [];
     const timelines: TimelineRow[] = [];
@@ -292,7 +302,7 @@ export function buildModel(
             median: d.median,
             q3: d.q3,
             max: d.max,
-            points: thin(seconds, MAX_POINTS),
+            points: thin(seconds, pointsPerCell),
           });
           if (t !== detailThreads) continue;
           const typical = typicalRun(runs);
@@ -373,6 +383,7 @@ export function buildModel(
       distributions,
       timelines,
       detailThreads,
+      pointsPerCell,
       latency,
       overhead,
       hardening: hardeningOf(results),

@@ -1,5 +1,5 @@
 /** Headless rendering: Vega-Lite -> Vega -> SVG (vega's own SVG renderer) -> PNG (resvg). */
-import { Resvg } from "@resvg/resvg-js";
+import { Resvg, renderAsync, type ResvgRenderOptions } from "@resvg/resvg-js";
 import { parse, View } from "vega";
 import { compile } from "vega-lite";
 import type { VlSpec } from "./charts/common.js";
@@ -18,9 +18,8 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
   }
 }
 
-/** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
-export function svgToPng(svg: string, scale = 2): Buffer {
-  const resvg = new Resvg(svg, {
+function pngOptions(scale: number): ResvgRenderOptions {
+  return {
     fitTo: { mode: "zoom", value: scale },
     background: "white",
     font: {
@@ -28,6 +27,15 @@ export function svgToPng(svg: string, scale = 2): Buffer {
       defaultFontFamily: "DejaVu Sans",
       sansSerifFamily: "DejaVu Sans",
     },
-  });
-  return resvg.render().asPng();
+  };
+}
+
+/** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
+export function svgToPng(svg: string, scale = 2): Buffer {
+  return new Resvg(svg, pngOptions(scale)).render().asPng();
+}
+
+/** The same off the main thread (libuv's pool), so it overlaps with rendering the next SVG. */
+export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
+  return (await renderAsync(svg, pngOptions(scale))).asPng();
 }

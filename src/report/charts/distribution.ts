@@ -1,5 +1,5 @@
 /** Every run per cell as a point over its box (quartiles, whiskers min-max), so noise is visible. */
-import { MAX_POINTS, type Distribution } from "../model.js";
+import type { Distribution } from "../model.js";
 import {
   colorEncoding,
   panelLabel,
@@ -18,7 +18,7 @@ export function distributionChartSpec(
   ctx: ChartContext,
 ): VlSpec {
   const values: Record<string, unknown>[] = [];
-  let thinned = false;
+  let thinned = 0;
   for (const d of rows) {
     const key = {
       panel: panelLabel(ctx, d.testbed, d.threads),
@@ -35,7 +35,7 @@ export function distributionChartSpec(
       q3: d.q3 * 1e3,
       max: d.max * 1e3,
     });
-    if (d.points.length < d.n) thinned = true;
+    if (d.points.length < d.n) thinned = Math.max(thinned, d.points.length);
     for (const p of d.points)
       values.push({ ...key, kind: "run", ms: p.seconds * 1e3, jitter: p.jitter });
   }
@@ -57,7 +57,7 @@ export function distributionChartSpec(
   return {
     ...topLevel(
       "Distribution of runs per cell",
-      `Each point is one measured run${thinned ? ` (at most ${MAX_POINTS} per cell, evenly spread over the sorted runs)` : ""}; the box spans the quartiles, the tick is the median, the whisker spans min to max. Shorter is faster.`,
+      `Each point is one measured run${thinned ? ` (at most ${thinned} per cell, evenly spread over the sorted runs)` : ""}; the box spans the quartiles, the tick is the median, the whisker spans min to max. Shorter is faster.`,
       ctx,
     ),
     data: { values },
