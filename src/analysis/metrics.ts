@@ -191,7 +191,7 @@ export const METRICS: readonly MetricInfo[] = [
   },
   {
     name: "retainedRssBytes",
-    description: "RSS held after the workload's last phase, above the first RSS sample",
+    description: "RSS still resident after the workload freed its memory (hold phase)",
     unit: "B",
     better: "lower",
     words: MEMORY,
@@ -272,32 +272,29 @@ export function derivedMemoryMetrics(input: {
 }
 
 /**
- * RSS held after the workload freed its memory, above the RSS at its start (docs/metrics.md).
- *   end:   with a `hold` phase (the memory workloads free everything, print `@phase hold`, sleep,
- *          then print the next phase): the last timeline sample inside the hold; otherwise, with
- *          phases, the last sample after the last phase; without phases, the last sample.
- *          "Inside"/"after" a phase starting at s seconds means at least one sampling interval
- *          past s*1000 ms: the launcher's clock starts a little before the workload's (exec and
- *          dynamic linking), and the interval covers that offset. Undefined when no sample
- *          qualifies (a hold shorter than the sampling interval).
- *   start: the first timeline sample (one interval after the launcher started the process).
- * Undefined without a timeline of at least two samples. May be negative.
+ * RSS still resident after the workload freed its memory (docs/metrics.md): with a `hold` phase
+ * (the memory workloads free everything, print `@phase hold`, sleep, then print the next phase),
+ * the last timeline sample inside the hold; otherwise, with phases, the last sample after the
+ * last phase; without phases, the last sample. "Inside"/"after" a phase starting at s seconds
+ * means at least one sampling interval past s*1000 ms: the launcher's clock starts a little
+ * before the workload's (exec and dynamic linking), and the interval covers that offset.
+ * Absolute: it includes the process's own resident memory (program, libc, allocator metadata).
+ * Samples of 0 bytes (taken while the process was exiting) are skipped.
+ * Undefined when no sample qualifies (no timeline, or a hold shorter than the interval).
  */
 export function retainedRssBytes(
   timeline: Timeline | undefined,
   phases: readonly (readonly [string, number])[],
 ): number | undefined {
-  if (!timeline || timeline.samples.length < 2) return undefined;
-  const first = timeline.samples[0] as [number, number];
+  if (!timeline || timeline.samples.length === 0) return undefined;
   const hold = phases.findIndex(([name]) => name === "hold");
   const from = hold >= 0 ? phases[hold] : phases.at(-1);
   const until = hold >= 0 ? phases[hold + 1] : undefined;
   const inside = timeline.samples.filter(
-    ([ms]) =>
+    ([ms, bytes]) =>
+      bytes > 0 && // a process that is exiting reads as 0
       (from === undefined || ms >= from[1] * 1000 + timeline.intervalMs) &&
       (until === undefined || ms <= until[1] * 1000),
   );
-  const end = inside.at(-1);
-  if (!end || end === first) return undefined;
-  return end[1] - first[1];
+  return inside.at(-1)?.[1];
 }

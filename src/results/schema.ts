@@ -141,8 +141,8 @@ export const MetricsSchema = z.object({
   peakLiveBytes: count.optional(),
   /** maxRssBytes / peakLiveBytes. */
   memoryOverhead: finite.optional(),
-  /** RSS after the workload's last @phase (or at the end) minus the first RSS sample; docs/metrics.md. */
-  retainedRssBytes: finite.optional(),
+  /** RSS resident in the workload's hold phase (else after its last @phase, or at the end); docs/metrics.md. */
+  retainedRssBytes: count.optional(),
   /** --metric instructions (callgrind): instructions executed inside the allocator's code. */
   allocatorInstructions: count.optional(),
   ...LatencyMetricsShape,

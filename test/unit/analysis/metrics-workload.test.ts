@@ -99,7 +99,7 @@ describe("runExtras", () => {
     const metrics = { ...base.metrics, maxRssBytes: 4_341_704 };
     const extras = runExtras({ record, stdout, stderr: "" }, result(), metrics, undefined);
     expect(extras.metrics.memoryOverhead).toBeCloseTo(4_341_704 / 1_085_426, 10);
-    expect(extras.metrics.retainedRssBytes).toBe(200_000);
+    expect(extras.metrics.retainedRssBytes).toBe(1_200_000);
     expect(extras.record.phases).toEqual([
       ["hold", 0.02],
       ["end", 0.06],

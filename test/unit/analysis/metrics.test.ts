@@ -87,48 +87,45 @@ describe("retainedRssBytes", () => {
     [60, 2500],
     [70, 8000], // after "end" (0.065 s): teardown, not the hold
   ];
-  it("inside the hold phase: its last sample minus the first sample", () => {
+  it("inside the hold phase: its last sample", () => {
     const phases: [string, number][] = [
       ["work", 0.005],
       ["hold", 0.032],
       ["end", 0.065],
     ];
-    expect(retainedRssBytes(timeline(samples), phases)).toBe(2500 - 1000);
+    expect(retainedRssBytes(timeline(samples), phases)).toBe(2500);
   });
   it("ignores samples within one interval after the phase started", () => {
-    // hold 0.045..0.065: only the 60 ms sample is >= 45 + 10 ms.
+    // hold 0.045..0.058: only the 55..58 ms window qualifies: no sample; 0.045..0.065: 60 ms.
+    expect(
+      retainedRssBytes(timeline(samples), [
+        ["hold", 0.045],
+        ["end", 0.058],
+      ]),
+    ).toBeUndefined();
     expect(
       retainedRssBytes(timeline(samples), [
         ["hold", 0.045],
         ["end", 0.065],
       ]),
-    ).toBe(1500);
-    // hold 0.052..0.061: no sample >= 62 and <= 61.
+    ).toBe(2500);
     expect(
       retainedRssBytes(timeline(samples), [
-        ["hold", 0.052],
-        ["end", 0.061],
+        ["hold", 0.041],
+        ["end", 0.065],
       ]),
-    ).toBeUndefined();
+    ).toBe(2500);
   });
   it("without a hold phase: the last sample after the last phase", () => {
-    expect(retainedRssBytes(timeline(samples), [["churn", 0.045]])).toBe(8000 - 1000);
+    expect(retainedRssBytes(timeline(samples), [["churn", 0.045]])).toBe(8000);
     expect(retainedRssBytes(timeline(samples), [["done", 0.07]])).toBeUndefined();
   });
-  it("without phases: the last sample; can be negative", () => {
-    expect(retainedRssBytes(timeline(samples), [])).toBe(7000);
-    expect(
-      retainedRssBytes(
-        timeline([
-          [10, 5000],
-          [20, 4000],
-        ]),
-        [],
-      ),
-    ).toBe(-1000);
+  it("without phases: the last sample, skipping those of an exiting process (0 bytes)", () => {
+    expect(retainedRssBytes(timeline(samples), [])).toBe(8000);
+    expect(retainedRssBytes(timeline([...samples, [80, 0]]), [])).toBe(8000);
   });
-  it("needs two samples", () => {
+  it("needs a timeline", () => {
     expect(retainedRssBytes(undefined, [])).toBeUndefined();
-    expect(retainedRssBytes(timeline([[10, 5000]]), [])).toBeUndefined();
+    expect(retainedRssBytes(timeline([]), [])).toBeUndefined();
   });
 });
