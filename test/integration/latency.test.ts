@@ -106,8 +106,12 @@ describe("latency and memory metrics on real runs", () => {
       if (run.status !== "ok") continue;
       expect(run.phases?.map(([name]) => name)).toContain("hold");
       expect(typeof run.metrics.retainedRssBytes).toBe("number");
-      // Retained RSS cannot exceed the peak.
-      expect(run.metrics.retainedRssBytes as number).toBeLessThanOrEqual(run.metrics.maxRssBytes);
+      // A sample of the timeline: positive, and not above the timeline's largest sample (rusage's
+      // maxRssBytes counts differently from statm and was seen 0.3% below it).
+      expect(run.metrics.retainedRssBytes as number).toBeGreaterThan(0);
+      expect(run.metrics.retainedRssBytes as number).toBeLessThanOrEqual(
+        run.timeline?.maxSampledBytes as number,
+      );
     }
   });
 
