@@ -187,9 +187,14 @@ void mb_live_flush(void)
 {
     int64_t d = mb_tls.live_delta;
     mb_tls.live_delta = 0;
-    if (d == 0)
+    if (d == 0) {
+        if (mb_tls.live_step == 0)
+            mb_tls.live_step = 256;
         return;
+    }
     int64_t now = __atomic_add_fetch(&live_total, d, __ATOMIC_RELAXED);
+    int64_t step = now / 64;
+    mb_tls.live_step = step < 256 ? 256 : step > MB_LIVE_FLUSH ? MB_LIVE_FLUSH : step;
     int64_t peak = __atomic_load_n(&live_peak, __ATOMIC_RELAXED);
     while (now > peak &&
            !__atomic_compare_exchange_n(&live_peak, &peak, now, 1, __ATOMIC_RELAXED,
