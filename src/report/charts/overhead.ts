@@ -57,7 +57,7 @@ export function overheadChartSpec(
           }
         : {}),
     },
-    resolve: { scale: { x: "independent" } },
+    resolve: { scale: { x: "shared" } },
     spec: {
       width: 200,
       height: { step: 20 },
