@@ -196,14 +196,14 @@ function program(setCode: (code: number) => void): Command {
     .option("--metric <name>", "metric to check (default seconds; maxRssBytes checks memory)")
     .option("--allow-testbed-mismatch", "use a baseline from another testbed anyway")
     .option("--confirm", "re-measure flagged cells with fresh runs; fail only if they fail again")
-    .action(async (current, opts) => setCode(await checkCommand(current, opts)));
-
-  const baseline = cli.command("baseline").description("manage stored baselines");
-  baseline
     .option(
       "--tolerance <fraction>",
       "counted metrics under callgrind (instructions, allocatorInstructions): fail when the median changes beyond this, e.g. 0.5% (the default)",
     )
+    .action(async (current, opts) => setCode(await checkCommand(current, opts)));
+
+  const baseline = cli.command("baseline").description("manage stored baselines");
+  baseline
     .command("save")
     .description("store a results file as the baseline of its testbed")
     .argument("<results>", "a complete results file")

@@ -9,8 +9,8 @@ import {
 } from "../stats/index.js";
 import { UsageError } from "../errors.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
-import { valuesOf, type MetricInfo } from "./metrics.js";
 import { paramVariants, paramsKey } from "../plan/schedule.js";
+import { valuesOf, type MetricInfo } from "./metrics.js";
 
 /** One side of a comparison: a cell's values of the metric. */
 export interface CellStats {
