@@ -68,7 +68,9 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     throw unusable();
   const workloads = selectWorkloads(
     await loadWorkloads(workloadRoots(opts.workloadDir ?? [])),
-    opts.workloads ? parseList(opts.workloads, "--workloads") : "all",
+    opts.workloads && opts.workloads.trim() !== "all"
+      ? parseList(opts.workloads, "--workloads")
+      : "all",
   );
   const set = await buildAll(
     toolchains,

@@ -221,9 +221,12 @@ export async function resolveRunOptions(
     ...(precision !== undefined ? { precision } : {}),
     ...(maxRuns !== undefined ? { maxRuns } : {}),
     ...(opts.maxTime !== undefined ? { maxTimeMs: parseDuration(opts.maxTime, "--max-time") } : {}),
-    workloads: opts.workloads
-      ? parseList(opts.workloads, "--workloads")
-      : (config.workloads ?? "all"),
+    workloads:
+      opts.workloads === undefined
+        ? (config.workloads ?? "all")
+        : opts.workloads.trim() === "all"
+          ? "all"
+          : parseList(opts.workloads, "--workloads"),
     allocators,
     userAllocators,
     variants,
