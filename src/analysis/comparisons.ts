@@ -246,9 +246,11 @@ function finish(
 ): ComparisonReport {
   const open = pending.filter((p) => p.pending.kind === "pending");
   const adjusted = benjaminiHochberg(open.map((p) => (p.pending as { p: number }).p));
+  // Index of each open comparison (a Map: a findIndex per row is quadratic in the cells).
+  const openIndex = new Map<Pending, number>(open.map((o, i) => [o.pending, i]));
   const rows: ComparisonRow[] = pending.map(({ row, pending: p }) => {
     if (p.kind === "final") return { ...row, result: p.result };
-    const adjustedP = adjusted[open.findIndex((o) => o.pending === p)] ?? 1;
+    const adjustedP = adjusted[openIndex.get(p) ?? -1] ?? 1;
     return {
       ...row,
       result: {

@@ -71,11 +71,112 @@ export function sortedPairwiseDifferences(
   return diffs.sort();
 }
 
-function medianOfSorted(sorted: Float64Array): number {
-  const n = sorted.length;
-  const mid = Math.floor(n / 2);
-  if (n % 2 === 1) return sorted[mid] ?? Number.NaN;
-  return ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+/** Fewer candidates than this are gathered and sorted instead of partitioned further. */
+const GATHER_AT = 256;
+
+/**
+ * The 1-based `rank`-th smallest difference xs[i] − yd[j], without materialising all of them
+ * (a selection in the sorted matrix of differences, after Johnson & Mizoguchi 1978, SIAM J.
+ * Comput. 7:147–153, with a random pivot as in Monahan 1984, ACM TOMS 10:265–270).
+ *
+ * `xs` must be sorted ascending and `yd` descending, so the computed differences
+ * fl(xs[i] − yd[j]) are non-decreasing along each row and each column (IEEE subtraction is
+ * monotone in each operand). Each round picks a pivot t among the remaining candidates, counts
+ * with one staircase walk (O(n₁ + n₂)) how many differences are < t and ≤ t, and drops the rows'
+ * candidates on the side that cannot hold the answer; the pivot itself always goes, so it ends.
+ * Expected O((n₁ + n₂)·log(n₁n₂)). The value returned is one of the computed differences, so it is
+ * bit-identical to `sortedPairwiseDifferences(x, y)[rank − 1]` (apart from the sign of a zero,
+ * which the caller rules out).
+ */
+function selectDifference(xs: Float64Array, yd: Float64Array, rank: number): number {
+  const n1 = xs.length;
+  const n2 = yd.length;
+  // Candidates of row i are the columns lo[i] .. hi[i] − 1.
+  const lo = new Int32Array(n1);
+  const hi = new Int32Array(n1).fill(n2);
+  const ltPos = new Int32Array(n1);
+  const lePos = new Int32Array(n1);
+  let below = 0; // differences dropped because they are smaller than the answer
+  let remaining = n1 * n2;
+  // Deterministic xorshift32: any pivot gives the same answer, this only spreads the work.
+  let state = (0x9e3779b9 ^ rank) >>> 0 || 1;
+  for (;;) {
+    if (remaining <= GATHER_AT) {
+      const rest = new Float64Array(remaining);
+      let m = 0;
+      for (let i = 0; i < n1; i++) {
+        const xi = xs[i] as number;
+        for (let j = lo[i] as number; j < (hi[i] as number); j++)
+          rest[m++] = xi - (yd[j] as number);
+      }
+      rest.sort();
+      return rest[rank - below - 1] as number;
+    }
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    let r = state % remaining;
+    let row = 0;
+    while (r >= (hi[row] as number) - (lo[row] as number)) {
+      r -= (hi[row] as number) - (lo[row] as number);
+      row++;
+    }
+    const t = (xs[row] as number) - (yd[(lo[row] as number) + r] as number);
+    // Staircase: in row i the differences < t are the columns before lt, those ≤ t before le;
+    // both boundaries only move left as i grows. Every remaining candidate lies strictly between
+    // the values dropped on either side, so the boundaries already lie within lo[i] .. hi[i].
+    let lt = n2;
+    let le = n2;
+    let less = 0;
+    let lessOrEqual = 0;
+    for (let i = 0; i < n1; i++) {
+      const xi = xs[i] as number;
+      while (lt > 0 && xi - (yd[lt - 1] as number) >= t) lt--;
+      while (le > 0 && xi - (yd[le - 1] as number) > t) le--;
+      const l = lo[i] as number;
+      const h = hi[i] as number;
+      const a = lt < l ? l : lt > h ? h : lt;
+      const b = le < l ? l : le > h ? h : le;
+      ltPos[i] = a;
+      lePos[i] = b;
+      less += a - l;
+      lessOrEqual += b - l;
+    }
+    if (rank <= below + less) {
+      hi.set(ltPos);
+      remaining = less;
+    } else if (rank > below + lessOrEqual) {
+      lo.set(lePos);
+      below += lessOrEqual;
+      remaining -= lessOrEqual;
+    } else {
+      return t;
+    }
+  }
+}
+
+/**
+ * The order statistics D₍r₎ (1-based ranks) of the n₁·n₂ pairwise differences xᵢ − yⱼ, equal bit
+ * for bit to indexing {@link sortedPairwiseDifferences}: small samples (and inputs holding −0,
+ * where sorting orders −0 before +0) use the sorted differences, larger ones
+ * {@link selectDifference}, which never builds the n₁·n₂ array.
+ */
+export function pairwiseDifferenceOrderStatistics(
+  x: readonly number[],
+  y: readonly number[],
+  ranks: readonly number[],
+): number[] {
+  const nPairs = x.length * y.length;
+  if (nPairs <= GATHER_AT || x.some((v) => Object.is(v, -0))) {
+    const diffs = sortedPairwiseDifferences(x, y);
+    return ranks.map((r) => diffs[r - 1] ?? Number.NaN);
+  }
+  const xs = Float64Array.from(x).sort();
+  const yd = Float64Array.from(y).sort().reverse();
+  return ranks.map((r) =>
+    Number.isInteger(r) && r >= 1 && r <= nPairs ? selectDifference(xs, yd, r) : Number.NaN,
+  );
 }
 
 /**
@@ -95,10 +196,22 @@ export function hodgesLehmann(
   const n2 = y.length;
   const nPairs = n1 * n2;
   const method = resolveMethod(options.method ?? "auto", n1, n2, hasTies(x, y));
-  const diffs = sortedPairwiseDifferences(x, y);
-  const estimate = medianOfSorted(diffs);
   const alpha = 1 - level;
-  const at = (rank: number): number => diffs[rank - 1] ?? Number.NaN;
+  // Ranks of the median (one, or the two middle ones) and of the interval's bounds.
+  const mid = Math.floor(nPairs / 2);
+  const medianRanks = nPairs % 2 === 1 ? [mid + 1] : [mid, mid + 1];
+  const withEstimate = (
+    lowerRank: number,
+    upperRank: number,
+  ): { estimate: number; lower: number; upper: number } => {
+    const [lower, upper, m1, m2] = pairwiseDifferenceOrderStatistics(x, y, [
+      lowerRank,
+      upperRank,
+      ...medianRanks,
+    ]) as [number, number, number, number | undefined];
+    const estimate = m2 === undefined ? m1 : (m1 + m2) / 2;
+    return { estimate, lower, upper };
+  };
 
   if (method === "exact") {
     let k = wilcoxonQuantile(alpha / 2, n1, n2);
@@ -106,9 +219,7 @@ export function hodgesLehmann(
     const upperRank = nPairs - k + 1;
     const achievedLevel = 1 - 2 * wilcoxonCdf(k - 1, n1, n2);
     return {
-      estimate,
-      lower: at(k),
-      upper: at(upperRank),
+      ...withEstimate(k, upperRank),
       level,
       achievedLevel,
       method,
@@ -130,18 +241,24 @@ export function hodgesLehmann(
     const dz = nPairs - c - nPairs / 2;
     return (dz - Math.sign(dz) * 0.5) / sigma;
   };
+  // The smallest c in 0..N with W(c) ≤ target (clamped to 1..N). W is non-increasing in c (its
+  // numerator steps down by whole and half units, and IEEE division and subtraction are
+  // monotone; a NaN from σ = 0 sits between +∞ and −∞), so the predicate is false up to some c
+  // and true from there: a binary search finds the same c as a scan from 0.
   const crossing = (target: number): number => {
-    for (let c = 0; c <= nPairs; c++) {
-      if (w(c) - target <= 0) return Math.max(1, c);
+    let low = 0;
+    let high = nPairs + 1; // "never true": the scan returns N
+    while (low < high) {
+      const c = (low + high) >>> 1;
+      if (w(c) - target <= 0) high = c;
+      else low = c + 1;
     }
-    return nPairs;
+    return low > nPairs ? nPairs : Math.max(1, low);
   };
   const lowerRank = crossing(zq);
   const upperRank = crossing(-zq);
   return {
-    estimate,
-    lower: at(lowerRank),
-    upper: at(upperRank),
+    ...withEstimate(lowerRank, upperRank),
     level,
     achievedLevel: level,
     method,
