@@ -127,8 +127,19 @@ export function minimumPossibleP(n1: number, n2: number): number {
   if (!Number.isInteger(n1) || !Number.isInteger(n2) || n1 < 0 || n2 < 0) {
     throw new RangeError(`minimumPossibleP: sizes must be non-negative integers, got ${n1}, ${n2}`);
   }
-  return Math.min(1, bigRatio(2n, binomialCoefficient(n1 + n2, n1)));
+  // A report asks for the same few sizes thousands of times; the BigInt coefficient is not free.
+  const key = `${n1},${n2}`;
+  let p = minimumPCache.get(key);
+  if (p === undefined) {
+    p = Math.min(1, bigRatio(2n, binomialCoefficient(n1 + n2, n1)));
+    if (minimumPCache.size >= MINIMUM_P_CACHE_LIMIT) minimumPCache.clear();
+    minimumPCache.set(key, p);
+  }
+  return p;
 }
+
+const MINIMUM_P_CACHE_LIMIT = 10_000;
+const minimumPCache = new Map<string, number>();
 
 /**
  * The smallest n such that two groups of n runs each can give a two-sided exact p below α,
