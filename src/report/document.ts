@@ -9,6 +9,7 @@ import { workloadLabel } from "../plan/schedule.js";
 import type { ChartDef } from "./charts/index.js";
 import { threadsLabel } from "./charts/common.js";
 import type { ReportModel, TestbedModel } from "./model.js";
+import { median } from "simple-statistics";
 
 export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
@@ -201,6 +202,66 @@ function environmentTable(t: TestbedModel): Block {
 }
 
 /** The whole report as blocks; `charts` are placed in their sections. */
+/**
+ * Memory held after frees: for workloads that free everything and then hold (a `hold` phase:
+ * fragmentation, retention, malloc-large), the median RSS still resident during the hold
+ * (retainedRssBytes) beside the median peak RSS, per allocator, at the detail thread count.
+ */
+export function retainedTable(t: TestbedModel): Block | null {
+  const cells = new Map<string, { retained: number[]; peak: number[] }>();
+  for (const r of t.results.runs) {
+    if (r.status !== "ok" || r.warmup || r.threads !== t.detailThreads) continue;
+    if (!r.phases?.some(([name]) => name === "hold")) continue;
+    const retained = r.metrics.retainedRssBytes;
+    if (retained === undefined) continue;
+    const key = `${workloadLabel(r.workload, r.params)}\u0000${r.allocator}`;
+    const cell = cells.get(key) ?? { retained: [], peak: [] };
+    cell.retained.push(retained);
+    cell.peak.push(r.metrics.maxRssBytes);
+    cells.set(key, cell);
+  }
+  if (cells.size === 0) return null;
+  const mib = (b: number): string => (b / 1048576).toFixed(1);
+  const rows = [...cells.entries()]
+    .map(([key, c]) => {
+      const [workload = "", allocator = ""] = key.split("\u0000");
+      const retained = median(c.retained);
+      const peak = median(c.peak);
+      return {
+        workload,
+        allocator,
+        row: [
+          workload,
+          allocator,
+          String(c.retained.length),
+          mib(peak),
+          mib(retained),
+          peak > 0 ? `${Math.round((100 * retained) / peak)}%` : "-",
+        ],
+      };
+    })
+    .sort(
+      (a, b) =>
+        t.workloads.indexOf(a.workload.replace(/\[.*$/, "")) -
+          t.workloads.indexOf(b.workload.replace(/\[.*$/, "")) ||
+        a.workload.localeCompare(b.workload) ||
+        t.allocators.indexOf(a.allocator) - t.allocators.indexOf(b.allocator),
+    );
+  return {
+    kind: "table",
+    head: [
+      "workload",
+      "allocator",
+      "runs",
+      "peak RSS (MiB)",
+      "held after frees (MiB)",
+      "held / peak",
+    ],
+    rows: rows.map((r) => r.row),
+    numeric: [2, 3, 4, 5],
+  };
+}
+
 export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   const blocks: Block[] = [];
   const chart = (id: ChartDef["id"]): void => {
@@ -243,6 +304,19 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
       text: multi ? `Peak RSS: ${t.label}` : "Peak RSS against the baseline",
     });
     blocks.push(comparisonTable(t.rss));
+    const retained = retainedTable(t);
+    if (retained) {
+      blocks.push({
+        kind: "heading",
+        level: 3,
+        text: `Memory held after frees, at ${threadsLabel(t.detailThreads)}${multi ? `: ${t.label}` : ""}`,
+      });
+      blocks.push({
+        kind: "paragraph",
+        text: "Workloads that free everything and then hold still for a moment: the resident set size during the hold (the last RSS sample of the hold phase, median over the runs) against the run's peak. Memory an allocator keeps cached instead of returning it to the system shows here.",
+      });
+      blocks.push(retained);
+    }
   }
   if (charts.some((c) => c.id === "latency")) {
     blocks.push({ kind: "heading", level: 2, text: "Latency" });

@@ -31,6 +31,27 @@ export function wrap(text: string, width = 110): string[] {
 }
 
 /** Top-level settings: white background, fonts, a title and a subtitle ending with the caption. */
+/**
+ * Facets one panel per workload. One testbed: the panels wrap four to a row (sixteen side by side
+ * would be unreadable); several testbeds: a grid of testbed rows by workload columns, so the same
+ * workload lines up across machines.
+ */
+export function workloadFacet(
+  ctx: ChartContext,
+  testbeds: string[],
+  rowHeader: Record<string, unknown> = {},
+): VlSpec {
+  const workload = { field: "workload", type: "nominal", title: null, sort: ctx.workloads };
+  if (ctx.multiTestbed)
+    return {
+      facet: {
+        column: workload,
+        row: { field: "testbed", type: "nominal", title: null, sort: testbeds, ...rowHeader },
+      },
+    };
+  return { facet: workload, columns: 4 };
+}
+
 export function topLevel(title: string, subtitle: string, ctx: ChartContext): VlSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",

@@ -8,6 +8,7 @@ import {
   shapeEncoding,
   threadsLabel,
   topLevel,
+  workloadFacet,
   type ChartContext,
   type VlSpec,
 } from "./common.js";
@@ -43,20 +44,7 @@ export function overheadChartSpec(
       ctx,
     ),
     data: { values },
-    facet: {
-      column: { field: "workload", type: "nominal", title: null, sort: ctx.workloads },
-      ...(ctx.multiTestbed
-        ? {
-            row: {
-              field: "testbed",
-              type: "nominal",
-              title: null,
-              sort: opts.testbeds,
-              header: { labelAngle: 0, labelAlign: "left" },
-            },
-          }
-        : {}),
-    },
+    ...workloadFacet(ctx, opts.testbeds, { header: { labelAngle: 0, labelAlign: "left" } }),
     resolve: { scale: { x: "shared" } },
     spec: {
       width: 200,

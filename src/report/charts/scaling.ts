@@ -7,6 +7,7 @@ import {
   pickParam,
   shapeEncoding,
   topLevel,
+  workloadFacet,
   type ChartContext,
   type VlSpec,
 } from "./common.js";
@@ -60,12 +61,7 @@ export function scalingChartSpec(
       ctx,
     ),
     data: { values },
-    facet: {
-      column: { field: "workload", type: "nominal", title: null, sort: ctx.workloads },
-      ...(ctx.multiTestbed
-        ? { row: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds } }
-        : {}),
-    },
+    ...workloadFacet(ctx, opts.testbeds),
     resolve: { scale: { y: "independent" } },
     spec: {
       width: 220,

@@ -7,6 +7,7 @@ import {
   pickParam,
   threadsLabel,
   topLevel,
+  workloadFacet,
   type ChartContext,
   type VlSpec,
 } from "./common.js";
@@ -32,12 +33,7 @@ export function timelineChartSpec(
       ctx,
     ),
     data: { values },
-    facet: {
-      column: { field: "workload", type: "nominal", title: null, sort: ctx.workloads },
-      ...(ctx.multiTestbed
-        ? { row: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds } }
-        : {}),
-    },
+    ...workloadFacet(ctx, opts.testbeds),
     resolve: { scale: { x: "independent", y: "independent" } },
     spec: {
       width: 240,
