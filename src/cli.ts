@@ -152,6 +152,7 @@ function program(setCode: (code: number) => void): Command {
       "install the compilers and allocators bench doctor reports missing (apt-get, dnf, apk or pacman)",
     )
     .option("--dry-run", "print the commands without running them")
+    .option("--tests", "also install what the test suite needs (Debian/Ubuntu; as .ci/run does)")
     .action(async (opts) => setCode(await setupCommand(opts)));
 
   cli
