@@ -9,7 +9,9 @@
  * docs/reports.md.) Then the real CLI
  * (`node bin/bench.js report <file>`, every file format: md, html, svg, png) runs on it
  * REPORT_REPEATS times (default 3) and the wall times are printed. Target: under 10 s.
- * An in-process run prints where the time goes.
+ * An in-process run prints where the time goes; it runs from the TypeScript sources, which have
+ * no compiled render worker, so its charts render on the main thread (the CLI renders them on
+ * worker threads, see src/report/render-pool.ts).
  */
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -77,7 +79,7 @@ try {
   const parts = Object.entries({ load: loadMs, ...timings })
     .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(2)} s`)
     .join(", ");
-  console.log(`in process: ${parts}`);
+  console.log(`in process (charts on the main thread): ${parts}`);
   if (median >= TARGET_S) process.exitCode = 1;
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,12 @@
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import { REPORT_FORMATS, writeReport, type ReportFileFormat } from "../report/index.js";
+import {
+  needsCharts,
+  REPORT_FORMATS,
+  writeReport,
+  type ReportFileFormat,
+} from "../report/index.js";
+import { RenderPool } from "../report/render-pool.js";
 import { loadResultSets } from "../results/sets.js";
 import { pickBaseline } from "./compare.js";
 
@@ -34,14 +40,21 @@ export function defaultReportDir(files: string[]): string {
 export async function reportCommand(files: string[], opts: ReportCommandOptions): Promise<number> {
   if (files.length === 0) throw new UsageError("bench report needs at least one results file");
   const formats = parseFormats(opts.format);
+  // Started before the results load, so its workers load Vega meanwhile; writeReport closes it.
+  const pool = needsCharts(formats) ? new RenderPool() : undefined;
   const sets = [];
-  for (const file of files) {
-    for (const results of await loadResultSets(file)) {
-      sets.push({ results, source: file, baseline: pickBaseline(results, opts.baseline) });
+  try {
+    for (const file of files) {
+      for (const results of await loadResultSets(file)) {
+        sets.push({ results, source: file, baseline: pickBaseline(results, opts.baseline) });
+      }
     }
+  } catch (error) {
+    await pool?.close();
+    throw error;
   }
   const outDir = opts.output ?? defaultReportDir(files);
-  const out = await writeReport(sets, { outDir, formats });
+  const out = await writeReport(sets, { outDir, formats, ...(pool ? { pool } : {}) });
   if (out.terminal !== null) process.stdout.write(out.terminal);
   const main = out.files.filter((f) => /index\.(md|html)$/.test(f));
   if (out.files.length > 0)

@@ -7,7 +7,7 @@ import { buildDocument } from "./document.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { buildModel } from "./model.js";
-import { renderSvg, svgToPngAsync } from "./render.js";
+import { RenderPool, type RenderedChart } from "./render-pool.js";
 import { renderTerminal } from "./terminal.js";
 
 export const REPORT_FORMATS = ["md", "html", "svg", "png", "terminal"] as const;
@@ -16,6 +16,16 @@ export type ReportFileFormat = (typeof REPORT_FORMATS)[number];
 export interface ReportOptions {
   outDir: string;
   formats: ReportFileFormat[];
+  /**
+   * Chart renderer started by the caller (so its workers load Vega while the results load);
+   * writeReport closes it. Default: one started here.
+   */
+  pool?: RenderPool;
+}
+
+/** Whether a report in these formats draws charts (and so wants a {@link RenderPool}). */
+export function needsCharts(formats: readonly ReportFileFormat[]): boolean {
+  return formats.some((f) => f === "svg" || f === "png" || f === "md");
 }
 
 export interface ReportOutput {
@@ -37,6 +47,22 @@ export async function writeReport(
       timings[name] = (timings[name] ?? 0) + performance.now() - start;
     }
   };
+  // Started first: the workers load Vega while the statistics run.
+  const pool = needsCharts(opts.formats) ? (opts.pool ?? new RenderPool()) : null;
+  if (!pool) await opts.pool?.close();
+  try {
+    return { ...(await writeReportWith(sets, opts, pool, time)), timings };
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function writeReportWith(
+  sets: { results: ResultsFile; source: string; baseline: string }[],
+  opts: ReportOptions,
+  pool: RenderPool | null,
+  time: <T>(name: string, f: () => Promise<T> | T) => Promise<T>,
+): Promise<Omit<ReportOutput, "timings">> {
   const want = new Set(opts.formats);
   const model = await time("model", () => buildModel(sets));
   const charts = await time("specs", () => buildCharts(model));
@@ -44,26 +70,35 @@ export async function writeReport(
   const fileFormats = ["md", "html", "svg", "png"].filter((f) => want.has(f as ReportFileFormat));
   if (fileFormats.length > 0) await mkdir(opts.outDir, { recursive: true });
   const chartDir = path.join(opts.outDir, "charts");
-  const needCharts = want.has("svg") || want.has("png") || want.has("md");
-  if (needCharts) {
+  if (pool) {
     await mkdir(chartDir, { recursive: true });
-    // PNGs rasterise off the main thread while the next chart's SVG renders.
-    const pngs: Promise<void>[] = [];
-    for (const chart of charts) {
+    const wantSvg = want.has("svg") || want.has("md");
+    const pngScale = want.has("png") || want.has("md") ? 2 : null;
+    // Every chart is queued at once, the largest first (they take longest): with render workers
+    // they render side by side; without, one SVG after the other while earlier PNGs rasterise
+    // on libuv's pool. The files are written in reading order as they arrive.
+    const rendered: Promise<RenderedChart>[] = new Array(charts.length);
+    const size = (i: number): number =>
+      (charts[i]?.spec.data as { values?: unknown[] } | undefined)?.values?.length ?? 0;
+    for (const i of charts.map((_, i) => i).sort((a, b) => size(b) - size(a))) {
+      const chart = pool.render((charts[i] as (typeof charts)[number]).spec, pngScale);
+      chart.catch(() => undefined); // awaited below, in order; not an unhandled rejection
+      rendered[i] = chart;
+    }
+    for (const [i, chart] of charts.entries()) {
       const base = path.join(chartDir, chart.id);
       await writeFile(`${base}.vl.json`, `${JSON.stringify(chart.spec, null, 2)}\n`);
       files.push(`${base}.vl.json`);
-      const svg = await time("svg", () => renderSvg(chart.spec));
-      if (want.has("svg") || want.has("md")) {
+      const { svg, png } = await time("charts", () => rendered[i] as Promise<RenderedChart>);
+      if (wantSvg) {
         await writeFile(`${base}.svg`, svg);
         files.push(`${base}.svg`);
       }
-      if (want.has("png") || want.has("md")) {
+      if (png) {
+        await writeFile(`${base}.png`, png);
         files.push(`${base}.png`);
-        pngs.push(svgToPngAsync(svg, 2).then((png) => writeFile(`${base}.png`, png)));
       }
     }
-    await time("png (after the last SVG)", () => Promise.all(pngs));
   }
   const blocks = buildDocument(model, charts);
   if (want.has("md")) {
@@ -78,5 +113,5 @@ export async function writeReport(
     files.push(file);
   }
   const terminal = want.has("terminal") ? renderTerminal(model) : null;
-  return { files, terminal, timings };
+  return { files, terminal };
 }

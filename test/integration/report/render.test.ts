@@ -5,6 +5,7 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { VlSpec } from "../../../src/report/charts/common.js";
 import { buildCharts } from "../../../src/report/charts/index.js";
 import { buildModel } from "../../../src/report/model.js";
 import { renderSvg, svgToPng } from "../../../src/report/render.js";
@@ -121,6 +122,18 @@ describe("bench report", () => {
     expect(md).toMatch(/Overall the fastest is jemalloc: \d\.\d\dx faster than glibc \(95% CI/);
     expect(md).toContain("## Methodology");
     expect(md).toContain("## Environment");
+    // The CLI renders on worker threads; each SVG (and PNG) is what the main thread renders from
+    // its spec, whatever was rendered before it (here in reverse order).
+    for (const f of charts.filter((c) => c.endsWith(".vl.json")).reverse()) {
+      const spec = JSON.parse(await readFile(path.join(out, "charts", f), "utf8")) as VlSpec;
+      const svg = await readFile(
+        path.join(out, "charts", f.replace(/\.vl\.json$/, ".svg")),
+        "utf8",
+      );
+      expect(await renderSvg(spec), f).toBe(svg);
+      const png = await readFile(path.join(out, "charts", f.replace(/\.vl\.json$/, ".png")));
+      expect(svgToPng(svg, 2).equals(png), f).toBe(true);
+    }
     const html = await readFile(path.join(out, "index.html"), "utf8");
     expect(html).toContain('id="chart-time-ratio"');
     expect(html).not.toMatch(/<script[^>]+src=/);
