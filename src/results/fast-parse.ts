@@ -4,6 +4,10 @@
  * and returns a plain function that checks a value and builds the same output zod's `parse`
  * builds (a fresh object per object schema, keys in the schema's order, unknown keys dropped).
  *
+ * Arrays whose elements all come out as they went in (numbers, strings, arrays of them) are
+ * returned as they are instead of copied: the same contents as zod's copy, for callers that
+ * parse freshly read JSON and keep only the output (as every caller here does).
+ *
  * It is an accelerator, never the judge: it returns {@link FAST_PARSE_FAILED} for anything it is
  * not sure of, and the caller then runs zod itself, so a bad file gets zod's own error. Only
  * the schema kinds and checks listed below are compiled; anything else (transforms, defaults,
@@ -150,14 +154,18 @@ function compile(schema: Schema): Parser {
       const element = compile(def.element as Schema);
       return (v) => {
         if (!Array.isArray(v)) return FAIL;
-        const out = new Array<unknown>(v.length);
+        let out: unknown[] | null = null; // copied from the first element that changes
         for (let i = 0; i < v.length; i++) {
           const r = element(v[i]);
           if (r === FAIL) return FAIL;
-          out[i] = r;
+          if (out) out.push(r);
+          else if (r !== v[i]) {
+            out = v.slice(0, i);
+            out.push(r);
+          }
         }
         for (const check of checks) if (!check(v)) return FAIL;
-        return out;
+        return out ?? v;
       };
     }
     case "tuple": {
@@ -170,13 +178,17 @@ function compile(schema: Schema): Parser {
       const n = items.length;
       return (v) => {
         if (!Array.isArray(v) || v.length !== n) return FAIL;
-        const out = new Array<unknown>(n);
+        let out: unknown[] | null = null; // copied from the first item that changes
         for (let i = 0; i < n; i++) {
           const r = (items[i] as Parser)(v[i]);
           if (r === FAIL) return FAIL;
-          out[i] = r;
+          if (out) out.push(r);
+          else if (r !== v[i]) {
+            out = v.slice(0, i);
+            out.push(r);
+          }
         }
-        return out;
+        return out ?? v;
       };
     }
     case "record": {
