@@ -13,7 +13,6 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
-import { renderSvg, svgToPngAsync } from "./render.js";
 import type { RenderReply, RenderRequest } from "./render-worker.js";
 
 /** At most this many render workers, whatever the CPU count (each holds its own Vega). */
@@ -35,6 +34,8 @@ interface Job {
 
 /** On this thread: the SVG by Vega, the PNG on libuv's pool. */
 async function renderHere(spec: VlSpec, pngScale: number | null): Promise<RenderedChart> {
+  // Loaded on first use: with workers the main thread never needs Vega (about 0.5 s to load).
+  const { renderSvg, svgToPngAsync } = await import("./render.js");
   const svg = await renderSvg(spec);
   return { svg, png: pngScale === null ? null : await svgToPngAsync(svg, pngScale) };
 }
