@@ -1,12 +1,9 @@
 /** Several testbeds side by side: each allocator's per-workload time ratio on each testbed. */
 import type { RatioRow } from "../model.js";
 import {
-  colorEncoding,
-  pickOpacity,
-  pickParam,
   ratioFormat,
-  shapeEncoding,
   threadsLabel,
+  intervalLayers,
   topLevel,
   type ChartContext,
   type VlSpec,
@@ -66,33 +63,7 @@ export function architecturesChartSpec(
       width: 240,
       height: { step: 16 },
       layer: [
-        {
-          mark: { type: "rule", color: "#333", strokeDash: [4, 3] },
-          encoding: { x: { datum: 1, ...x } },
-        },
-        {
-          mark: { type: "rule", strokeWidth: 2 },
-          encoding: {
-            y,
-            x: { field: "lower", ...x },
-            x2: { field: "upper" },
-            color: colorEncoding(ctx),
-            opacity: pickOpacity(),
-            tooltip,
-          },
-        },
-        {
-          params: [pickParam()],
-          mark: { type: "point", filled: true, size: 60 },
-          encoding: {
-            y,
-            x: { field: "ratio", ...x },
-            color: colorEncoding(ctx),
-            shape: shapeEncoding(ctx),
-            opacity: pickOpacity(),
-            tooltip,
-          },
-        },
+        ...intervalLayers(ctx, { x, y, tooltip, estimate: "ratio", strokeWidth: 2, size: 60 }),
       ],
     },
   };

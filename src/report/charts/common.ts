@@ -52,6 +52,53 @@ export function workloadFacet(
   return { facet: workload, columns: 4 };
 }
 
+/**
+ * The layers of a ratio-with-interval chart: the reference rule at 1 (the baseline), the 95% CI
+ * as a rule from `lower` to `upper`, and the estimate as a point (colour and shape per allocator).
+ */
+export function intervalLayers(
+  ctx: ChartContext,
+  o: {
+    x: Record<string, unknown>;
+    y: Record<string, unknown>;
+    tooltip: unknown;
+    estimate: string;
+    strokeWidth: number;
+    size: number;
+  },
+): VlSpec[] {
+  const { x, y, tooltip } = o;
+  return [
+    {
+      mark: { type: "rule", color: "#333", strokeDash: [4, 3] },
+      encoding: { x: { datum: 1, ...x } },
+    },
+    {
+      mark: { type: "rule", strokeWidth: o.strokeWidth },
+      encoding: {
+        y,
+        x: { field: "lower", ...x },
+        x2: { field: "upper" },
+        color: colorEncoding(ctx),
+        opacity: pickOpacity(),
+        tooltip,
+      },
+    },
+    {
+      params: [pickParam()],
+      mark: { type: "point", filled: true, size: o.size },
+      encoding: {
+        y,
+        x: { field: o.estimate, ...x },
+        color: colorEncoding(ctx),
+        shape: shapeEncoding(ctx),
+        opacity: pickOpacity(),
+        tooltip,
+      },
+    },
+  ];
+}
+
 export function topLevel(title: string, subtitle: string, ctx: ChartContext): VlSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",

@@ -1,13 +1,10 @@
 /** Time or peak RSS relative to the baseline, per workload, thread count and allocator. */
 import type { RatioRow } from "../model.js";
 import {
-  colorEncoding,
   panelLabel,
   panelSort,
-  pickOpacity,
-  pickParam,
   ratioFormat,
-  shapeEncoding,
+  intervalLayers,
   topLevel,
   type ChartContext,
   type VlSpec,
@@ -102,33 +99,7 @@ export function ratioChartSpec(
       width: 240,
       height: { step: 16 },
       layer: [
-        {
-          mark: { type: "rule", color: "#333", strokeDash: [4, 3] },
-          encoding: { x: { datum: 1, ...x } },
-        },
-        {
-          mark: { type: "rule", strokeWidth: 2 },
-          encoding: {
-            y,
-            x: { field: "lower", ...x },
-            x2: { field: "upper" },
-            color: colorEncoding(ctx),
-            opacity: pickOpacity(),
-            tooltip,
-          },
-        },
-        {
-          params: [pickParam()],
-          mark: { type: "point", filled: true, size: 60 },
-          encoding: {
-            y,
-            x: { field: "ratio", ...x },
-            color: colorEncoding(ctx),
-            shape: shapeEncoding(ctx),
-            opacity: pickOpacity(),
-            tooltip,
-          },
-        },
+        ...intervalLayers(ctx, { x, y, tooltip, estimate: "ratio", strokeWidth: 2, size: 60 }),
       ],
     },
   };

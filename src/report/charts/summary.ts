@@ -1,11 +1,9 @@
 /** Geometric mean of each allocator's ratios against the baseline, with its 95% CI. */
 import type { SummaryRow } from "../model.js";
 import {
-  colorEncoding,
   pickOpacity,
-  pickParam,
   ratioFormat,
-  shapeEncoding,
+  intervalLayers,
   topLevel,
   type ChartContext,
   type VlSpec,
@@ -75,33 +73,7 @@ export function summaryChartSpec(
       width: 320,
       height: { step: 22 },
       layer: [
-        {
-          mark: { type: "rule", color: "#333", strokeDash: [4, 3] },
-          encoding: { x: { datum: 1, ...x } },
-        },
-        {
-          mark: { type: "rule", strokeWidth: 2.5 },
-          encoding: {
-            y,
-            x: { field: "lower", ...x },
-            x2: { field: "upper" },
-            color: colorEncoding(ctx),
-            opacity: pickOpacity(),
-            tooltip,
-          },
-        },
-        {
-          params: [pickParam()],
-          mark: { type: "point", filled: true, size: 90 },
-          encoding: {
-            y,
-            x: { field: "geomean", ...x },
-            color: colorEncoding(ctx),
-            shape: shapeEncoding(ctx),
-            opacity: pickOpacity(),
-            tooltip,
-          },
-        },
+        ...intervalLayers(ctx, { x, y, tooltip, estimate: "geomean", strokeWidth: 2.5, size: 90 }),
         {
           mark: { type: "text", dy: -11, fontSize: 10, color: "#222" },
           encoding: {
