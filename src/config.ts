@@ -37,6 +37,11 @@ export function cpuCount(list: string): number {
   return n;
 }
 
+/** `-w`/`--workloads`: a comma-separated list of names, or `all` (every synthetic workload). */
+export function parseWorkloadList(value: string): string[] | "all" {
+  return value.trim() === "all" ? "all" : parseList(value, "--workloads");
+}
+
 export function parseList(value: string, flag: string): string[] {
   const items = value.split(",").map((s) => s.trim());
   if (items.some((item) => item === "")) {

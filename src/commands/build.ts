@@ -1,5 +1,5 @@
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
-import { parseList } from "../config.js";
+import { parseWorkloadList } from "../config.js";
 import { UsageError } from "../errors.js";
 import { buildAll, toolchainsByLibc } from "../run/prepare.js";
 import { hostMachine } from "../allocators/elf.js";
@@ -68,9 +68,7 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     throw unusable();
   const workloads = selectWorkloads(
     await loadWorkloads(workloadRoots(opts.workloadDir ?? [])),
-    opts.workloads && opts.workloads.trim() !== "all"
-      ? parseList(opts.workloads, "--workloads")
-      : "all",
+    opts.workloads ? parseWorkloadList(opts.workloads) : "all",
   );
   const set = await buildAll(
     toolchains,

@@ -11,6 +11,7 @@ import {
   parseDuration,
   parseList,
   parseParams,
+  parseWorkloadList,
   parsePositiveInt,
   parseThreads,
   type Size,
@@ -224,9 +225,7 @@ export async function resolveRunOptions(
     workloads:
       opts.workloads === undefined
         ? (config.workloads ?? "all")
-        : opts.workloads.trim() === "all"
-          ? "all"
-          : parseList(opts.workloads, "--workloads"),
+        : parseWorkloadList(opts.workloads),
     allocators,
     userAllocators,
     variants,

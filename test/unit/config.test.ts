@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseCpus, parseDuration, parseParams, parseThreads } from "../../src/config.js";
+import {
+  parseCpus,
+  parseDuration,
+  parseParams,
+  parseThreads,
+  parseWorkloadList,
+} from "../../src/config.js";
 import { UsageError } from "../../src/errors.js";
 
 describe("parseThreads", () => {
@@ -87,5 +93,16 @@ describe("cpuCount and defaultThreads", () => {
     expect(cpuCount("5")).toBe(1);
     expect(defaultThreads("0")).toEqual([1]);
     expect(defaultThreads("0-1")).toEqual([1, 2]);
+  });
+});
+
+describe("parseWorkloadList", () => {
+  it("reads all as every synthetic workload and a list as names", () => {
+    expect(parseWorkloadList("all")).toBe("all");
+    expect(parseWorkloadList(" all ")).toBe("all");
+    expect(parseWorkloadList("larson,xmalloc")).toEqual(["larson", "xmalloc"]);
+  });
+  it("rejects an empty item like any list", () => {
+    expect(() => parseWorkloadList("larson,,xmalloc")).toThrow(/--workloads/);
   });
 });
