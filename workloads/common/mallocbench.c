@@ -291,6 +291,13 @@ void *mb_posix_memalign(size_t align, size_t size)
     return r;
 }
 
+void mb_sleep_ms(long long ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 void mb_phase(const char *name)
 {
     printf("@phase %s %.6f\n", name, mb_now() - t_start);

@@ -316,6 +316,10 @@ void mb_check(const void *p, size_t size, uint64_t tag);
 /* Seconds from CLOCK_MONOTONIC. */
 double mb_now(void);
 
+/* Sleeps `ms` milliseconds (resumed after signals). Used for the hold
+ * phases of the memory workloads, outside the measured region. */
+void mb_sleep_ms(long long ms);
+
 /*
  * Start gate: `n` workers call mb_gate_arrive (which blocks); the main
  * thread calls mb_gate_open, which waits until all n arrived, reads the

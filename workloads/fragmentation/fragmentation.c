@@ -25,9 +25,7 @@
  */
 #include "mallocbench.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <time.h>
 
 static mb_param params[] = {
     {"objects", "mixed-size blocks allocated per round, total over threads", {100000, 100000, 100000}, 1, 100000000, 0, 0},
@@ -86,13 +84,6 @@ struct worker {
     uint64_t ops;
     uint64_t checksum;
 };
-
-static void hold(long long ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 /* Log-uniform in [lo, hi]: one of the power-of-two ranges [2^e, 2^(e+1)]
  * that overlap [lo, hi] picked uniformly, then a size uniformly inside it
@@ -252,7 +243,7 @@ int main(int argc, char **argv)
         mb_thread_join(ws[t].thread);
 
     mb_phase("hold");
-    hold(hold_ms);
+    mb_sleep_ms(hold_ms);
     mb_phase("end");
 
     uint64_t ops = 0, checksum = mb_mix64(cfg.seed);

@@ -14,9 +14,7 @@
  */
 #include "mallocbench.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <time.h>
 
 #define MIB ((size_t)1 << 20)
 
@@ -51,13 +49,6 @@ struct shared {
     uint64_t *ops;
     uint64_t *checksum;
 };
-
-static void hold(long long ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 static void worker(int tid, void *arg)
 {
@@ -128,7 +119,7 @@ int main(int argc, char **argv)
     mb_phase("churn");
     double seconds = mb_run_threads(T, worker, &sh);
     mb_phase("hold");
-    hold(hold_ms);
+    mb_sleep_ms(hold_ms);
     mb_phase("end");
 
     uint64_t ops = 0, checksum = mb_mix64(cfg.seed);

@@ -20,9 +20,7 @@
  */
 #include "mallocbench.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <time.h>
 
 static mb_param params[] = {
     {"ws_mib", "working set in MiB per round, total over threads", {64, 64, 64}, 1, 65536, 0, 0},
@@ -57,13 +55,6 @@ struct shared {
     uint64_t round;
     struct tdata *td;
 };
-
-static void hold(long long ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 /* Log-uniform in [lo, hi]: one of the power-of-two ranges [2^e, 2^(e+1)]
  * that overlap [lo, hi] picked uniformly, then a size uniformly inside it
@@ -170,7 +161,7 @@ int main(int argc, char **argv)
     }
     mb_phase("threads-done");
     mb_phase("hold");
-    hold(hold_ms);
+    mb_sleep_ms(hold_ms);
     mb_phase("end");
 
     uint64_t ops = 0, checksum = mb_mix64(cfg.seed);
