@@ -172,6 +172,10 @@ function program(setCode: (code: number) => void): Command {
     .option("--format <format>", "text | markdown | json | csv", "text")
     .option("--alpha <p>", "significance level after Benjamini-Hochberg (default 0.05)")
     .option("--threshold <fraction>", "changes count only beyond this ratio, e.g. 5% (default 0)")
+    .option(
+      "--pairing <mode>",
+      "one file: auto (pair runs of the same round when 10+ rounds have both cells) | paired | independent",
+    )
     .option("--allow-testbed-mismatch", "compare results from different machines anyway")
     .action(async (files, opts) => setCode(await compareCommand(files, opts)));
 
@@ -195,6 +199,10 @@ function program(setCode: (code: number) => void): Command {
     )
     .option("--alpha <p>", "significance level after Benjamini-Hochberg (default 0.05)")
     .option("--metric <name>", "metric to check (default seconds; maxRssBytes checks memory)")
+    .option(
+      "--pairing <mode>",
+      "with --against: auto (pair runs of the same round when 10+ rounds have both cells) | paired | independent",
+    )
     .option("--allow-testbed-mismatch", "use a baseline from another testbed anyway")
     .option("--confirm", "re-measure flagged cells with fresh runs; fail only if they fail again")
     .option(

@@ -1,5 +1,7 @@
 import {
   benjaminiHochberg,
+  pairedRatioFromLogs,
+  pairsNeeded,
   describe,
   geometricMeanRatio,
   mannWhitney,
@@ -64,7 +66,24 @@ export interface ComparisonOptions {
    * compared with 1 ± tolerance (see deterministicTolerance).
    */
   tolerance?: number;
+  /**
+   * Inside one results file, runs of the two cells measured in the same round can be compared
+   * as pairs (Wilcoxon signed-rank on the within-round log ratios, Walsh Hodges-Lehmann CI),
+   * which cancels the noise the two runs of a round share. "auto" (the default) pairs when at
+   * least {@link PAIRED_MIN_PAIRS} rounds hold an ok run of both cells; "independent" never pairs;
+   * "paired" always pairs (too few rounds is then "too few runs"). Across two files runs never pair.
+   */
+  pairing?: Pairing;
 }
+
+export type Pairing = "auto" | "paired" | "independent";
+
+/**
+ * Fewest complete rounds for which "auto" pairs. Below it the exact signed-rank interval is
+ * too coarse (at 5 pairs no two-sided p reaches 0.05 at all), and the independent test on the
+ * same runs is the more sensitive one.
+ */
+export const PAIRED_MIN_PAIRS = 10;
 
 export interface ComparisonReport {
   metric: MetricInfo;
@@ -101,6 +120,70 @@ function cellStats(values: number[]): CellStats | null {
 type Pending =
   | { kind: "final"; result: ComparisonResult }
   | { kind: "pending"; ratio: number; lower: number; upper: number; p: number; method: string };
+
+/** The measured ok value of each round of a cell; rounds with two such runs are left out. */
+function valuesByRound(runs: readonly RunRecord[], metric: MetricInfo): Map<number, number> {
+  const out = new Map<number, number>();
+  const doubled = new Set<number>();
+  for (const run of runs) {
+    if (run.warmup || run.status !== "ok") continue;
+    const value = run.metrics[metric.name];
+    if (typeof value !== "number" || !Number.isFinite(value)) continue;
+    if (out.has(run.round)) doubled.add(run.round);
+    out.set(run.round, value);
+  }
+  for (const round of doubled) out.delete(round);
+  return out;
+}
+
+/**
+ * The within-file comparison of two cells: paired by round when `opts.pairing` allows and the
+ * rounds are there, independent otherwise.
+ */
+function compareCells(
+  candidateRuns: readonly RunRecord[],
+  baselineRuns: readonly RunRecord[],
+  opts: ComparisonOptions,
+): Pending {
+  const cand = valuesOf(candidateRuns, opts.metric.name);
+  const base = valuesOf(baselineRuns, opts.metric.name);
+  const pairing = opts.pairing ?? "auto";
+  if (pairing === "independent" || opts.tolerance !== undefined)
+    return compareValues(cand, base, opts);
+  const c = valuesByRound(candidateRuns, opts.metric);
+  const b = valuesByRound(baselineRuns, opts.metric);
+  const rounds = [...c.keys()].filter((r) => b.has(r)).sort((x, y) => x - y);
+  if (pairing === "auto" && rounds.length < PAIRED_MIN_PAIRS)
+    return compareValues(cand, base, opts);
+  const x = rounds.map((r) => c.get(r) as number);
+  const y = rounds.map((r) => b.get(r) as number);
+  if (x.some((v) => v <= 0) || y.some((v) => v <= 0)) {
+    return {
+      kind: "final",
+      result: { kind: "not-applicable", reason: "values of 0 have no ratio" },
+    };
+  }
+  const need = pairsNeeded(opts.alpha);
+  if (rounds.length < need) {
+    return {
+      kind: "final",
+      result: {
+        kind: "too-few-runs",
+        runsNeeded: need,
+        reason: `${rounds.length} rounds with both cells can never reach alpha ${opts.alpha} paired: need at least ${need}`,
+      },
+    };
+  }
+  const paired = pairedRatioFromLogs(x, y, { level: opts.level });
+  return {
+    kind: "pending",
+    ratio: paired.ratio,
+    lower: paired.lower,
+    upper: paired.upper,
+    p: paired.p,
+    method: `paired signed-rank, ${paired.pairs} rounds (${paired.method})`,
+  };
+}
 
 function compareValues(candidate: number[], baseline: number[], opts: ComparisonOptions): Pending {
   if (opts.tolerance !== undefined)
@@ -331,16 +414,12 @@ export function compareAllocators(
   for (const workload of results.plan.workloads) {
     for (const threads of results.plan.threads) {
       for (const params of paramVariants(results.plan.params)) {
-        const base = valuesOf(
-          groups.get(groupKey(workload, threads, params, baseline)) ?? [],
-          opts.metric.name,
-        );
+        const baseRuns = groups.get(groupKey(workload, threads, params, baseline)) ?? [];
+        const base = valuesOf(baseRuns, opts.metric.name);
         for (const allocator of results.plan.allocators) {
           if (allocator === baseline) continue;
-          const cand = valuesOf(
-            groups.get(groupKey(workload, threads, params, allocator)) ?? [],
-            opts.metric.name,
-          );
+          const candRuns = groups.get(groupKey(workload, threads, params, allocator)) ?? [];
+          const cand = valuesOf(candRuns, opts.metric.name);
           pending.push({
             row: {
               workload,
@@ -351,7 +430,7 @@ export function compareAllocators(
               candidate: cellStats(cand),
               baseline: cellStats(base),
             },
-            pending: compareValues(cand, base, opts),
+            pending: compareCells(candRuns, baseRuns, opts),
           });
         }
       }

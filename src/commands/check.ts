@@ -120,6 +120,10 @@ export async function checkCommand(
     throw new UsageError("bench check needs --baseline <file|dir> or --against <allocator>");
   }
   const options: ComparisonOptions = comparisonOptions(opts, { threshold: 0.05 });
+  if (opts.baseline && options.pairing === "paired")
+    throw new UsageError(
+      "--pairing paired needs --against: runs of two invocations (--baseline) cannot be paired",
+    );
   const current = await loadSingleSet(currentFile);
   const against = opts.against;
   if (against !== undefined && !current.plan.allocators.includes(against)) {

@@ -2,6 +2,7 @@ import {
   compareAllocators,
   compareResults,
   type ComparisonReport,
+  type Pairing,
 } from "../analysis/comparisons.js";
 import { formatReport, type ReportFormat } from "../analysis/format.js";
 import { metricInfo } from "../analysis/metrics.js";
@@ -14,7 +15,10 @@ export interface StatsOptions {
   metric?: string;
   alpha?: string;
   threshold?: string;
+  pairing?: string;
 }
+
+const PAIRINGS: Pairing[] = ["auto", "paired", "independent"];
 
 const FORMATS: ReportFormat[] = ["text", "markdown", "json", "csv"];
 
@@ -31,7 +35,11 @@ export function parseFraction(value: string, flag: string): number {
 export function comparisonOptions(opts: StatsOptions, defaults: { threshold: number }) {
   const alpha = opts.alpha === undefined ? 0.05 : parseFraction(opts.alpha, "--alpha");
   if (alpha <= 0) throw new UsageError("--alpha must be above 0");
+  const pairing = (opts.pairing ?? "auto") as Pairing;
+  if (!PAIRINGS.includes(pairing))
+    throw new UsageError(`--pairing: "${opts.pairing}" is not one of ${PAIRINGS.join(", ")}`);
   return {
+    pairing,
     metric: metricInfo(opts.metric ?? "seconds"),
     alpha,
     level: 0.95,
@@ -81,6 +89,10 @@ export async function compareCommand(
       });
     }
   } else if (files.length === 2) {
+    if (options.pairing === "paired")
+      throw new UsageError(
+        "--pairing paired needs one results file: runs of two invocations cannot be paired",
+      );
     const [before, after] = await Promise.all(files.map((f) => loadResultSets(f)));
     const matched = pairSets(
       before as ResultsFile[],

@@ -17,3 +17,4 @@ export * from "./geomean.js";
 export * from "./special.js";
 export * from "./ranks.js";
 export * from "./wilcoxon-distribution.js";
+export * from "./signed-rank.js";

@@ -112,3 +112,50 @@ describe("compareResults and testbeds", () => {
     ).toBe("2 vs 16 CPUs");
   });
 });
+
+describe("compareAllocators: runs paired by round", () => {
+  // Every round has its own speed (the machine's regime: 0.6x to 1.9x), shared by both cells of
+  // the round; the candidate is 5% slower than the baseline in every round, with a little jitter.
+  const regime = [1.0, 1.9, 0.6, 1.4, 0.8, 1.7, 0.7, 1.2, 1.6, 0.9, 1.3, 1.1];
+  const jitter = [
+    1.004, 0.997, 1.002, 0.999, 1.003, 0.998, 1.001, 0.996, 1.0025, 1.0, 0.9985, 1.0035,
+  ];
+  const baseRounds = regime.map((r) => r * 0.1);
+  const candRounds = regime.map((r, i) => r * 0.1 * 1.05 * (jitter[i] as number));
+  const file = results({ base: baseRounds, cand: candRounds });
+  const opts = { ...options, threshold: 0.01 };
+
+  it("auto pairs 12 complete rounds and finds the 5% that the shared noise hides from the independent test", () => {
+    const paired = compareAllocators(file, "base", opts).rows[0]?.result;
+    expect(paired).toMatchObject({ kind: "compared", verdict: "regressed" });
+    if (paired?.kind !== "compared") throw new Error("not compared");
+    expect(paired.method).toMatch(/^paired signed-rank, 12 rounds \(exact\)/);
+    expect(paired.lower).toBeGreaterThan(1.01);
+    expect(paired.ratio).toBeCloseTo(1.05, 2);
+    const independent = compareAllocators(file, "base", { ...opts, pairing: "independent" }).rows[0]
+      ?.result;
+    expect(independent).toMatchObject({ kind: "compared", verdict: "same" });
+    if (independent?.kind === "compared") expect(independent.method).not.toMatch(/paired/);
+  });
+
+  it("auto stays independent below 10 rounds; paired then says how many rounds it needs", () => {
+    const few = results({ base: baseRounds.slice(0, 5), cand: candRounds.slice(0, 5) });
+    const auto = compareAllocators(few, "base", opts).rows[0]?.result;
+    expect(auto?.kind).toBe("compared");
+    if (auto?.kind === "compared") expect(auto.method).not.toMatch(/paired/);
+    expect(
+      compareAllocators(few, "base", { ...opts, pairing: "paired" }).rows[0]?.result,
+    ).toMatchObject({
+      kind: "too-few-runs",
+      runsNeeded: 6,
+    });
+  });
+
+  it("pairs only rounds both cells completed", () => {
+    const gappy = results({ base: baseRounds, cand: candRounds });
+    gappy.runs = gappy.runs.filter((r) => !(r.allocator === "cand" && r.round === 3));
+    const r = compareAllocators(gappy, "base", opts).rows[0]?.result;
+    if (r?.kind !== "compared") throw new Error("not compared");
+    expect(r.method).toMatch(/11 rounds/);
+  });
+});
