@@ -45,7 +45,16 @@ export interface RatioRow extends CellKey {
   verdict: "improved" | "regressed" | "same";
 }
 
-/** Box statistics of one cell, plus at most MAX_POINTS runs to draw as points. */
+/**
+ * How a cell's runs are drawn in the distribution chart:
+ * - "runs": whiskers from min to max, and the runs as points (every run, or at most
+ *   pointsPerCell of them evenly spread over the sorted runs);
+ * - "outliers" (cells too many for a useful number of points each): whiskers reach the furthest
+ *   run within 1.5 × IQR of the quartiles (Tukey), and only the runs beyond them are points.
+ */
+export type DistributionStyle = "runs" | "outliers";
+
+/** Box statistics of one cell, plus at most pointsPerCell runs to draw as points. */
 export interface Distribution extends CellKey {
   n: number;
   min: number;
@@ -53,6 +62,12 @@ export interface Distribution extends CellKey {
   median: number;
   q3: number;
   max: number;
+  style: DistributionStyle;
+  /** Ends of the whisker: min and max ("runs"), or Tukey's fences clipped to runs ("outliers"). */
+  whiskerLow: number;
+  whiskerHigh: number;
+  /** Runs beyond the whiskers in style "outliers" (before thinning). */
+  outliers: number;
   points: { seconds: number; jitter: number }[];
 }
 
@@ -131,6 +146,13 @@ export const MAX_POINTS = 60;
 /** Points drawn in the whole distribution chart of a testbed: fewer per cell when cells are many. */
 export const MAX_TOTAL_POINTS = 12_000;
 const MIN_POINTS = 10;
+/**
+ * Fewer points per cell than this (many cells, and some with more runs than that) and the
+ * evenly spread points would only repeat the box: such a chart draws Tukey outliers instead.
+ */
+export const MIN_SPREAD_POINTS = 30;
+/** Tukey's fence: runs further than this many IQRs outside the quartiles are outliers. */
+export const TUKEY_FENCE = 1.5;
 
 const LEVEL = 0.95;
 
@@ -179,6 +201,31 @@ function thin(values: number[], max: number): { seconds: number; jitter: number 
         );
   // Deterministic jitter (golden-ratio sequence) so the charts are reproducible.
   return picked.map((seconds, i) => ({ seconds, jitter: ((i * 0.618033988749895) % 1) - 0.5 }));
+}
+
+/**
+ * Tukey's box of a sorted sample: whiskers at the furthest values within
+ * {@link TUKEY_FENCE} × IQR of the quartiles, and the values beyond them.
+ */
+export function tukeyWhiskers(
+  sorted: readonly number[],
+  q1: number,
+  q3: number,
+): { low: number; high: number; outliers: number[] } {
+  const iqr = q3 - q1;
+  const lowFence = q1 - TUKEY_FENCE * iqr;
+  const highFence = q3 + TUKEY_FENCE * iqr;
+  let low = q1;
+  let high = q3;
+  const outliers: number[] = [];
+  for (const v of sorted) {
+    if (v < lowFence || v > highFence) outliers.push(v);
+    else {
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+  }
+  return { low, high, outliers };
 }
 
 function medianOf(values: number[]): number | null {
@@ -268,6 +315,12 @@ export function buildModel(
       MIN_POINTS,
       Math.min(MAX_POINTS, Math.floor(MAX_TOTAL_POINTS / cellCount)),
     );
+    // Many cells with more runs than fit: boxes with Tukey whiskers and outlier points.
+    const style: DistributionStyle =
+      pointsPerCell < MIN_SPREAD_POINTS &&
+      [...groups.values()].some((runs) => runs.length > pointsPerCell)
+        ? "outliers"
+        : "runs";
     const throughput: CellEstimate[] = [];
     const distributions: Distribution[] = [];
     const timelines: TimelineRow[] = [];
@@ -294,16 +347,30 @@ export function buildModel(
           }
           const seconds = runs.map((r) => r.metrics.seconds);
           const d = describe(seconds);
-          distributions.push({
-            ...key,
-            n: d.n,
-            min: d.min,
-            q1: d.q1,
-            median: d.median,
-            q3: d.q3,
-            max: d.max,
-            points: thin(seconds, pointsPerCell),
-          });
+          const box = { n: d.n, min: d.min, q1: d.q1, median: d.median, q3: d.q3, max: d.max };
+          if (style === "runs") {
+            distributions.push({
+              ...key,
+              ...box,
+              style,
+              whiskerLow: d.min,
+              whiskerHigh: d.max,
+              outliers: 0,
+              points: thin(seconds, pointsPerCell),
+            });
+          } else {
+            const sorted = [...seconds].sort((a, b) => a - b);
+            const tukey = tukeyWhiskers(sorted, d.q1, d.q3);
+            distributions.push({
+              ...key,
+              ...box,
+              style,
+              whiskerLow: tukey.low,
+              whiskerHigh: tukey.high,
+              outliers: tukey.outliers.length,
+              points: thin(tukey.outliers, pointsPerCell),
+            });
+          }
           if (t !== detailThreads) continue;
           const typical = typicalRun(runs);
           if (typical?.timeline) {

@@ -1,5 +1,9 @@
-/** Every run per cell as a point over its box (quartiles, whiskers min-max), so noise is visible. */
-import type { Distribution } from "../model.js";
+/**
+ * Every run per cell as a point over its box (quartiles, whiskers min-max), so noise is visible;
+ * for a chart of very many cells (style "outliers", see {@link DistributionStyle}) the box has
+ * Tukey whiskers and only the runs beyond them are points.
+ */
+import { TUKEY_FENCE, type Distribution, type DistributionStyle } from "../model.js";
 import {
   colorEncoding,
   panelLabel,
@@ -18,7 +22,8 @@ export function distributionChartSpec(
   ctx: ChartContext,
 ): VlSpec {
   const values: Record<string, unknown>[] = [];
-  let thinned = 0;
+  // Whisker ends get their own fields only where some differ from min and max.
+  const tukey = rows.some((r) => r.style === "outliers");
   for (const d of rows) {
     const key = {
       panel: panelLabel(ctx, d.testbed, d.threads),
@@ -34,8 +39,8 @@ export function distributionChartSpec(
       median: d.median * 1e3,
       q3: d.q3 * 1e3,
       max: d.max * 1e3,
+      ...(tukey ? { low: d.whiskerLow * 1e3, high: d.whiskerHigh * 1e3 } : {}),
     });
-    if (d.points.length < d.n) thinned = Math.max(thinned, d.points.length);
     for (const p of d.points)
       values.push({ ...key, kind: "run", ms: p.seconds * 1e3, jitter: p.jitter });
   }
@@ -55,11 +60,7 @@ export function distributionChartSpec(
     { field: "max", title: "max (ms)", format: ".2f" },
   ];
   return {
-    ...topLevel(
-      "Distribution of runs per cell",
-      `Each point is one measured run${thinned ? ` (at most ${thinned} per cell, evenly spread over the sorted runs)` : ""}; the box spans the quartiles, the tick is the median, the whisker spans min to max. Shorter is faster.`,
-      ctx,
-    ),
+    ...topLevel("Distribution of runs per cell", distributionSubtitle(rows), ctx),
     data: { values },
     facet: {
       row: {
@@ -91,13 +92,13 @@ export function distributionChartSpec(
           encoding: {
             y,
             x: {
-              field: "min",
+              field: tukey ? "low" : "min",
               type: "quantitative",
               title: xTitle,
               scale: { type: "log" },
               axis: { format: "~s" },
             },
-            x2: { field: "max" },
+            x2: { field: tukey ? "high" : "max" },
           },
         },
         {
@@ -132,4 +133,34 @@ export function distributionChartSpec(
       ],
     },
   };
+}
+
+/** What the chart draws, in words: it differs with the style of the cells (see the model). */
+function distributionSubtitle(rows: Distribution[]): string {
+  // The largest number of points drawn in a cell that has more to draw (0: none thinned).
+  const thinnedTo = (style: DistributionStyle): number =>
+    Math.max(
+      0,
+      ...rows
+        .filter((d) => d.style === style)
+        .filter((d) => d.points.length < (style === "runs" ? d.n : d.outliers))
+        .map((d) => d.points.length),
+    );
+  const cap = (style: DistributionStyle, what: string): string => {
+    const n = thinnedTo(style);
+    return n ? ` (at most ${n} per cell, evenly spread over the sorted ${what})` : "";
+  };
+  const box = "the box spans the quartiles, the tick is the median";
+  const runsText = `each point is one measured run${cap("runs", "runs")}; ${box}, the whisker spans min to max`;
+  const tukey = rows.filter((r) => r.style === "outliers");
+  const tukeyText = `${box}, the whiskers reach the furthest run within ${TUKEY_FENCE} × IQR of the box, and each point is a run beyond them${cap("outliers", "outliers")}`;
+  if (tukey.length === 0) return `${capital(runsText)}. Shorter is faster.`;
+  if (tukey.length === rows.length)
+    return `Too many cells (${rows.length}) to draw every run: ${tukeyText}. Shorter is faster.`;
+  const where = [...new Set(tukey.map((r) => r.testbed))].join(", ");
+  return `${capital(runsText)}; on ${where} (too many cells to draw every run) ${tukeyText}. Shorter is faster.`;
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

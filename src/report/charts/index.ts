@@ -98,7 +98,9 @@ export function buildCharts(model: ReportModel): ChartDef[] {
     add(
       "distribution",
       "Distribution of runs",
-      "Every measured run per cell as a point over a box plot.",
+      dist.every((d) => d.style === "runs")
+        ? "Every measured run per cell as a point over a box plot."
+        : "Box plot of the measured runs per cell, with outlying runs as points.",
       distributionChartSpec(dist, { testbeds }, ctx),
     );
   const latency = tbs.flatMap((t) => t.latency);

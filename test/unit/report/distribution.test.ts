@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { buildCharts } from "../../../src/report/charts/index.js";
+import {
+  buildModel,
+  MIN_SPREAD_POINTS,
+  tukeyWhiskers,
+  type Distribution,
+} from "../../../src/report/model.js";
+import type { ResultsFile } from "../../../src/results/schema.js";
+import { syntheticResults } from "./synthetic.js";
+
+type Json = Record<string, unknown>;
+
+function distributionOf(results: ResultsFile): { rows: Distribution[]; spec: Json; alt: string } {
+  const model = buildModel([{ results, source: "r.json", baseline: "glibc" }]);
+  const chart = buildCharts(model).find((c) => c.id === "distribution");
+  if (!chart) throw new Error("no distribution chart");
+  return { rows: model.testbeds[0]?.distributions ?? [], spec: chart.spec, alt: chart.alt };
+}
+
+function values(spec: Json): Json[] {
+  return (spec.data as { values: Json[] }).values;
+}
+
+function subtitle(spec: Json): string {
+  return ((spec.title as { subtitle: string[] }).subtitle ?? []).join(" ");
+}
+
+/** 480 cells of 40 runs: too many cells for 30 points each, so the chart draws outliers. */
+function manyCells(): ResultsFile {
+  const results = syntheticResults({
+    workloads: Array.from({ length: 20 }, (_, i) => `w${i}`),
+    allocators: ["glibc", "musl", "jemalloc", "tcmalloc"],
+    threads: [1, 2, 3, 4, 5, 6],
+    runs: 40,
+  });
+  // Two slow runs in one cell: 10x and 20x its typical time.
+  const cell = results.runs.filter(
+    (r) => r.workload === "w3" && r.allocator === "musl" && r.threads === 2 && r.status === "ok",
+  );
+  for (const [i, run] of cell.slice(0, 2).entries())
+    if (run.status === "ok") run.metrics.seconds *= 10 * (i + 1);
+  return results;
+}
+
+describe("tukeyWhiskers", () => {
+  it("reaches the furthest values within 1.5 IQR of the quartiles and lists the rest", () => {
+    const sorted = [1, 10, 11, 12, 13, 14, 15, 40];
+    // q1 = 10.75, q3 = 14.25 (type 7): IQR 3.5, fences 5.5 and 19.5
+    expect(tukeyWhiskers(sorted, 10.75, 14.25)).toEqual({ low: 10, high: 15, outliers: [1, 40] });
+  });
+
+  it("has no outliers in a sample without spread beyond the fences", () => {
+    expect(tukeyWhiskers([2, 3, 4, 5], 2.75, 4.25)).toEqual({ low: 2, high: 5, outliers: [] });
+  });
+});
+
+describe("distribution chart", () => {
+  it("draws every run, whiskers min to max, when the cells are few", () => {
+    const { rows, spec, alt } = distributionOf(syntheticResults({ runs: 12 }));
+    expect(rows.every((r) => r.style === "runs")).toBe(true);
+    const runs = values(spec).filter((v) => v.kind === "run");
+    expect(runs).toHaveLength(rows.length * 12);
+    for (const box of values(spec).filter((v) => v.kind === "box")) {
+      expect(box).not.toHaveProperty("low");
+      expect(box).not.toHaveProperty("high");
+    }
+    expect(JSON.stringify(spec)).toContain('"x2":{"field":"max"}');
+    expect(subtitle(spec)).toContain(
+      "Each point is one measured run; the box spans the quartiles, the tick is the median, the whisker spans min to max. Shorter is faster.",
+    );
+    expect(alt).toBe("Every measured run per cell as a point over a box plot.");
+  });
+
+  it("draws Tukey boxes and only the outlying runs when cells are too many for every run", () => {
+    const { rows, spec, alt } = distributionOf(manyCells());
+    expect(rows).toHaveLength(480);
+    expect(rows.every((r) => r.style === "outliers")).toBe(true);
+    const runs = values(spec).filter((v) => v.kind === "run");
+    // Every drawn point is a run beyond its cell's fences, and every such run is drawn.
+    const results = manyCells();
+    let expected = 0;
+    for (const row of rows) {
+      const iqr = row.q3 - row.q1;
+      const beyond = results.runs.filter(
+        (r) =>
+          r.status === "ok" &&
+          r.workload === row.workload &&
+          r.allocator === row.allocator &&
+          r.threads === row.threads &&
+          (r.metrics.seconds < row.q1 - 1.5 * iqr || r.metrics.seconds > row.q3 + 1.5 * iqr),
+      );
+      expect(row.outliers).toBe(beyond.length);
+      expect(row.points.map((p) => p.seconds).sort((a, b) => a - b)).toEqual(
+        beyond.map((r) => (r.status === "ok" ? r.metrics.seconds : 0)).sort((a, b) => a - b),
+      );
+      expected += beyond.length;
+    }
+    expect(runs).toHaveLength(expected);
+    expect(expected).toBeLessThan(rows.length); // far fewer points than runs (19,200)
+    const cell = rows.find((r) => r.workload === "w3" && r.allocator === "musl" && r.threads === 2);
+    const slow = (cell?.points ?? []).map((p) => p.seconds);
+    expect(slow).toContain(cell?.max);
+    expect(slow.filter((v) => v > 5 * (cell?.median as number))).toHaveLength(2);
+    const box = values(spec).find(
+      (v) =>
+        v.kind === "box" &&
+        v.workload === "w3" &&
+        v.allocator === "musl" &&
+        v.panel === "2 threads",
+    ) as Json;
+    // The whisker stops at the slowest typical run; min and max stay in the tooltip.
+    expect(box.high).toBeLessThan(box.max as number);
+    expect(box.high).toBeGreaterThanOrEqual(box.q3 as number);
+    expect(box.low).toBe(box.min);
+    expect(JSON.stringify(spec)).toContain('"x2":{"field":"high"}');
+    expect(subtitle(spec)).toContain("Too many cells (480) to draw every run");
+    expect(subtitle(spec)).toContain("1.5 × IQR");
+    expect(subtitle(spec)).not.toContain("Each point is one measured run");
+    expect(alt).toContain("outlying runs as points");
+  });
+
+  it(`keeps evenly spread points while cells get at least ${MIN_SPREAD_POINTS} each`, () => {
+    const { rows, spec } = distributionOf(
+      syntheticResults({ runs: 100, workloads: ["larson"], threads: [1] }),
+    );
+    expect(rows.every((r) => r.style === "runs")).toBe(true);
+    expect(subtitle(spec)).toContain("(at most 60 per cell, evenly spread over the sorted runs)");
+  });
+
+  it("names the testbeds drawn with outliers when only some are", () => {
+    const few = syntheticResults({ runs: 12, cpuModel: "Small CPU" });
+    const model = buildModel([
+      { results: few, source: "a.json", baseline: "glibc" },
+      { results: manyCells(), source: "b.json", baseline: "glibc" },
+    ]);
+    const chart = buildCharts(model).find((c) => c.id === "distribution");
+    const text = subtitle(chart?.spec ?? {});
+    const [small, big] = model.testbeds;
+    expect(small?.distributions.every((d) => d.style === "runs")).toBe(true);
+    expect(big?.distributions.every((d) => d.style === "outliers")).toBe(true);
+    expect(text).toContain("Each point is one measured run");
+    expect(text).toContain(`on ${big?.label} (too many cells to draw every run)`);
+    expect(text).not.toContain(`on ${small?.label}`);
+  });
+});
