@@ -2,11 +2,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ResultsFile } from "../results/schema.js";
-import { buildCharts } from "./charts/index.js";
+import {
+  buildComparisonCharts,
+  buildDescriptiveCharts,
+  inReadingOrder,
+  type ChartDef,
+} from "./charts/index.js";
 import { buildDocument } from "./document.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
-import { buildModel } from "./model.js";
+import { addComparisons, buildDescriptiveModel } from "./model.js";
 import { RenderPool, type RenderedChart } from "./render-pool.js";
 import { renderTerminal } from "./terminal.js";
 
@@ -65,33 +70,44 @@ async function writeReportWith(
   timings: Record<string, number>,
 ): Promise<Omit<ReportOutput, "timings">> {
   const want = new Set(opts.formats);
-  const model = await time("model", () => buildModel(sets));
-  const charts = await time("specs", () => buildCharts(model));
+  const wantSvg = want.has("svg") || want.has("md");
+  const pngScale = want.has("png") || want.has("md") ? 2 : null;
+  const rendered = new Map<ChartDef, Promise<RenderedChart>>();
+  // Queued at once, the largest first (they take longest): with render workers they render side
+  // by side, and while this thread computes the comparisons; without, one SVG after the other
+  // while earlier PNGs rasterise on libuv's pool.
+  const queue = (charts: ChartDef[]): void => {
+    if (!pool) return;
+    const size = (c: ChartDef): number =>
+      (c.spec.data as { values?: unknown[] } | undefined)?.values?.length ?? 0;
+    for (const c of [...charts].sort((a, b) => size(b) - size(a))) {
+      const chart = pool.render(c.spec, pngScale);
+      chart.catch(() => undefined); // awaited below, in order; not an unhandled rejection
+      rendered.set(c, chart);
+    }
+  };
+  // The charts of the runs themselves first, so they render while the comparisons (the costly
+  // statistics) are computed.
+  const descriptive = await time("model", () => buildDescriptiveModel(sets));
+  const early = await time("specs", () => buildDescriptiveCharts(descriptive));
+  const chartsStart = performance.now();
+  queue(early);
+  const model = await time("comparisons", () => addComparisons(descriptive));
+  const late = await time("specs", () => buildComparisonCharts(model));
+  queue(late);
+  const charts = inReadingOrder([...early, ...late]);
   const files: string[] = [];
   const fileFormats = ["md", "html", "svg", "png"].filter((f) => want.has(f as ReportFileFormat));
   if (fileFormats.length > 0) await mkdir(opts.outDir, { recursive: true });
   const chartDir = path.join(opts.outDir, "charts");
   if (pool) {
-    const chartsStart = performance.now();
     await mkdir(chartDir, { recursive: true });
-    const wantSvg = want.has("svg") || want.has("md");
-    const pngScale = want.has("png") || want.has("md") ? 2 : null;
-    // Every chart is queued at once, the largest first (they take longest): with render workers
-    // they render side by side; without, one SVG after the other while earlier PNGs rasterise
-    // on libuv's pool. The files are written in reading order as they arrive.
-    const rendered: Promise<RenderedChart>[] = new Array(charts.length);
-    const size = (i: number): number =>
-      (charts[i]?.spec.data as { values?: unknown[] } | undefined)?.values?.length ?? 0;
-    for (const i of charts.map((_, i) => i).sort((a, b) => size(b) - size(a))) {
-      const chart = pool.render((charts[i] as (typeof charts)[number]).spec, pngScale);
-      chart.catch(() => undefined); // awaited below, in order; not an unhandled rejection
-      rendered[i] = chart;
-    }
-    for (const [i, chart] of charts.entries()) {
+    // The files are written in reading order as the charts arrive.
+    for (const chart of charts) {
       const base = path.join(chartDir, chart.id);
       await writeFile(`${base}.vl.json`, `${JSON.stringify(chart.spec, null, 2)}\n`);
       files.push(`${base}.vl.json`);
-      const { svg, png } = await (rendered[i] as Promise<RenderedChart>);
+      const { svg, png } = await (rendered.get(chart) as Promise<RenderedChart>);
       if (wantSvg) {
         await writeFile(`${base}.svg`, svg);
         files.push(`${base}.svg`);
@@ -101,7 +117,8 @@ async function writeReportWith(
         files.push(`${base}.png`);
       }
     }
-    // Wall time of the whole step: rendering overlaps with writing the files.
+    // Wall time from queueing the first chart: rendering overlaps with the comparisons and with
+    // writing the files.
     timings["charts (svg, png, files)"] = performance.now() - chartsStart;
   }
   const blocks = buildDocument(model, charts);

@@ -134,6 +134,18 @@ export interface TestbedModel {
   caption: string;
 }
 
+/** The comparisons against the baseline: the costly part of a model, computed last. */
+type ComparisonParts = "time" | "rss" | "timeRatios" | "rssRatios" | "summary";
+/** A testbed before its comparisons (see {@link buildDescriptiveModel}). */
+export type DescriptiveTestbed = Omit<TestbedModel, ComparisonParts>;
+
+/** A model before its comparisons: enough for the charts that show the runs themselves. */
+export interface DescriptiveModel {
+  testbeds: DescriptiveTestbed[];
+  allocators: string[];
+  generatedAt: string;
+}
+
 export interface ReportModel {
   testbeds: TestbedModel[];
   /** Every allocator of the report in display order: the domain of the shared colours. */
@@ -295,19 +307,49 @@ export function buildModel(
   sets: { results: ResultsFile; source: string; baseline: string }[],
   now = new Date(),
 ): ReportModel {
-  const labels = uniqueLabels(sets.map((s) => s.results));
+  return addComparisons(buildDescriptiveModel(sets, now));
+}
+
+/**
+ * The comparisons against the baseline (the costly statistics), added to a descriptive model:
+ * `buildModel` in two steps, so charts of the runs can render while these are computed.
+ */
+export function addComparisons(model: DescriptiveModel): ReportModel {
   const timeMetric = metricInfo("seconds");
   const rssMetric = metricInfo("maxRssBytes");
-  const testbeds = sets.map(({ results, source, baseline }, index): TestbedModel => {
+  const opts = { alpha: 0.05, level: LEVEL, threshold: 0 };
+  const testbeds = model.testbeds.map((t): TestbedModel => {
+    const time = compareAllocators(t.results, t.baseline, { ...opts, metric: timeMetric });
+    const rss = compareAllocators(t.results, t.baseline, { ...opts, metric: rssMetric });
+    const summary: SummaryRow[] = [
+      ...time.summary.map((s) => ({ testbed: t.label, metric: "time" as const, ...s })),
+      ...rss.summary.map((s) => ({ testbed: t.label, metric: "peak RSS" as const, ...s })),
+    ];
+    return {
+      ...t,
+      time,
+      rss,
+      timeRatios: ratioRows(time, t.label),
+      rssRatios: ratioRows(rss, t.label),
+      summary,
+    };
+  });
+  return { ...model, testbeds };
+}
+
+/** Every part of the model but the comparisons against the baseline ({@link addComparisons}). */
+export function buildDescriptiveModel(
+  sets: { results: ResultsFile; source: string; baseline: string }[],
+  now = new Date(),
+): DescriptiveModel {
+  const labels = uniqueLabels(sets.map((s) => s.results));
+  const testbeds = sets.map(({ results, source, baseline }, index): DescriptiveTestbed => {
     const label = labels[index] as string;
     const { allocators, threads } = results.plan;
     // Workloads with --param values are separate cells, labelled "larson[slots=500]".
     const workloads = results.plan.workloads.flatMap((w) =>
       paramVariants(results.plan.params).map((p) => workloadLabel(w, p)),
     );
-    const opts = { alpha: 0.05, level: LEVEL, threshold: 0 };
-    const time = compareAllocators(results, baseline, { ...opts, metric: timeMetric });
-    const rss = compareAllocators(results, baseline, { ...opts, metric: rssMetric });
     const groups = groupRuns(results.runs);
     const detailThreads = Math.max(...threads);
     const cellCount = Math.max(1, workloads.length * threads.length * allocators.length);
@@ -410,10 +452,6 @@ export function buildModel(
         }
       }
     }
-    const summary: SummaryRow[] = [
-      ...time.summary.map((s) => ({ testbed: label, metric: "time" as const, ...s })),
-      ...rss.summary.map((s) => ({ testbed: label, metric: "peak RSS" as const, ...s })),
-    ];
     const failureCounts = new Map<
       string,
       { workload: string; threads: number; allocator: string; kind: string; count: number }
@@ -442,10 +480,6 @@ export function buildModel(
       allocators,
       threads,
       runsPerCell,
-      time,
-      rss,
-      timeRatios: ratioRows(time, label),
-      rssRatios: ratioRows(rss, label),
       throughput,
       distributions,
       timelines,
@@ -454,7 +488,6 @@ export function buildModel(
       latency,
       overhead,
       hardening: hardeningOf(results),
-      summary,
       failures: [...failureCounts.values()],
       caption: captionOf(results, runsPerCell),
     };

@@ -4,7 +4,12 @@
  * thread, and resvg encodes PNGs on the calling thread). Each worker loads Vega once and renders
  * whole charts with the same code as the main thread ({@link renderSvg}, {@link svgToPng}), so
  * the files are the same bytes. Workers start when the pool is created, so loading Vega overlaps
- * with loading the results and the statistics. Where the compiled worker script is missing
+ * with loading the results and the statistics.
+ *
+ * Every chart is posted to every worker at once, with a shared claim flag: each worker renders
+ * the charts it receives one after the other, in order, skipping those another worker claimed
+ * first. So the workers share the charts out between themselves while this thread is busy (with
+ * the statistics of the next charts, say) and cannot hand out work. Where the compiled worker script is missing
  * (running from the TypeScript sources, as the unit tests do) or a worker cannot start, charts
  * render on the main thread, PNGs on libuv's pool.
  */
@@ -28,9 +33,14 @@ interface Job {
   id: number;
   spec: VlSpec;
   pngScale: number | null;
+  /** 0: free; i + 1: claimed by worker i; {@link HERE}: rendered on this thread. */
+  claim: Int32Array;
   resolve: (chart: RenderedChart) => void;
   reject: (error: Error) => void;
 }
+
+/** Claim value of a job rendered on this thread. */
+const HERE = -1;
 
 /** On this thread: the SVG by Vega, the PNG on libuv's pool. */
 async function renderHere(spec: VlSpec, pngScale: number | null): Promise<RenderedChart> {
@@ -40,16 +50,12 @@ async function renderHere(spec: VlSpec, pngScale: number | null): Promise<Render
   return { svg, png: pngScale === null ? null : await svgToPngAsync(svg, pngScale) };
 }
 
-interface Slot {
-  worker: Worker;
-  busy: Job | null;
-}
-
 export class RenderPool {
-  private readonly slots: Slot[] = [];
-  private readonly queue: Job[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Job>();
   private nextId = 0;
   private broken: Error | null = null;
+  private closed = false;
 
   /** `workers` defaults to the CPUs available (at most {@link MAX_RENDER_WORKERS}). */
   constructor(workers = Math.min(MAX_RENDER_WORKERS, os.availableParallelism())) {
@@ -58,60 +64,49 @@ export class RenderPool {
     for (let i = 0; i < workers; i++) {
       let worker: Worker;
       try {
-        worker = new Worker(script);
+        worker = new Worker(script, { workerData: { index: i } });
       } catch {
         break;
       }
-      const slot: Slot = { worker, busy: null };
-      worker.on("message", (reply: RenderReply) => this.settle(slot, reply));
-      worker.on("error", (error) => this.fail(slot, error));
+      worker.on("message", (reply: RenderReply) => this.settle(reply));
+      worker.on("error", (error) => this.fail(i, error));
       worker.on("exit", (code) => {
-        if (code !== 0) this.fail(slot, new Error(`render worker exited with code ${code}`));
+        if (code !== 0) this.fail(i, new Error(`render worker exited with code ${code}`));
       });
-      this.slots.push(slot);
+      this.workers.push(worker);
     }
   }
 
   /** Whether charts render on worker threads (false: on the calling thread). */
   get parallel(): boolean {
-    return this.slots.length > 0 && this.broken === null;
+    return this.workers.length > 0 && this.broken === null;
   }
 
   /**
-   * The chart's SVG, and its PNG at `pngScale` unless that is null; rendered by the next free
-   * worker, in submission order.
+   * The chart's SVG, and its PNG at `pngScale` unless that is null; rendered by the first worker
+   * free, in submission order.
    */
   render(spec: VlSpec, pngScale: number | null): Promise<RenderedChart> {
     if (!this.parallel) return renderHere(spec, pngScale);
     return new Promise<RenderedChart>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, spec, pngScale, resolve, reject });
-      this.dispatch();
+      const claim = new Int32Array(new SharedArrayBuffer(4));
+      const job: Job = { id: this.nextId++, spec, pngScale, claim, resolve, reject };
+      this.pending.set(job.id, job);
+      for (const worker of this.workers)
+        worker.postMessage({ id: job.id, spec, pngScale, claim } satisfies RenderRequest);
     });
   }
 
   async close(): Promise<void> {
-    const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    this.closed = true;
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.busy) continue;
-      const job = this.queue.shift();
-      if (!job) return;
-      slot.busy = job;
-      slot.worker.postMessage({
-        id: job.id,
-        spec: job.spec,
-        pngScale: job.pngScale,
-      } satisfies RenderRequest);
-    }
-  }
-
-  private settle(slot: Slot, reply: RenderReply): void {
-    const job = slot.busy;
-    if (!job || job.id !== reply.id) return;
-    slot.busy = null;
+  private settle(reply: RenderReply): void {
+    const job = this.pending.get(reply.id);
+    if (!job) return;
+    this.pending.delete(reply.id);
     if ("svg" in reply)
       job.resolve({
         svg: reply.svg,
@@ -121,20 +116,21 @@ export class RenderPool {
             : Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength),
       });
     else job.reject(new Error(reply.error));
-    this.dispatch();
   }
 
-  /** A worker died: its chart and every queued one render on this thread instead. */
-  private fail(slot: Slot, error: Error): void {
+  /**
+   * Worker `index` died: the chart it was rendering and every chart no worker has claimed yet
+   * render on this thread instead (charts other workers claimed finish there).
+   */
+  private fail(index: number, error: Error): void {
+    if (this.closed) return; // terminated by close()
     this.broken ??= error;
-    const jobs = [...(slot.busy ? [slot.busy] : []), ...this.queue.splice(0)];
-    slot.busy = null;
-    for (const other of this.slots) {
-      if (other.busy) {
-        jobs.push(other.busy);
-        other.busy = null;
-      }
+    for (const job of this.pending.values()) {
+      const was = Atomics.compareExchange(job.claim, 0, 0, HERE);
+      if (was !== 0 && was !== index + 1) continue;
+      Atomics.store(job.claim, 0, HERE);
+      this.pending.delete(job.id);
+      renderHere(job.spec, job.pngScale).then(job.resolve, job.reject);
     }
-    for (const job of jobs) renderHere(job.spec, job.pngScale).then(job.resolve, job.reject);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Worker thread of {@link ./render-pool.ts}: renders the Vega-Lite specs it is sent to SVG and,
  * when asked, rasterises that SVG to PNG, with the same functions the main thread uses
- * ({@link renderSvg}, {@link svgToPng}), one chart at a time.
+ * ({@link renderSvg}, {@link svgToPng}), one chart at a time, in the order received. Every
+ * worker is sent every chart; a worker renders one only if it is the first to claim it.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
 import { renderSvg, svgToPng } from "./render.js";
 
@@ -12,27 +13,52 @@ export interface RenderRequest {
   spec: VlSpec;
   /** Rasterise at this scale too (null: SVG only). */
   pngScale: number | null;
+  /** Shared by every worker: 0 while unclaimed; the claimant's index + 1 after. */
+  claim: Int32Array;
 }
 export type RenderReply =
   { id: number; svg: string; png: Uint8Array | null } | { id: number; error: string };
 
-parentPort?.on("message", (request: RenderRequest) => {
-  renderSvg(request.spec)
-    .then((svg) => {
-      const png = request.pngScale === null ? null : svgToPng(svg, request.pngScale);
-      // The PNG's memory moves to the main thread instead of being copied.
-      const bytes = png === null ? null : new Uint8Array(png.buffer, png.byteOffset, png.length);
-      parentPort?.postMessage(
-        { id: request.id, svg, png: bytes } satisfies RenderReply,
-        bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-          ? [bytes.buffer as ArrayBuffer]
-          : [],
-      );
-    })
-    .catch((error: unknown) =>
-      parentPort?.postMessage({
-        id: request.id,
-        error: error instanceof Error ? error.message : String(error),
-      } satisfies RenderReply),
+const claimValue = ((workerData as { index?: number } | null)?.index ?? 0) + 1;
+const queue: RenderRequest[] = [];
+let busy = false;
+
+async function render(request: RenderRequest): Promise<void> {
+  try {
+    const svg = await renderSvg(request.spec);
+    const png = request.pngScale === null ? null : svgToPng(svg, request.pngScale);
+    // The PNG's memory moves to the main thread instead of being copied.
+    const bytes = png === null ? null : new Uint8Array(png.buffer, png.byteOffset, png.length);
+    parentPort?.postMessage(
+      { id: request.id, svg, png: bytes } satisfies RenderReply,
+      bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+        ? [bytes.buffer as ArrayBuffer]
+        : [],
     );
+  } catch (error) {
+    parentPort?.postMessage({
+      id: request.id,
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies RenderReply);
+  }
+}
+
+/** The next chart received that no other worker has claimed, once the last one is done. */
+function next(): void {
+  if (busy) return;
+  let request: RenderRequest | undefined;
+  while ((request = queue.shift()) !== undefined) {
+    if (Atomics.compareExchange(request.claim, 0, 0, claimValue) === 0) break;
+  }
+  if (!request) return;
+  busy = true;
+  void render(request).finally(() => {
+    busy = false;
+    next();
+  });
+}
+
+parentPort?.on("message", (request: RenderRequest) => {
+  queue.push(request);
+  next();
 });

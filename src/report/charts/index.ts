@@ -1,5 +1,5 @@
 /** Every chart of a report, in reading order, from the model. Charts without data are left out. */
-import type { ReportModel } from "../model.js";
+import type { DescriptiveModel, ReportModel } from "../model.js";
 import { paletteFor } from "../palette.js";
 import { architecturesChartSpec } from "./architectures.js";
 import type { ChartContext, VlSpec } from "./common.js";
@@ -33,7 +33,7 @@ export interface ChartDef {
   spec: VlSpec;
 }
 
-export function chartContext(model: ReportModel): ChartContext {
+export function chartContext(model: DescriptiveModel): ChartContext {
   const multi = model.testbeds.length > 1;
   return {
     palette: paletteFor(model.allocators),
@@ -43,16 +43,44 @@ export function chartContext(model: ReportModel): ChartContext {
   };
 }
 
+/** The charts' reading order. */
+const CHART_ORDER: readonly ChartId[] = [
+  "summary",
+  "time-ratio",
+  "scaling",
+  "rss-ratio",
+  "rss-timeline",
+  "distribution",
+  "latency",
+  "memory-overhead",
+  "hardening",
+  "architectures",
+];
+
+/** Every chart of the report, in reading order. */
 export function buildCharts(model: ReportModel): ChartDef[] {
+  return inReadingOrder([...buildDescriptiveCharts(model), ...buildComparisonCharts(model)]);
+}
+
+export function inReadingOrder(charts: ChartDef[]): ChartDef[] {
+  return [...charts].sort((a, b) => CHART_ORDER.indexOf(a.id) - CHART_ORDER.indexOf(b.id));
+}
+
+function collector(): {
+  charts: ChartDef[];
+  add: (id: ChartId, title: string, alt: string, spec: VlSpec) => void;
+} {
+  const charts: ChartDef[] = [];
+  return { charts, add: (id, title, alt, spec) => charts.push({ id, title, alt, spec }) };
+}
+
+/** The charts that need the comparisons against the baseline (see addComparisons). */
+export function buildComparisonCharts(model: ReportModel): ChartDef[] {
   const ctx = chartContext(model);
   const tbs = model.testbeds;
   const testbeds = tbs.map((t) => t.label);
   const baselines = tbs.map((t) => t.baseline);
-  const detail = tbs.map((t) => t.detailThreads);
-  const charts: ChartDef[] = [];
-  const add = (id: ChartId, title: string, alt: string, spec: VlSpec): void => {
-    charts.push({ id, title, alt, spec });
-  };
+  const { charts, add } = collector();
   const summary = tbs.flatMap((t) => t.summary);
   if (summary.length > 0)
     add(
@@ -69,14 +97,6 @@ export function buildCharts(model: ReportModel): ChartDef[] {
       "Time ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
       ratioChartSpec(time, { metric: "time", baselines, testbeds }, ctx),
     );
-  const throughput = tbs.flatMap((t) => t.throughput);
-  if (throughput.length > 0)
-    add(
-      "scaling",
-      "Scaling with threads",
-      "Median throughput against thread count per allocator with 95% CI bands.",
-      scalingChartSpec(throughput, { testbeds }, ctx),
-    );
   const rss = tbs.flatMap((t) => t.rssRatios);
   if (rss.length > 0)
     add(
@@ -84,6 +104,34 @@ export function buildCharts(model: ReportModel): ChartDef[] {
       "Peak RSS relative to the baseline",
       "Peak RSS ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
       ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds }, ctx),
+    );
+  if (tbs.length > 1) {
+    const rows = tbs.flatMap((t) => t.timeRatios.filter((r) => r.threads === t.detailThreads));
+    if (rows.length > 0)
+      add(
+        "architectures",
+        "Testbeds side by side",
+        "Time ratio per workload and allocator on each testbed, side by side.",
+        architecturesChartSpec(rows, { testbeds, baselines }, ctx),
+      );
+  }
+  return charts;
+}
+
+/** The charts of the runs themselves, which need no comparisons (a {@link DescriptiveModel}). */
+export function buildDescriptiveCharts(model: DescriptiveModel): ChartDef[] {
+  const ctx = chartContext(model);
+  const tbs = model.testbeds;
+  const testbeds = tbs.map((t) => t.label);
+  const detail = tbs.map((t) => t.detailThreads);
+  const { charts, add } = collector();
+  const throughput = tbs.flatMap((t) => t.throughput);
+  if (throughput.length > 0)
+    add(
+      "scaling",
+      "Scaling with threads",
+      "Median throughput against thread count per allocator with 95% CI bands.",
+      scalingChartSpec(throughput, { testbeds }, ctx),
     );
   const timelines = tbs.flatMap((t) => t.timelines);
   if (timelines.length > 0)
@@ -129,15 +177,5 @@ export function buildCharts(model: ReportModel): ChartDef[] {
       "Outcome of each heap-misuse probe per allocator.",
       hardeningChartSpec(hardening, ctx),
     );
-  if (tbs.length > 1) {
-    const rows = tbs.flatMap((t) => t.timeRatios.filter((r) => r.threads === t.detailThreads));
-    if (rows.length > 0)
-      add(
-        "architectures",
-        "Testbeds side by side",
-        "Time ratio per workload and allocator on each testbed, side by side.",
-        architecturesChartSpec(rows, { testbeds, baselines }, ctx),
-      );
-  }
   return charts;
 }
