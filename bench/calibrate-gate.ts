@@ -1,21 +1,39 @@
 /**
  * npm run bench:gate — how the CI gate behaves on this machine.
  *
- * For n = 5, 10, 20 runs per cell, repeat R times: measure a baseline invocation (the slowdown
- * shim with 0 spins), then one current invocation per injected slowdown of 0% (A/A), 2%, 5% and
- * 10% (the shim with the spins that inject it), and apply `bench check`'s decision (Mann-Whitney U, Benjamini-Hochberg, Hodges-Lehmann ratio CI beyond the threshold).
- * Reports the false-alarm rate (A/A flagged) and the detection rate per slowdown, and the
- * slowdown actually injected (median ratio over all its trials).
+ * For n = 5, 10, 20 runs per cell, repeat R times (a "trial"): measure the slowdown shim with 0
+ * spins as the baseline and, as the current side, the shim with the spins that inject 0% (A/A),
+ * 2%, 5% and 10%, then apply `bench check`'s decision (a test after Benjamini-Hochberg, and the
+ * whole 95% ratio CI beyond the threshold). Reports the false-alarm rate (A/A flagged), the
+ * detection rate per slowdown and the slowdown actually measured (median ratio of its trials).
  *
- * Environment: GATE_REPS (default 20), GATE_WORKLOAD (threadtest), GATE_SIZE (quick),
- * GATE_THRESHOLD (0.01), GATE_ALPHA (0.05), GATE_CPUS (the last CPU; "" to leave runs unpinned).
+ * Two modes, as a CI job can measure:
+ * - separate: baseline and current are separate invocations (`bench check --baseline file`);
+ * - interleaved: both in one invocation, runs interleaved (`bench check --against allocator`).
+ *   Its decision is the default one (pairing "auto": runs of a round are paired from 10 rounds
+ *   on); the table also shows what the independent test would have said on the same runs.
+ *
+ * Environment:
+ *   GATE_MODE      separate | interleaved | both (default both)
+ *   GATE_REPS      trials per row (default 20)
+ *   GATE_CPUS      CPUs to run trials on, comma-separated: one stream of trials per CPU, each
+ *                  pinned to its CPU (default: the last CPU; "" leaves runs unpinned, one stream).
+ *                  Choose CPUs of different cores when the machine has SMT.
+ *   GATE_RUNS      runs per cell to calibrate, comma-separated (default 5,10,20)
+ *   GATE_WORKLOAD  (threadtest), GATE_SIZE (quick), GATE_THRESHOLD (0.01), GATE_ALPHA (0.05)
+ *   GATE_OUT       directory for the tables (gate-calibration.md) and every trial (trials.json);
+ *                  default a new temporary directory
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { median } from "simple-statistics";
-import { compareAllocators, compareResults } from "../src/analysis/comparisons.js";
+import {
+  compareAllocators,
+  compareResults,
+  type ComparisonResult,
+} from "../src/analysis/comparisons.js";
 import { metricInfo } from "../src/analysis/metrics.js";
 import { parseAllocatorArg } from "../src/allocators/index.js";
 import type { Size } from "../src/config.js";
@@ -23,23 +41,30 @@ import { packageRoot } from "../src/paths.js";
 import type { ResultsFile } from "../src/results/schema.js";
 import { runBenchmark } from "../src/run/runner.js";
 
+type Mode = "separate" | "interleaved";
+
 const REPS = Number(process.env["GATE_REPS"] ?? 20);
 const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
 const SIZE = (process.env["GATE_SIZE"] ?? "quick") as Size;
 const THRESHOLD = Number(process.env["GATE_THRESHOLD"] ?? 0.01);
 const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
-/**
- * separate: baseline and current are separate invocations (bench check --baseline file);
- * interleaved: both in one invocation, runs interleaved (bench check --against allocator).
- */
-const MODE = process.env["GATE_MODE"] === "interleaved" ? "interleaved" : "separate";
-/** Pinned by default: unpinned single-thread runs on this 2-vCPU VM are bimodal (0.09 s or 0.15 s). */
-const CPUS =
+const MODES: Mode[] =
+  process.env["GATE_MODE"] === "separate"
+    ? ["separate"]
+    : process.env["GATE_MODE"] === "interleaved"
+      ? ["interleaved"]
+      : ["separate", "interleaved"];
+/** Pinned by default: unpinned single-thread runs on a 2-vCPU VM were bimodal (0.09 s or 0.15 s). */
+const STREAM_CPUS: (string | null)[] =
   process.env["GATE_CPUS"] === ""
-    ? null
-    : (process.env["GATE_CPUS"] ?? String(os.availableParallelism() - 1));
-const RUNS = [5, 10, 20];
+    ? [null]
+    : (process.env["GATE_CPUS"] ?? String(os.availableParallelism() - 1))
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean);
+const RUNS = (process.env["GATE_RUNS"] ?? "5,10,20").split(",").map(Number);
 const SLOWDOWNS = [0, 0.02, 0.05, 0.1];
+const EVERY = "10";
 
 let dir = "";
 let shim = "";
@@ -48,7 +73,9 @@ let counter = 0;
 async function measure(
   allocators: Record<string, Record<string, string>>,
   runs: number,
+  cpu: string | null,
 ): Promise<ResultsFile> {
+  const n = counter++;
   const outcome = await runBenchmark({
     workloads: [WORKLOAD],
     allocators: Object.keys(allocators),
@@ -61,46 +88,60 @@ async function measure(
     size: SIZE,
     runs,
     warmup: 1,
-    seed: 1 + counter,
+    seed: 1 + n,
     timeoutMs: 120_000,
-    cpus: CPUS,
+    cpus: cpu,
     rssIntervalMs: 0,
-    output: path.join(dir, `r${counter++}.json`),
+    output: path.join(dir, `r${n}.json`),
     workloadDirs: [],
-    lockFile: path.join(dir, "lock"),
+    // One lock per stream: streams on different CPUs run at the same time on purpose.
+    lockFile: path.join(dir, `lock-${cpu ?? "any"}`),
   });
   return outcome.results;
 }
 
-const OPTIONS = () => ({
+const OPTIONS = (pairing: "auto" | "independent" = "auto") => ({
   metric: metricInfo("seconds"),
   alpha: ALPHA,
   level: 0.95,
   threshold: THRESHOLD,
+  pairing,
 });
 
-/** One interleaved invocation of base (0 spins) and cand (the slowdown), compared in the file. */
-async function interleaved(env: Record<string, string>, n: number) {
-  const results = await measure(
-    { base: { MB_SLOWDOWN_SPINS: "0", MB_SLOWDOWN_EVERY: "10" }, cand: env },
-    n,
-  );
-  const row = compareAllocators(results, "base", OPTIONS()).rows[0];
-  if (!row || row.result.kind !== "compared")
-    throw new Error(`no comparison: ${JSON.stringify(row?.result)}`);
-  return row.result;
+type Compared = Extract<ComparisonResult, { kind: "compared" }>;
+
+function only(result: ComparisonResult | undefined): Compared {
+  if (!result || result.kind !== "compared")
+    throw new Error(`no comparison: ${JSON.stringify(result)}`);
+  return result;
 }
 
-function ratioOf(before: ResultsFile, after: ResultsFile) {
-  const report = compareResults(before, after, OPTIONS());
-  const row = report.rows[0];
-  if (!row || row.result.kind !== "compared")
-    throw new Error(`no comparison: ${JSON.stringify(row?.result)}`);
-  return row.result;
+/** One decision of a trial: the default one, and (interleaved) the independent test's. */
+interface Decision {
+  result: Compared;
+  independent?: Compared;
+}
+
+interface Trial {
+  mode: Mode;
+  runs: number;
+  slowdown: number;
+  cpu: string | null;
+  ratio: number;
+  lower: number;
+  upper: number;
+  p: number;
+  method: string;
+  flagged: boolean;
+  confirmed: boolean;
+  independentFlagged?: boolean;
+  independentConfirmed?: boolean;
 }
 
 async function main(): Promise<void> {
   dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-gate-"));
+  const out = process.env["GATE_OUT"] ? path.resolve(process.env["GATE_OUT"]) : dir;
+  await mkdir(out, { recursive: true });
   shim = path.join(dir, "libslowdown.so");
   await execa("cc", [
     "-shared",
@@ -115,7 +156,6 @@ async function main(): Promise<void> {
   // The spins (per 10 mallocs) that inject each target: one invocation runs 0 and several spin
   // levels interleaved, 20 runs each; a least-squares line through the origin of (ratio - 1)
   // against spins gives the cost of a spin, robust to the noise of any single level.
-  const EVERY = "10";
   const LEVELS = [10, 20, 40, 80, 160];
   const probe = await measure(
     Object.fromEntries(
@@ -125,6 +165,7 @@ async function main(): Promise<void> {
       ]),
     ),
     20,
+    STREAM_CPUS[0] ?? null,
   );
   const medianOf = (name: string): number =>
     median(
@@ -142,7 +183,8 @@ async function main(): Promise<void> {
     sxx += spins * spins;
   }
   const perSpin = sxy / sxx;
-  console.log(`fit: one spin per ${EVERY} mallocs costs ${(perSpin * 100).toFixed(3)}% of the run`);
+  const fit = `fit: one spin per ${EVERY} mallocs costs ${(perSpin * 100).toFixed(3)}% of the run (s0 median ${(zero * 1e3).toFixed(1)} ms)`;
+  console.log(fit);
   const spinsFor = new Map<number, number>(
     SLOWDOWNS.map((x) => [x, Math.max(0, Math.round(x / perSpin))]),
   );
@@ -151,54 +193,158 @@ async function main(): Promise<void> {
     MB_SLOWDOWN_EVERY: EVERY,
   });
 
-  // Per repetition: one baseline invocation, then the A/A and each slowdown in a shuffled order,
-  // each its own invocation, as a CI job would measure them.
-  const rows: string[] = [];
-  for (const n of RUNS) {
-    const flagged = new Map<number, number>(SLOWDOWNS.map((x) => [x, 0]));
-    const confirmed = new Map<number, number>(SLOWDOWNS.map((x) => [x, 0]));
-    const ratios = new Map<number, number[]>(SLOWDOWNS.map((x) => [x, []]));
-    for (let rep = 0; rep < REPS; rep++) {
-      const before = MODE === "separate" ? await measure({ subject: envFor(0) }, n) : undefined;
-      const once = async (slowdown: number) =>
-        before
-          ? ratioOf(before, await measure({ subject: envFor(slowdown) }, n))
-          : interleaved(envFor(slowdown), n);
-      const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
-      for (const slowdown of order) {
-        const result = await once(slowdown);
-        ratios.get(slowdown)?.push(result.ratio);
-        if (result.verdict !== "regressed") continue;
-        flagged.set(slowdown, (flagged.get(slowdown) ?? 0) + 1);
-        // What `bench check --confirm` does: measure the flagged cell again, fail only if it
-        // regresses again (against the same baseline file, or interleaved with the baseline).
-        const again = await once(slowdown);
-        if (again.verdict === "regressed")
-          confirmed.set(slowdown, (confirmed.get(slowdown) ?? 0) + 1);
+  /** One comparison: against the trial's baseline file, or a fresh interleaved invocation. */
+  async function once(
+    mode: Mode,
+    before: ResultsFile | undefined,
+    slowdown: number,
+    n: number,
+    cpu: string | null,
+  ): Promise<Decision> {
+    if (mode === "separate") {
+      const after = await measure({ subject: envFor(slowdown) }, n, cpu);
+      return {
+        result: only(compareResults(before as ResultsFile, after, OPTIONS()).rows[0]?.result),
+      };
+    }
+    const file = await measure({ base: envFor(0), cand: envFor(slowdown) }, n, cpu);
+    return {
+      result: only(compareAllocators(file, "base", OPTIONS()).rows[0]?.result),
+      independent: only(compareAllocators(file, "base", OPTIONS("independent")).rows[0]?.result),
+    };
+  }
+
+  // A trial: (separate) one baseline invocation, then the A/A and each slowdown in a shuffled
+  // order, each its own invocation, as a CI job would measure them; a flagged one is measured
+  // again, as `bench check --confirm` does, and counts as confirmed if flagged again.
+  async function trial(mode: Mode, n: number, cpu: string | null): Promise<Trial[]> {
+    const before = mode === "separate" ? await measure({ subject: envFor(0) }, n, cpu) : undefined;
+    const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
+    const trials: Trial[] = [];
+    for (const slowdown of order) {
+      const first = await once(mode, before, slowdown, n, cpu);
+      const flagged = first.result.verdict === "regressed";
+      const independentFlagged = first.independent?.verdict === "regressed";
+      let again: Decision | undefined;
+      if (flagged || independentFlagged) again = await once(mode, before, slowdown, n, cpu);
+      trials.push({
+        mode,
+        runs: n,
+        slowdown,
+        cpu,
+        ratio: first.result.ratio,
+        lower: first.result.lower,
+        upper: first.result.upper,
+        p: first.result.adjustedP,
+        method: first.result.method,
+        flagged,
+        confirmed: flagged && again?.result.verdict === "regressed",
+        ...(first.independent
+          ? {
+              independentFlagged,
+              independentConfirmed:
+                independentFlagged && again?.independent?.verdict === "regressed",
+            }
+          : {}),
+      });
+    }
+    return trials;
+  }
+
+  // Every trial is a task; one stream per CPU takes tasks until none are left.
+  const tasks: { mode: Mode; n: number }[] = [];
+  for (const mode of MODES)
+    for (const n of RUNS) for (let rep = 0; rep < REPS; rep++) tasks.push({ mode, n });
+  const all: Trial[] = [];
+  let done = 0;
+  const started = Date.now();
+  await Promise.all(
+    STREAM_CPUS.map(async (cpu) => {
+      for (;;) {
+        const task = tasks.shift();
+        if (!task) return;
+        all.push(...(await trial(task.mode, task.n, cpu)));
+        done++;
+        // Kept as it goes, so a run stopped early still leaves its trials.
+        await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all)}\n`);
+        if (done % 10 === 0)
+          console.log(
+            `${done} trials of ${done + tasks.length} done (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+          );
+      }
+    }),
+  );
+
+  const pct = (k: number, of: number): string => `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
+  const sections: string[] = [];
+  for (const mode of MODES) {
+    const rows: string[] = [];
+    for (const n of RUNS) {
+      for (const slowdown of SLOWDOWNS) {
+        const ts = all.filter((t) => t.mode === mode && t.runs === n && t.slowdown === slowdown);
+        const label = slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}% (detection)`;
+        const count = (f: (t: Trial) => boolean | undefined): number => ts.filter(f).length;
+        const methods = [
+          ...new Set(ts.map((t) => (t.method.startsWith("paired") ? "paired" : "independent"))),
+        ];
+        const cells = [
+          String(n),
+          label,
+          pct(
+            count((t) => t.flagged),
+            ts.length,
+          ),
+          pct(
+            count((t) => t.confirmed),
+            ts.length,
+          ),
+          ...(mode === "interleaved"
+            ? [
+                methods.join(", "),
+                pct(
+                  count((t) => t.independentFlagged),
+                  ts.length,
+                ),
+                pct(
+                  count((t) => t.independentConfirmed),
+                  ts.length,
+                ),
+              ]
+            : []),
+          median(ts.map((t) => t.ratio)).toFixed(3),
+        ];
+        rows.push(`| ${cells.join(" | ")} |`);
       }
     }
-    for (const slowdown of SLOWDOWNS) {
-      const hits = flagged.get(slowdown) ?? 0;
-      const kept = confirmed.get(slowdown) ?? 0;
-      const label = slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}% (detection)`;
-      const pct = (k: number): string => `${k}/${REPS} = ${((100 * k) / REPS).toFixed(0)}%`;
-      const line = `| ${n} | ${label} | ${pct(hits)} | ${pct(kept)} | ${median(ratios.get(slowdown) ?? [1]).toFixed(3)} |`;
-      console.log(line);
-      rows.push(line);
-    }
+    const header =
+      mode === "interleaved"
+        ? [
+            "| runs per cell | injected | flagged | flagged with --confirm | test (default: pairing auto) | flagged, independent test | with --confirm, independent | median measured ratio |",
+            "| ---: | --- | --- | --- | --- | --- | --- | ---: |",
+          ]
+        : [
+            "| runs per cell | injected | flagged | flagged with --confirm | median measured ratio |",
+            "| ---: | --- | --- | --- | ---: |",
+          ];
+    sections.push(
+      [
+        `### ${mode === "separate" ? "Baseline and current in separate invocations (bench check --baseline file)" : "Baseline and current interleaved in one invocation (bench check --against allocator)"}`,
+        "",
+        ...header,
+        ...rows,
+      ].join("\n"),
+    );
   }
   const doc = [
     `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
-    `Mode: ${MODE === "separate" ? "baseline and current measured in separate invocations (bench check --baseline file)" : "baseline and current interleaved in one invocation (bench check --against allocator)"}.`,
-    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread, ${CPUS === null ? "unpinned" : `pinned to CPU ${CPUS}`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%.`,
-    `Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit over interleaved runs at 10 to 160 spins).`,
+    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${STREAM_CPUS[0] === null ? "unpinned, one stream" : `${STREAM_CPUS.length} stream(s) of trials at once, each pinned to its CPU (${STREAM_CPUS.join(", ")})`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%; ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    `${fit}. Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit over interleaved runs at 10 to 160 spins).`,
     "",
-    "| runs per cell | injected | flagged | flagged with --confirm | median measured ratio |",
-    "| ---: | --- | --- | --- | ---: |",
-    ...rows,
+    ...sections.flatMap((s) => [s, ""]),
   ].join("\n");
-  await writeFile(path.join(dir, `gate-calibration-${MODE}.md`), `${doc}\n`);
-  console.log(`\n${doc}\n\n(written to ${path.join(dir, `gate-calibration-${MODE}.md`)})`);
+  await writeFile(path.join(out, "gate-calibration.md"), `${doc}\n`);
+  await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all, null, 1)}\n`);
+  console.log(`\n${doc}\n(written to ${path.join(out, "gate-calibration.md")} and trials.json)`);
 }
 
 main().catch((error: unknown) => {

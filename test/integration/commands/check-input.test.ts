@@ -47,7 +47,7 @@ describe("bench check refuses what cannot be decided", () => {
     expect(String(r.stderr)).toMatch(/ran workloads at size default and the baseline .* at quick/);
   });
 
-  it("bad --threshold, unknown --metric and a missing baseline", async () => {
+  it("bad --threshold, unknown --metric, a missing baseline and impossible --pairing", async () => {
     const dir = await tempDir();
     const a = path.join(dir, "a.json");
     await writeJsonAtomic(a, results([1, 1, 1, 1, 1]));
@@ -61,6 +61,15 @@ describe("bench check refuses what cannot be decided", () => {
         /--metric: unknown metric "speed" \(valid: seconds, /,
       ],
       [["check", a, "--baseline", path.join(dir, "none")], /--baseline: .*none does not exist/],
+      [
+        ["check", a, "--against", "glibc", "--pairing", "sometimes"],
+        /--pairing: "sometimes" is not one of auto, paired, independent/,
+      ],
+      [
+        ["check", a, "--baseline", a, "--pairing", "paired"],
+        /--pairing paired needs --against: runs of two invocations \(--baseline\) cannot be paired/,
+      ],
+      [["compare", a, a, "--pairing", "paired"], /--pairing paired needs one results file/],
     ];
     for (const [args, pattern] of cases) {
       const r = await bench(args);
