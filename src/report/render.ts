@@ -1,4 +1,6 @@
 /** Headless rendering: Vega-Lite -> Vega -> SVG (vega's own SVG renderer) -> PNG (resvg). */
+import { promisify } from "node:util";
+import zlib from "node:zlib";
 import { Resvg, renderAsync, type ResvgRenderOptions } from "@resvg/resvg-js";
 import * as vegaModule from "vega";
 import { parse, View } from "vega";
@@ -52,10 +54,86 @@ function pngOptions(scale: number): ResvgRenderOptions {
 
 /** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
 export function svgToPng(svg: string, scale = 2): Buffer {
-  return new Resvg(svg, pngOptions(scale)).render().asPng();
+  const image = new Resvg(svg, pngOptions(scale)).render();
+  const raw = filteredRows(image);
+  return raw ? encodePng(image, zlib.deflateSync(raw, DEFLATE)) : image.asPng();
 }
 
 /** The same off the main thread (libuv's pool), so it overlaps with rendering the next SVG. */
 export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
-  return (await renderAsync(svg, pngOptions(scale))).asPng();
+  const image = await renderAsync(svg, pngOptions(scale));
+  const raw = filteredRows(image);
+  return raw ? encodePng(image, await deflate(raw, DEFLATE)) : image.asPng();
+}
+
+const deflate = promisify(zlib.deflate);
+
+/**
+ * PNG compression: zlib's fastest level on unfiltered rows. A chart is mostly flat colour, which
+ * that compresses well; resvg's own encoder (adaptive row filters, default level) takes about
+ * 2.5 times as long for files about 10% smaller (measured on the charts of a 100,000-run report).
+ */
+const DEFLATE: zlib.ZlibOptions = { level: 1 };
+
+type Image = ReturnType<Resvg["render"]>;
+
+/**
+ * The image's rows as RGBA, each after its PNG filter byte (0: none). resvg's pixels are
+ * premultiplied by alpha and PNG's are not, but every pixel here is opaque: the background is
+ * painted white under the whole chart, and drawing over an opaque pixel leaves it opaque.
+ * (Null, and resvg encodes the image, if its pixels are not one RGBA quadruple per pixel.)
+ */
+function filteredRows(image: Image): Buffer | null {
+  const pixels = image.pixels;
+  const { width, height } = image;
+  const stride = width * 4;
+  if (pixels.length !== stride * height) return null;
+  const rows = Buffer.allocUnsafe((stride + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const at = y * (stride + 1);
+    rows[at] = 0;
+    rows.set(pixels.subarray(y * stride, (y + 1) * stride), at + 1);
+  }
+  return rows;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A PNG file of 8-bit RGBA rows compressed into `idat`: signature, IHDR, IDAT, IEND. */
+function encodePng(image: Image, idat: Buffer): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(image.width, 0);
+  header.writeUInt32BE(image.height, 4);
+  header[8] = 8; // bits per sample
+  header[9] = 6; // colour type: RGBA
+  // compression 0 (deflate), filter method 0, no interlace
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    chunk("IHDR", header),
+    chunk("IDAT", idat),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, "latin1");
+  data.copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+/** CRC-32 (ISO-HDLC, as PNG chunks use). */
+export function crc32(bytes: Uint8Array): number {
+  let c = -1;
+  for (let i = 0; i < bytes.length; i++)
+    c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
