@@ -2,11 +2,13 @@
  * A fast path for validating many records against a zod schema, derived from that schema (it
  * stays the single source of truth): `compileFastParse(schema)` walks the schema's definition once
  * and returns a plain function that checks a value and builds the same output zod's `parse`
- * builds (a fresh object per object schema, keys in the schema's order, unknown keys dropped).
+ * builds (keys in the schema's order, unknown keys dropped).
  *
- * Arrays whose elements all come out as they went in (numbers, strings, arrays of them) are
- * returned as they are instead of copied: the same contents as zod's copy, for callers that
- * parse freshly read JSON and keep only the output (as every caller here does).
+ * Arrays, records and objects that come out exactly as they went in (an object: no unknown
+ * keys, its keys in the schema's order; elements and fields unchanged) are returned as they are
+ * instead of copied: the same contents as zod's copy, for callers that parse freshly read JSON
+ * and keep only the output (as every caller here does). Each object schema's parser is compiled
+ * to a function that reads its fields by name (see `objectParser`).
  *
  * It is an accelerator, never the judge: it returns {@link FAST_PARSE_FAILED} for anything it is
  * not sure of, and the caller then runs zod itself, so a bad file gets zod's own error. Only
@@ -199,14 +201,22 @@ function compile(schema: Schema): Parser {
       const value = compile(def.valueType as Schema);
       return (v) => {
         if (!isPlainObjectValue(v) || Object.getPrototypeOf(v) !== Object.prototype) return FAIL;
-        const out: Record<string, unknown> = {};
-        for (const key of Reflect.ownKeys(v)) {
+        let out: Record<string, unknown> | null = null; // copied from the first value that changes
+        const keys = Reflect.ownKeys(v);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i];
           if (typeof key !== "string" || key === "__proto__") return FAIL;
           const r = value(v[key]);
           if (r === FAIL) return FAIL;
-          out[key] = r;
+          if (out) out[key] = r;
+          else if (r !== v[key]) {
+            out = {};
+            for (let j = 0; j < i; j++) out[keys[j] as string] = v[keys[j] as string];
+            out[key] = r;
+          }
         }
-        return out;
+        // Unchanged: the same keys in the same order, so the value itself is zod's output.
+        return out ?? v;
       };
     }
     case "object":
@@ -232,23 +242,61 @@ function compileObject(def: Def): Parser {
       parse: compile(optional ? (fieldDef.innerType as Schema) : field),
     };
   });
-  return (v) => {
-    if (!isPlainObjectValue(v)) return FAIL;
-    const out: Record<string, unknown> = {};
-    for (const { key, optional, parse } of fields) {
-      const value = v[key];
-      if (value === undefined) {
-        // JSON has no undefined: an absent optional key is absent in zod's output too; anything
-        // else (a required key missing, an explicit undefined) is left to zod.
-        if (optional && !(key in v)) continue;
-        return FAIL;
-      }
-      const r = parse(value);
-      if (r === FAIL) return FAIL;
-      out[key] = r;
-    }
-    return out;
-  };
+  return objectParser(fields);
+}
+
+/**
+ * The parser of an object schema's fields, compiled to a function that reads each field by its
+ * name: property loads with a constant name are fast where reading by a key in a variable is not
+ * (this parser runs for every object of every run record). The names come from the schema, and
+ * are quoted by JSON.stringify.
+ */
+function objectParser(fields: { key: string; optional: boolean; parse: Parser }[]): Parser {
+  const body: string[] = [
+    "return function parseObject(v) {",
+    "  if (typeof v !== 'object' || v === null || Array.isArray(v)) return FAIL;",
+    "  const out = {};",
+    "  let same = true, count = 0, value, r;",
+  ];
+  for (const [i, { key, optional }] of fields.entries()) {
+    const name = JSON.stringify(key);
+    body.push(
+      `  value = v[${name}];`,
+      "  if (value === undefined) {",
+      // JSON has no undefined: an absent optional key is absent in zod's output too; anything
+      // else (a required key missing, an explicit undefined) is left to zod.
+      optional ? `    if (${name} in v) return FAIL;` : "    return FAIL;",
+      "  } else {",
+      `    r = parse[${i}](value);`,
+      "    if (r === FAIL) return FAIL;",
+      "    if (r !== value) same = false;",
+      `    out[${name}] = r;`,
+      "    count++;",
+      "  }",
+    );
+  }
+  // The value itself when it holds exactly zod's output (no other keys, the schema's order):
+  // then the copy dies young instead of both living on.
+  body.push("  return same && sameKeys(v, out, count) ? v : out;", "};");
+  const make = new Function("FAIL", "parse", "sameKeys", body.join("\n")) as (
+    fail: typeof FAIL,
+    parse: Parser[],
+    same: typeof sameKeys,
+  ) => Parser;
+  return make(
+    FAIL,
+    fields.map((f) => f.parse),
+    sameKeys,
+  );
+}
+
+/** Whether `v` has exactly the keys of `out` (`count` of them), in the same order. */
+function sameKeys(v: Record<string, unknown>, out: Record<string, unknown>, count: number): boolean {
+  const theirs = Object.keys(v);
+  if (theirs.length !== count) return false;
+  let i = 0;
+  for (const key in out) if (theirs[i++] !== key) return false;
+  return Object.getPrototypeOf(v) === Object.prototype;
 }
 
 /** z.discriminatedUnion: the option whose literal discriminator holds the value parses it. */

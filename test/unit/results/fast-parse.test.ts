@@ -146,6 +146,22 @@ describe("fast run-record parser", () => {
     }
   });
 
+  it("returns parts that already are zod's output as they are, and copies the others", () => {
+    const run = JSON.parse(JSON.stringify(RunRecordSchema.parse(rich))) as Record<string, unknown>;
+    const same = fastRun?.(run) as Record<string, unknown>;
+    expect(same).toBe(run); // keys in the schema's order, nothing to drop
+    expect(same.metrics).toBe(run.metrics);
+    const extra = { ...run, metrics: { ...(run.metrics as object) }, comment: "x" };
+    const copied = fastRun?.(extra) as Record<string, unknown>;
+    expect(copied).not.toBe(extra);
+    expect(copied).not.toHaveProperty("comment");
+    expect(copied.metrics).toBe(extra.metrics); // the unchanged record inside is kept
+    const reversed = Object.fromEntries(Object.entries(run).reverse());
+    const reordered = fastRun?.(reversed) as Record<string, unknown>;
+    expect(reordered).not.toBe(reversed);
+    expect(Object.keys(reordered)).toEqual(Object.keys(run));
+  });
+
   it("never accepts what zod rejects, and never differs from zod's output", () => {
     fc.assert(
       fc.property(
