@@ -474,3 +474,46 @@ export function compareResults(
   }
   return finish(pending, opts);
 }
+
+/** A cell the gate could neither flag nor clear: its CI still reaches beyond the threshold. */
+export interface InconclusiveRow {
+  row: ComparisonRow;
+  /**
+   * Runs per cell that would make the CI narrow enough to clear the cell if the estimate stayed
+   * where it is (the CI half-width shrinks as 1/√n); null when the estimate itself lies beyond
+   * the threshold (more runs will flag it or move it, not clear it).
+   */
+  runsToClear: number | null;
+}
+
+/**
+ * Cells with verdict "same" whose CI reaches beyond 1 + threshold in the metric's bad direction:
+ * "no regression found" there does not mean "no regression of that size", and a gate should say
+ * so. (Counted metrics compared by tolerance are exact and never inconclusive.)
+ */
+export function inconclusiveRows(report: ComparisonReport): InconclusiveRow[] {
+  if (report.tolerance !== undefined) return [];
+  const limit = Math.log1p(report.threshold);
+  const higherIsWorse = report.metric.better === "lower";
+  const out: InconclusiveRow[] = [];
+  for (const row of report.rows) {
+    const r = row.result;
+    if (r.kind !== "compared" || r.verdict !== "same") continue;
+    // On log scale, with the bad direction made positive.
+    const sign = higherIsWorse ? 1 : -1;
+    const estimate = sign * Math.log(r.ratio);
+    const reach = Math.max(sign * Math.log(r.lower), sign * Math.log(r.upper));
+    if (!(reach > limit)) continue;
+    const halfWidth = Math.abs(Math.log(r.upper) - Math.log(r.lower)) / 2;
+    const n = Math.min(row.candidate?.n ?? 0, row.baseline?.n ?? 0);
+    const room = limit - estimate;
+    out.push({
+      row,
+      runsToClear:
+        room > 0 && halfWidth > 0 && n > 0
+          ? Math.min(1e6, Math.ceil(n * (halfWidth / room) ** 2))
+          : null,
+    });
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import {
   compareAllocators,
   compareResults,
   deterministicTolerance,
+  inconclusiveRows,
   type ComparisonOptions,
   type ComparisonReport,
   type ComparisonRow,
@@ -246,12 +247,25 @@ export async function checkCommand(
       : `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`,
   );
 
+  // Cells neither flagged nor cleared: passing there means "not detected", not "ruled out".
+  const unsure = inconclusiveRows(report);
+  const unsureText = (() => {
+    if (unsure.length === 0) return "";
+    const bound = `${options.metric.better === "lower" ? "+" : "-"}${(options.threshold * 100).toFixed(1)}%`;
+    const settle = (u: (typeof unsure)[number]): string =>
+      u.runsToClear === null
+        ? "estimate already past it: more runs will decide"
+        : `about ${u.runsToClear} runs per cell would clear it if the estimate held`;
+    return `inconclusive: ${unsure.length} cell(s) not flagged, but their 95% CI reaches beyond ${bound}, so a change of that size is not ruled out (more runs: bench run -n N, or --precision):\n${unsure.map((u) => `  ${describeRow(u.row, report)} (${settle(u)})`).join("\n")}\n`;
+  })();
+  process.stdout.write(unsureText);
+
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
     const status = flagged.length === 0 ? "passed" : `failed: ${flagged.length} regression(s)`;
     await appendFile(
       summaryFile,
-      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n`,
+      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n${unsureText ? `> ${unsureText.split("\n")[0]}\n\n` : ""}`,
     );
   }
   if (process.env["GITHUB_ACTIONS"] === "true") {
@@ -263,6 +277,11 @@ export async function checkCommand(
     for (const row of report.rows.filter((r) => r.result.kind === "too-few-runs")) {
       process.stdout.write(
         `::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`,
+      );
+    }
+    for (const u of unsure) {
+      process.stdout.write(
+        `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: the CI reaches beyond the threshold`)}\n`,
       );
     }
     for (const note of notes.filter((n) => n.startsWith("testbed mismatch"))) {

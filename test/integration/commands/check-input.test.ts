@@ -79,3 +79,30 @@ describe("bench check refuses what cannot be decided", () => {
     }
   });
 });
+
+describe("bench check says when a pass rules nothing out", () => {
+  it("a noisy A/A pass is reported inconclusive, with the runs that would settle it", async () => {
+    const dir = await tempDir();
+    const [a, b, c] = [
+      path.join(dir, "a.json"),
+      path.join(dir, "b.json"),
+      path.join(dir, "c.json"),
+    ];
+    const noisy = [1.0, 1.12, 0.9, 1.06, 0.95, 1.2, 0.85, 1.01, 1.1, 0.92];
+    await writeJsonAtomic(a, results(noisy));
+    await writeJsonAtomic(b, results([...noisy].reverse()));
+    const r = await bench(["check", b, "--baseline", a], { env: { GITHUB_ACTIONS: "true" } });
+    expect(r.exitCode, String(r.all)).toBe(0);
+    expect(String(r.stdout)).toContain("check passed");
+    expect(String(r.stdout)).toMatch(
+      /inconclusive: 1 cell\(s\) not flagged, but their 95% CI reaches beyond \+5\.0%[^\n]*\n {2}larson t1 glibc: .*\(about \d+ runs per cell would clear it if the estimate held\)/,
+    );
+    expect(String(r.stdout)).toMatch(/^::warning title=mallocbench inconclusive::larson t1 glibc/m);
+
+    const steady = [1.0, 1.001, 0.999, 1.002, 0.998, 1.0005, 0.9995, 1.0015, 0.9985, 1.0];
+    await writeJsonAtomic(c, results(steady));
+    const clear = await bench(["check", c, "--baseline", c]);
+    expect(clear.exitCode, String(clear.all)).toBe(0);
+    expect(String(clear.stdout)).not.toContain("inconclusive");
+  });
+});

@@ -3,6 +3,9 @@ import {
   compareAllocators,
   compareResults,
   decideVerdict,
+  inconclusiveRows,
+  type ComparisonReport,
+  type ComparisonRow,
 } from "../../../src/analysis/comparisons.js";
 import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
@@ -157,5 +160,58 @@ describe("compareAllocators: runs paired by round", () => {
     const r = compareAllocators(gappy, "base", opts).rows[0]?.result;
     if (r?.kind !== "compared") throw new Error("not compared");
     expect(r.method).toMatch(/11 rounds/);
+  });
+});
+
+describe("inconclusiveRows", () => {
+  const cell = { n: 10, median: 1, medianLower: 0.9, medianUpper: 1.1, cv: 0.1 };
+  const row = (ratio: number, lower: number, upper: number, verdict = "same"): ComparisonRow => ({
+    workload: "larson",
+    threads: 1,
+    allocator: "cand",
+    against: "base",
+    candidate: cell,
+    baseline: cell,
+    result: {
+      kind: "compared",
+      ratio,
+      lower,
+      upper,
+      p: 0.5,
+      adjustedP: 0.5,
+      method: "test",
+      verdict: verdict as "same",
+    },
+  });
+  const report = (rows: ComparisonRow[], metric = seconds): ComparisonReport => ({
+    metric,
+    alpha: 0.05,
+    level: 0.95,
+    threshold: 0.05,
+    rows,
+    summary: [],
+  });
+
+  it("a pass whose CI reaches past the threshold is inconclusive, with the runs that would clear it", () => {
+    // Half-width (ln 1.09 - ln 0.95) / 2 = 0.06869; room ln 1.05 - ln 1 = 0.04879;
+    // 10 * (0.06869 / 0.04879)^2 = 19.8 -> 20 runs.
+    const [u] = inconclusiveRows(report([row(1, 0.95, 1.09)]));
+    expect(u?.runsToClear).toBe(20);
+  });
+
+  it("a CI inside the threshold clears the cell; flagged cells are not inconclusive", () => {
+    expect(inconclusiveRows(report([row(1, 0.97, 1.04)]))).toEqual([]);
+    expect(inconclusiveRows(report([row(1.2, 1.1, 1.3, "regressed")]))).toEqual([]);
+  });
+
+  it("an estimate already past the threshold cannot be cleared by more runs", () => {
+    const [u] = inconclusiveRows(report([row(1.06, 0.9, 1.25)]));
+    expect(u?.runsToClear).toBeNull();
+  });
+
+  it("reads the bad direction from the metric: for throughput a low CI bound is the risk", () => {
+    const throughput = metricInfo("opsPerSecond");
+    expect(inconclusiveRows(report([row(1, 0.93, 1.2)], throughput))).toHaveLength(1);
+    expect(inconclusiveRows(report([row(1, 0.97, 1.2)], throughput))).toEqual([]);
   });
 });
