@@ -2,6 +2,7 @@ import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/regi
 import { parseWorkloadList } from "../config.js";
 import { UsageError } from "../errors.js";
 import { buildAll, toolchainsByLibc } from "../run/prepare.js";
+import { splitWorkloads } from "../run/programs.js";
 import { hostMachine } from "../allocators/elf.js";
 import {
   ensureScudoMusl,
@@ -66,10 +67,23 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   // Without a usable --cc only musl-gcc would be left: building with it instead would mislead.
   if (opts.cc !== undefined && ![...toolchains.values()].some((t) => t.kind === "host"))
     throw unusable();
-  const workloads = selectWorkloads(
-    await loadWorkloads(workloadRoots(opts.workloadDir ?? [])),
+  const roots = workloadRoots(opts.workloadDir ?? []);
+  const available = await loadWorkloads(roots);
+  // Programs (workloads/external) are installed, not built: name them, build the rest.
+  const split = await splitWorkloads(
+    roots,
+    available.map((w) => w.name),
     opts.workloads ? parseWorkloadList(opts.workloads) : "all",
+    false,
   );
+  for (const program of split.programs)
+    process.stderr.write(
+      `${program.name}: a program (workloads/external/${program.name}), nothing to build; bench run -w ${program.name} runs it\n`,
+    );
+  const workloads =
+    split.synthetic !== "all" && split.synthetic.length === 0
+      ? []
+      : selectWorkloads(available, split.synthetic);
   const set = await buildAll(
     toolchains,
     workloads,

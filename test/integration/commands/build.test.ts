@@ -60,4 +60,15 @@ describe("bench build", () => {
     const result = await build({ MALLOCBENCH_CACHE_DIR: cache, CC: "gcc" });
     expect(result.libcs.find((l) => l.libc === "glibc")?.compiler[0]).toMatch(/\/gcc$/);
   });
+
+  it("names programs as nothing to build and builds the synthetic workloads beside them", async () => {
+    const env = { MALLOCBENCH_CACHE_DIR: await tempDir("mallocbench-cache-") };
+    const result = await bench(["build", "-w", "sqlite3,threadtest", "--json"], { env });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stderr)).toContain(
+      "sqlite3: a program (workloads/external/sqlite3), nothing to build; bench run -w sqlite3 runs it",
+    );
+    const built = JSON.parse(String(result.stdout)) as BuildJson;
+    expect(new Set(built.builds.map((b) => b.workload))).toEqual(new Set(["threadtest"]));
+  });
 });
