@@ -1,5 +1,5 @@
 import { median } from "simple-statistics";
-import { compareAllocators } from "../analysis/comparisons.js";
+import { compareAllocators, DEFAULT_TOLERANCE } from "../analysis/comparisons.js";
 import { verdictMark } from "../analysis/format.js";
 import { metricInfo } from "../analysis/metrics.js";
 import { paramVariants, paramsKey, sameParams, workloadLabel } from "../plan/schedule.js";
@@ -15,7 +15,12 @@ export interface SummaryRow {
   failed: number;
   /** Median seconds of the workload's measured region. */
   medianSeconds: number | null;
-  /** medianSeconds / the baseline's medianSeconds for the same workload and threads. */
+  /** Median instructions counted under callgrind (runs with --metric instructions), else null. */
+  medianInstructions: number | null;
+  /**
+   * The ranked metric's median / the baseline's for the same workload and threads: seconds, or
+   * instructions when the runs were counted under callgrind (their times are valgrind's).
+   */
   ratio: number | null;
   medianOpsPerSecond: number | null;
   medianMaxRssBytes: number | null;
@@ -29,6 +34,8 @@ export interface SummaryRow {
 
 export interface Summary {
   baseline: string | null;
+  /** What the ratio and the verdicts compare. */
+  metric: "seconds" | "instructions";
   rows: SummaryRow[];
   okRuns: number;
   failedRuns: number;
@@ -49,12 +56,15 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
     list.push(run);
     groups.set(key, list);
   }
+  const counted = results.plan.measure === "instructions";
+  const metric = counted ? "instructions" : "seconds";
   const comparison = base
     ? compareAllocators(results, base, {
-        metric: metricInfo("seconds"),
+        metric: metricInfo(metric),
         alpha: 0.05,
         level: 0.95,
         threshold: 0,
+        ...(counted ? { tolerance: DEFAULT_TOLERANCE } : {}),
       })
     : null;
   const rows: SummaryRow[] = [];
@@ -69,10 +79,15 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
           const values = ok.map(pick).filter((v): v is number => typeof v === "number");
           return values.length ? median(values) : null;
         };
-        const baseSeconds = base ? medianOf(base, (r) => r.metrics.seconds) : null;
+        const ranked = (r: OkRun): number | undefined =>
+          counted ? r.metrics.instructions : r.metrics.seconds;
+        const baseValue = base ? medianOf(base, ranked) : null;
         for (const allocator of allocators) {
           const runs = groups.get(`${cell}\0${allocator}`) ?? [];
+          // A cell with no runs at all (skipped by the plan, or never reached) has nothing to show.
+          if (runs.length === 0) continue;
           const seconds = medianOf(allocator, (r) => r.metrics.seconds);
+          const value = medianOf(allocator, ranked);
           const compared = comparison?.rows.find(
             (c) =>
               c.workload === workload &&
@@ -92,7 +107,8 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
             ok: runs.filter((r) => r.status === "ok").length,
             failed: runs.filter((r) => r.status === "failed").length,
             medianSeconds: seconds,
-            ratio: seconds !== null && baseSeconds ? seconds / baseSeconds : null,
+            medianInstructions: counted ? medianOf(allocator, (r) => r.metrics.instructions) : null,
+            ratio: value !== null && baseValue ? value / baseValue : null,
             medianOpsPerSecond: medianOf(allocator, (r) => r.metrics.opsPerSecond),
             medianMaxRssBytes: medianOf(allocator, (r) => r.metrics.maxRssBytes),
             failures: [
@@ -109,6 +125,7 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
   }
   return {
     baseline: base,
+    metric,
     rows,
     okRuns: measured.filter((r) => r.status === "ok").length,
     failedRuns: results.runs.filter((r) => r.status === "failed").length,
@@ -126,7 +143,7 @@ export function formatSummary(summary: Summary): string {
     "threads",
     "allocator",
     "ok/n",
-    "median s",
+    summary.metric === "instructions" ? "M instr" : "median s",
     `vs ${summary.baseline ?? "-"}`,
     "95% CI",
     "",
@@ -138,7 +155,13 @@ export function formatSummary(summary: Summary): string {
     String(r.threads),
     r.allocator,
     `${r.ok}/${r.ok + r.failed}`,
-    r.medianSeconds === null ? "-" : r.medianSeconds.toFixed(4),
+    summary.metric === "instructions"
+      ? r.medianInstructions === null
+        ? "-"
+        : (r.medianInstructions / 1e6).toFixed(2)
+      : r.medianSeconds === null
+        ? "-"
+        : r.medianSeconds.toFixed(4),
     r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
     r.ratioLower === null || r.ratioUpper === null
       ? ""
@@ -163,8 +186,15 @@ export function formatSummary(summary: Summary): string {
   }
   lines.push(
     "",
-    `ratio = median time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster); medians of the measured runs, warmups excluded.`,
-    `95% CI: Hodges-Lehmann ratio interval; + faster, - slower, ~ no significant difference (Mann-Whitney U, Benjamini-Hochberg, alpha 0.05), ? too few runs for a verdict.`,
+    ...(summary.metric === "instructions"
+      ? [
+          `ratio = median instructions counted under callgrind / ${summary.baseline ?? "baseline"}'s (lower is less work); times under valgrind are not ranked.`,
+          `range: the ratios any two runs give; + fewer, - more instructions beyond ±${(DEFAULT_TOLERANCE * 100).toFixed(1)}% (counted runs are deterministic: no test), ~ within it, ? no verdict.`,
+        ]
+      : [
+          `ratio = median time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster); medians of the measured runs, warmups excluded.`,
+          `95% CI: Hodges-Lehmann ratio interval; + faster, - slower, ~ no significant difference (Mann-Whitney U, or the paired signed-rank test from 10 rounds on; Benjamini-Hochberg, alpha 0.05), ? too few runs for a verdict.`,
+        ]),
   );
   return lines.join("\n");
 }
