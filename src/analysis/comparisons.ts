@@ -157,70 +157,62 @@ function compareCells(
     return compareValues(cand, base, opts);
   const x = rounds.map((r) => c.get(r) as number);
   const y = rounds.map((r) => b.get(r) as number);
-  if (x.some((v) => v <= 0) || y.some((v) => v <= 0)) {
-    return {
-      kind: "final",
-      result: { kind: "not-applicable", reason: "values of 0 have no ratio" },
-    };
-  }
+  const unusable = noRatio(x, y);
+  if (unusable) return unusable;
   const need = pairsNeeded(opts.alpha);
-  if (rounds.length < need) {
-    return {
-      kind: "final",
-      result: {
-        kind: "too-few-runs",
-        runsNeeded: need,
-        reason: `${rounds.length} rounds with both cells can never reach alpha ${opts.alpha} paired: need at least ${need}`,
-      },
-    };
-  }
+  if (rounds.length < need)
+    return tooFew(
+      need,
+      `${rounds.length} rounds with both cells can never reach alpha ${opts.alpha} paired: need at least ${need}`,
+    );
   const paired = pairedRatioFromLogs(x, y, { level: opts.level });
-  return {
-    kind: "pending",
-    ratio: paired.ratio,
-    lower: paired.lower,
-    upper: paired.upper,
-    p: paired.p,
-    method: `paired signed-rank, ${paired.pairs} rounds (${paired.method})`,
-  };
+  return measured(
+    paired,
+    paired.p,
+    `paired signed-rank, ${paired.pairs} rounds (${paired.method})`,
+  );
+}
+
+/** A comparison waiting for the report's BH adjustment and its verdict. */
+function measured(
+  r: { ratio: number; lower: number; upper: number },
+  p: number,
+  method: string,
+): Pending {
+  return { kind: "pending", ratio: r.ratio, lower: r.lower, upper: r.upper, p, method };
+}
+
+/** Why two samples have no ratio at all (an empty side, a value of 0), or undefined. */
+function noRatio(candidate: readonly number[], baseline: readonly number[]): Pending | undefined {
+  const reason =
+    candidate.length === 0 || baseline.length === 0
+      ? "no successful runs on one side"
+      : candidate.some((v) => v <= 0) || baseline.some((v) => v <= 0)
+        ? "values of 0 have no ratio"
+        : undefined;
+  return reason === undefined
+    ? undefined
+    : { kind: "final", result: { kind: "not-applicable", reason } };
+}
+
+function tooFew(runsNeeded: number, reason: string): Pending {
+  return { kind: "final", result: { kind: "too-few-runs", runsNeeded, reason } };
 }
 
 function compareValues(candidate: number[], baseline: number[], opts: ComparisonOptions): Pending {
   if (opts.tolerance !== undefined)
     return compareCounted(candidate, baseline, opts, opts.tolerance);
-  if (candidate.length === 0 || baseline.length === 0) {
-    return {
-      kind: "final",
-      result: { kind: "not-applicable", reason: "no successful runs on one side" },
-    };
-  }
-  if (candidate.some((v) => v <= 0) || baseline.some((v) => v <= 0)) {
-    return {
-      kind: "final",
-      result: { kind: "not-applicable", reason: "values of 0 have no ratio" },
-    };
-  }
+  const unusable = noRatio(candidate, baseline);
+  if (unusable) return unusable;
   if (minimumPossibleP(candidate.length, baseline.length) >= opts.alpha) {
     const need = runsNeeded(opts.alpha);
-    return {
-      kind: "final",
-      result: {
-        kind: "too-few-runs",
-        runsNeeded: need,
-        reason: `${candidate.length} vs ${baseline.length} runs can never reach alpha ${opts.alpha}: need at least ${need} per side`,
-      },
-    };
+    return tooFew(
+      need,
+      `${candidate.length} vs ${baseline.length} runs can never reach alpha ${opts.alpha}: need at least ${need} per side`,
+    );
   }
   const test = mannWhitney(candidate, baseline);
-  const ratio = ratioFromLogs(candidate, baseline, { level: opts.level });
-  return {
-    kind: "pending",
-    ratio: ratio.ratio,
-    lower: ratio.lower,
-    upper: ratio.upper,
-    p: test.p,
-    method: test.method,
-  };
+  return measured(ratioFromLogs(candidate, baseline, { level: opts.level }), test.p, test.method);
 }
 
 /**
@@ -234,18 +226,8 @@ function compareCounted(
   opts: ComparisonOptions,
   tolerance: number,
 ): Pending {
-  if (candidate.length === 0 || baseline.length === 0) {
-    return {
-      kind: "final",
-      result: { kind: "not-applicable", reason: "no successful runs on one side" },
-    };
-  }
-  if (candidate.some((v) => v <= 0) || baseline.some((v) => v <= 0)) {
-    return {
-      kind: "final",
-      result: { kind: "not-applicable", reason: "values of 0 have no ratio" },
-    };
-  }
+  const unusable = noRatio(candidate, baseline);
+  if (unusable) return unusable;
   const c = describe(candidate);
   const b = describe(baseline);
   const ratio = c.median / b.median;

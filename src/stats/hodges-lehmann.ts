@@ -235,28 +235,7 @@ export function hodgesLehmann(
     tieTerm += t * t * t - t;
   }
   const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
-  const zq = normalQuantile(1 - alpha / 2);
-  // W for d just above D_(c) (c differences ≤ d), continuity-corrected as in R (two-sided).
-  const w = (c: number): number => {
-    const dz = nPairs - c - nPairs / 2;
-    return (dz - Math.sign(dz) * 0.5) / sigma;
-  };
-  // The smallest c in 0..N with W(c) ≤ target (clamped to 1..N). W is non-increasing in c (its
-  // numerator steps down by whole and half units, and IEEE division and subtraction are
-  // monotone; a NaN from σ = 0 sits between +∞ and −∞), so the predicate is false up to some c
-  // and true from there: a binary search finds the same c as a scan from 0.
-  const crossing = (target: number): number => {
-    let low = 0;
-    let high = nPairs + 1; // "never true": the scan returns N
-    while (low < high) {
-      const c = (low + high) >>> 1;
-      if (w(c) - target <= 0) high = c;
-      else low = c + 1;
-    }
-    return low > nPairs ? nPairs : Math.max(1, low);
-  };
-  const lowerRank = crossing(zq);
-  const upperRank = crossing(-zq);
+  const { lowerRank, upperRank } = asymptoticBoundRanks(nPairs, sigma, level);
   return {
     ...withEstimate(lowerRank, upperRank),
     level,
@@ -265,6 +244,39 @@ export function hodgesLehmann(
     lowerRank,
     upperRank,
   };
+}
+
+/**
+ * Ranks (1-based, among `count` sorted order statistics: pairwise differences or Walsh averages)
+ * of the asymptotic interval's bounds. Just above the c-th order statistic the rank statistic is
+ * count − c, so the continuity-corrected W(c) = (count/2 − c − ½·sign(·)) / σ; the lower bound is
+ * the smallest c with W(c) ≤ z₁₋α/₂, the upper the smallest with W(c) ≤ −z₁₋α/₂ (clamped to
+ * 1..count). W is non-increasing in c (its numerator steps down by whole and half units, and IEEE
+ * division and subtraction are monotone; a NaN from σ = 0 sits between +∞ and −∞), so the
+ * predicate is false up to some c and true from there: a binary search finds the same c as a scan
+ * from 0.
+ */
+export function asymptoticBoundRanks(
+  count: number,
+  sigma: number,
+  level: number,
+): { lowerRank: number; upperRank: number } {
+  const zq = normalQuantile(1 - (1 - level) / 2);
+  const w = (c: number): number => {
+    const dz = count - c - count / 2;
+    return (dz - Math.sign(dz) * 0.5) / sigma;
+  };
+  const crossing = (target: number): number => {
+    let low = 0;
+    let high = count + 1; // "never true": the scan returns count
+    while (low < high) {
+      const c = (low + high) >>> 1;
+      if (w(c) - target <= 0) high = c;
+      else low = c + 1;
+    }
+    return low > count ? count : Math.max(1, low);
+  };
+  return { lowerRank: crossing(zq), upperRank: crossing(-zq) };
 }
 
 export interface RatioResult {

@@ -37,7 +37,8 @@
  */
 
 import { assertLevel, assertSample, rankWithTies } from "./ranks.js";
-import { normalCdf, normalQuantile, normalSf } from "./special.js";
+import { asymptoticBoundRanks, type HodgesLehmannResult } from "./hodges-lehmann.js";
+import { normalCdf, normalSf } from "./special.js";
 
 /** Largest number of non-zero differences for which the exact distribution is used. */
 export const SIGNED_RANK_EXACT_MAX_N = 50;
@@ -159,19 +160,8 @@ export function sortedWalshAverages(d: readonly number[]): Float64Array {
   return out.sort();
 }
 
-export interface WalshResult {
-  /** Median of the Walsh averages: the typical within-pair difference. */
-  readonly estimate: number;
-  readonly lower: number;
-  readonly upper: number;
-  readonly level: number;
-  /** Exact coverage (exact method) or the nominal level (asymptotic). */
-  readonly achievedLevel: number;
-  readonly method: "exact" | "asymptotic";
-  /** 1-based ranks of the bounds among the sorted Walsh averages. */
-  readonly lowerRank: number;
-  readonly upperRank: number;
-}
+/** The same fields as the two-sample result; the ranks are among the sorted Walsh averages. */
+export type WalshResult = HodgesLehmannResult;
 
 /** One-sample Hodges–Lehmann estimate of the centre of the differences, with its interval. */
 export function walshHodgesLehmann(
@@ -220,25 +210,8 @@ export function walshHodgesLehmann(
   let tieTerm = 0;
   for (const t of tieSizes) tieTerm += t * t * t - t;
   const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - tieTerm / 48);
-  const zq = normalQuantile(1 - alpha / 2);
-  // W for d just above A_(c): V(d) = M − c Walsh averages lie above d.
-  const w = (c: number): number => {
-    const dz = m - c - m / 2;
-    return (dz - Math.sign(dz) * 0.5) / sigma;
-  };
-  // Smallest c in 0..M with W(c) ≤ target (W is non-increasing in c), clamped to 1..M.
-  const crossing = (target: number): number => {
-    let low = 0;
-    let high = m + 1;
-    while (low < high) {
-      const c = (low + high) >>> 1;
-      if (w(c) - target <= 0) high = c;
-      else low = c + 1;
-    }
-    return low > m ? m : Math.max(1, low);
-  };
-  const lowerRank = crossing(zq);
-  const upperRank = crossing(-zq);
+  // Between consecutive Walsh averages, V(d) is the count of Walsh averages above d.
+  const { lowerRank, upperRank } = asymptoticBoundRanks(m, sigma, level);
   return {
     estimate,
     lower: at(lowerRank),
