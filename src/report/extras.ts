@@ -19,12 +19,17 @@ function field(run: RunRecord, name: string): unknown {
   return metrics?.[name];
 }
 
+/** The metric names "latency.<op>.<percentile>", made once (read for every run). */
+const LATENCY_FIELDS = LATENCY_OPS.map((op) =>
+  LATENCY_PERCENTILES.map((p) => [p, `latency.${op}.${p}`] as const),
+);
+
 /** The run's sampled latency percentiles in nanoseconds per operation (empty when none). */
 export function latencyOf(run: RunRecord): Latency {
   const out: Latency = {};
-  for (const op of LATENCY_OPS) {
-    for (const p of LATENCY_PERCENTILES) {
-      const v = field(run, `latency.${op}.${p}`);
+  for (const [i, op] of LATENCY_OPS.entries()) {
+    for (const [p, name] of LATENCY_FIELDS[i] ?? []) {
+      const v = field(run, name);
       if (typeof v === "number" && Number.isFinite(v)) (out[op] ??= {})[p] = v;
     }
   }

@@ -7,6 +7,7 @@ import { metricInfo } from "../analysis/metrics.js";
 import { describeTestbed, testbedOf } from "../analysis/testbed.js";
 import { paramVariants, workloadLabel } from "../plan/schedule.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
+import { quantileSorted } from "simple-statistics";
 import { describe } from "../stats/index.js";
 import { allocatorOrder } from "./palette.js";
 import {
@@ -240,9 +241,38 @@ export function tukeyWhiskers(
   return { low, high, outliers };
 }
 
+/**
+ * Quartiles, median, min and max of a non-empty sample: the same numbers {@link describe} gives
+ * (type 7 quantiles by simple-statistics' `quantileSorted`), without its other statistics.
+ */
+function boxOf(values: readonly number[]): {
+  sorted: number[];
+  n: number;
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+} {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    sorted,
+    n: sorted.length,
+    min: sorted[0] as number,
+    q1: quantileSorted(sorted, 0.25),
+    median: quantileSorted(sorted, 0.5),
+    q3: quantileSorted(sorted, 0.75),
+    max: sorted[sorted.length - 1] as number,
+  };
+}
+
+/** The median as {@link describe} computes it (null for no values). */
 function medianOf(values: number[]): number | null {
   if (values.length === 0) return null;
-  return describe(values).median;
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** The run whose measured time is closest to its cell's median: the cell's typical run. */
@@ -388,21 +418,19 @@ export function buildDescriptiveModel(
             });
           }
           const seconds = runs.map((r) => r.metrics.seconds);
-          const d = describe(seconds);
-          const box = { n: d.n, min: d.min, q1: d.q1, median: d.median, q3: d.q3, max: d.max };
+          const { sorted, ...box } = boxOf(seconds);
           if (style === "runs") {
             distributions.push({
               ...key,
               ...box,
               style,
-              whiskerLow: d.min,
-              whiskerHigh: d.max,
+              whiskerLow: box.min,
+              whiskerHigh: box.max,
               outliers: 0,
               points: thin(seconds, pointsPerCell),
             });
           } else {
-            const sorted = [...seconds].sort((a, b) => a - b);
-            const tukey = tukeyWhiskers(sorted, d.q1, d.q3);
+            const tukey = tukeyWhiskers(sorted, box.q1, box.q3);
             distributions.push({
               ...key,
               ...box,
