@@ -55,14 +55,15 @@ function pngOptions(scale: number): ResvgRenderOptions {
 /** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
 export function svgToPng(svg: string, scale = 2): Buffer {
   const image = new Resvg(svg, pngOptions(scale)).render();
-  const raw = filteredRows(image);
+  const raw = filteredRows(image, scratch);
   return raw ? encodePng(image, zlib.deflateSync(raw, DEFLATE)) : image.asPng();
 }
 
 /** The same off the main thread (libuv's pool), so it overlaps with rendering the next SVG. */
 export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
   const image = await renderAsync(svg, pngOptions(scale));
-  const raw = filteredRows(image);
+  // Fresh memory: several of these may be compressing at once.
+  const raw = filteredRows(image, (size) => Buffer.allocUnsafe(size));
   return raw ? encodePng(image, await deflate(raw, DEFLATE)) : image.asPng();
 }
 
@@ -83,18 +84,31 @@ type Image = ReturnType<Resvg["render"]>;
  * painted white under the whole chart, and drawing over an opaque pixel leaves it opaque.
  * (Null, and resvg encodes the image, if its pixels are not one RGBA quadruple per pixel.)
  */
-function filteredRows(image: Image): Buffer | null {
+function filteredRows(image: Image, alloc: (size: number) => Buffer): Buffer | null {
   const pixels = image.pixels;
   const { width, height } = image;
   const stride = width * 4;
   if (pixels.length !== stride * height) return null;
-  const rows = Buffer.allocUnsafe((stride + 1) * height);
+  const rows = alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) {
     const at = y * (stride + 1);
     rows[at] = 0;
     rows.set(pixels.subarray(y * stride, (y + 1) * stride), at + 1);
   }
   return rows;
+}
+
+/**
+ * The rows of the largest image {@link svgToPng} encoded so far, kept for the next one, which
+ * overwrites them (the deflate of the last is done with them): a chart's rows are tens to
+ * hundreds of MB, and fresh memory of that size costs the kernel about as much to map and clear
+ * as filling it. (Render workers call svgToPng; this thread's rendering uses svgToPngAsync.)
+ */
+let rowsScratch: Buffer | null = null;
+
+function scratch(size: number): Buffer {
+  if (!rowsScratch || rowsScratch.length < size) rowsScratch = Buffer.allocUnsafeSlow(size);
+  return rowsScratch.subarray(0, size);
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
