@@ -74,5 +74,8 @@ describe("PNG encoding", () => {
       new Set(Array.from({ length: width * height }, (_, i) => pixels.readUInt32BE(i * 4))).size,
     ).toBeGreaterThan(10);
     expect((await svgToPngAsync(SVG, 2)).equals(png)).toBe(true);
+    // The rows buffer kept from a larger image serves the next one unchanged.
+    expect(svgToPng(SVG, 3).equals(png)).toBe(false);
+    expect(svgToPng(SVG, 2).equals(png)).toBe(true);
   });
 });
