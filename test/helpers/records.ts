@@ -1,5 +1,5 @@
 import type { LauncherRecord } from "../../src/measure/launcher.js";
-import type { OkRun, ResultsHeader } from "../../src/results/schema.js";
+import type { OkRun, ResultsFile, ResultsHeader, RunRecord } from "../../src/results/schema.js";
 
 /** Hand-made records for unit tests of code that reads them (the integration tests make real ones). */
 
@@ -97,3 +97,34 @@ export const resultsHeader: ResultsHeader = {
   allocators: [{ name: "glibc", family: "glibc", libc: "glibc", env: {}, source: "libc" }],
   builds: [],
 };
+
+/**
+ * A complete results file of larson t1 cells: per allocator, one ok run per round (round = the
+ * index) with these metrics over okRun's; `plan` overrides the header's plan (allocators default
+ * to the samples' keys).
+ */
+export function roundsFile(
+  samples: Record<string, Partial<OkRun["metrics"]>[]>,
+  plan: Partial<ResultsFile["plan"]> = {},
+): ResultsFile {
+  const runs: RunRecord[] = [];
+  for (const [allocator, rounds] of Object.entries(samples))
+    rounds.forEach((metrics, round) =>
+      runs.push(
+        okRun({
+          key: `larson/${allocator}/t1#r${round}`,
+          allocator,
+          round,
+          metrics: { ...okRun().metrics, ...metrics },
+        }),
+      ),
+    );
+  return {
+    ...resultsHeader,
+    plan: { ...resultsHeader.plan, allocators: Object.keys(samples), ...plan },
+    finishedAt: null,
+    complete: true,
+    warnings: [],
+    runs,
+  };
+}

@@ -10,34 +10,18 @@ import {
 import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { testbedMismatch, testbedOf } from "../../../src/analysis/testbed.js";
-import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import type { ResultsFile } from "../../../src/results/schema.js";
+import { resultsHeader, roundsFile } from "../../helpers/records.js";
 
 const seconds = metricInfo("seconds");
 const options = { metric: seconds, alpha: 0.05, level: 0.95, threshold: 0.05 };
 
 function results(samples: Record<string, number[]>): ResultsFile {
-  const runs: RunRecord[] = [];
-  for (const [allocator, values] of Object.entries(samples)) {
-    values.forEach((s, round) =>
-      runs.push(
-        okRun({
-          key: `larson/${allocator}/t1#r${round}`,
-          allocator,
-          round,
-          metrics: { ...okRun().metrics, seconds: s },
-        }),
-      ),
-    );
-  }
-  return {
-    ...resultsHeader,
-    plan: { ...resultsHeader.plan, allocators: Object.keys(samples) },
-    finishedAt: null,
-    complete: true,
-    warnings: [],
-    runs,
-  };
+  return roundsFile(
+    Object.fromEntries(
+      Object.entries(samples).map(([a, v]) => [a, v.map((seconds) => ({ seconds }))]),
+    ),
+  );
 }
 
 // Deterministic samples with a clear 20% difference and little spread.

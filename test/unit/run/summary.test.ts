@@ -1,34 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
+import type { ResultsFile } from "../../../src/results/schema.js";
 import { formatSummary, summarize } from "../../../src/run/summary.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { roundsFile } from "../../helpers/records.js";
 
-function file(
+const file = (
   samples: Record<string, { seconds: number; instructions?: number }[]>,
   measure?: "instructions",
-  planned: string[] = Object.keys(samples),
-): ResultsFile {
-  const runs: RunRecord[] = [];
-  for (const [allocator, values] of Object.entries(samples))
-    values.forEach((v, round) =>
-      runs.push(
-        okRun({
-          key: `larson/${allocator}/t1#r${round}`,
-          allocator,
-          round,
-          metrics: { ...okRun().metrics, ...v },
-        }),
-      ),
-    );
-  return {
-    ...resultsHeader,
-    plan: { ...resultsHeader.plan, allocators: planned, ...(measure ? { measure } : {}) },
-    finishedAt: null,
-    complete: true,
-    warnings: [],
-    runs,
-  };
-}
+  planned?: string[],
+): ResultsFile =>
+  roundsFile(samples, {
+    ...(measure ? { measure } : {}),
+    ...(planned ? { allocators: planned } : {}),
+  });
 
 describe("summarize", () => {
   it("ranks timed runs on seconds", () => {
