@@ -18,7 +18,7 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
-import type { RenderReply, RenderRequest } from "./render-worker.js";
+import type { RenderReply, RenderRequest, WarmUpRequest } from "./render-worker.js";
 
 /** At most this many render workers, whatever the CPU count (each holds its own Vega). */
 export const MAX_RENDER_WORKERS = 4;
@@ -95,6 +95,16 @@ export class RenderPool {
       for (const worker of this.workers)
         worker.postMessage({ id: job.id, spec, pngScale, claim } satisfies RenderRequest);
     });
+  }
+
+  /**
+   * Have each worker render a small chart now, so Vega's code is compiled before the first real
+   * chart arrives: worth it while this thread loads a large results file (the workers would
+   * wait anyway), not for a small one (its first chart would wait).
+   */
+  warmUp(): void {
+    if (!this.parallel) return;
+    for (const worker of this.workers) worker.postMessage({ warmUp: true } satisfies WarmUpRequest);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
+import { distributionChartSpec } from "./charts/distribution.js";
+import type { Distribution } from "./model.js";
+import { paletteFor } from "./palette.js";
 import { renderSvg, svgToPng } from "./render.js";
 
 export interface RenderRequest {
@@ -15,6 +18,10 @@ export interface RenderRequest {
   pngScale: number | null;
   /** Shared by every worker: 0 while unclaimed; the claimant's index + 1 after. */
   claim: Int32Array;
+}
+/** Render a small chart now, for nothing but to have Vega's code compiled before real charts. */
+export interface WarmUpRequest {
+  warmUp: true;
 }
 export type RenderReply =
   { id: number; svg: string; png: Uint8Array | null } | { id: number; error: string };
@@ -58,7 +65,53 @@ function next(): void {
   });
 }
 
-parentPort?.on("message", (request: RenderRequest) => {
+/** A distribution chart of 2 allocators x 2 thread counts (facets, layers, a log scale). */
+function warmUpSpec(): VlSpec {
+  const allocators = ["glibc", "jemalloc"];
+  const rows: Distribution[] = [1, 2].flatMap((threads) =>
+    allocators.map((allocator, i) => ({
+      testbed: "warm-up",
+      workload: "warm-up",
+      threads,
+      allocator,
+      n: 3,
+      min: 1 + i,
+      q1: 1.5 + i,
+      median: 2 + i,
+      q3: 2.5 + i,
+      max: 3 + i,
+      style: "runs" as const,
+      whiskerLow: 1 + i,
+      whiskerHigh: 3 + i,
+      outliers: 0,
+      points: [1, 2, 3].map((s, j) => ({ seconds: s + i, jitter: j / 3 - 0.5 })),
+    })),
+  );
+  const ctx = {
+    palette: paletteFor(allocators),
+    caption: ["warm-up"],
+    multiTestbed: false,
+    workloads: ["warm-up"],
+  };
+  return distributionChartSpec(rows, { testbeds: ["warm-up"] }, ctx);
+}
+
+function warmUp(): void {
+  if (busy || queue.length > 0) return; // real charts warm it up as well
+  busy = true;
+  void renderSvg(warmUpSpec())
+    .catch(() => undefined)
+    .finally(() => {
+      busy = false;
+      next();
+    });
+}
+
+parentPort?.on("message", (request: RenderRequest | WarmUpRequest) => {
+  if ("warmUp" in request) {
+    warmUp();
+    return;
+  }
   queue.push(request);
   next();
 });
