@@ -148,8 +148,8 @@ export function wilcoxonSignedRank(
   return { v, p, method: "asymptotic", n, zeros, ties, z };
 }
 
-/** The M = n(n+1)/2 Walsh averages (dᵢ + dⱼ)/2, i ≤ j, sorted ascending. */
-export function sortedWalshAverages(d: readonly number[]): Float64Array {
+/** The M = n(n+1)/2 Walsh averages (dᵢ + dⱼ)/2, i ≤ j, in no particular order. */
+function walshAverages(d: readonly number[]): Float64Array {
   const n = d.length;
   const out = new Float64Array((n * (n + 1)) / 2);
   let k = 0;
@@ -157,7 +157,67 @@ export function sortedWalshAverages(d: readonly number[]): Float64Array {
     const di = d[i] as number;
     for (let j = i; j < n; j++) out[k++] = (di + (d[j] as number)) / 2;
   }
-  return out.sort();
+  return out;
+}
+
+/** The M = n(n+1)/2 Walsh averages (dᵢ + dⱼ)/2, i ≤ j, sorted ascending. */
+export function sortedWalshAverages(d: readonly number[]): Float64Array {
+  return walshAverages(d).sort();
+}
+
+/**
+ * Puts the (0-based) k-th smallest of a[lo..hi] at a[k], smaller-or-equal values before it and
+ * greater-or-equal after (Hoare's FIND with a median-of-three pivot). The value is the one a sort
+ * would put there.
+ */
+function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void {
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo] as number;
+    const y = a[mid] as number;
+    const z = a[hi] as number;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/**
+ * Order statistics (1-based ranks) of the Walsh averages, equal to indexing
+ * {@link sortedWalshAverages} (up to the sign of a zero): a selection per rank, O(M) each,
+ * instead of sorting all M of them.
+ */
+export function walshOrderStatistics(d: readonly number[], ranks: readonly number[]): number[] {
+  const a = walshAverages(d);
+  if (a.length <= 256) {
+    a.sort();
+    return ranks.map((r) => a[r - 1] ?? Number.NaN);
+  }
+  // Ascending ranks narrow the range: after selecting k, everything before it is ≤ a[k].
+  const order = ranks.map((r, i) => [r - 1, i] as const).sort((p, q) => p[0] - q[0]);
+  const out = new Array<number>(ranks.length).fill(Number.NaN);
+  let lo = 0;
+  for (const [k, i] of order) {
+    if (!(Number.isInteger(k) && k >= 0 && k < a.length)) continue;
+    selectInPlace(a, k, lo, a.length - 1);
+    out[i] = a[k] as number;
+    lo = k;
+  }
+  return out;
 }
 
 /** The same fields as the two-sample result; the ranks are among the sorted Walsh averages. */
@@ -172,14 +232,17 @@ export function walshHodgesLehmann(
   const level = options.level ?? 0.95;
   assertLevel(level, "walshHodgesLehmann");
   const n = differences.length;
-  const walsh = sortedWalshAverages(differences);
-  const m = walsh.length;
+  const m = (n * (n + 1)) / 2;
   const mid = Math.floor(m / 2);
-  const estimate =
-    m % 2 === 1
-      ? (walsh[mid] as number)
-      : ((walsh[mid - 1] as number) + (walsh[mid] as number)) / 2;
-  const at = (rank: number): number => walsh[rank - 1] as number;
+  const medianRanks = m % 2 === 1 ? [mid + 1] : [mid, mid + 1];
+  const withValues = (lowerRank: number, upperRank: number) => {
+    const [lower, upper, m1, m2] = walshOrderStatistics(differences, [
+      lowerRank,
+      upperRank,
+      ...medianRanks,
+    ]) as [number, number, number, number | undefined];
+    return { estimate: m2 === undefined ? m1 : (m1 + m2) / 2, lower, upper };
+  };
   const { tieSizes } = rankWithTies(differences.map(Math.abs));
   const zeros = differences.some((d) => d === 0);
   const requested = options.method ?? "auto";
@@ -197,9 +260,7 @@ export function walshHodgesLehmann(
     if (k === 0) k = 1;
     const upperRank = m - k + 1;
     return {
-      estimate,
-      lower: at(k),
-      upper: at(upperRank),
+      ...withValues(k, upperRank),
       level,
       achievedLevel: 1 - 2 * signedRankCdf(k - 1, n),
       method: "exact",
@@ -213,9 +274,7 @@ export function walshHodgesLehmann(
   // Between consecutive Walsh averages, V(d) is the count of Walsh averages above d.
   const { lowerRank, upperRank } = asymptoticBoundRanks(m, sigma, level);
   return {
-    estimate,
-    lower: at(lowerRank),
-    upper: at(upperRank),
+    ...withValues(lowerRank, upperRank),
     level,
     achievedLevel: level,
     method: "asymptotic",

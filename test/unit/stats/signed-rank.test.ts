@@ -7,6 +7,7 @@ import {
   signedRankCdf,
   signedRankQuantile,
   sortedWalshAverages,
+  walshOrderStatistics,
   walshHodgesLehmann,
   wilcoxonSignedRank,
 } from "../../../src/stats/index.js";
@@ -176,6 +177,27 @@ describe("properties", () => {
         );
         return a.p >= 0 && a.p <= 1 && Math.abs(b.ratio / a.ratio - 2) <= 1e-12;
       }),
+    );
+  });
+});
+
+describe("walshOrderStatistics", () => {
+  it("selects exactly what sorting all the Walsh averages gives, ties and repeats included", () => {
+    const values = fc.array(
+      fc.integer({ min: -40, max: 40 }).map((v) => v / 8),
+      {
+        minLength: 1,
+        maxLength: 60,
+      },
+    );
+    fc.assert(
+      fc.property(values, fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), (d, picks) => {
+        const sorted = sortedWalshAverages(d);
+        const ranks = picks.map((p) => 1 + (p % sorted.length));
+        const got = walshOrderStatistics(d, ranks);
+        return ranks.every((r, i) => got[i] === sorted[r - 1]);
+      }),
+      { numRuns: 300 },
     );
   });
 });
