@@ -159,7 +159,7 @@ function methodology(t: TestbedModel): string[] {
       ? `Pinning: every run pinned to CPUs ${p.cpus}.`
       : "Pinning: none (runs were free to migrate between CPUs; expect more noise).",
     "Times are those of each workload's measured region (behind its start barrier), reported by the workload itself; peak RSS is the kernel's maxrss of the process.",
-    "Statistics: per-cell medians with distribution-free 95% CIs; allocator against baseline by the Mann-Whitney U test, ratios as Hodges-Lehmann estimates on log values with their 95% CIs; p-values adjusted by Benjamini-Hochberg over all comparisons of a metric; a verdict needs adjusted p < 0.05 and the whole CI beyond 1. Summaries are geometric means of the per-cell ratios with a 95% t interval on the logs.",
+    "Statistics: per-cell medians with distribution-free 95% CIs; allocator against baseline by the Mann-Whitney U test, ratios as Hodges-Lehmann estimates on log values with their 95% CIs (cells measured in the same 10 or more rounds are compared round by round: Wilcoxon signed-rank test on the within-round log ratios, Walsh-average Hodges-Lehmann CI); p-values adjusted by Benjamini-Hochberg over all comparisons of a metric; a verdict needs adjusted p < 0.05 and the whole CI beyond 1. Summaries are geometric means of the per-cell ratios with a 95% t interval on the logs.",
   ];
 }
 
