@@ -245,15 +245,9 @@ export function tukeyWhiskers(
  * Quartiles, median, min and max of a non-empty sample: the same numbers {@link describe} gives
  * (type 7 quantiles by simple-statistics' `quantileSorted`), without its other statistics.
  */
-function boxOf(values: readonly number[]): {
-  sorted: number[];
-  n: number;
-  min: number;
-  q1: number;
-  median: number;
-  q3: number;
-  max: number;
-} {
+function boxOf(
+  values: readonly number[],
+): Pick<Distribution, "n" | "min" | "q1" | "median" | "q3" | "max"> & { sorted: number[] } {
   const sorted = [...values].sort((a, b) => a - b);
   return {
     sorted,
