@@ -7,6 +7,7 @@ import {
   topLevel,
   type ChartContext,
   type VlSpec,
+  workloadRows,
 } from "./common.js";
 
 /** `rows`: time ratios at each testbed's own highest thread count (as chosen by the caller). */
@@ -50,13 +51,7 @@ export function architecturesChartSpec(
     ),
     data: { values },
     facet: {
-      row: {
-        field: "workload",
-        type: "nominal",
-        title: null,
-        sort: ctx.workloads,
-        header: { labelAngle: 0, labelAlign: "left" },
-      },
+      row: workloadRows(ctx),
       column: { field: "testbed", type: "nominal", title: null, sort: opts.testbeds },
     },
     spec: {

@@ -52,6 +52,17 @@ export function workloadFacet(
   return { facet: workload, columns: 4 };
 }
 
+/** Facet row per workload (in report order), its label left-aligned beside the row. */
+export function workloadRows(ctx: ChartContext): VlSpec {
+  return {
+    field: "workload",
+    type: "nominal",
+    title: null,
+    sort: ctx.workloads,
+    header: { labelAngle: 0, labelAlign: "left" },
+  };
+}
+
 /**
  * The layers of a ratio-with-interval chart: the reference rule at 1 (the baseline), the 95% CI
  * as a rule from `lower` to `upper`, and the estimate as a point (colour and shape per allocator).

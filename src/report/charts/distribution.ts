@@ -14,6 +14,7 @@ import {
   topLevel,
   type ChartContext,
   type VlSpec,
+  workloadRows,
 } from "./common.js";
 
 export function distributionChartSpec(
@@ -63,13 +64,7 @@ export function distributionChartSpec(
     ...topLevel("Distribution of runs per cell", distributionSubtitle(rows), ctx),
     data: { values },
     facet: {
-      row: {
-        field: "workload",
-        type: "nominal",
-        title: null,
-        sort: ctx.workloads,
-        header: { labelAngle: 0, labelAlign: "left" },
-      },
+      row: workloadRows(ctx),
       column: {
         field: "panel",
         type: "ordinal",

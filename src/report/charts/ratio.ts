@@ -8,6 +8,7 @@ import {
   topLevel,
   type ChartContext,
   type VlSpec,
+  workloadRows,
 } from "./common.js";
 
 export interface RatioChartOptions {
@@ -76,13 +77,7 @@ export function ratioChartSpec(
     ),
     data: { values },
     facet: {
-      row: {
-        field: "workload",
-        type: "nominal",
-        title: null,
-        sort: ctx.workloads,
-        header: { labelAngle: 0, labelAlign: "left" },
-      },
+      row: workloadRows(ctx),
       column: {
         field: "panel",
         type: "ordinal",
