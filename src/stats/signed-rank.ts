@@ -37,7 +37,11 @@
  */
 
 import { assertLevel, assertSample, rankWithTies } from "./ranks.js";
-import { asymptoticBoundRanks, type HodgesLehmannResult } from "./hodges-lehmann.js";
+import {
+  asymptoticBoundRanks,
+  type HodgesLehmannResult,
+  type RatioResult,
+} from "./hodges-lehmann.js";
 import { normalCdf, normalSf } from "./special.js";
 
 /** Largest number of non-zero differences for which the exact distribution is used. */
@@ -283,15 +287,10 @@ export function walshHodgesLehmann(
   };
 }
 
-export interface PairedRatioResult {
-  /** exp(Walsh HL of log x − log y): the typical within-pair ratio x / y. */
-  readonly ratio: number;
-  readonly lower: number;
-  readonly upper: number;
-  readonly level: number;
-  readonly achievedLevel: number;
+/** The ratio fields of {@link RatioResult}, from the Walsh HL of log x − log y (within pairs). */
+export interface PairedRatioResult extends Omit<RatioResult, "log"> {
+  /** Two-sided signed-rank p-value. */
   readonly p: number;
-  readonly method: "exact" | "asymptotic";
   readonly pairs: number;
 }
 
