@@ -2,6 +2,8 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
+import { loadResults } from "../../src/results/io.js";
+import type { ResultsFile } from "../../src/results/schema.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const BIN = path.join(ROOT, "bin", "bench.js");
@@ -29,4 +31,36 @@ export function bench(
 /** stderr lines, for asserting "one clear line and no stack trace". */
 export function errorLines(stderr: string): string[] {
   return stderr.split("\n").filter((l) => l.trim() !== "");
+}
+
+export interface BenchRun {
+  exitCode: number | undefined;
+  stdout: string;
+  /** stdout and stderr interleaved, for failure messages. */
+  all: string;
+  /** The results file the run wrote. */
+  results: ResultsFile;
+  /** The run's temporary directory (its results file and lock live there). */
+  dir: string;
+  out: string;
+}
+
+/**
+ * `bench run ARGS -o <new temp dir>/results.json`, with a lock file of its own, and the results
+ * file it wrote (loading it throws, with the run's output, when there is none).
+ */
+export async function benchRun(
+  args: string[],
+  options: { env?: Record<string, string>; dir?: string } = {},
+): Promise<BenchRun> {
+  const dir = options.dir ?? (await tempDir());
+  const out = path.join(dir, "results.json");
+  const run = await bench(["run", ...args, "-o", out], {
+    env: { MALLOCBENCH_LOCK: path.join(dir, "lock"), ...options.env },
+  });
+  const all = String(run.all);
+  const results = await loadResults(out).catch((error: unknown) => {
+    throw new Error(`bench run wrote no results (exit ${run.exitCode}): ${String(error)}\n${all}`);
+  });
+  return { exitCode: run.exitCode, stdout: String(run.stdout), all, results, dir, out };
 }

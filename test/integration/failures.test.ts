@@ -1,9 +1,8 @@
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadResults } from "../../src/results/io.js";
 import type { FailedRun, ResultsFile } from "../../src/results/schema.js";
-import { bench, FIXTURE_LIBS, FIXTURE_WORKLOADS, tempDir } from "../helpers/cli.js";
+import { benchRun, FIXTURE_LIBS, FIXTURE_WORKLOADS, tempDir } from "../helpers/cli.js";
 
 /**
  * Failures are data: a crashing workload, a hanging one, one whose heap validation fails, and an
@@ -29,10 +28,8 @@ describe("failures are recorded and the run goes on", () => {
       versioned,
       path.join(FIXTURE_LIBS, "versioned-malloc.c"),
     ]);
-    const out = path.join(dir, "failures.json");
-    const run = await bench(
+    const run = await benchRun(
       [
-        "run",
         "--workload-dir",
         FIXTURE_WORKLOADS,
         "-w",
@@ -49,14 +46,12 @@ describe("failures are recorded and the run goes on", () => {
         "0",
         "--timeout",
         "1500ms",
-        "-o",
-        out,
       ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+      { dir },
     );
     exitCode = run.exitCode;
     stdout = String(run.stdout);
-    results = await loadResults(out);
+    results = run.results;
   }, 300_000);
 
   const failed = (workload: string, allocator: string): FailedRun[] =>

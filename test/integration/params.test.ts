@@ -1,34 +1,25 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadResults } from "../../src/results/io.js";
-import { bench, errorLines, tempDir } from "../helpers/cli.js";
+import { bench, benchRun, errorLines, tempDir } from "../helpers/cli.js";
 
 /** --param scans: real workload binaries get the values; each value is its own cell. */
 describe("bench run --param", () => {
   it("makes one cell per value, with distinct keys and the parameter recorded", async () => {
-    const dir = await tempDir();
-    const out = path.join(dir, "p.json");
-    const run = await bench(
-      [
-        "run",
-        "--quick",
-        "-n",
-        "1",
-        "-w",
-        "threadtest",
-        "-a",
-        "glibc",
-        "-t",
-        "1",
-        "--param",
-        "objsize=32,64",
-        "-o",
-        out,
-      ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
-    );
+    const run = await benchRun([
+      "--quick",
+      "-n",
+      "1",
+      "-w",
+      "threadtest",
+      "-a",
+      "glibc",
+      "-t",
+      "1",
+      "--param",
+      "objsize=32,64",
+    ]);
     expect(run.exitCode, run.all).toBe(0);
-    const results = await loadResults(out);
+    const results = run.results;
     expect(results.plan.params).toEqual({ objsize: ["32", "64"] });
     const measured = results.runs.filter((r) => !r.warmup);
     expect(measured).toHaveLength(2);
@@ -48,33 +39,25 @@ describe("bench run --param", () => {
   });
 
   it("passes the value to the workload: one it rejects fails that cell only", async () => {
-    const dir = await tempDir();
-    const out = path.join(dir, "p.json");
-    const run = await bench(
-      [
-        "run",
-        "--quick",
-        "-n",
-        "1",
-        "--warmup",
-        "0",
-        "-w",
-        "threadtest",
-        "-a",
-        "glibc",
-        "-t",
-        "1",
-        "--param",
-        "objsize=0,16",
-        "--param",
-        "iterations=20",
-        "-o",
-        out,
-      ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
-    );
+    const run = await benchRun([
+      "--quick",
+      "-n",
+      "1",
+      "--warmup",
+      "0",
+      "-w",
+      "threadtest",
+      "-a",
+      "glibc",
+      "-t",
+      "1",
+      "--param",
+      "objsize=0,16",
+      "--param",
+      "iterations=20",
+    ]);
     expect(run.exitCode, run.all).toBe(1);
-    const results = await loadResults(out);
+    const results = run.results;
     const bad = results.runs.find((r) => r.params?.["objsize"] === "0");
     const good = results.runs.find((r) => r.params?.["objsize"] === "16");
     expect(bad?.status).toBe("failed");

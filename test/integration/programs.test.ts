@@ -1,10 +1,9 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadResults } from "../../src/results/io.js";
 import type { ResultsFile, RunRecord } from "../../src/results/schema.js";
 import { findOnPath } from "../../src/workloads/external.js";
-import { ROOT, bench, tempDir } from "../helpers/cli.js";
+import { bench, benchRun, ROOT, tempDir } from "../helpers/cli.js";
 
 /**
  * External programs under real allocators: the Debian sqlite3, lua5.4 and redis-server binaries
@@ -28,10 +27,8 @@ describe("bench run with external programs", () => {
         );
     }
     const dir = await tempDir();
-    const out = path.join(dir, "programs.json");
-    const run = await bench(
+    const run = await benchRun(
       [
-        "run",
         "-w",
         "sqlite3,lua5.4,redis,absent-program",
         "-a",
@@ -45,14 +42,12 @@ describe("bench run with external programs", () => {
         "--quick",
         "--workload-dir",
         FIXTURES,
-        "-o",
-        out,
       ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+      { dir },
     );
     exitCode = run.exitCode;
     output = String(run.all);
-    results = await loadResults(out);
+    results = run.results;
   }, 600_000);
 
   const runOf = (workload: string, allocator: string): RunRecord => {

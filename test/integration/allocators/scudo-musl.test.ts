@@ -8,10 +8,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readElfInfo } from "../../../src/allocators/elf.js";
-import { loadResults } from "../../../src/results/io.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
 import { loadWorkloads, workloadRoots, type Workload } from "../../../src/workloads/registry.js";
-import { bench, tempDir } from "../../helpers/cli.js";
+import { bench, benchRun } from "../../helpers/cli.js";
 
 interface ListedAllocator {
   name: string;
@@ -35,30 +34,22 @@ describe("scudo-musl", () => {
     expect(list.exitCode, list.all).toBe(0);
     listed = JSON.parse(String(list.stdout)) as ListedAllocator[];
 
-    const dir = await tempDir();
-    const out = path.join(dir, "scudo-musl.json");
-    const run = await bench(
-      [
-        "run",
-        "-a",
-        "scudo-musl",
-        "-w",
-        workloads.map((w) => w.name).join(","),
-        "-t",
-        "1,4",
-        "-n",
-        "1",
-        "--warmup",
-        "0",
-        "--quick",
-        "-o",
-        out,
-      ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
-    );
+    const run = await benchRun([
+      "-a",
+      "scudo-musl",
+      "-w",
+      workloads.map((w) => w.name).join(","),
+      "-t",
+      "1,4",
+      "-n",
+      "1",
+      "--warmup",
+      "0",
+      "--quick",
+    ]);
     exitCode = run.exitCode;
     output = String(run.all);
-    results = await loadResults(out);
+    results = run.results;
   }, 1_200_000);
 
   it("is listed once per installed LLVM major, plain scudo-musl being the newest", () => {

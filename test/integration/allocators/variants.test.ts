@@ -7,9 +7,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadResults } from "../../../src/results/io.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
-import { bench, errorLines, tempDir } from "../../helpers/cli.js";
+import { bench, benchRun, errorLines, tempDir } from "../../helpers/cli.js";
 
 const TUNABLES = "glibc.malloc.tcache_count=0";
 const SCUDO_OPTIONS = "zero_contents=0:release_to_os_interval_ms=-1";
@@ -22,35 +21,27 @@ describe("variants on a real run", () => {
   let all: string;
 
   beforeAll(async () => {
-    const dir = await tempDir();
-    const out = path.join(dir, "variants.json");
-    const run = await bench(
-      [
-        "run",
-        "-w",
-        "larson",
-        "-a",
-        "glibc,scudo",
-        "--variant",
-        `glibc-notcache=glibc:GLIBC_TUNABLES=${TUNABLES}`,
-        "--variant",
-        `scudo-nozero=scudo:SCUDO_OPTIONS=${SCUDO_OPTIONS}`,
-        "-t",
-        "1",
-        "-n",
-        "2",
-        "--warmup",
-        "0",
-        "--quick",
-        "-o",
-        out,
-      ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
-    );
+    const run = await benchRun([
+      "-w",
+      "larson",
+      "-a",
+      "glibc,scudo",
+      "--variant",
+      `glibc-notcache=glibc:GLIBC_TUNABLES=${TUNABLES}`,
+      "--variant",
+      `scudo-nozero=scudo:SCUDO_OPTIONS=${SCUDO_OPTIONS}`,
+      "-t",
+      "1",
+      "-n",
+      "2",
+      "--warmup",
+      "0",
+      "--quick",
+    ]);
     exitCode = run.exitCode;
     stdout = String(run.stdout);
     all = String(run.all);
-    results = await loadResults(out);
+    results = run.results;
   }, 600_000);
 
   it("runs each variant side by side with its base, all ok", () => {
@@ -111,32 +102,24 @@ describe("variant settings reach the allocator", () => {
   it.skipIf(!existsSync(JEMALLOC))(
     "jemalloc with abort_conf and an unknown option aborts, while plain jemalloc runs",
     async () => {
-      const dir = await tempDir();
-      const out = path.join(dir, "je.json");
-      const run = await bench(
-        [
-          "run",
-          "-w",
-          "larson",
-          "-a",
-          "jemalloc",
-          "--variant",
-          "je-strict=jemalloc:MALLOC_CONF=abort_conf:true,no_such_option:1",
-          "-t",
-          "1",
-          "-n",
-          "1",
-          "--warmup",
-          "0",
-          "--quick",
-          "-o",
-          out,
-        ],
-        { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
-      );
+      const run = await benchRun([
+        "-w",
+        "larson",
+        "-a",
+        "jemalloc",
+        "--variant",
+        "je-strict=jemalloc:MALLOC_CONF=abort_conf:true,no_such_option:1",
+        "-t",
+        "1",
+        "-n",
+        "1",
+        "--warmup",
+        "0",
+        "--quick",
+      ]);
       // Failed runs are data: exit 1, not a usage error.
       expect(run.exitCode).toBe(1);
-      const results = await loadResults(out);
+      const results = run.results;
       const status = (a: string): string[] =>
         results.runs.filter((r) => r.allocator === a).map((r) => r.status);
       expect(status("jemalloc")).toEqual(["ok"]);

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadResults } from "../../../src/results/io.js";
 import type { OkRun, ResultsFile } from "../../../src/results/schema.js";
 import { loadWorkloads, workloadRoots } from "../../../src/workloads/registry.js";
-import { bench, tempDir } from "../../helpers/cli.js";
+import { benchRun } from "../../helpers/cli.js";
 
 const ALLOCATORS = ["glibc", "musl", "jemalloc", "mimalloc", "tcmalloc", "scudo"];
 const THREADS = [1, 2];
@@ -36,30 +34,22 @@ describe("the synthetic suite under every allocator", () => {
 
   beforeAll(async () => {
     names = (await loadWorkloads(workloadRoots())).map((w) => w.name).sort();
-    const dir = await tempDir();
-    const out = path.join(dir, "suite.json");
-    const run = await bench(
-      [
-        "run",
-        "--quick",
-        "-w",
-        names.join(","),
-        "-a",
-        ALLOCATORS.join(","),
-        "-t",
-        THREADS.join(","),
-        "-n",
-        "1",
-        "--warmup",
-        "0",
-        "-o",
-        out,
-      ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
-    );
+    const run = await benchRun([
+      "--quick",
+      "-w",
+      names.join(","),
+      "-a",
+      ALLOCATORS.join(","),
+      "-t",
+      THREADS.join(","),
+      "-n",
+      "1",
+      "--warmup",
+      "0",
+    ]);
     exitCode = run.exitCode;
     output = String(run.all);
-    results = await loadResults(out);
+    results = run.results;
   }, 900_000);
 
   it("has at least the sixteen synthetic workloads", () => {

@@ -1,9 +1,8 @@
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadResults } from "../../../src/results/io.js";
 import type { FailedRun, ResultsFile } from "../../../src/results/schema.js";
-import { bench, FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
+import { benchRun, FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
 
 /**
  * The workloads' own validation catches a real allocator bug: test/fixtures/libs/overlap.c is a
@@ -19,10 +18,8 @@ describe("workload validation against an allocator that returns overlapping bloc
     const dir = await tempDir();
     const lib = path.join(dir, "liboverlap.so");
     await execa("cc", ["-shared", "-fPIC", "-O2", "-o", lib, path.join(FIXTURE_LIBS, "overlap.c")]);
-    const out = path.join(dir, "overlap.json");
-    const run = await bench(
+    const run = await benchRun(
       [
-        "run",
         "--quick",
         "-w",
         "larson",
@@ -36,13 +33,11 @@ describe("workload validation against an allocator that returns overlapping bloc
         "1",
         "--warmup",
         "0",
-        "-o",
-        out,
       ],
-      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+      { dir },
     );
     exitCode = run.exitCode;
-    results = await loadResults(out);
+    results = run.results;
   }, 300_000);
 
   it("records every overlap run as heap corruption, with the workload's message", () => {
