@@ -27,7 +27,6 @@
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { median } from "simple-statistics";
 import {
   compareAllocators,
@@ -37,9 +36,9 @@ import {
 import { metricInfo } from "../src/analysis/metrics.js";
 import { parseAllocatorArg } from "../src/allocators/index.js";
 import type { Size } from "../src/config.js";
-import { packageRoot } from "../src/paths.js";
 import type { ResultsFile } from "../src/results/schema.js";
 import { runBenchmark } from "../src/run/runner.js";
+import { buildFixtureLib } from "../test/helpers/cli.js";
 
 type Mode = "separate" | "interleaved";
 
@@ -142,16 +141,7 @@ async function main(): Promise<void> {
   dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-gate-"));
   const out = process.env["GATE_OUT"] ? path.resolve(process.env["GATE_OUT"]) : dir;
   await mkdir(out, { recursive: true });
-  shim = path.join(dir, "libslowdown.so");
-  await execa("cc", [
-    "-shared",
-    "-fPIC",
-    "-O2",
-    "-o",
-    shim,
-    path.join(packageRoot(), "test/fixtures/libs/slowdown.c"),
-    "-ldl",
-  ]);
+  shim = await buildFixtureLib("slowdown", dir);
 
   // The spins (per 10 mallocs) that inject each target: one invocation runs 0 and several spin
   // levels interleaved, 20 runs each; a least-squares line through the origin of (ratio - 1)

@@ -1,9 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bench, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
+import { bench, buildFixtureLib, tempDir } from "../helpers/cli.js";
 
 /**
  * The CI gate on real runs. These files run alone (vitest.calibration.config.ts, after the rest
@@ -65,15 +64,7 @@ describe("bench check on real runs", () => {
   beforeAll(async () => {
     dir = await tempDir("mallocbench-gate-");
     env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
-    await execa("cc", [
-      "-shared",
-      "-fPIC",
-      "-O2",
-      "-o",
-      path.join(dir, "libslowdown.so"),
-      path.join(FIXTURE_LIBS, "slowdown.c"),
-      "-ldl",
-    ]);
+    await buildFixtureLib("slowdown", dir);
     files.base = await measure("base", 0);
     files.aa = await measure("aa", 0);
     // 60 spins on every malloc: far beyond 10% on threadtest (about +60% to +100% here).

@@ -1,11 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadResults } from "../../src/results/io.js";
 import type { OkRun, ResultsFile } from "../../src/results/schema.js";
-import { bench, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
+import { bench, buildFixtureLib, tempDir } from "../helpers/cli.js";
 
 /**
  * Deterministic mode (issue 7): bench run --metric instructions runs each cell under callgrind.
@@ -69,15 +68,7 @@ describe("bench run --metric instructions", () => {
   beforeAll(async () => {
     dir = await tempDir("mallocbench-instructions-");
     env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
-    await execa("cc", [
-      "-shared",
-      "-fPIC",
-      "-O2",
-      "-o",
-      path.join(dir, "libslowdown.so"),
-      path.join(FIXTURE_LIBS, "slowdown.c"),
-      "-ldl",
-    ]);
+    await buildFixtureLib("slowdown", dir);
     counted = await loadResults(await run("glibc", ["-a", "glibc", "-n", "3"]));
     files.base = await shim("base", 0);
     files.same = await shim("same", 0);

@@ -1,8 +1,6 @@
-import path from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FailedRun, ResultsFile } from "../../../src/results/schema.js";
-import { benchRun, FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
+import { benchRun, buildFixtureLib, tempDir } from "../../helpers/cli.js";
 
 /**
  * The workloads' own validation catches a real allocator bug: test/fixtures/libs/overlap.c is a
@@ -16,8 +14,7 @@ describe("workload validation against an allocator that returns overlapping bloc
 
   beforeAll(async () => {
     const dir = await tempDir();
-    const lib = path.join(dir, "liboverlap.so");
-    await execa("cc", ["-shared", "-fPIC", "-O2", "-o", lib, path.join(FIXTURE_LIBS, "overlap.c")]);
+    const lib = await buildFixtureLib("overlap", dir);
     const run = await benchRun(
       [
         "--quick",
