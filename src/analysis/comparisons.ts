@@ -143,10 +143,11 @@ function valuesByRound(runs: readonly RunRecord[], metric: MetricInfo): Map<numb
 function compareCells(
   candidateRuns: readonly RunRecord[],
   baselineRuns: readonly RunRecord[],
+  /** valuesOf the two sets of runs (the caller has them for the row's statistics). */
+  cand: number[],
+  base: number[],
   opts: ComparisonOptions,
 ): Pending {
-  const cand = valuesOf(candidateRuns, opts.metric.name);
-  const base = valuesOf(baselineRuns, opts.metric.name);
   const pairing = opts.pairing ?? "auto";
   if (pairing === "independent" || opts.tolerance !== undefined)
     return compareValues(cand, base, opts);
@@ -412,7 +413,7 @@ export function compareAllocators(
               candidate: cellStats(cand),
               baseline: cellStats(base),
             },
-            pending: compareCells(candRuns, baseRuns, opts),
+            pending: compareCells(candRuns, baseRuns, cand, base, opts),
           });
         }
       }
