@@ -18,6 +18,9 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
+import { distributionChartSpec } from "./charts/distribution.js";
+import type { Distribution } from "./model.js";
+import { paletteFor } from "./palette.js";
 import type { RenderReply, RenderRequest, WarmUpRequest } from "./render-worker.js";
 
 /** At most this many render workers, whatever the CPU count (each holds its own Vega). */
@@ -48,6 +51,37 @@ async function renderHere(spec: VlSpec, pngScale: number | null): Promise<Render
   const { renderSvg, svgToPngAsync } = await import("./render.js");
   const svg = await renderSvg(spec);
   return { svg, png: pngScale === null ? null : await svgToPngAsync(svg, pngScale) };
+}
+
+/** A distribution chart of 2 allocators x 2 thread counts (facets, layers, a log scale). */
+function warmUpSpec(): VlSpec {
+  const allocators = ["glibc", "jemalloc"];
+  const rows: Distribution[] = [1, 2].flatMap((threads) =>
+    allocators.map((allocator, i) => ({
+      testbed: "warm-up",
+      workload: "warm-up",
+      threads,
+      allocator,
+      n: 3,
+      min: 1 + i,
+      q1: 1.5 + i,
+      median: 2 + i,
+      q3: 2.5 + i,
+      max: 3 + i,
+      style: "runs" as const,
+      whiskerLow: 1 + i,
+      whiskerHigh: 3 + i,
+      outliers: 0,
+      points: [1, 2, 3].map((s, j) => ({ seconds: s + i, jitter: j / 3 - 0.5 })),
+    })),
+  );
+  const ctx = {
+    palette: paletteFor(allocators),
+    caption: ["warm-up"],
+    multiTestbed: false,
+    workloads: ["warm-up"],
+  };
+  return distributionChartSpec(rows, { testbeds: ["warm-up"] }, ctx);
 }
 
 export class RenderPool {
@@ -104,7 +138,9 @@ export class RenderPool {
    */
   warmUp(): void {
     if (!this.parallel) return;
-    for (const worker of this.workers) worker.postMessage({ warmUp: true } satisfies WarmUpRequest);
+    const spec = warmUpSpec();
+    for (const worker of this.workers)
+      worker.postMessage({ warmUp: true, spec } satisfies WarmUpRequest);
   }
 
   async close(): Promise<void> {

@@ -6,9 +6,6 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
-import { distributionChartSpec } from "./charts/distribution.js";
-import type { Distribution } from "./model.js";
-import { paletteFor } from "./palette.js";
 import { renderSvg, svgToPng } from "./render.js";
 
 export interface RenderRequest {
@@ -19,9 +16,13 @@ export interface RenderRequest {
   /** Shared by every worker: 0 while unclaimed; the claimant's index + 1 after. */
   claim: Int32Array;
 }
-/** Render a small chart now, for nothing but to have Vega's code compiled before real charts. */
+/**
+ * Render this small chart now, for nothing but to have Vega's code compiled before real charts.
+ * (Built by the pool, so the worker loads no chart or model code, only the renderer.)
+ */
 export interface WarmUpRequest {
   warmUp: true;
+  spec: VlSpec;
 }
 export type RenderReply =
   { id: number; svg: string; png: Uint8Array | null } | { id: number; error: string };
@@ -65,41 +66,10 @@ function next(): void {
   });
 }
 
-/** A distribution chart of 2 allocators x 2 thread counts (facets, layers, a log scale). */
-function warmUpSpec(): VlSpec {
-  const allocators = ["glibc", "jemalloc"];
-  const rows: Distribution[] = [1, 2].flatMap((threads) =>
-    allocators.map((allocator, i) => ({
-      testbed: "warm-up",
-      workload: "warm-up",
-      threads,
-      allocator,
-      n: 3,
-      min: 1 + i,
-      q1: 1.5 + i,
-      median: 2 + i,
-      q3: 2.5 + i,
-      max: 3 + i,
-      style: "runs" as const,
-      whiskerLow: 1 + i,
-      whiskerHigh: 3 + i,
-      outliers: 0,
-      points: [1, 2, 3].map((s, j) => ({ seconds: s + i, jitter: j / 3 - 0.5 })),
-    })),
-  );
-  const ctx = {
-    palette: paletteFor(allocators),
-    caption: ["warm-up"],
-    multiTestbed: false,
-    workloads: ["warm-up"],
-  };
-  return distributionChartSpec(rows, { testbeds: ["warm-up"] }, ctx);
-}
-
-function warmUp(): void {
+function warmUp(spec: VlSpec): void {
   if (busy || queue.length > 0) return; // real charts warm it up as well
   busy = true;
-  void renderSvg(warmUpSpec())
+  void renderSvg(spec)
     .catch(() => undefined)
     .finally(() => {
       busy = false;
@@ -109,7 +79,7 @@ function warmUp(): void {
 
 parentPort?.on("message", (request: RenderRequest | WarmUpRequest) => {
   if ("warmUp" in request) {
-    warmUp();
+    warmUp(request.spec);
     return;
   }
   queue.push(request);
