@@ -144,8 +144,16 @@ const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
   return c;
 });
 
-/** CRC-32 (ISO-HDLC, as PNG chunks use). */
-export function crc32(bytes: Uint8Array): number {
+/** zlib's CRC-32 (Node 20.15 and later). */
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** CRC-32 (ISO-HDLC, as PNG chunks use): zlib's where Node has it, else {@link crc32Js}. */
+export const crc32: (bytes: Uint8Array) => number = zlibCrc32
+  ? (bytes) => zlibCrc32(bytes)
+  : crc32Js;
+
+/** CRC-32 in JavaScript, for Node versions without `zlib.crc32`. */
+export function crc32Js(bytes: Uint8Array): number {
   let c = -1;
   for (let i = 0; i < bytes.length; i++)
     c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);

@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
 import { Resvg } from "@resvg/resvg-js";
 import { describe, expect, it } from "vitest";
-import { crc32, svgToPng, svgToPngAsync } from "../../../src/report/render.js";
+import { crc32, crc32Js, svgToPng, svgToPngAsync } from "../../../src/report/render.js";
 
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="50">
   <rect x="5" y="5" width="60" height="30" fill="#1f77b4" fill-opacity="0.5"/>
@@ -35,8 +35,12 @@ function chunks(png: Buffer): Chunk[] {
 
 describe("PNG encoding", () => {
   it("crc32 is CRC-32/ISO-HDLC", () => {
-    expect(crc32(Buffer.from("123456789"))).toBe(0xcbf43926);
-    expect(crc32(Buffer.alloc(0))).toBe(0);
+    for (const f of [crc32, crc32Js]) {
+      expect(f(Buffer.from("123456789"))).toBe(0xcbf43926);
+      expect(f(Buffer.alloc(0))).toBe(0);
+    }
+    const bytes = Buffer.from(Array.from({ length: 4099 }, (_, i) => (i * 7919) % 251));
+    expect(crc32Js(bytes)).toBe(crc32(bytes));
   });
 
   it("holds exactly resvg's pixels at 2x, as valid chunks", async () => {
