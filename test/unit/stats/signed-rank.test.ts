@@ -10,6 +10,8 @@ import {
   walshOrderStatistics,
   walshHodgesLehmann,
   wilcoxonSignedRank,
+  asymptoticBoundRanks,
+  rankWithTies,
 } from "../../../src/stats/index.js";
 import { expectClose } from "./helpers.js";
 
@@ -198,6 +200,137 @@ describe("walshOrderStatistics", () => {
         return ranks.every((r, i) => got[i] === sorted[r - 1]);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("walshOrderStatistics: selection without the averages (samples of more than 31)", () => {
+  const ties = fc.array(
+    fc.integer({ min: -40, max: 40 }).map((v) => v / 8),
+    { minLength: 32, maxLength: 150 },
+  );
+  const spread = fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), {
+    minLength: 32,
+    maxLength: 150,
+  });
+  // A few distinct values repeated many times: long runs of equal averages.
+  const fewValues = fc
+    .tuple(
+      fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.nat(), { minLength: 32, maxLength: 120 }),
+    )
+    .map(([values, picks]) => picks.map((p) => values[p % values.length] as number));
+
+  const matchesSort = (d: number[], picks: number[]): boolean => {
+    const sorted = sortedWalshAverages(d);
+    const m = sorted.length;
+    const mid = Math.floor(m / 2);
+    // The ranks of an estimate and its interval, neighbours, both ends and random ones.
+    const ranks = [1, m, mid, mid + 1, ...picks.flatMap((p) => [1 + (p % m), 1 + ((p + 1) % m)])];
+    const got = walshOrderStatistics(d, ranks);
+    return ranks.every((r, i) => got[i] === sorted[r - 1]);
+  };
+
+  it("equals indexing the sorted averages, with ties", () => {
+    fc.assert(fc.property(ties, fc.array(fc.nat(), { maxLength: 6 }), matchesSort), {
+      numRuns: 200,
+    });
+  });
+
+  it("equals indexing the sorted averages, spread-out values", () => {
+    fc.assert(fc.property(spread, fc.array(fc.nat(), { maxLength: 6 }), matchesSort), {
+      numRuns: 200,
+    });
+  });
+
+  it("equals indexing the sorted averages, a few values repeated", () => {
+    fc.assert(fc.property(fewValues, fc.array(fc.nat(), { maxLength: 6 }), matchesSort), {
+      numRuns: 200,
+    });
+  });
+
+  it("every difference equal, and ranks outside 1..M", () => {
+    const d = new Array<number>(80).fill(0.25);
+    const m = (80 * 81) / 2;
+    expect(walshOrderStatistics(d, [1, 1620, 1621, m])).toEqual([0.25, 0.25, 0.25, 0.25]);
+    expect(walshOrderStatistics(d, [0, m + 1, 2.5])).toEqual([NaN, NaN, NaN]);
+  });
+});
+
+describe("ranks of |d| from one sort", () => {
+  // The definitions: mid-ranks of the non-zero |d| for V, the ties of every |d| for the interval.
+  const reference = (d: number[]) => {
+    const nonZero = d.filter((v) => v !== 0);
+    const { ranks, tieSizes } = rankWithTies(nonZero.map(Math.abs));
+    let v = 0;
+    nonZero.forEach((x, i) => {
+      if (x > 0) v += ranks[i] as number;
+    });
+    const all = rankWithTies(d.map(Math.abs)).tieSizes;
+    return { v, n: nonZero.length, ties: tieSizes.length > 0, allTies: all };
+  };
+  const values = fc.array(
+    fc.oneof(
+      fc.integer({ min: -6, max: 6 }).map((v) => v / 4),
+      fc.double({ min: -10, max: 10, noNaN: true }),
+    ),
+    { minLength: 1, maxLength: 70 },
+  );
+
+  it("V, n, zeros and ties equal ranking with rankWithTies", () => {
+    fc.assert(
+      fc.property(values, (d) => {
+        const r = wilcoxonSignedRank(d);
+        const ref = reference(d);
+        return (
+          r.v === (ref.n === 0 ? 0 : ref.v) &&
+          r.n === ref.n &&
+          r.zeros === d.length - ref.n &&
+          r.ties === (ref.n === 0 ? false : ref.ties)
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the interval's ranks use the ties of every |d|, the zeros included", () => {
+    fc.assert(
+      fc.property(values, (d) => {
+        const r = walshHodgesLehmann(d);
+        const n = d.length;
+        const exact = reference(d).allTies.length === 0 && !d.includes(0) && n <= 50;
+        if (exact) return r.method === "exact";
+        let tieTerm = 0;
+        for (const t of reference(d).allTies) tieTerm += t * t * t - t;
+        const sigma = Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24 - tieTerm / 48);
+        const ranks = asymptoticBoundRanks((n * (n + 1)) / 2, sigma, 0.95);
+        return (
+          r.method === "asymptotic" &&
+          r.lowerRank === ranks.lowerRank &&
+          r.upperRank === ranks.upperRank
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("pairedRatioFromLogs equals the test and the interval of the log differences", () => {
+    const positive = fc.array(fc.integer({ min: 50, max: 60 }), { minLength: 40, maxLength: 40 });
+    fc.assert(
+      fc.property(positive, positive, (x, y) => {
+        const d = x.map((xi, i) => Math.log(xi) - Math.log(y[i] as number));
+        const r = pairedRatioFromLogs(x, y);
+        const hl = walshHodgesLehmann(d);
+        const test = wilcoxonSignedRank(d);
+        return (
+          r.ratio === Math.exp(hl.estimate) &&
+          r.lower === Math.exp(hl.lower) &&
+          r.upper === Math.exp(hl.upper) &&
+          r.p === test.p &&
+          r.method === test.method
+        );
+      }),
+      { numRuns: 100 },
     );
   });
 });
