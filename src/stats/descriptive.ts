@@ -105,6 +105,56 @@ export function minRunsForMedianCi(level = 0.95): number {
   return n;
 }
 
+/** The distribution-free CI of the median from the ascending `sorted` sample (module comment). */
+function medianCiOf(sorted: ArrayLike<number>, level: number): MedianCi | null {
+  const n = sorted.length;
+  const k = medianCiRank(n, level);
+  return k === null
+    ? null
+    : {
+        lower: sorted[k - 1] ?? Number.NaN,
+        upper: sorted[n - k] ?? Number.NaN,
+        level,
+        achievedLevel: medianCiCoverage(n, k),
+        lowerRank: k,
+        upperRank: n + 1 - k,
+      };
+}
+
+/** The fields of {@link describe} that locate a sample: its size, median (with CI) and spread. */
+export type CentreDescription = Pick<
+  Description,
+  "n" | "median" | "mean" | "sd" | "cv" | "medianCi"
+>;
+
+/**
+ * The same `n`, `median`, `mean`, `sd`, `cv` and `medianCi` as {@link describe} (the same
+ * computations), without the quartiles, the MAD and the outliers, for callers that need only
+ * these (one comparison row per cell). The median and the CI agree up to the sign of a zero.
+ */
+export function describeCentre(
+  values: readonly number[],
+  options: DescribeOptions = {},
+): CentreDescription {
+  assertSample(values, "describe");
+  const level = options.level ?? 0.95;
+  assertLevel(level, "describe");
+  const n = values.length;
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = values[i] as number;
+  sorted.sort();
+  const m = mean(values as number[]);
+  const sd = n >= 2 ? sampleStandardDeviation(values as number[]) : Number.NaN;
+  return {
+    n,
+    median: quantileSorted(sorted as unknown as number[], 0.5),
+    mean: m,
+    sd,
+    cv: sd / m,
+    medianCi: medianCiOf(sorted, level),
+  };
+}
+
 /**
  * Descriptive statistics of `values` (see the module comment for every definition).
  * Throws a RangeError when `values` is empty or contains non-finite numbers.
@@ -126,18 +176,7 @@ export function describe(values: readonly number[], options: DescribeOptions = {
       if (Math.abs((MODIFIED_Z_FACTOR * (v - median)) / mad) > OUTLIER_Z) outliers.push(i);
     });
   }
-  const k = medianCiRank(n, level);
-  const medianCi: MedianCi | null =
-    k === null
-      ? null
-      : {
-          lower: sorted[k - 1] ?? Number.NaN,
-          upper: sorted[n - k] ?? Number.NaN,
-          level,
-          achievedLevel: medianCiCoverage(n, k),
-          lowerRank: k,
-          upperRank: n + 1 - k,
-        };
+  const medianCi = medianCiOf(sorted, level);
   return {
     n,
     median,

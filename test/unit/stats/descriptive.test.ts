@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe as suite, expect, it } from "vitest";
 import {
   describe,
+  describeCentre,
   medianCiCoverage,
   medianCiRank,
   minRunsForMedianCi,
@@ -139,5 +140,38 @@ suite("median confidence interval", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+suite("describeCentre", () => {
+  it("gives describe's n, median, mean, sd, cv and median CI", () => {
+    const values = fc.array(
+      fc.oneof(
+        fc.integer({ min: 1, max: 9 }).map((v) => v / 4),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+      ),
+      { minLength: 1, maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(values, fc.constantFrom(0.9, 0.95, 0.99), (x, level) => {
+        const full = describe(x, { level });
+        const centre = describeCentre(x, { level });
+        expect(centre).toEqual({
+          n: full.n,
+          median: full.median,
+          mean: full.mean,
+          sd: full.sd,
+          cv: full.cv,
+          medianCi: full.medianCi,
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("checks its input as describe does", () => {
+    expect(() => describeCentre([])).toThrow(RangeError);
+    expect(() => describeCentre([1, Number.NaN])).toThrow(RangeError);
+    expect(() => describeCentre([1, 2], { level: 1 })).toThrow(RangeError);
   });
 });
