@@ -3,6 +3,7 @@ import {
   pairedRatioFromLogs,
   pairsNeeded,
   describe,
+  describeCentre,
   geometricMeanRatio,
   mannWhitney,
   minimumPossibleP,
@@ -106,7 +107,7 @@ export interface ComparisonReport {
 
 function cellStats(values: number[]): CellStats | null {
   if (values.length === 0) return null;
-  const d = describe(values);
+  const d = describeCentre(values);
   return {
     n: d.n,
     median: d.median,
@@ -121,19 +122,64 @@ type Pending =
   | { kind: "final"; result: ComparisonResult }
   | { kind: "pending"; ratio: number; lower: number; upper: number; p: number; method: string };
 
-/** The measured ok value of each round of a cell; rounds with two such runs are left out. */
-function valuesByRound(runs: readonly RunRecord[], metric: MetricInfo): Map<number, number> {
-  const out = new Map<number, number>();
-  const doubled = new Set<number>();
+/** A cell's values of one metric, read once and shared by every row the cell is in. */
+interface CellValues {
+  /** valuesOf the cell's runs: the measured ok finite values, in run order. */
+  readonly values: number[];
+  /** The round of each of `values`. */
+  readonly rounds: number[];
+  /** cellStats(values), once asked for. */
+  stats?: CellStats | null;
+  /** The value of each round, rounds ascending, rounds with two values left out; once asked for. */
+  byRound?: { readonly rounds: number[]; readonly values: number[] };
+}
+
+/** One pass over a cell's runs: what valuesOf returns, with each value's round. */
+function cellValues(runs: readonly RunRecord[], metric: MetricInfo): CellValues {
+  const values: number[] = [];
+  const rounds: number[] = [];
   for (const run of runs) {
     if (run.warmup || run.status !== "ok") continue;
     const value = run.metrics[metric.name];
     if (typeof value !== "number" || !Number.isFinite(value)) continue;
-    if (out.has(run.round)) doubled.add(run.round);
-    out.set(run.round, value);
+    values.push(value);
+    rounds.push(run.round);
+  }
+  return { values, rounds };
+}
+
+/** The cell's CellStats (computed once; each row gets its own copy). */
+function statsOf(cell: CellValues): CellStats | null {
+  if (cell.stats === undefined) cell.stats = cellStats(cell.values);
+  return cell.stats === null ? null : { ...cell.stats };
+}
+
+/**
+ * The measured ok value of each round of a cell, rounds ascending; rounds with two such runs are
+ * left out.
+ */
+function valuesByRound(cell: CellValues): { readonly rounds: number[]; readonly values: number[] } {
+  if (cell.byRound) return cell.byRound;
+  const { rounds, values } = cell;
+  let ascending = true;
+  for (let i = 1; i < rounds.length && ascending; i++)
+    ascending = (rounds[i] as number) > (rounds[i - 1] as number);
+  if (ascending) {
+    // The usual order of a results file: every round once, already sorted.
+    cell.byRound = { rounds, values };
+    return cell.byRound;
+  }
+  const out = new Map<number, number>();
+  const doubled = new Set<number>();
+  for (let i = 0; i < rounds.length; i++) {
+    const round = rounds[i] as number;
+    if (out.has(round)) doubled.add(round);
+    out.set(round, values[i] as number);
   }
   for (const round of doubled) out.delete(round);
-  return out;
+  const sorted = [...out.keys()].sort((x, y) => x - y);
+  cell.byRound = { rounds: sorted, values: sorted.map((r) => out.get(r) as number) };
+  return cell.byRound;
 }
 
 /**
@@ -141,30 +187,39 @@ function valuesByRound(runs: readonly RunRecord[], metric: MetricInfo): Map<numb
  * rounds are there, independent otherwise.
  */
 function compareCells(
-  candidateRuns: readonly RunRecord[],
-  baselineRuns: readonly RunRecord[],
-  /** valuesOf the two sets of runs (the caller has them for the row's statistics). */
-  cand: number[],
-  base: number[],
+  candidate: CellValues,
+  baseline: CellValues,
   opts: ComparisonOptions,
 ): Pending {
+  const cand = candidate.values;
+  const base = baseline.values;
   const pairing = opts.pairing ?? "auto";
   if (pairing === "independent" || opts.tolerance !== undefined)
     return compareValues(cand, base, opts);
-  const c = valuesByRound(candidateRuns, opts.metric);
-  const b = valuesByRound(baselineRuns, opts.metric);
-  const rounds = [...c.keys()].filter((r) => b.has(r)).sort((x, y) => x - y);
-  if (pairing === "auto" && rounds.length < PAIRED_MIN_PAIRS)
-    return compareValues(cand, base, opts);
-  const x = rounds.map((r) => c.get(r) as number);
-  const y = rounds.map((r) => b.get(r) as number);
+  // The rounds both cells measured, ascending (a merge of the two ascending lists).
+  const c = valuesByRound(candidate);
+  const b = valuesByRound(baseline);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0, j = 0; i < c.rounds.length && j < b.rounds.length;) {
+    const ri = c.rounds[i] as number;
+    const rj = b.rounds[j] as number;
+    if (ri < rj) i++;
+    else if (ri > rj) j++;
+    else {
+      x.push(c.values[i++] as number);
+      y.push(b.values[j++] as number);
+    }
+  }
+  const rounds = x.length;
+  if (pairing === "auto" && rounds < PAIRED_MIN_PAIRS) return compareValues(cand, base, opts);
   const unusable = noRatio(x, y);
   if (unusable) return unusable;
   const need = pairsNeeded(opts.alpha);
-  if (rounds.length < need)
+  if (rounds < need)
     return tooFew(
       need,
-      `${rounds.length} rounds with both cells can never reach alpha ${opts.alpha} paired: need at least ${need}`,
+      `${rounds} rounds with both cells can never reach alpha ${opts.alpha} paired: need at least ${need}`,
     );
   const paired = pairedRatioFromLogs(x, y, { level: opts.level });
   return measured(
@@ -392,34 +447,51 @@ export function compareAllocators(
   baseline: string,
   opts: ComparisonOptions,
 ): ComparisonReport {
+  const { metric, ...rest } = opts;
+  return compareAllocatorsByMetric(results, baseline, [metric], rest)[0] as ComparisonReport;
+}
+
+/**
+ * {@link compareAllocators} for several metrics at once (one report per metric, in order): the
+ * runs are grouped into cells once for all of them.
+ */
+export function compareAllocatorsByMetric(
+  results: ResultsFile,
+  baseline: string,
+  metrics: readonly MetricInfo[],
+  opts: Omit<ComparisonOptions, "metric">,
+): ComparisonReport[] {
   const groups = groupRuns(results.runs);
-  const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
-  for (const workload of results.plan.workloads) {
-    for (const threads of results.plan.threads) {
-      for (const params of paramVariants(results.plan.params)) {
-        const baseRuns = groups.get(groupKey(workload, threads, params, baseline)) ?? [];
-        const base = valuesOf(baseRuns, opts.metric.name);
-        for (const allocator of results.plan.allocators) {
-          if (allocator === baseline) continue;
-          const candRuns = groups.get(groupKey(workload, threads, params, allocator)) ?? [];
-          const cand = valuesOf(candRuns, opts.metric.name);
-          pending.push({
-            row: {
-              workload,
-              threads,
-              ...paramsField(params),
-              allocator,
-              against: baseline,
-              candidate: cellStats(cand),
-              baseline: cellStats(base),
-            },
-            pending: compareCells(candRuns, baseRuns, cand, base, opts),
-          });
+  return metrics.map((metric) => {
+    const metricOpts: ComparisonOptions = { ...opts, metric };
+    const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
+    for (const workload of results.plan.workloads) {
+      for (const threads of results.plan.threads) {
+        for (const params of paramVariants(results.plan.params)) {
+          const cellOf = (allocator: string) =>
+            cellValues(groups.get(groupKey(workload, threads, params, allocator)) ?? [], metric);
+          const base = cellOf(baseline);
+          for (const allocator of results.plan.allocators) {
+            if (allocator === baseline) continue;
+            const cand = cellOf(allocator);
+            pending.push({
+              row: {
+                workload,
+                threads,
+                ...paramsField(params),
+                allocator,
+                against: baseline,
+                candidate: statsOf(cand),
+                baseline: statsOf(base),
+              },
+              pending: compareCells(cand, base, metricOpts),
+            });
+          }
         }
       }
     }
-  }
-  return finish(pending, opts);
+    return finish(pending, metricOpts);
+  });
 }
 
 /** Two results files: each cell of `current` against the same cell of `previous`. */

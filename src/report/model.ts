@@ -2,7 +2,7 @@
  * The numbers a report shows, computed once from the results with the project's statistics
  * (comparisons, median CIs, geometric means) and shared by every chart, table and text.
  */
-import { compareAllocators, type ComparisonReport } from "../analysis/comparisons.js";
+import { compareAllocatorsByMetric, type ComparisonReport } from "../analysis/comparisons.js";
 import { metricInfo } from "../analysis/metrics.js";
 import { describeTestbed, testbedOf } from "../analysis/testbed.js";
 import { paramVariants, workloadLabel } from "../plan/schedule.js";
@@ -343,8 +343,12 @@ export function addComparisons(model: DescriptiveModel): ReportModel {
   const rssMetric = metricInfo("maxRssBytes");
   const opts = { alpha: 0.05, level: LEVEL, threshold: 0 };
   const testbeds = model.testbeds.map((t): TestbedModel => {
-    const time = compareAllocators(t.results, t.baseline, { ...opts, metric: timeMetric });
-    const rss = compareAllocators(t.results, t.baseline, { ...opts, metric: rssMetric });
+    const [time, rss] = compareAllocatorsByMetric(
+      t.results,
+      t.baseline,
+      [timeMetric, rssMetric],
+      opts,
+    ) as [ComparisonReport, ComparisonReport];
     const summary: SummaryRow[] = [
       ...time.summary.map((s) => ({ testbed: t.label, metric: "time" as const, ...s })),
       ...rss.summary.map((s) => ({ testbed: t.label, metric: "peak RSS" as const, ...s })),

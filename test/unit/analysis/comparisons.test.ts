@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   compareAllocators,
+  compareAllocatorsByMetric,
   compareResults,
   decideVerdict,
   inconclusiveRows,
@@ -11,6 +12,7 @@ import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { testbedMismatch, testbedOf } from "../../../src/analysis/testbed.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
+import { pairedRatioFromLogs } from "../../../src/stats/index.js";
 import { resultsHeader, roundsFile } from "../../helpers/records.js";
 
 const seconds = metricInfo("seconds");
@@ -77,6 +79,23 @@ describe("compareAllocators", () => {
   });
 });
 
+describe("compareAllocatorsByMetric", () => {
+  it("gives for each metric what compareAllocators gives", () => {
+    const file = roundsFile({
+      glibc: base.map((seconds, i) => ({ seconds, maxRssBytes: 1000 + (i % 3) })),
+      slow: slow.map((seconds, i) => ({ seconds, maxRssBytes: 1100 + i })),
+      same: [...base].reverse().map((seconds) => ({ seconds, maxRssBytes: 1000 })),
+    });
+    const metrics = [seconds, metricInfo("maxRssBytes"), metricInfo("opsPerSecond")];
+    const { metric: _, ...rest } = options;
+    const reports = compareAllocatorsByMetric(file, "glibc", metrics, rest);
+    expect(reports).toHaveLength(3);
+    metrics.forEach((metric, i) =>
+      expect(reports[i]).toEqual(compareAllocators(file, "glibc", { ...options, metric })),
+    );
+  });
+});
+
 describe("compareResults and testbeds", () => {
   it("compares the same cell across two files", () => {
     const report = compareResults(results({ glibc: base }), results({ glibc: slow }), options);
@@ -136,6 +155,24 @@ describe("compareAllocators: runs paired by round", () => {
       kind: "too-few-runs",
       runsNeeded: 6,
     });
+  });
+
+  it("reads the rounds in any order and leaves out a round a cell measured twice", () => {
+    const shuffled = results({ base: baseRounds, cand: candRounds });
+    const again = shuffled.runs.find((r) => r.allocator === "cand" && r.round === 4);
+    if (!again) throw new Error("no round 4");
+    shuffled.runs = [...shuffled.runs.reverse(), { ...again, key: `${again.key}-again` }];
+    const r = compareAllocators(shuffled, "base", opts).rows[0]?.result;
+    if (r?.kind !== "compared") throw new Error("not compared");
+    expect(r.method).toMatch(/11 rounds/);
+    const kept = (v: number[]) => v.filter((_, i) => i !== 4);
+    const expected = pairedRatioFromLogs(kept(candRounds), kept(baseRounds), { level: 0.95 });
+    expect([r.ratio, r.lower, r.upper, r.p]).toEqual([
+      expected.ratio,
+      expected.lower,
+      expected.upper,
+      expected.p,
+    ]);
   });
 
   it("pairs only rounds both cells completed", () => {
