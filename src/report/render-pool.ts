@@ -2,8 +2,8 @@
  * Rendering of a report's charts (SVG by Vega, PNG by resvg) on worker threads, so charts render
  * side by side on a machine with several CPUs and the main thread stays free (Vega renders on one
  * thread, and resvg encodes PNGs on the calling thread). Each worker loads Vega once and renders
- * whole charts with the same code as the main thread ({@link renderSvg}, {@link svgToPng}), so
- * the files are the same bytes. Workers start when the pool is created, so loading Vega overlaps
+ * whole charts with the same code as the main thread ({@link renderSvg}; the PNG encoder of
+ * {@link svgToPngAsync}, in {@link svgToPngStreaming}), so the files are the same bytes. Workers start when the pool is created, so loading Vega overlaps
  * with loading the results and the statistics.
  *
  * Every chart is posted to every worker at once, with a shared claim flag: each worker renders

@@ -1,12 +1,12 @@
 /**
- * Worker thread of {@link ./render-pool.ts}: renders the Vega-Lite specs it is sent to SVG and,
- * when asked, rasterises that SVG to PNG, with the same functions the main thread uses
- * ({@link renderSvg}, {@link svgToPng}), one chart at a time, in the order received. Every
- * worker is sent every chart; a worker renders one only if it is the first to claim it.
+ * Worker thread of {@link ./render-pool.ts}: renders the Vega-Lite specs it is sent to SVG
+ * ({@link renderSvg}) and, when asked, rasterises that SVG to PNG ({@link svgToPngStreaming}:
+ * the same bytes as the main thread's functions), one chart at a time, in the order received.
+ * Every worker is sent every chart; a worker renders one only if it is the first to claim it.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
-import { renderSvg, svgToPng } from "./render.js";
+import { renderSvg, svgToPngStreaming } from "./render.js";
 
 export interface RenderRequest {
   id: number;
@@ -34,7 +34,7 @@ let busy = false;
 async function render(request: RenderRequest): Promise<void> {
   try {
     const svg = await renderSvg(request.spec);
-    const png = request.pngScale === null ? null : svgToPng(svg, request.pngScale);
+    const png = request.pngScale === null ? null : await svgToPngStreaming(svg, request.pngScale);
     // The PNG's memory moves to the main thread instead of being copied.
     const bytes = png === null ? null : new Uint8Array(png.buffer, png.byteOffset, png.length);
     parentPort?.postMessage(

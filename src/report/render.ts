@@ -1,5 +1,4 @@
 /** Headless rendering: Vega-Lite -> Vega -> SVG (vega's own SVG renderer) -> PNG (resvg). */
-import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { Resvg, renderAsync, type ResvgRenderOptions } from "@resvg/resvg-js";
 import * as vegaModule from "vega";
@@ -90,19 +89,29 @@ function pngOptions(scale: number): ResvgRenderOptions {
 /** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
 export function svgToPng(svg: string, scale = 2): Buffer {
   const image = new Resvg(svg, pngOptions(scale)).render();
-  const raw = filteredRows(image, scratch);
-  return raw ? encodePng(image, zlib.deflateSync(raw, DEFLATE)) : image.asPng();
+  const pixels = image.pixels;
+  if (!isRgba(image, pixels)) return image.asPng();
+  const stride = image.width * 4;
+  const rows = Buffer.allocUnsafe((stride + 1) * image.height);
+  copyRows(pixels, stride, 0, image.height, rows);
+  return encodePng(image, zlib.deflateSync(rows, DEFLATE));
 }
 
-/** The same off the main thread (libuv's pool), so it overlaps with rendering the next SVG. */
+/**
+ * The same, resvg on this thread (a render worker's), zlib on libuv's pool, streaming the rows
+ * ({@link streamPng}): the same bytes.
+ */
+export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
+  return streamPng(new Resvg(svg, pngOptions(scale)).render());
+}
+
+/**
+ * The same off the main thread (resvg and zlib on libuv's pool), so it overlaps with rendering
+ * the next SVG.
+ */
 export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
-  const image = await renderAsync(svg, pngOptions(scale));
-  // Fresh memory: several of these may be compressing at once.
-  const raw = filteredRows(image, (size) => Buffer.allocUnsafe(size));
-  return raw ? encodePng(image, await deflate(raw, DEFLATE)) : image.asPng();
+  return streamPng(await renderAsync(svg, pngOptions(scale)));
 }
-
-const deflate = promisify(zlib.deflate);
 
 /**
  * PNG compression: zlib's fastest level on unfiltered rows. A chart is mostly flat colour, which
@@ -114,36 +123,64 @@ const DEFLATE: zlib.ZlibOptions = { level: 1 };
 type Image = ReturnType<Resvg["render"]>;
 
 /**
- * The image's rows as RGBA, each after its PNG filter byte (0: none). resvg's pixels are
- * premultiplied by alpha and PNG's are not, but every pixel here is opaque: the background is
- * painted white under the whole chart, and drawing over an opaque pixel leaves it opaque.
- * (Null, and resvg encodes the image, if its pixels are not one RGBA quadruple per pixel.)
+ * Whether the image's pixels are one RGBA quadruple per pixel, which the PNG holds as they are
+ * (else resvg encodes it). resvg's pixels are premultiplied by alpha and PNG's are not, but
+ * every pixel here is opaque: the background is painted white under the whole chart, and drawing
+ * over an opaque pixel leaves it opaque.
  */
-function filteredRows(image: Image, alloc: (size: number) => Buffer): Buffer | null {
-  const pixels = image.pixels;
-  const { width, height } = image;
-  const stride = width * 4;
-  if (pixels.length !== stride * height) return null;
-  const rows = alloc((stride + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const at = y * (stride + 1);
-    rows[at] = 0;
-    rows.set(pixels.subarray(y * stride, (y + 1) * stride), at + 1);
-  }
-  return rows;
+function isRgba(image: Image, pixels: Buffer): boolean {
+  return pixels.length === image.width * 4 * image.height;
 }
 
-/**
- * The rows of the largest image {@link svgToPng} encoded so far, kept for the next one, which
- * overwrites them (the deflate of the last is done with them): a chart's rows are tens to
- * hundreds of MB, and fresh memory of that size costs the kernel about as much to map and clear
- * as filling it. (Render workers call svgToPng; this thread's rendering uses svgToPngAsync.)
- */
-let rowsScratch: Buffer | null = null;
+/** Rows `from` to `from + count` of `pixels` into `out`, each after its PNG filter byte (0: none). */
+function copyRows(pixels: Buffer, stride: number, from: number, count: number, out: Buffer): void {
+  for (let i = 0; i < count; i++) {
+    const at = i * (stride + 1);
+    out[at] = 0;
+    out.set(pixels.subarray((from + i) * stride, (from + i + 1) * stride), at + 1);
+  }
+}
 
-function scratch(size: number): Buffer {
-  if (!rowsScratch || rowsScratch.length < size) rowsScratch = Buffer.allocUnsafeSlow(size);
-  return rowsScratch.subarray(0, size);
+/** Bytes of rows per write to zlib: small enough to stay in cache from the copy to zlib. */
+const BATCH_BYTES = 1 << 20;
+
+/**
+ * The image as a PNG, its rows compressed as a stream: batches of rows (about 1 MB) are copied
+ * behind their filter bytes into one of two buffers, which zlib compresses while the other
+ * fills. zlib's output does not depend on how its input is cut, so these are the bytes of
+ * compressing all the rows at once ({@link svgToPng}), without a copy of the whole image: a
+ * chart's rows are tens to hundreds of MB, which the kernel spends about as long mapping and
+ * clearing as the copy takes.
+ */
+async function streamPng(image: Image): Promise<Buffer> {
+  const pixels = image.pixels;
+  if (!isRgba(image, pixels)) return image.asPng();
+  const { width, height } = image;
+  const stride = width * 4;
+  const perBatch = Math.max(1, Math.floor(BATCH_BYTES / (stride + 1)));
+  const deflate = zlib.createDeflate(DEFLATE);
+  const idat: Buffer[] = [];
+  deflate.on("data", (chunk: Buffer) => idat.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    deflate.on("end", resolve);
+    deflate.on("error", reject);
+  });
+  const buffers = [0, 1].map(() => Buffer.allocUnsafe(perBatch * (stride + 1)));
+  // Resolved once zlib has consumed the batch last written from that buffer. (On an error,
+  // `done` rejects.)
+  const consumed: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  for (let from = 0, k = 0; from < height; from += perBatch, k ^= 1) {
+    await consumed[k];
+    const count = Math.min(perBatch, height - from);
+    const buffer = buffers[k] as Buffer;
+    copyRows(pixels, stride, from, count, buffer);
+    consumed[k] = new Promise((resolve) => {
+      deflate.write(buffer.subarray(0, count * (stride + 1)), () => resolve());
+    });
+  }
+  deflate.end();
+  await done;
+  return encodePng(image, Buffer.concat(idat));
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -1,7 +1,13 @@
 import zlib from "node:zlib";
 import { Resvg } from "@resvg/resvg-js";
 import { describe, expect, it } from "vitest";
-import { crc32, crc32Js, svgToPng, svgToPngAsync } from "../../../src/report/render.js";
+import {
+  crc32,
+  crc32Js,
+  svgToPng,
+  svgToPngAsync,
+  svgToPngStreaming,
+} from "../../../src/report/render.js";
 
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="50">
   <rect x="5" y="5" width="60" height="30" fill="#1f77b4" fill-opacity="0.5"/>
@@ -78,8 +84,24 @@ describe("PNG encoding", () => {
       new Set(Array.from({ length: width * height }, (_, i) => pixels.readUInt32BE(i * 4))).size,
     ).toBeGreaterThan(10);
     expect((await svgToPngAsync(SVG, 2)).equals(png)).toBe(true);
-    // The rows buffer kept from a larger image serves the next one unchanged.
+    expect((await svgToPngStreaming(SVG, 2)).equals(png)).toBe(true);
     expect(svgToPng(SVG, 3).equals(png)).toBe(false);
     expect(svgToPng(SVG, 2).equals(png)).toBe(true);
+  });
+
+  it("streams the rows of a large image to zlib in batches: the same bytes", async () => {
+    // 1,200 x 4,000 pixels at 2x: 19 MB of rows, about 19 batches, the last one partial.
+    const tall = `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="2000">
+      ${Array.from({ length: 40 }, (_, i) => `<rect x="${i * 13}" y="${i * 49}" width="80" height="60" fill="#${((i * 0x2a7f3) & 0xffffff).toString(16).padStart(6, "0")}"/>`).join("")}
+      <text x="10" y="1990" font-family="sans-serif" font-size="12">bottom row</text>
+    </svg>`;
+    const png = svgToPng(tall, 2);
+    const rows = zlib.inflateSync((chunks(png)[1] as Chunk).data);
+    expect(rows.length).toBe((1200 * 4 + 1) * 4000);
+    expect((await svgToPngStreaming(tall, 2)).equals(png)).toBe(true);
+    // Several at once, as on the main thread: each has its own buffers.
+    const many = await Promise.all([svgToPngAsync(tall, 2), svgToPngAsync(SVG, 2)]);
+    expect(many[0]?.equals(png)).toBe(true);
+    expect(many[1]?.equals(svgToPng(SVG, 2))).toBe(true);
   });
 });
