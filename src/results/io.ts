@@ -6,7 +6,6 @@ import { UsageError } from "../errors.js";
 import { compileFastParse, FAST_PARSE_FAILED } from "./fast-parse.js";
 import {
   ResultsFileSchema,
-  SCHEMA_VERSION,
   ResultsHeaderSchema,
   RunRecordSchema,
   type ResultsFile,
@@ -53,38 +52,18 @@ const fastRunParser = compileFastParse(RunRecordSchema);
  * many runs. Undefined when anything fails, so the caller's zod parse reports the first issue.
  */
 function fastParseResults(value: unknown): ResultsFile | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
+  if (!fastRunParser || typeof value !== "object" || value === null) return undefined;
   const runs = (value as { runs?: unknown }).runs;
   if (!Array.isArray(runs)) return undefined;
-  const parsedRuns = parseRunRecords(runs);
-  return parsedRuns ? resultsWithRuns(value, parsedRuns) : undefined;
-}
-
-/**
- * Run records validated by the fast parser: the same values zod gives, or null if it is not
- * available or not sure of one of them (then zod must judge the file).
- */
-export function parseRunRecords(runs: readonly unknown[]): RunRecord[] | null {
-  if (!fastRunParser) return null;
   const parsedRuns = new Array<RunRecord>(runs.length);
   for (let i = 0; i < runs.length; i++) {
     const run = fastRunParser(runs[i]);
-    if (run === FAST_PARSE_FAILED) return null;
+    if (run === FAST_PARSE_FAILED) return undefined;
     parsedRuns[i] = run;
   }
-  return parsedRuns;
-}
-
-/**
- * A results file from parsed JSON whose run records were already validated (`runs`, which
- * replace its own): the rest is validated by zod. Undefined if the rest is not valid or the
- * schema version is not this one's (the caller then parses the whole file, for zod's message).
- */
-export function resultsWithRuns(value: object, runs: RunRecord[]): ResultsFile | undefined {
-  if ((value as { schemaVersion?: unknown }).schemaVersion !== SCHEMA_VERSION) return undefined;
   const rest = ResultsFileSchema.safeParse({ ...value, runs: [] });
   if (!rest.success) return undefined;
-  rest.data.runs = runs;
+  rest.data.runs = parsedRuns;
   return rest.data;
 }
 

@@ -1,13 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { parseResults } from "./io.js";
-import {
-  PARALLEL_LOAD_MIN_BYTES,
-  parallelLoadAvailable,
-  parseInParallel,
-  readShared,
-} from "./parallel-load.js";
 import { SCHEMA_VERSION, type ResultsFile } from "./schema.js";
 
 /**
@@ -36,9 +30,7 @@ export interface MergedFile {
 export async function loadResultSets(file: string): Promise<ResultsFile[]> {
   let json: unknown;
   try {
-    const parallel = await parseLargeFile(file);
-    if (parallel.results) return [parallel.results];
-    json = JSON.parse(parallel.text ?? (await readFile(file, "utf8")));
+    json = JSON.parse(await readFile(file, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(code ? `${file}: cannot read (${code})` : `${file}: not valid JSON (${(error as Error).message})`);
@@ -52,23 +44,6 @@ export async function loadResultSets(file: string): Promise<ResultsFile[]> {
     return parsed.data.sets.map((set, i) => parseResults(set, `${file} (set ${i})`));
   }
   return [parseResults(json, file)];
-}
-
-/**
- * A large results file parsed on several threads (./parallel-load.ts), or, when that cannot be
- * done, its text if it was read already (else nothing: the caller reads it).
- */
-async function parseLargeFile(file: string): Promise<{ results?: ResultsFile; text?: string }> {
-  if (!parallelLoadAvailable()) return {};
-  const size = await stat(file).then(
-    (s) => s.size,
-    () => 0,
-  );
-  if (size < PARALLEL_LOAD_MIN_BYTES) return {};
-  const bytes = await readShared(file);
-  const results = await parseInParallel(bytes).catch(() => null);
-  if (results) return { results };
-  return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8") };
 }
 
 /** Exactly one result set, or a usage error naming the file. */
