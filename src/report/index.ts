@@ -6,6 +6,7 @@ import {
   buildComparisonCharts,
   buildDescriptiveCharts,
   inReadingOrder,
+  RENDER_COST,
   type ChartDef,
 } from "./charts/index.js";
 import { buildDocument } from "./document.js";
@@ -73,15 +74,13 @@ async function writeReportWith(
   const wantSvg = want.has("svg") || want.has("md");
   const pngScale = want.has("png") || want.has("md") ? 2 : null;
   const rendered = new Map<ChartDef, Promise<RenderedChart>>();
-  // Queued at once, the largest first (they take longest): with render workers they render side
-  // by side, and while this thread computes the comparisons; without, one SVG after the other
-  // while earlier PNGs rasterise on libuv's pool.
+  // Queued at once, the costliest first: with render workers they render side by side (each
+  // worker takes the costliest chart waiting, RENDER_COST), and while this thread computes the
+  // comparisons; without, one SVG after the other while earlier PNGs rasterise on libuv's pool.
   const queue = (charts: ChartDef[]): void => {
     if (!pool) return;
-    const size = (c: ChartDef): number =>
-      (c.spec.data as { values?: unknown[] } | undefined)?.values?.length ?? 0;
-    for (const c of [...charts].sort((a, b) => size(b) - size(a))) {
-      const chart = pool.render(c.spec, pngScale);
+    for (const c of [...charts].sort((a, b) => RENDER_COST[b.id] - RENDER_COST[a.id])) {
+      const chart = pool.render(c.spec, pngScale, RENDER_COST[c.id]);
       chart.catch(() => undefined); // awaited below, in order; not an unhandled rejection
       rendered.set(c, chart);
     }

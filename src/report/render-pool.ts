@@ -118,16 +118,17 @@ export class RenderPool {
 
   /**
    * The chart's SVG, and its PNG at `pngScale` unless that is null; rendered by the first worker
-   * free, in submission order.
+   * free, the costliest waiting chart first (`cost`: an estimate, any unit; equal costs in
+   * submission order).
    */
-  render(spec: VlSpec, pngScale: number | null): Promise<RenderedChart> {
+  render(spec: VlSpec, pngScale: number | null, cost = 0): Promise<RenderedChart> {
     if (!this.parallel) return renderHere(spec, pngScale);
     return new Promise<RenderedChart>((resolve, reject) => {
       const claim = new Int32Array(new SharedArrayBuffer(4));
       const job: Job = { id: this.nextId++, spec, pngScale, claim, resolve, reject };
       this.pending.set(job.id, job);
       for (const worker of this.workers)
-        worker.postMessage({ id: job.id, spec, pngScale, claim } satisfies RenderRequest);
+        worker.postMessage({ id: job.id, spec, pngScale, claim, cost } satisfies RenderRequest);
     });
   }
 

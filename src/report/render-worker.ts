@@ -1,8 +1,9 @@
 /**
  * Worker thread of {@link ./render-pool.ts}: renders the Vega-Lite specs it is sent to SVG
  * ({@link renderSvg}) and, when asked, rasterises that SVG to PNG ({@link svgToPngStreaming}:
- * the same bytes as the main thread's functions), one chart at a time, in the order received.
- * Every worker is sent every chart; a worker renders one only if it is the first to claim it.
+ * the same bytes as the main thread's functions), one chart at a time, the costliest of those
+ * waiting first. Every worker is sent every chart; a worker renders one only if it is the first
+ * to claim it.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
@@ -15,6 +16,8 @@ export interface RenderRequest {
   pngScale: number | null;
   /** Shared by every worker: 0 while unclaimed; the claimant's index + 1 after. */
   claim: Int32Array;
+  /** Expected rendering cost (any unit): of the charts waiting, the costliest is rendered first. */
+  cost: number;
 }
 /**
  * Render this small chart now, for nothing but to have Vega's code compiled before real charts.
@@ -51,13 +54,31 @@ async function render(request: RenderRequest): Promise<void> {
   }
 }
 
-/** The next chart received that no other worker has claimed, once the last one is done. */
+/**
+ * Of the charts waiting in `queue` (in the order received), the costliest that no other worker
+ * has claimed (the first received of equal cost), claimed with `claimValue` and taken out of the
+ * queue, with every chart found claimed by another worker; undefined when none is left.
+ * Longest first, so no long chart is left to render alone at the end while the other workers
+ * wait.
+ */
+export function claimCostliest(
+  queue: RenderRequest[],
+  claimValue: number,
+): RenderRequest | undefined {
+  while (queue.length > 0) {
+    let best = 0;
+    for (let i = 1; i < queue.length; i++)
+      if ((queue[i] as RenderRequest).cost > (queue[best] as RenderRequest).cost) best = i;
+    const [candidate] = queue.splice(best, 1) as [RenderRequest];
+    if (Atomics.compareExchange(candidate.claim, 0, 0, claimValue) === 0) return candidate;
+  }
+  return undefined;
+}
+
+/** The next chart ({@link claimCostliest}), once the last one is done. */
 function next(): void {
   if (busy) return;
-  let request: RenderRequest | undefined;
-  while ((request = queue.shift()) !== undefined) {
-    if (Atomics.compareExchange(request.claim, 0, 0, claimValue) === 0) break;
-  }
+  const request = claimCostliest(queue, claimValue);
   if (!request) return;
   busy = true;
   void render(request).finally(() => {

@@ -43,6 +43,27 @@ export function chartContext(model: DescriptiveModel): ChartContext {
   };
 }
 
+/**
+ * What rendering each chart costs relative to the others (CPU seconds of Vega and resvg for the
+ * 1,000-cell report of `npm run bench:report`, on one thread). Render workers take the costliest
+ * waiting chart first, so that none of the long ones is left to render alone at the end; the
+ * weights change the order of rendering only, never a chart.
+ */
+export const RENDER_COST: Readonly<Record<ChartId, number>> = {
+  distribution: 2.6,
+  latency: 1.8,
+  "time-ratio": 1.7,
+  "rss-ratio": 1.7,
+  "rss-timeline": 1.3,
+  scaling: 1.1,
+  // Faceted by workload like the ratio charts, per testbed (not in that report).
+  architectures: 1.7,
+  "memory-overhead": 0.5,
+  // A heat map of workloads x allocators (not in that report).
+  hardening: 0.3,
+  summary: 0.2,
+};
+
 /** The charts' reading order. */
 const CHART_ORDER: readonly ChartId[] = [
   "summary",
