@@ -426,8 +426,28 @@ function groupKey(
 }
 
 /** The cell's parameters as a row field: absent when none were set. */
-function paramsField(params: Record<string, string>): { params?: Record<string, string> } {
-  return Object.keys(params).length > 0 ? { params } : {};
+/** A comparison row's cell, the allocator it is compared with and both cells' statistics. */
+function cellRow(
+  cell: {
+    workload: string;
+    threads: number;
+    params: Record<string, string>;
+    allocator: string;
+    against: string;
+  },
+  candidate: ComparisonRow["candidate"],
+  baseline: ComparisonRow["baseline"],
+): Omit<ComparisonRow, "result"> {
+  const { workload, threads, params, allocator, against } = cell;
+  return {
+    workload,
+    threads,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    allocator,
+    against,
+    candidate,
+    baseline,
+  };
 }
 
 function groupRuns(runs: readonly RunRecord[]): Map<string, RunRecord[]> {
@@ -475,15 +495,11 @@ export function compareAllocatorsByMetric(
             if (allocator === baseline) continue;
             const cand = cellOf(allocator);
             pending.push({
-              row: {
-                workload,
-                threads,
-                ...paramsField(params),
-                allocator,
-                against: baseline,
-                candidate: statsOf(cand),
-                baseline: statsOf(base),
-              },
+              row: cellRow(
+                { workload, threads, params, allocator, against: baseline },
+                statsOf(cand),
+                statsOf(base),
+              ),
               pending: compareCells(cand, base, metricOpts),
             });
           }
@@ -512,15 +528,11 @@ export function compareResults(
           const cand = valuesOf(after.get(key) ?? [], opts.metric.name);
           const base = valuesOf(before.get(key) ?? [], opts.metric.name);
           pending.push({
-            row: {
-              workload,
-              threads,
-              ...paramsField(params),
-              allocator,
-              against: `${allocator} (baseline)`,
-              candidate: cellStats(cand),
-              baseline: cellStats(base),
-            },
+            row: cellRow(
+              { workload, threads, params, allocator, against: `${allocator} (baseline)` },
+              cellStats(cand),
+              cellStats(base),
+            ),
             pending: compareValues(cand, base, opts),
           });
         }
