@@ -13,7 +13,7 @@ import {
 import { UsageError } from "../errors.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 import { paramVariants, paramsKey } from "../plan/schedule.js";
-import { valuesOf, type MetricInfo } from "./metrics.js";
+import { measuredValue, valuesOf, type MetricInfo } from "./metrics.js";
 
 /** One side of a comparison: a cell's values of the metric. */
 export interface CellStats {
@@ -139,9 +139,8 @@ function cellValues(runs: readonly RunRecord[], metric: MetricInfo): CellValues 
   const values: number[] = [];
   const rounds: number[] = [];
   for (const run of runs) {
-    if (run.warmup || run.status !== "ok") continue;
-    const value = run.metrics[metric.name];
-    if (typeof value !== "number" || !Number.isFinite(value)) continue;
+    const value = measuredValue(run, metric.name);
+    if (value === null) continue;
     values.push(value);
     rounds.push(run.round);
   }

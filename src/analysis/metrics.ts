@@ -215,11 +215,17 @@ export function metricInfo(name: string, flag = "--metric"): MetricInfo {
 export function valuesOf(runs: readonly RunRecord[], metric: MetricName): number[] {
   const out: number[] = [];
   for (const run of runs) {
-    if (run.warmup || run.status !== "ok") continue;
-    const value = run.metrics[metric];
-    if (typeof value === "number" && Number.isFinite(value)) out.push(value);
+    const value = measuredValue(run, metric);
+    if (value !== null) out.push(value);
   }
   return out;
+}
+
+/** The run's value of a metric if it counts: a measured (not warmup) ok run, a finite number. */
+export function measuredValue(run: RunRecord, metric: MetricName): number | null {
+  if (run.warmup || run.status !== "ok") return null;
+  const value = run.metrics[metric];
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
 /** Human formatting of one value of a metric. */
