@@ -90,9 +90,14 @@ describe("bench run --metric instructions", () => {
     expect(allocator[0]).toBeGreaterThan(0);
     // glibc's malloc functions: exactly the same count.
     expect(new Set(allocator).size).toBe(1);
-    // The total differs only by printing the measured seconds in @result (tens of instructions).
+    // The total differs only outside the allocator: printf's formatting of the measured seconds
+    // and which thread reaches the start gate first (docs/metrics.md, "Determinism, measured").
+    // 12 runs of this cell spread by 1048 instructions in 1.26 G, in two clusters about 1000
+    // apart; a CI run saw 1015 across 3. So the bound is relative: 1e-5 of the total (12,600
+    // here), 500 times below check's default tolerance of 0.5%, and far below the 0.015-0.07%
+    // that jemalloc's time-driven purging gives.
     const spread = Math.max(...total) - Math.min(...total);
-    expect(spread).toBeLessThan(1000);
+    expect(spread).toBeLessThan(1e-5 * Math.min(...total));
     expect(total[0] as number).toBeGreaterThan(allocator[0] as number);
   });
 
