@@ -1,10 +1,12 @@
 /** Headless rendering: Vega-Lite -> Vega -> SVG (vega's own SVG renderer) -> PNG (resvg). */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { Resvg, renderAsync, type ResvgRenderOptions } from "@resvg/resvg-js";
 import * as vegaModule from "vega";
 import { parse, View } from "vega";
 import { compile } from "vega-lite";
-import type { VlSpec } from "./charts/common.js";
+import { FONT, type VlSpec } from "./charts/common.js";
 
 /** Compile a Vega-Lite spec to Vega (throws on an invalid spec). */
 export function toVega(spec: VlSpec): ReturnType<typeof compile>["spec"] {
@@ -39,12 +41,38 @@ export function renderSvg(spec: VlSpec): Promise<string> {
   return next;
 }
 
+/**
+ * The fonts the PNGs are drawn with: subsets of DejaVu Sans and DejaVu Sans Bold, under their
+ * own family name (assets/fonts/make-subset.py says how they were made and what they hold).
+ * resvg reads a font file again for every run of glyphs it lays out: with the system's
+ * DejaVuSans.ttf (760 KB) the labels of a large chart read gigabytes, which was most of the
+ * time resvg took to parse a chart; the 60 KB subsets draw the same pixels. Characters outside
+ * them fall back to the system's fonts, as before.
+ */
+export const chartFontFiles = ["mallocbench-sans.ttf", "mallocbench-sans-bold.ttf"]
+  .map((name) => fileURLToPath(new URL(`../../assets/fonts/${name}`, import.meta.url)))
+  .filter((file) => existsSync(file));
+
+/** The family of {@link chartFontFiles}. */
+const CHART_FONT_FAMILY = "mallocbench DejaVu Sans";
+
+/**
+ * The SVG as resvg gets it: the chart font family first in the font lists that the chart specs
+ * set ({@link FONT}). The SVG files keep the lists as they are. (Text from a results file
+ * cannot match: vega escapes the quotes of text content.)
+ */
+export function forRaster(svg: string): string {
+  if (chartFontFiles.length === 0) return svg;
+  return svg.replaceAll(`font-family="${FONT}"`, `font-family="${CHART_FONT_FAMILY}, ${FONT}"`);
+}
+
 function pngOptions(scale: number): ResvgRenderOptions {
   return {
     fitTo: { mode: "zoom", value: scale },
     background: "white",
     font: {
       loadSystemFonts: true,
+      fontFiles: chartFontFiles,
       defaultFontFamily: "DejaVu Sans",
       sansSerifFamily: "DejaVu Sans",
     },
@@ -53,7 +81,7 @@ function pngOptions(scale: number): ResvgRenderOptions {
 
 /** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
 export function svgToPng(svg: string, scale = 2): Buffer {
-  const image = new Resvg(svg, pngOptions(scale)).render();
+  const image = new Resvg(forRaster(svg), pngOptions(scale)).render();
   const pixels = image.pixels;
   if (!isRgba(image, pixels)) return image.asPng();
   const stride = image.width * 4;
@@ -67,7 +95,7 @@ export function svgToPng(svg: string, scale = 2): Buffer {
  * ({@link streamPng}): the same bytes.
  */
 export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(new Resvg(svg, pngOptions(scale)).render());
+  return streamPng(new Resvg(forRaster(svg), pngOptions(scale)).render());
 }
 
 /**
@@ -75,7 +103,7 @@ export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
  * the next SVG.
  */
 export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(await renderAsync(svg, pngOptions(scale)));
+  return streamPng(await renderAsync(forRaster(svg), pngOptions(scale)));
 }
 
 /**

@@ -1,9 +1,12 @@
 import zlib from "node:zlib";
 import { Resvg } from "@resvg/resvg-js";
 import { describe, expect, it } from "vitest";
+import { FONT } from "../../../src/report/charts/common.js";
 import {
+  chartFontFiles,
   crc32,
   crc32Js,
+  forRaster,
   svgToPng,
   svgToPngAsync,
   svgToPngStreaming,
@@ -20,6 +23,18 @@ interface Chunk {
   data: Buffer;
   crc: number;
   computed: number;
+}
+
+/** The pixels of a PNG that svgToPng wrote (unfiltered rows). */
+function pixelsOf(png: Buffer): { width: number; height: number; pixels: Buffer } {
+  const list = chunks(png);
+  const ihdr = (list[0] as Chunk).data;
+  const [width, height] = [ihdr.readUInt32BE(0), ihdr.readUInt32BE(4)];
+  const rows = zlib.inflateSync((list[1] as Chunk).data);
+  const pixels = Buffer.alloc(width * 4 * height);
+  for (let y = 0; y < height; y++)
+    rows.copy(pixels, y * width * 4, y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1));
+  return { width, height, pixels };
 }
 
 function chunks(png: Buffer): Chunk[] {
@@ -87,6 +102,64 @@ describe("PNG encoding", () => {
     expect((await svgToPngStreaming(SVG, 2)).equals(png)).toBe(true);
     expect(svgToPng(SVG, 3).equals(png)).toBe(false);
     expect(svgToPng(SVG, 2).equals(png)).toBe(true);
+  });
+
+  it("draws chart text with the bundled DejaVu subsets: the pixels of the system's DejaVu Sans", () => {
+    expect(chartFontFiles).toHaveLength(2);
+    // Every character the subsets hold (assets/fonts/make-subset.py), 48 to a line, regular and
+    // bold, plus characters they lack (CJK), which fall back to the system's fonts. (An emoji, which no
+    // font here has, is drawn as a missing glyph either way, but not with the same pixels.)
+    const held = [
+      [0x20, 0x7f],
+      [0xa0, 0x180],
+      [0x391, 0x3aa],
+      [0x3b1, 0x3ca],
+      [0x2010, 0x2028],
+      [0x2030, 0x203b],
+      [0x2070, 0x20a0],
+      [0x2190, 0x219a],
+    ].flatMap(([from, to]) =>
+      Array.from({ length: (to as number) - (from as number) }, (_, i) => (from as number) + i),
+    );
+    const text = String.fromCodePoint(
+      ...held,
+      0x2212,
+      0x2264,
+      0x2265,
+      0x2248,
+      0x221a,
+      0x4e2d,
+      0x6587,
+    );
+    const lines = Array.from({ length: Math.ceil(text.length / 48) }, (_, i) =>
+      text.slice(i * 48, (i + 1) * 48),
+    );
+    const escape = (line: string) =>
+      line.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="520" height="${lines.length * 36 + 10}">${lines
+      .map(
+        (line, i) =>
+          `<text x="4" y="${i * 36 + 16}" font-family="${FONT}" font-size="11px">${escape(line)}</text>` +
+          `<text x="4" y="${i * 36 + 32}" font-family="${FONT}" font-size="13px" font-weight="bold">${escape(line)}</text>`,
+      )
+      .join("")}</svg>`;
+    expect(forRaster(svg)).toContain('font-family="mallocbench DejaVu Sans, DejaVu Sans,');
+    const drawn = pixelsOf(svgToPng(svg, 2));
+    const system = new Resvg(svg, {
+      fitTo: { mode: "zoom", value: 2 },
+      background: "white",
+      font: {
+        loadSystemFonts: true,
+        defaultFontFamily: "DejaVu Sans",
+        sansSerifFamily: "DejaVu Sans",
+      },
+    }).render();
+    expect([drawn.width, drawn.height]).toEqual([system.width, system.height]);
+    expect(drawn.pixels.equals(system.pixels)).toBe(true);
+    // Text was drawn (not a blank page on both sides): thousands of inked pixels.
+    let inked = 0;
+    for (let i = 0; i < drawn.pixels.length; i += 4) if (drawn.pixels[i] !== 255) inked++;
+    expect(inked).toBeGreaterThan(20_000);
   });
 
   it("streams the rows of a large image to zlib in batches: the same bytes", async () => {
