@@ -1,4 +1,5 @@
-/** The report as Markdown for a blog post: the charts as PNG (2x), SVG next to them. */
+/** The report as Markdown for a blog post: the charts as PNG (2x, less for very large charts),
+ * SVG next to them. */
 import type { Block } from "./document.js";
 
 /** Escape text from results files: no HTML passes through, no Markdown syntax is formed. */

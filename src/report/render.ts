@@ -91,9 +91,34 @@ function pngOptions(scale: number): ResvgRenderOptions {
   };
 }
 
-/** Rasterise an SVG at `scale` (2 = sharp on high-density screens). */
+/**
+ * The most pixels a PNG gets: 16 megapixels (4,000 x 4,000). A chart of more CSS pixels than a
+ * quarter of that (about a thousand cells, drawn as a hundred-odd facet panels) is drawn at the
+ * largest scale below the one asked for, in steps of 0.25, that fits, and at 1 at least: at 2x
+ * the distribution chart of a 100,000-run report would be 3,894 x 10,180 pixels (40
+ * megapixels), beyond what image hosts take (8,192 pixels a side on some) and twice what a
+ * screen shows of a chart that wide, which is scaled down to the page anyway; and the pixels
+ * were half the time its PNG took (docs/reports.md, "Speed").
+ */
+export const PNG_MAX_PIXELS = 16_000_000;
+
+/** The scale a PNG of this SVG is drawn at when `requested` is asked for ({@link PNG_MAX_PIXELS}). */
+export function pngScaleFor(svg: string, requested: number): number {
+  const root = /^\s*<svg\b[^>]*>/.exec(svg)?.[0] ?? "";
+  const width = Number(/\swidth="([\d.]+)"/.exec(root)?.[1]);
+  const height = Number(/\sheight="([\d.]+)"/.exec(root)?.[1]);
+  if (!(width > 0 && height > 0) || width * height * requested ** 2 <= PNG_MAX_PIXELS)
+    return requested;
+  const fits = Math.floor(Math.sqrt(PNG_MAX_PIXELS / (width * height)) * 4) / 4;
+  return Math.min(requested, Math.max(1, fits));
+}
+
+/**
+ * Rasterise an SVG at `scale` (2 = sharp on high-density screens), or less for a very large chart
+ * ({@link pngScaleFor}).
+ */
 export function svgToPng(svg: string, scale = 2): Buffer {
-  const image = new Resvg(forRaster(svg), pngOptions(scale)).render();
+  const image = new Resvg(forRaster(svg), pngOptions(pngScaleFor(svg, scale))).render();
   const pixels = image.pixels;
   if (!isRgba(image, pixels)) return image.asPng();
   const stride = image.width * 4;
@@ -107,7 +132,7 @@ export function svgToPng(svg: string, scale = 2): Buffer {
  * ({@link streamPng}): the same bytes.
  */
 export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(new Resvg(forRaster(svg), pngOptions(scale)).render());
+  return streamPng(new Resvg(forRaster(svg), pngOptions(pngScaleFor(svg, scale))).render());
 }
 
 /**
@@ -115,7 +140,7 @@ export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
  * the next SVG.
  */
 export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(await renderAsync(forRaster(svg), pngOptions(scale)));
+  return streamPng(await renderAsync(forRaster(svg), pngOptions(pngScaleFor(svg, scale))));
 }
 
 /**
