@@ -99,12 +99,21 @@ async function writeReportWith(
   const fileFormats = ["md", "html", "svg", "png"].filter((f) => want.has(f as ReportFileFormat));
   if (fileFormats.length > 0) await mkdir(opts.outDir, { recursive: true });
   const chartDir = path.join(opts.outDir, "charts");
+  // The documents need the charts' specs, not their renders: written while the workers render.
+  const blocks = buildDocument(model, charts);
+  const markdown = want.has("md") ? await time("md", () => renderMarkdown(blocks)) : null;
+  const title = `Malloc benchmark report: ${model.testbeds.map((t) => t.label).join(", ")}`;
+  const html = want.has("html") ? await time("html", () => renderHtml(blocks, title)) : null;
   if (pool) {
     await mkdir(chartDir, { recursive: true });
-    // The files are written in reading order as the charts arrive.
+    for (const chart of charts)
+      await writeFile(
+        path.join(chartDir, `${chart.id}.vl.json`),
+        `${JSON.stringify(chart.spec, null, 2)}\n`,
+      );
+    // The renders are written in reading order as they arrive.
     for (const chart of charts) {
       const base = path.join(chartDir, chart.id);
-      await writeFile(`${base}.vl.json`, `${JSON.stringify(chart.spec, null, 2)}\n`);
       files.push(`${base}.vl.json`);
       const { svg, png } = await (rendered.get(chart) as Promise<RenderedChart>);
       if (wantSvg) {
@@ -120,16 +129,14 @@ async function writeReportWith(
     // writing the files.
     timings["charts (svg, png, files)"] = performance.now() - chartsStart;
   }
-  const blocks = buildDocument(model, charts);
-  if (want.has("md")) {
+  if (markdown !== null) {
     const file = path.join(opts.outDir, "index.md");
-    await writeFile(file, await time("md", () => renderMarkdown(blocks)));
+    await writeFile(file, markdown);
     files.push(file);
   }
-  if (want.has("html")) {
+  if (html !== null) {
     const file = path.join(opts.outDir, "index.html");
-    const title = `Malloc benchmark report: ${model.testbeds.map((t) => t.label).join(", ")}`;
-    await writeFile(file, await time("html", () => renderHtml(blocks, title)));
+    await writeFile(file, html);
     files.push(file);
   }
   const terminal = want.has("terminal") ? renderTerminal(model) : null;
