@@ -80,7 +80,7 @@ export async function reportCommand(files: string[], opts: ReportCommandOptions)
   const sets = [];
   try {
     for (const file of files) {
-      for (const results of await loadResultSets(file)) {
+      for (const results of await loadResultSets(file, { deferTimelineSamples: true })) {
         sets.push({ results, source: file, baseline: pickBaseline(results, opts.baseline) });
       }
     }

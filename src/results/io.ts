@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { UsageError } from "../errors.js";
+import { claimSamples, cutSamples, deferSamples } from "./deferred-samples.js";
 import { compileFastParse, FAST_PARSE_FAILED } from "./fast-parse.js";
 import {
   ResultsFileSchema,
@@ -67,21 +68,80 @@ function fastParseResults(value: unknown): ResultsFile | undefined {
   return rest.data;
 }
 
-/** Load and validate a results file. */
-export async function loadResults(file: string): Promise<ResultsFile> {
-  let text: string;
+/** JSON.parse, or a usage error naming the file. */
+export function parseJsonText(text: string, file: string): unknown {
   try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  return parseResults(json, file);
+}
+
+/**
+ * The result sets of a file's text, validated by `validate` (which throws a usage error on a
+ * bad file). With `deferSamplesOf`, the runs' timeline samples are left unparsed where that is
+ * safe, for `timelineSamples` to parse when read (src/results/deferred-samples.ts); else, and
+ * for every bad file, everything comes from a parse of the whole text.
+ */
+export function parseResultSetsText(
+  text: string,
+  file: string,
+  validate: (json: unknown) => ResultsFile[],
+  deferSamplesOf = false,
+): ResultsFile[] {
+  const cut = deferSamplesOf ? cutSamples(text) : null;
+  if (cut) {
+    let json: unknown;
+    try {
+      json = JSON.parse(cut.text);
+    } catch {
+      json = undefined; // the whole text's parse below says what is wrong
+    }
+    const lists = runListsOf(json);
+    const claims = lists && claimSamples(lists, cut);
+    if (claims) {
+      let sets: ResultsFile[] | undefined;
+      try {
+        sets = validate(json);
+      } catch {
+        sets = undefined; // likewise
+      }
+      if (sets && sets.length === claims.length) {
+        deferSamples(sets, claims, cut);
+        return sets;
+      }
+    }
+  }
+  return validate(parseJsonText(text, file));
+}
+
+/** The `runs` arrays of a results file (one) or a merged file (one per set); null if neither. */
+function runListsOf(json: unknown): unknown[][] | null {
+  if (typeof json !== "object" || json === null) return null;
+  const { runs, sets } = json as { runs?: unknown; sets?: unknown };
+  if (Array.isArray(runs)) return [runs];
+  if (!Array.isArray(sets)) return null;
+  const lists: unknown[][] = [];
+  for (const set of sets) {
+    const setRuns = (set as { runs?: unknown } | null)?.runs;
+    if (!Array.isArray(setRuns)) return null;
+    lists.push(setRuns);
+  }
+  return lists;
+}
+
+/** Read a file's text, or a usage error naming the file. */
+export async function readResultsText(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+/** Load and validate a results file. */
+export async function loadResults(file: string): Promise<ResultsFile> {
+  return parseResults(parseJsonText(await readResultsText(file), file), file);
 }
 
 /** Write JSON to `file` atomically: temp file in the same directory, fsync, rename. */

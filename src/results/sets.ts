@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
-import { parseResults } from "./io.js";
+import { parseResults, parseResultSetsText, readResultsText } from "./io.js";
 import { SCHEMA_VERSION, type ResultsFile } from "./schema.js";
 
 /**
@@ -26,15 +25,27 @@ export interface MergedFile {
   sets: ResultsFile[];
 }
 
-/** Load a results file or a merged file as a list of result sets. */
-export async function loadResultSets(file: string): Promise<ResultsFile[]> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, "utf8"));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code ? `${file}: cannot read (${code})` : `${file}: not valid JSON (${(error as Error).message})`);
-  }
+/**
+ * Load a results file or a merged file as a list of result sets. `deferTimelineSamples`: leave
+ * the runs' RSS samples unparsed until read through `timelineSamples`
+ * (src/results/deferred-samples.ts), for a caller that reads only a few (the report); their
+ * `samples` arrays are empty until then.
+ */
+export async function loadResultSets(
+  file: string,
+  opts: { deferTimelineSamples?: boolean } = {},
+): Promise<ResultsFile[]> {
+  const text = await readResultsText(file);
+  return parseResultSetsText(
+    text,
+    file,
+    (json) => resultSetsOf(json, file),
+    opts.deferTimelineSamples === true,
+  );
+}
+
+/** Validate parsed JSON as a results file or a merged file: its result sets. */
+function resultSetsOf(json: unknown, file: string): ResultsFile[] {
   if (typeof json === "object" && json !== null && (json as { kind?: unknown }).kind === "merged") {
     const parsed = MergedFileSchema.safeParse(json);
     if (!parsed.success) {
