@@ -79,17 +79,17 @@ export function parseJsonText(text: string, file: string): unknown {
 
 /**
  * The result sets of a file's text, validated by `validate` (which throws a usage error on a
- * bad file). With `deferSamplesOf`, the runs' timeline samples are left unparsed where that is
- * safe, for `timelineSamples` to parse when read (src/results/deferred-samples.ts); else, and
- * for every bad file, everything comes from a parse of the whole text.
+ * bad file). With `deferTimelineSamples`, the runs' timeline samples are left unparsed where
+ * that is safe, for `timelineSamples` to parse when read (src/results/deferred-samples.ts);
+ * else, and for every bad file, everything comes from a parse of the whole text.
  */
 export function parseResultSetsText(
   text: string,
   file: string,
   validate: (json: unknown) => ResultsFile[],
-  deferSamplesOf = false,
+  deferTimelineSamples = false,
 ): ResultsFile[] {
-  const cut = deferSamplesOf ? cutSamples(text) : null;
+  const cut = deferTimelineSamples ? cutSamples(text) : null;
   if (cut) {
     let json: unknown;
     try {
