@@ -67,8 +67,12 @@ describe("bench check on real runs", () => {
     await buildFixtureLib("slowdown", dir);
     files.base = await measure("base", 0);
     files.aa = await measure("aa", 0);
-    // 60 spins on every malloc: far beyond 10% on threadtest (about +60% to +100% here).
-    files.slow = await measure("slow", 60);
+    // 240 spins on every malloc: several times the run (60 spins gave +60% to +100%). With 60,
+    // one CI run's baseline spread so widely (125 ms ±29%, n = 10) that the 1.6x slowdown's
+    // interval reached down to 1.02x and the gate called it inconclusive, not a regression;
+    // this test is about the gate's output on a real slowdown, not its power at the margin
+    // (that is docs/gate-calibration.md).
+    files.slow = await measure("slow", 240);
   }, 600_000);
 
   // With --confirm, as docs/ci.md recommends on shared machines: a cell flagged because something
