@@ -27,6 +27,19 @@ interface Chunk {
   computed: number;
 }
 
+/** resvg at 2x with the system's fonts only (as before the bundled chart fonts). */
+function systemRender(svg: string): ReturnType<Resvg["render"]> {
+  return new Resvg(svg, {
+    fitTo: { mode: "zoom", value: 2 },
+    background: "white",
+    font: {
+      loadSystemFonts: true,
+      defaultFontFamily: "DejaVu Sans",
+      sansSerifFamily: "DejaVu Sans",
+    },
+  }).render();
+}
+
 /** The pixels of a PNG that svgToPng wrote (unfiltered rows). */
 function pixelsOf(png: Buffer): { width: number; height: number; pixels: Buffer } {
   const list = chunks(png);
@@ -83,15 +96,7 @@ describe("PNG encoding", () => {
       expect(rows[y * (width * 4 + 1)]).toBe(0); // filter: none
       rows.copy(pixels, y * width * 4, y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1));
     }
-    const image = new Resvg(SVG, {
-      fitTo: { mode: "zoom", value: 2 },
-      background: "white",
-      font: {
-        loadSystemFonts: true,
-        defaultFontFamily: "DejaVu Sans",
-        sansSerifFamily: "DejaVu Sans",
-      },
-    }).render();
+    const image = systemRender(SVG);
     expect(pixels.equals(image.pixels)).toBe(true);
     // Opaque everywhere (the white background under a half-transparent shape too), so resvg's
     // premultiplied pixels are PNG's plain ones.
@@ -147,15 +152,7 @@ describe("PNG encoding", () => {
       .join("")}</svg>`;
     expect(forRaster(svg)).toContain('font-family="mallocbench DejaVu Sans, DejaVu Sans,');
     const drawn = pixelsOf(svgToPng(svg, 2));
-    const system = new Resvg(svg, {
-      fitTo: { mode: "zoom", value: 2 },
-      background: "white",
-      font: {
-        loadSystemFonts: true,
-        defaultFontFamily: "DejaVu Sans",
-        sansSerifFamily: "DejaVu Sans",
-      },
-    }).render();
+    const system = systemRender(svg);
     expect([drawn.width, drawn.height]).toEqual([system.width, system.height]);
     expect(drawn.pixels.equals(system.pixels)).toBe(true);
     // Text was drawn (not a blank page on both sides): thousands of inked pixels.
