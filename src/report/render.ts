@@ -78,17 +78,25 @@ export function forRaster(svg: string): string {
   return svg.replaceAll(`font-family="${FONT}"`, `font-family="${CHART_FONT_FAMILY}, ${FONT}"`);
 }
 
-function pngOptions(scale: number): ResvgRenderOptions {
-  return {
-    fitTo: { mode: "zoom", value: scale },
-    background: "white",
-    font: {
-      loadSystemFonts: true,
-      fontFiles: chartFontFiles,
-      defaultFontFamily: "DejaVu Sans",
-      sansSerifFamily: "DejaVu Sans",
+/**
+ * What resvg gets for a PNG of this SVG at the scale asked for: the SVG with the chart fonts
+ * first ({@link forRaster}) and the options, at the scale the pixel budget allows
+ * ({@link pngScaleFor}).
+ */
+function rasterInput(svg: string, requested: number): [string, ResvgRenderOptions] {
+  return [
+    forRaster(svg),
+    {
+      fitTo: { mode: "zoom", value: pngScaleFor(svg, requested) },
+      background: "white",
+      font: {
+        loadSystemFonts: true,
+        fontFiles: chartFontFiles,
+        defaultFontFamily: "DejaVu Sans",
+        sansSerifFamily: "DejaVu Sans",
+      },
     },
-  };
+  ];
 }
 
 /**
@@ -118,7 +126,7 @@ export function pngScaleFor(svg: string, requested: number): number {
  * ({@link pngScaleFor}).
  */
 export function svgToPng(svg: string, scale = 2): Buffer {
-  const image = new Resvg(forRaster(svg), pngOptions(pngScaleFor(svg, scale))).render();
+  const image = new Resvg(...rasterInput(svg, scale)).render();
   const pixels = image.pixels;
   if (!isRgba(image, pixels)) return image.asPng();
   const stride = image.width * 4;
@@ -132,7 +140,7 @@ export function svgToPng(svg: string, scale = 2): Buffer {
  * ({@link streamPng}): the same bytes.
  */
 export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(new Resvg(forRaster(svg), pngOptions(pngScaleFor(svg, scale))).render());
+  return streamPng(new Resvg(...rasterInput(svg, scale)).render());
 }
 
 /**
@@ -140,7 +148,7 @@ export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
  * the next SVG.
  */
 export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(await renderAsync(forRaster(svg), pngOptions(pngScaleFor(svg, scale))));
+  return streamPng(await renderAsync(...rasterInput(svg, scale)));
 }
 
 /**
