@@ -64,6 +64,10 @@ function program(setCode: (code: number) => void): Command {
       "time (default) | instructions: count instructions under callgrind, deterministic but threads run one at a time (docs/metrics.md)",
     )
     .option("-o, --output <file>", "results file (default results/<UTC stamp>-<host>-<arch>.json)")
+    .option(
+      "--force",
+      "replace an existing -o results file and discard its journal (default: refuse them)",
+    )
     .option("--resume <file>", "complete an interrupted run from its results file or journal")
     .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
     .option("--config <file>", "config file (default ./bench.config.json when present)")
@@ -234,6 +238,7 @@ function program(setCode: (code: number) => void): Command {
     .description("put results from several runs or machines into one file, kept apart by testbed")
     .argument("<files...>", "results files (or merged files)")
     .requiredOption("-o, --output <file>", "merged file to write")
+    .option("--force", "replace -o even when it holds measured runs (a results or merged file)")
     .action(async (files, opts) =>
       setCode(await (await import("./commands/results-tools.js")).mergeCommand(files, opts)),
     );
@@ -247,6 +252,7 @@ function program(setCode: (code: number) => void): Command {
     .option("--format <format>", "csv | json | bmf | gab", "csv")
     .option("--metric <name>", "for gab: the metric (default seconds)")
     .option("-o, --output <file>", "write to a file instead of stdout")
+    .option("--force", "replace -o even when it holds measured runs (a results or merged file)")
     .action(async (file, opts) =>
       setCode(await (await import("./commands/results-tools.js")).exportCommand(file, opts)),
     );

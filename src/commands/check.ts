@@ -217,6 +217,7 @@ export async function checkCommand(
         rssIntervalMs: plan.rssIntervalMs,
         ...(plan.measure ? { measure: plan.measure } : {}),
         output: path.resolve(confirmFile),
+        force: true, // a scratch file of this check, rewritten by each --confirm
         workloadDirs: plan.workloadRoots.slice(1),
         onlyCells: measuredCells,
       },

@@ -10,6 +10,7 @@ import {
 } from "../hardening/runner.js";
 import type { HardeningReport } from "../hardening/schema.js";
 import { writeJsonAtomic } from "../results/io.js";
+import { checkOutputFile } from "../results/output-path.js";
 
 export interface HardeningCommandOptions {
   allocators?: string;
@@ -30,6 +31,12 @@ export function parseProbeTimeout(value: string | undefined): number {
 /** `bench hardening`: the misuse probes under each allocator; prints the matrix, optionally writes it. */
 export async function hardeningCommand(opts: HardeningCommandOptions): Promise<number> {
   const timeoutMs = parseProbeTimeout(opts.timeout);
+  if (opts.output)
+    checkOutputFile(opts.output, {
+      flag: "-o",
+      overwrite: "measurements",
+      forceHint: "it is not a hardening matrix: choose another path",
+    });
   const userAllocators = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
   let allocators: string[] | "all" = "all";
   if (opts.allocators) {

@@ -9,6 +9,7 @@ import {
   type ReportFileFormat,
 } from "../report/index.js";
 import { RenderPool } from "../report/render-pool.js";
+import { checkOutputDir } from "../results/output-path.js";
 import { loadResultSets } from "../results/sets.js";
 import { pickBaseline } from "./compare.js";
 
@@ -73,6 +74,8 @@ export const REPORT_INTERRUPT_BUDGET = 16 * 67_584;
 export async function reportCommand(files: string[], opts: ReportCommandOptions): Promise<number> {
   if (files.length === 0) throw new UsageError("bench report needs at least one results file");
   const formats = parseFormats(opts.format);
+  const outDir = opts.output ?? defaultReportDir(files);
+  if (formats.some((f) => f !== "terminal")) checkOutputDir(outDir, "-o");
   v8.setFlagsFromString(`--interrupt-budget=${REPORT_INTERRUPT_BUDGET}`);
   // Started before the results load, so its workers load Vega meanwhile; writeReport closes it.
   const pool = needsCharts(formats) ? new RenderPool() : undefined;
@@ -88,7 +91,6 @@ export async function reportCommand(files: string[], opts: ReportCommandOptions)
     await pool?.close();
     throw error;
   }
-  const outDir = opts.output ?? defaultReportDir(files);
   const out = await writeReport(sets, { outDir, formats, ...(pool ? { pool } : {}) });
   if (out.terminal !== null) process.stdout.write(out.terminal);
   const main = out.files.filter((f) => /index\.(md|html)$/.test(f));

@@ -10,29 +10,36 @@ import {
   runsCsv,
 } from "../export/exports.js";
 import { writeJsonAtomic } from "../results/io.js";
+import { checkOutputDir, checkOutputFile } from "../results/output-path.js";
 import { SCHEMA_VERSION } from "../results/schema.js";
 import { loadResultSets, loadSingleSet, type MergedFile } from "../results/sets.js";
 import { writeFile } from "node:fs/promises";
 
 /** `bench baseline save <results.json> [--dir baselines]`: stored under its testbed's id. */
 export async function baselineSaveCommand(file: string, opts: { dir?: string }): Promise<number> {
+  const dir = checkOutputDir(opts.dir ?? "baselines", "--dir");
   const results = await loadSingleSet(file);
   if (!results.complete)
     throw new UsageError(
       `${file} is incomplete (interrupted): finish it with bench run --resume ${file} first`,
     );
-  const dir = opts.dir ?? "baselines";
-  await mkdir(dir, { recursive: true });
+  // Saving again replaces the testbed's baseline: that is what saving a baseline is for.
   const target = path.join(dir, `${testbedOf(results).id}.json`);
+  checkOutputFile(target, { flag: "--dir", overwrite: "always" });
+  await mkdir(dir, { recursive: true });
   await copyFile(file, target);
-  process.stdout.write(`${target}\n`);
+  process.stdout.write(`${path.relative(process.cwd(), target) || target}\n`);
   return 0;
 }
 
 /** `bench merge a.json b.json ... -o all.json`: result sets side by side, never pooled. */
-export async function mergeCommand(files: string[], opts: { output?: string }): Promise<number> {
+export async function mergeCommand(
+  files: string[],
+  opts: { output?: string; force?: boolean },
+): Promise<number> {
   if (files.length < 2) throw new UsageError("bench merge needs at least two results files");
   if (!opts.output) throw new UsageError("bench merge needs -o <file>");
+  checkOutputFile(opts.output, { flag: "-o", overwrite: "measurements", force: opts.force ?? false });
   const sets = [];
   for (const f of files) sets.push(...(await loadResultSets(f)));
   const merged: MergedFile = {
@@ -56,11 +63,17 @@ const EXPORTS = ["csv", "json", "bmf", "gab"] as const;
 /** `bench export <results.json> --format csv|json|bmf|gab [--metric m] [-o file]` */
 export async function exportCommand(
   file: string,
-  opts: { format?: string; metric?: string; output?: string },
+  opts: { format?: string; metric?: string; output?: string; force?: boolean },
 ): Promise<number> {
   const format = opts.format ?? "csv";
   if (!(EXPORTS as readonly string[]).includes(format))
     throw new UsageError(`--format: "${format}" is not one of ${EXPORTS.join(", ")}`);
+  if (opts.output)
+    checkOutputFile(opts.output, {
+      flag: "-o",
+      overwrite: "measurements",
+      force: opts.force ?? false,
+    });
   const results = await loadSingleSet(file);
   let text: string;
   switch (format) {

@@ -49,6 +49,7 @@ export interface RunCommandOptions {
   /** "time" | "instructions" (callgrind). */
   metric?: string;
   output?: string;
+  force?: boolean;
   resume?: string;
   workloadDir?: string[];
   config?: string;
@@ -86,6 +87,7 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
   "rssInterval",
   "metric",
   "output",
+  "force",
   "precision",
   "maxRuns",
   "maxTime",
@@ -254,6 +256,7 @@ export async function resolveRunOptions(
         ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0)
         : DEFAULT_RSS_INTERVAL_MS,
     output: path.resolve(opts.output ?? defaultOutputPath()),
+    ...(opts.force ? { force: true } : {}),
     ...(opts.programs ? { programs: true } : {}),
     workloadDirs: [
       ...(config.workloadDirs ?? []),

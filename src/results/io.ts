@@ -1,8 +1,16 @@
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
-import { UsageError } from "../errors.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import { claimSamples, cutSamples, deferSamples } from "./deferred-samples.js";
 import { compileFastParse, FAST_PARSE_FAILED } from "./fast-parse.js";
 import {
@@ -181,14 +189,34 @@ export class Journal {
     return journal;
   }
 
-  /** Reopen an existing journal for appending (resume). */
+  /**
+   * Reopen an existing journal for appending (resume). A last line without its newline was torn
+   * by a crash mid-write: it is cut off first, so the next record starts on a line of its own.
+   */
   static async append(file: string): Promise<Journal> {
+    const fd = openSync(file, "r+");
+    try {
+      const end = completeLength(fd);
+      if (end < fstatSync(fd).size) {
+        ftruncateSync(fd, end);
+        fsyncSync(fd);
+      }
+    } finally {
+      closeSync(fd);
+    }
     return new Journal(file, openSync(file, "a"));
   }
 
   private writeLine(value: unknown): void {
-    writeSync(this.fd, `${JSON.stringify(value)}\n`);
-    fsyncSync(this.fd);
+    try {
+      writeSync(this.fd, `${JSON.stringify(value)}\n`);
+      fsyncSync(this.fd);
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new EnvironmentError(
+        `cannot append to the journal ${this.file} (${why}): fix the cause (disk space, permissions), then continue with bench run --resume ${this.file}`,
+      );
+    }
   }
 
   record(run: RunRecord): void {
@@ -198,6 +226,21 @@ export class Journal {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** Bytes up to and including the last newline: the journal's complete lines. */
+function completeLength(fd: number): number {
+  const size = fstatSync(fd).size;
+  const chunk = Buffer.alloc(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (at >= 0) return start + at + 1;
+    end = start;
+  }
+  return 0;
 }
 
 export interface JournalContents {
@@ -245,10 +288,56 @@ export async function readJournal(file: string): Promise<JournalContents> {
       throw new UsageError(`${file}:${index + 1}: unknown line type ${JSON.stringify(type)}`);
     }
   }
-  if (!header) throw new UsageError(`${file}: empty journal`);
+  if (!header)
+    throw new UsageError(
+      `${file}: no complete header line, so nothing was recorded in it: remove it and start a new run`,
+    );
   return { header, runs };
 }
 
 export function journalPathFor(resultsFile: string): string {
   return `${resultsFile}.journal`;
+}
+
+function shown(value: unknown): string {
+  const text = value === undefined ? "absent" : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The first place two JSON values differ, with both values ("plan.runs: 3 vs 5"), or undefined. */
+function firstDifference(a: unknown, b: unknown, at: string): string | undefined {
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null)
+    return Object.is(a, b) ? undefined : `${at}: ${shown(a)} vs ${shown(b)}`;
+  if (Array.isArray(a) !== Array.isArray(b)) return `${at}: ${shown(a)} vs ${shown(b)}`;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    const sub = Array.isArray(a) ? `${at}[${key}]` : at ? `${at}.${key}` : key;
+    const d = firstDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      sub,
+    );
+    if (d !== undefined) return d;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a journal and a results file record the same invocation: the same start, tool, plan,
+ * allocators (with their sha256) and workload builds (with their content hashes). Returns the
+ * first field that differs, or undefined.
+ */
+export function headerMismatch(journal: ResultsHeader, results: ResultsHeader): string | undefined {
+  const identity = (h: ResultsHeader) => ({
+    createdAt: h.createdAt,
+    tool: h.tool,
+    plan: h.plan,
+    allocators: h.allocators,
+    builds: h.builds,
+  });
+  return firstDifference(
+    JSON.parse(JSON.stringify(identity(journal))),
+    JSON.parse(JSON.stringify(identity(results))),
+    "",
+  );
 }

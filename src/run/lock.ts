@@ -1,4 +1,6 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { UsageError } from "../errors.js";
@@ -8,62 +10,80 @@ export function lockPath(env: NodeJS.ProcessEnv = process.env): string {
   return env["MALLOCBENCH_LOCK"] ?? path.join(os.tmpdir(), "mallocbench.lock");
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export interface Lock {
   release(): void;
 }
 
 /**
- * Take the lock so that two `bench run` on one machine never measure at the same time.
- * A lock left by a process that no longer exists is taken over.
+ * The lock itself: a Linux abstract unix socket named after the lock file. Binding it is atomic
+ * and exclusive, and the kernel frees the name when its holder exits however it exits, so there
+ * is no stale lock to detect and no pid to trust. (It is per network namespace: containers with
+ * their own network do not see each other's.)
  */
-export function acquireLock(file = lockPath()): Lock {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(file, "wx", 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            if (readFileSync(file, "utf8").trim() === String(process.pid)) unlinkSync(file);
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new UsageError(`cannot create the lock file ${file}: ${(error as Error).message}`);
-      }
-      let pid = Number.NaN;
-      try {
-        pid = Number.parseInt(readFileSync(file, "utf8").trim(), 10);
-      } catch {
-        // vanished between open and read: try again
-      }
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-        throw new UsageError(
-          `another bench run is measuring on this machine (pid ${pid}, lock ${file}); wait for it to finish so the two do not disturb each other`,
-        );
-      }
-      try {
-        unlinkSync(file); // stale: its owner is gone
-      } catch {
-        // someone else removed it first
-      }
-    }
+function socketName(file: string): string {
+  const digest = createHash("sha256").update(path.resolve(file)).digest("hex").slice(0, 40);
+  return `\0mallocbench-lock-${digest}`;
+}
+
+function holderPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, "utf8").trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
-  throw new UsageError(`could not take the lock ${file}; remove it if no bench run is active`);
+}
+
+/**
+ * Take the lock so that two `bench run` on one machine never measure at the same time; refuses
+ * at once when another holds it. The lock file only says who holds it (its pid), for the message;
+ * whatever it says, a lock whose holder has exited is free.
+ */
+export async function acquireLock(file = lockPath()): Promise<Lock> {
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketName(file), () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    server.close();
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      const pid = holderPid(file);
+      throw new UsageError(
+        `another bench run is measuring on this machine (pid ${pid ?? "unknown"}, lock ${file}); wait for it to finish so the two do not disturb each other`,
+      );
+    }
+    throw new UsageError(
+      `cannot take the lock ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  server.unref(); // holding the lock must not keep the process alive
+  try {
+    writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
+  } catch (error) {
+    server.close();
+    throw new UsageError(
+      `cannot write the lock file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): set MALLOCBENCH_LOCK to a writable path`,
+    );
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      // The file first, then the lock: the next holder writes its pid only once it holds it.
+      if (holderPid(file) === process.pid) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      }
+      server.close();
+    },
+  };
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import type { VariantDef } from "../allocators/variants.js";
 import { type Size } from "../config.js";
-import { UsageError } from "../errors.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import {
   CALLGRIND_CAVEAT,
   dropCallgrindUnsupported,
@@ -25,12 +25,14 @@ import { describe } from "../stats/index.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
 import {
+  headerMismatch,
   Journal,
   journalPathFor,
   loadResults,
   readJournal,
   writeJsonAtomic,
 } from "../results/io.js";
+import { checkOutputFile } from "../results/output-path.js";
 import {
   SCHEMA_VERSION,
   type AllocatorRecord,
@@ -90,6 +92,8 @@ export interface RunOptions {
   maxTimeMs?: number;
   lockFile?: string;
   signal?: AbortSignal;
+  /** Replace an existing results file and discard its journal (else both are refused). */
+  force?: boolean;
 }
 
 export interface Progress {
@@ -216,11 +220,16 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   }
   for (const w of selectionWarnings) events.onWarning?.(w);
 
+  if (recorded) await checkSameTool(recorded);
   for (const before of recorded?.allocators ?? []) {
     const now = allocators.find((a) => a.name === before.name);
-    if (now && before.sha256 && now.sha256 && before.sha256 !== now.sha256) {
+    if (!now)
       throw new UsageError(
-        `cannot resume: allocator ${before.name} (${now.lib ?? ""}) changed since the run started (sha256 differs)`,
+        `cannot resume: allocator ${before.name} of the recorded plan is not available now${before.lib ? ` (${before.lib})` : ""}; the runs left would be missing it`,
+      );
+    if (before.sha256 && before.sha256 !== now.sha256) {
+      throw new UsageError(
+        `cannot resume: allocator ${before.name} (${now.lib ?? before.lib ?? ""}) changed since the recorded runs (sha256 ${before.sha256.slice(0, 12)} then, ${now.sha256?.slice(0, 12) ?? "none"} now); mixing them would measure two libraries: start a new run`,
       );
     }
   }
@@ -228,6 +237,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   const libcs = [...new Set(allocators.map((a) => a.libc))];
   events.onMessage?.(`building ${workloads.length} workload(s) for ${libcs.join(", ")}`);
   const buildSet = await buildAll(toolchains, workloads, libcs, (m) => events.onMessage?.(m));
+  if (recorded) checkSameBuilds(recorded, buildSet);
   const programs = await preparePrograms({
     programs: split.programs,
     allocators,
@@ -344,6 +354,26 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     warnings,
     resumed: resume !== undefined,
   };
+}
+
+/** Resuming with another mallocbench would mix runs measured by two versions of the harness. */
+async function checkSameTool(recorded: ResultsHeader): Promise<void> {
+  const version = await toolVersion();
+  if (recorded.tool.version !== version)
+    throw new UsageError(
+      `cannot resume: the recorded runs were measured by mallocbench ${recorded.tool.version}, this is ${version}; start a new run`,
+    );
+}
+
+/** Each workload must build to the same content hash as when its recorded runs were measured. */
+function checkSameBuilds(recorded: ResultsHeader, buildSet: BuildSet): void {
+  for (const before of recorded.builds) {
+    const now = buildSet.builds.get(buildKey(before.workload, before.libc));
+    if (now && now.hash !== before.hash)
+      throw new UsageError(
+        `cannot resume: workload ${before.workload} (${before.libc}) changed since the recorded runs (its source or compiler; build hash ${before.hash.slice(0, 12)} then, ${now.hash.slice(0, 12)} now); mixing them would measure two binaries: restore its source or start a new run`,
+      );
+  }
 }
 
 /** Every --param must be a declared parameter of every selected workload. */
@@ -476,6 +506,18 @@ async function measureOne(
   };
 }
 
+/** The final write; when it fails the journal still holds every run, and the message says so. */
+async function writeResults(prepared: Prepared, results: ResultsFile): Promise<void> {
+  try {
+    await writeJsonAtomic(prepared.file, results);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new EnvironmentError(
+      `cannot write the results file ${prepared.file} (${why}); every finished run is kept in ${prepared.journal.file}: fix the cause (disk space, permissions, a directory in the way), then run bench run --resume ${prepared.file}`,
+    );
+  }
+}
+
 function assemble(
   prepared: Prepared,
   runs: RunRecord[],
@@ -496,13 +538,31 @@ export async function runBenchmark(
   options: RunOptions,
   events: RunEvents = {},
 ): Promise<RunOutcome> {
-  const lock = acquireLock(options.lockFile);
+  const output = checkRunOutput(options.output, options.force ?? false);
+  const lock = await acquireLock(options.lockFile);
   try {
-    const prepared = await prepare({ kind: "fresh", options }, events);
+    const prepared = await prepare({ kind: "fresh", options: { ...options, output } }, events);
     return await measureAll(prepared, events, options.signal);
   } finally {
     lock.release();
   }
+}
+
+/**
+ * A new run's results file and journal must be new: an existing one holds measured runs that
+ * `--resume` continues, and only --force discards them (the journal is restarted when measuring
+ * begins, the results file replaced when written).
+ */
+export function checkRunOutput(output: string, force: boolean): string {
+  const hint = `continue it with bench run --resume ${output}, choose another -o, or pass --force to discard it`;
+  const file = checkOutputFile(output, { flag: "-o", overwrite: "never", force, forceHint: hint });
+  checkOutputFile(journalPathFor(file), {
+    flag: "-o: its journal",
+    overwrite: "never",
+    force,
+    forceHint: `an interrupted run left it; ${hint}`,
+  });
+  return file;
 }
 
 /** What an earlier invocation left behind. */
@@ -520,9 +580,21 @@ export interface Resumable {
 export async function loadResumable(target: string): Promise<Resumable> {
   const file = target.endsWith(".journal") ? target.slice(0, -".journal".length) : target;
   const journalFile = journalPathFor(file);
+  if (!existsSync(file) && !existsSync(journalFile))
+    throw new UsageError(`--resume: ${target} does not exist`);
+  // Both are rewritten: check now, not after measuring.
+  checkOutputFile(file, { flag: "--resume", overwrite: "always" });
+  checkOutputFile(journalFile, { flag: "--resume: its journal", overwrite: "always" });
   const results = existsSync(file) ? await loadResults(file) : undefined;
   if (existsSync(journalFile)) {
     const { header, runs } = await readJournal(journalFile);
+    if (results) {
+      const differs = headerMismatch(header, results);
+      if (differs)
+        throw new UsageError(
+          `cannot resume: ${journalFile} belongs to another run than ${file} (${differs}, journal vs results file); keep the one you mean and move the other away`,
+        );
+    }
     return { header, runs, file, journalExists: true, warnings: results?.warnings ?? [] };
   }
   if (!results) throw new UsageError(`--resume: ${target} does not exist`);
@@ -536,7 +608,7 @@ export async function resumeBenchmark(
   options: Pick<RunOptions, "lockFile" | "signal">,
   events: RunEvents = {},
 ): Promise<RunOutcome> {
-  const lock = acquireLock(options.lockFile);
+  const lock = await acquireLock(options.lockFile);
   try {
     const resumable = await loadResumable(target);
     const prepared = await prepare({ kind: "resume", resumable }, events);
@@ -679,7 +751,7 @@ async function measureAll(
     complete = !interrupted;
   } finally {
     prepared.journal.close();
-    await writeJsonAtomic(prepared.file, assemble(prepared, runs, complete, warnings));
+    await writeResults(prepared, assemble(prepared, runs, complete, warnings));
   }
   const results = assemble(prepared, runs, complete, warnings);
   return {

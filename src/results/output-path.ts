@@ -1,0 +1,145 @@
+import { closeSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+
+/**
+ * Preflight for every path a command writes, run before anything is measured, built or rendered,
+ * so a bad path costs one line (exit 2) instead of a stack trace after the work. Missing parent
+ * directories are created, as the writers would; everything else that would make the final write
+ * fail is refused: a parent that is a file, a dangling symlink on the way, a directory where a
+ * file goes (or the reverse), a directory that cannot be written.
+ */
+
+function code(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+function refuse(flag: string, target: string, why: string): never {
+  throw new UsageError(`${flag} ${target}: ${why}`);
+}
+
+/** lstat, or undefined when nothing is there; other errors are refused with their code. */
+function lstatOrNone(flag: string, target: string, p: string) {
+  try {
+    return lstatSync(p);
+  } catch (error) {
+    const c = code(error);
+    if (c === "ENOENT") return undefined;
+    if (c === "ENOTDIR") refuse(flag, target, `${path.dirname(p)} is not a directory`);
+    return refuse(flag, target, `cannot inspect ${p} (${c})`);
+  }
+}
+
+/** Make `dir` (and its missing parents) a writable directory, or refuse naming why. */
+function ensureWritableDir(flag: string, target: string, dir: string): void {
+  // Walk up to the nearest existing entry, refusing files and dangling symlinks on the way.
+  const missing: string[] = [];
+  let current = dir;
+  for (;;) {
+    const st = lstatOrNone(flag, target, current);
+    if (st) {
+      let real;
+      try {
+        real = statSync(current);
+      } catch (error) {
+        return refuse(
+          flag,
+          target,
+          `${current} is a symbolic link to nothing (${code(error)}): fix or remove the link`,
+        );
+      }
+      if (!real.isDirectory())
+        refuse(flag, target, `${current} is not a directory: choose a path under a directory`);
+      break;
+    }
+    missing.push(current);
+    const up = path.dirname(current);
+    if (up === current) break;
+    current = up;
+  }
+  if (missing.length > 0) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      refuse(flag, target, `cannot create the directory ${dir} (${code(error)})`);
+    }
+  }
+  // access(2) says yes to root even where the file system says no (/sys, read-only mounts):
+  // create and remove a probe file instead.
+  const probe = path.join(dir, `.mallocbench-write-test-${process.pid}`);
+  try {
+    closeSync(openSync(probe, "wx"));
+    unlinkSync(probe);
+  } catch (error) {
+    refuse(flag, target, `the directory ${dir} is not writable (${code(error)})`);
+  }
+}
+
+/** Whether the file at `p` holds measured runs: a results file, a merged file or a journal. */
+export function holdsMeasurements(p: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(p, "r");
+    const buffer = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    const head = buffer.subarray(0, n).toString("utf8");
+    if (head.startsWith('{"type":"header"')) return true;
+    return /"schemaVersion"/.test(head) && /"(environment|sets|runs)":/.test(head);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export interface FileCheck {
+  /** The flag the path came from, for the message ("-o", "--output"). */
+  flag: string;
+  /**
+   * "never": refuse any existing file unless `force`; "measurements": refuse only an existing
+   * results file, merged file or journal unless `force`; "always": overwrite anything.
+   */
+  overwrite: "never" | "measurements" | "always";
+  force?: boolean;
+  /** What --force does, for the message. */
+  forceHint?: string;
+}
+
+/** Check that `file` can be written as a regular file; returns its absolute path. */
+export function checkOutputFile(file: string, check: FileCheck): string {
+  const target = path.resolve(file);
+  if (file === "" || file.endsWith("/") || file.endsWith(`${path.sep}.`))
+    refuse(check.flag, file, "names a directory: give a file name");
+  ensureWritableDir(check.flag, file, path.dirname(target));
+  const st = lstatOrNone(check.flag, file, target);
+  if (!st) return target;
+  let real;
+  try {
+    real = statSync(target);
+  } catch (error) {
+    return refuse(
+      check.flag,
+      file,
+      `is a symbolic link to nothing (${code(error)}): fix or remove the link`,
+    );
+  }
+  if (real.isDirectory()) refuse(check.flag, file, "is a directory: give a file name");
+  if (!real.isFile()) refuse(check.flag, file, "exists and is not a regular file");
+  const protect =
+    check.overwrite === "never" || (check.overwrite === "measurements" && holdsMeasurements(target));
+  if (protect && !check.force) {
+    refuse(
+      check.flag,
+      file,
+      `already exists${check.overwrite === "measurements" ? " and holds measured runs" : ""}; ${check.forceHint ?? "choose another path, or pass --force to replace it"}`,
+    );
+  }
+  return target;
+}
+
+/** Check that `dir` is (or can be created as) a writable directory; returns its absolute path. */
+export function checkOutputDir(dir: string, flag: string): string {
+  const target = path.resolve(dir);
+  ensureWritableDir(flag, dir, target);
+  return target;
+}
