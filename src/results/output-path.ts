@@ -18,6 +18,20 @@ function refuse(flag: string, target: string, why: string): never {
   throw new UsageError(`${flag} ${target}: ${why}`);
 }
 
+/** The ancestor of `p` that is in the way: the first one that exists and is not a directory. */
+function notADirectory(p: string): string {
+  const parts: string[] = [];
+  for (let at = path.dirname(p); at !== path.dirname(at); at = path.dirname(at)) parts.unshift(at);
+  for (const at of parts) {
+    try {
+      if (!statSync(at).isDirectory()) return at;
+    } catch {
+      return at;
+    }
+  }
+  return path.dirname(p);
+}
+
 /** lstat, or undefined when nothing is there; other errors are refused with their code. */
 function lstatOrNone(flag: string, target: string, p: string) {
   try {
@@ -25,7 +39,7 @@ function lstatOrNone(flag: string, target: string, p: string) {
   } catch (error) {
     const c = code(error);
     if (c === "ENOENT") return undefined;
-    if (c === "ENOTDIR") refuse(flag, target, `${path.dirname(p)} is not a directory`);
+    if (c === "ENOTDIR") refuse(flag, target, `${notADirectory(p)} is not a directory`);
     return refuse(flag, target, `cannot inspect ${p} (${c})`);
   }
 }
@@ -61,7 +75,11 @@ function ensureWritableDir(flag: string, target: string, dir: string): void {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (error) {
-      refuse(flag, target, `cannot create the directory ${dir} (${code(error)})`);
+      refuse(
+        flag,
+        target,
+        `cannot create the directory ${dir}: ${current} is not writable (${code(error)})`,
+      );
     }
   }
   // access(2) says yes to root even where the file system says no (/sys, read-only mounts):
