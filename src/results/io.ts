@@ -328,12 +328,13 @@ function firstDifference(a: unknown, b: unknown, at: string): string | undefined
  * first field that differs, or undefined.
  */
 export function headerMismatch(journal: ResultsHeader, results: ResultsHeader): string | undefined {
+  // In the order worth naming first: what was planned, then what ran it, then when.
   const identity = (h: ResultsHeader) => ({
-    createdAt: h.createdAt,
-    tool: h.tool,
     plan: h.plan,
     allocators: h.allocators,
     builds: h.builds,
+    tool: h.tool,
+    createdAt: h.createdAt,
   });
   return firstDifference(
     JSON.parse(JSON.stringify(identity(journal))),
