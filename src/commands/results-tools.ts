@@ -17,18 +17,19 @@ import { writeFile } from "node:fs/promises";
 
 /** `bench baseline save <results.json> [--dir baselines]`: stored under its testbed's id. */
 export async function baselineSaveCommand(file: string, opts: { dir?: string }): Promise<number> {
-  const dir = checkOutputDir(opts.dir ?? "baselines", "--dir");
   const results = await loadSingleSet(file);
   if (!results.complete)
     throw new UsageError(
       `${file} is incomplete (interrupted): finish it with bench run --resume ${file} first`,
     );
+  const dir = opts.dir ?? "baselines";
+  checkOutputDir(dir, "--dir");
   // Saving again replaces the testbed's baseline: that is what saving a baseline is for.
   const target = path.join(dir, `${testbedOf(results).id}.json`);
   checkOutputFile(target, { flag: "--dir", overwrite: "always" });
   await mkdir(dir, { recursive: true });
   await copyFile(file, target);
-  process.stdout.write(`${path.relative(process.cwd(), target) || target}\n`);
+  process.stdout.write(`${target}\n`);
   return 0;
 }
 
@@ -95,7 +96,10 @@ export async function exportCommand(
       text = `${JSON.stringify(githubActionBenchmark(results, metric), null, 2)}\n`;
     }
   }
-  if (opts.output) await writeFile(opts.output, text);
+  if (opts.output) {
+    await mkdir(path.dirname(path.resolve(opts.output)), { recursive: true });
+    await writeFile(opts.output, text);
+  }
   else process.stdout.write(text);
   return 0;
 }

@@ -1,12 +1,12 @@
-import { closeSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 
 /**
  * Preflight for every path a command writes, run before anything is measured, built or rendered,
- * so a bad path costs one line (exit 2) instead of a stack trace after the work. Missing parent
- * directories are created, as the writers would; everything else that would make the final write
- * fail is refused: a parent that is a file, a dangling symlink on the way, a directory where a
+ * so a bad path costs one line (exit 2) instead of a stack trace after the work. It changes
+ * nothing (the writers create missing parent directories); everything that would make the final
+ * write fail is refused: a parent that is a file, a dangling symlink on the way, a directory where a
  * file goes (or the reverse), a directory that cannot be written.
  */
 
@@ -44,10 +44,9 @@ function lstatOrNone(flag: string, target: string, p: string) {
   }
 }
 
-/** Make `dir` (and its missing parents) a writable directory, or refuse naming why. */
-function ensureWritableDir(flag: string, target: string, dir: string): void {
+/** Whether `dir` is a writable directory, or can be created as one; refuses naming why not. */
+function checkWritableDir(flag: string, target: string, dir: string): void {
   // Walk up to the nearest existing entry, refusing files and dangling symlinks on the way.
-  const missing: string[] = [];
   let current = dir;
   for (;;) {
     const st = lstatOrNone(flag, target, current);
@@ -66,30 +65,19 @@ function ensureWritableDir(flag: string, target: string, dir: string): void {
         refuse(flag, target, `${current} is not a directory: choose a path under a directory`);
       break;
     }
-    missing.push(current);
     const up = path.dirname(current);
     if (up === current) break;
     current = up;
   }
-  if (missing.length > 0) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      refuse(
-        flag,
-        target,
-        `cannot create the directory ${dir}: ${current} is not writable (${code(error)})`,
-      );
-    }
-  }
-  // access(2) says yes to root even where the file system says no (/sys, read-only mounts):
-  // create and remove a probe file instead.
-  const probe = path.join(dir, `.mallocbench-write-test-${process.pid}`);
+  // Missing directories are left to the writer, which creates them; what it needs is to be able
+  // to write in the nearest one that exists. access(2) says yes to root even where the file
+  // system says no (/sys, read-only mounts): create and remove a probe file instead.
+  const probe = path.join(current, `.mallocbench-write-test-${process.pid}`);
   try {
     closeSync(openSync(probe, "wx"));
     unlinkSync(probe);
   } catch (error) {
-    refuse(flag, target, `the directory ${dir} is not writable (${code(error)})`);
+    refuse(flag, target, `the directory ${current} is not writable (${code(error)})`);
   }
 }
 
@@ -128,7 +116,7 @@ export function checkOutputFile(file: string, check: FileCheck): string {
   const target = path.resolve(file);
   if (file === "" || file.endsWith("/") || file.endsWith(`${path.sep}.`))
     refuse(check.flag, file, "names a directory: give a file name");
-  ensureWritableDir(check.flag, file, path.dirname(target));
+  checkWritableDir(check.flag, file, path.dirname(target));
   const st = lstatOrNone(check.flag, file, target);
   if (!st) return target;
   let real;
@@ -158,6 +146,6 @@ export function checkOutputFile(file: string, check: FileCheck): string {
 /** Check that `dir` is (or can be created as) a writable directory; returns its absolute path. */
 export function checkOutputDir(dir: string, flag: string): string {
   const target = path.resolve(dir);
-  ensureWritableDir(flag, dir, target);
+  checkWritableDir(flag, dir, target);
   return target;
 }

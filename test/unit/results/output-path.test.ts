@@ -18,11 +18,11 @@ beforeEach(async () => {
 const never = { flag: "-o", overwrite: "never" } as const;
 
 describe("checkOutputFile", () => {
-  it("accepts a new file and creates its missing parents, leaving no probe behind", () => {
+  it("accepts a new file under missing parents, changing nothing", () => {
     const file = path.join(dir, "a", "b", "r.json");
     expect(checkOutputFile(file, never)).toBe(file);
-    expect(existsSync(path.join(dir, "a", "b"))).toBe(true);
-    expect(readdirSync(path.join(dir, "a", "b"))).toEqual([]);
+    expect(existsSync(path.join(dir, "a"))).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("names the ancestor that is a file", async () => {
