@@ -40,7 +40,11 @@ export async function mergeCommand(
 ): Promise<number> {
   if (files.length < 2) throw new UsageError("bench merge needs at least two results files");
   if (!opts.output) throw new UsageError("bench merge needs -o <file>");
-  checkOutputFile(opts.output, { flag: "-o", overwrite: "measurements", force: opts.force ?? false });
+  checkOutputFile(opts.output, {
+    flag: "-o",
+    overwrite: "measurements",
+    force: opts.force ?? false,
+  });
   const sets = [];
   for (const f of files) sets.push(...(await loadResultSets(f)));
   const merged: MergedFile = {
@@ -99,7 +103,6 @@ export async function exportCommand(
   if (opts.output) {
     await mkdir(path.dirname(path.resolve(opts.output)), { recursive: true });
     await writeFile(opts.output, text);
-  }
-  else process.stdout.write(text);
+  } else process.stdout.write(text);
   return 0;
 }

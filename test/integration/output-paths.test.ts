@@ -133,13 +133,21 @@ describe("every command checks where it writes before doing the work", () => {
     const first = await bench(["run", ...PLAN, "-o", out], { env });
     expect(first.exitCode, String(first.all)).toBe(0);
     const before = await readFile(out, "utf8");
-    await expectRefused(["run", ...PLAN, "-o", out], /r\.json: already exists.*--resume.*--force/, env);
+    await expectRefused(
+      ["run", ...PLAN, "-o", out],
+      /r\.json: already exists.*--resume.*--force/,
+      env,
+    );
     expect(await readFile(out, "utf8")).toBe(before);
 
     // A journal left by a killed run, with no results file: refused too.
     const journalOnly = path.join(own, "j.json");
     await writeFile(`${journalOnly}.journal`, await readFile(`${out}.journal`, "utf8"));
-    await expectRefused(["run", ...PLAN, "-o", journalOnly], /its journal .*j\.json\.journal: already exists/, env);
+    await expectRefused(
+      ["run", ...PLAN, "-o", journalOnly],
+      /its journal .*j\.json\.journal: already exists/,
+      env,
+    );
 
     // --force starts over: a fresh journal and a new results file.
     const forced = await bench(["run", ...PLAN, "--seed", "9", "-o", out, "--force"], { env });
