@@ -339,6 +339,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
   let journal: Journal;
   if (resume?.journalExists) {
     journal = await Journal.append(journalFile);
+    for (const run of resume.unjournaled ?? []) journal.record(run);
   } else {
     journal = await Journal.create(journalFile, header);
     for (const run of resume?.runs ?? []) journal.record(run);
@@ -572,6 +573,8 @@ export interface Resumable {
   /** Results file it writes (the journal is beside it). */
   file: string;
   journalExists: boolean;
+  /** Runs of the results file missing from the journal, to append to it. */
+  unjournaled?: RunRecord[];
   /** Warnings already in the results file. */
   warnings: string[];
 }
@@ -595,7 +598,17 @@ export async function loadResumable(target: string): Promise<Resumable> {
           `cannot resume: ${journalFile} belongs to another run than ${file} (${differs}, journal vs results file); keep the one you mean and move the other away`,
         );
     }
-    return { header, runs, file, journalExists: true, warnings: results?.warnings ?? [] };
+    // Runs in the results file that the journal lacks (a journal write that failed): kept too.
+    const journaled = new Set(runs.map((r) => r.key));
+    const unjournaled = (results?.runs ?? []).filter((r) => !journaled.has(r.key));
+    return {
+      header,
+      runs: [...runs, ...unjournaled],
+      unjournaled,
+      file,
+      journalExists: true,
+      warnings: results?.warnings ?? [],
+    };
   }
   if (!results) throw new UsageError(`--resume: ${target} does not exist`);
   const { runs, finishedAt: _f, complete: _c, warnings, ...header } = results;

@@ -1,6 +1,7 @@
 import { appendFile, cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadResults } from "../../src/results/io.js";
 import {
   bench,
   benchRun,
@@ -107,5 +108,20 @@ describe("--resume continues only the run that its files record", () => {
       run.dir,
       /cannot resume: the recorded runs were measured by mallocbench 0\.0\.1, this is /,
     );
+  }, 120_000);
+
+  it("runs the results file holds but the journal lacks are kept, not measured again", async () => {
+    const run = await benchRun([...plan(FIXTURE_WORKLOADS, "6"), "-a", "glibc", "-n", "4"]);
+    expect(run.exitCode, run.all).toBe(0);
+    // As after journal writes that failed: the results file has every run, the journal not.
+    const lines = (await readFile(`${run.out}.journal`, "utf8")).split("\n");
+    await writeFile(`${run.out}.journal`, `${lines.slice(0, 3).join("\n")}\n`);
+    const resumed = await bench(["run", "--resume", run.out, "-q"], {
+      env: { MALLOCBENCH_LOCK: path.join(run.dir, "lock") },
+    });
+    expect(resumed.exitCode, String(resumed.all)).toBe(0);
+    expect((await loadResults(run.out)).runs).toEqual(run.results.runs);
+    const journal = (await readFile(`${run.out}.journal`, "utf8")).split("\n").filter(Boolean);
+    expect(journal).toHaveLength(1 + 4);
   }, 120_000);
 });
