@@ -156,17 +156,18 @@ export async function loadResults(file: string): Promise<ResultsFile> {
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, "w");
   try {
-    await handle.writeFile(`${JSON.stringify(value, null, 1)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(tmp, "w");
+    try {
+      await handle.writeFile(`${JSON.stringify(value, null, 1)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
   } catch (error) {
-    await rm(tmp, { force: true });
+    // A failed write (disk full, say) leaves no partial temp file behind.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw error;
   }
 }

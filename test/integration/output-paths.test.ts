@@ -211,4 +211,48 @@ describe("every command checks where it writes before doing the work", () => {
     expect(full.runs).toHaveLength(30);
     expect(full.runs.slice(0, kept.runs.length)).toEqual(kept.runs);
   }, 300_000);
+
+  it("a disk that fills up mid-run: the error says how to resume, and --resume completes", async (ctx) => {
+    // A small private tmpfs in a mount namespace of its own; skipped where that is not allowed.
+    const probe = await execa("unshare", ["-m", "sh", "-c", "mount -t tmpfs tmpfs /mnt"], {
+      reject: false,
+    }).catch(() => undefined);
+    if (probe?.exitCode !== 0) ctx.skip();
+    const own = await tempDir();
+    const mnt = path.join(own, "m");
+    const script = path.join(own, "full.sh");
+    await writeFile(
+      script,
+      [
+        'm="$1"; bench="$2"; out="$3"; shift 3',
+        'mkdir -p "$m" && mount -t tmpfs -o size=48k tmpfs "$m" || exit 99',
+        'node "$bench" run "$@" -o "$m/r.json" 2>"$out/first.err"; echo $? >"$out/first.code"',
+        'ls -A "$m" >"$out/left"',
+        'mount -o remount,size=16m "$m"',
+        'node "$bench" run --resume "$m/r.json" -q >/dev/null 2>"$out/second.err"',
+        'echo $? >"$out/second.code"',
+        'cp "$m/r.json" "$out/r.json"',
+      ].join("\n"),
+    );
+    const long = PLAN.slice(0).map((a) => (a === "2" ? "40" : a));
+    const shell = await execa("unshare", ["-m", "sh", script, mnt, BIN, own, ...long], {
+      cwd: ROOT,
+      reject: false,
+      env: { MALLOCBENCH_LOCK: path.join(own, "lock") },
+    });
+    expect(shell.exitCode, shell.stderr).toBe(0);
+    const read = (name: string) => readFile(path.join(own, name), "utf8");
+    expect((await read("first.code")).trim()).toBe("2");
+    const lines = errorLines(await read("first.err")).filter((l) => l.startsWith("bench:"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ENOSPC/);
+    expect(lines[0]).toContain(`bench run --resume ${mnt}/r.json`);
+    expect(await read("first.err")).not.toMatch(/\n\s+at /);
+    expect((await read("left")).split("\n").filter(Boolean)).toEqual(["r.json.journal"]);
+    expect((await read("second.code")).trim()).toBe("0");
+    const full = await loadResults(path.join(own, "r.json"));
+    expect(full.complete).toBe(true);
+    expect(full.runs).toHaveLength(40);
+    expect(new Set(full.runs.map((r) => r.key)).size).toBe(40);
+  }, 300_000);
 });
