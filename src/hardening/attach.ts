@@ -1,3 +1,4 @@
+import { EnvironmentError } from "../errors.js";
 import { writeJsonAtomic } from "../results/io.js";
 import type { AllocatorRecord, ResultsFile } from "../results/schema.js";
 import { runHardening, type HardeningAllocator } from "./runner.js";
@@ -32,6 +33,13 @@ export async function attachHardening(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (interrupted) return undefined;
-  await writeJsonAtomic(file, { ...results, hardening: report });
+  try {
+    await writeJsonAtomic(file, { ...results, hardening: report });
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new EnvironmentError(
+      `cannot store the hardening matrix in ${file} (${why}); its measured runs are there unchanged: fix the cause and run bench hardening -o <file> for the matrix alone`,
+    );
+  }
   return report;
 }
