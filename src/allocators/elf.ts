@@ -48,6 +48,11 @@ export interface ElfInfo {
    * symbol table could be located.
    */
   definedSymbols?: ReadonlySet<string>;
+  /**
+   * Names of the dynamic symbols this object references but does not define (SHN_UNDEF,
+   * global or weak): what the dynamic linker binds elsewhere. Undefined with definedSymbols.
+   */
+  importedSymbols?: ReadonlySet<string>;
 }
 
 /** Why a file could not be read as ELF. */
@@ -670,13 +675,16 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
   // ---- dynamic symbols: prefer the section headers, fall back to DT_SYMTAB + hash tables.
   const fromSections = yield* dynsymFromSections(r, f, shoff, shnum, shentsize, shdrSize, section0);
   if (fromSections) {
-    info.definedSymbols = fromSections;
+    info.definedSymbols = fromSections.defined;
+    info.importedSymbols = fromSections.imported;
   } else if (symtabAddr !== undefined && dynStrtab) {
     const symOff = vaddrToOffset(symtabAddr);
     const count = yield* dynsymCountFromHash(r, f, vaddrToOffset, hashAddr, gnuHashAddr);
     if (symOff !== undefined && count !== undefined) {
       const table = yield* r.read(symOff, count * syment, "dynamic symbol table");
-      info.definedSymbols = collectSymbols(f, table, count, syment, dynStrtab);
+      const symbols = collectSymbols(f, table, count, syment, dynStrtab);
+      info.definedSymbols = symbols.defined;
+      info.importedSymbols = symbols.imported;
     }
   }
   return info;
@@ -708,7 +716,7 @@ function* dynsymFromSections(
   shentsize: number,
   shdrSize: number,
   section0: SectionHeader | undefined,
-): Parser<Set<string> | undefined> {
+): Parser<DynamicSymbols | undefined> {
   if (shoff === 0 || shnum === 0) return undefined;
   if (shentsize < shdrSize || shnum > MAX_SHNUM) {
     throw new ElfError(
@@ -746,14 +754,20 @@ function* dynsymFromSections(
   return collectSymbols(f, symbols, count, entsize, strings);
 }
 
+interface DynamicSymbols {
+  defined: Set<string>;
+  imported: Set<string>;
+}
+
 function collectSymbols(
   f: Fields,
   table: Buffer,
   count: number,
   entsize: number,
   strings: Buffer,
-): Set<string> {
+): DynamicSymbols {
   const out = new Set<string>();
+  const imported = new Set<string>();
   for (let i = 1; i < count; i++) {
     const o = i * entsize;
     if (o + entsize > table.length) break;
@@ -774,13 +788,17 @@ function collectSymbols(
     }
     const bind = infoByte >> 4;
     const visibility = other & 3;
-    if (shndx === SHN_UNDEF) continue;
     if (bind !== STB_GLOBAL && bind !== STB_WEAK && bind !== STB_GNU_UNIQUE) continue;
+    if (shndx === SHN_UNDEF) {
+      const name = cString(strings, nameOff);
+      if (name) imported.add(name);
+      continue;
+    }
     if (visibility === STV_HIDDEN || visibility === STV_INTERNAL) continue;
     const name = cString(strings, nameOff);
     if (name) out.add(name);
   }
-  return out;
+  return { defined: out, imported };
 }
 
 /** Number of dynamic symbols, from DT_HASH (nchain) or by walking DT_GNU_HASH. */

@@ -212,6 +212,8 @@ const RunBase = z.object({
         expected: z.string().nullable(),
         malloc: z.string().nullable(),
         free: z.string().nullable(),
+        /** Each entry point the process uses -> the object defining it (all must be expected). */
+        entryPoints: z.record(z.string(), z.string().nullable()).optional(),
         /** The expected object is in the process's /proc/self/maps at start. */
         mapped: z.boolean(),
         /** Servers: it is in /proc/<pid>/maps read while the load ran. */

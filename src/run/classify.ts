@@ -10,6 +10,7 @@ import {
 import type { LaunchOutcome, LauncherRecord } from "../measure/launcher.js";
 import type { Counted } from "../measure/callgrind.js";
 import { derivedMemoryMetrics } from "../analysis/metrics.js";
+import { interpositionProblem, RUNTIME_ENTRY_POINTS } from "./identity.js";
 
 /** Exit codes of the workload protocol (workloads/README.md). */
 export const WORKLOAD_EXIT = { usage: 2, corruption: 3, oom: 4, internal: 5 } as const;
@@ -205,8 +206,9 @@ export type Classification =
   | { status: "interrupted" };
 
 /**
- * Decide what one launched run was. `identityMatches` compares the object file that the workload
- * says defines malloc with the allocator that was asked for.
+ * Decide what one launched run was. `identityMatches` compares an object file that the workload
+ * says defines one of its allocation entry points with the allocator that was asked for; every
+ * entry point must match.
  */
 export function classify(
   outcome: LaunchOutcome,
@@ -275,11 +277,17 @@ export function classify(
       message: "exited 0 without a valid @result line",
       identity,
     };
-  if (!identityMatches(result.allocator)) {
+  const interposition = interpositionProblem(
+    result["entryPoints"],
+    RUNTIME_ENTRY_POINTS,
+    identityMatches,
+    expected,
+  );
+  if (interposition) {
     return {
       status: "failed",
       kind: "not-interposed",
-      message: `allocator not interposed: malloc came from ${result.allocator}, expected ${expected}`,
+      message: interposition,
       identity: result.allocator,
     };
   }

@@ -23,6 +23,8 @@ export function buildKey(workload: string, libc: Libc): string {
 export interface Identity {
   malloc: string;
   free?: string;
+  /** Entry point -> object defining it (src/run/identity.ts checks them). */
+  entryPoints?: unknown;
   libc?: string;
   libcVersion?: string | null;
 }

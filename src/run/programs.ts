@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import type { ResolvedAllocator } from "../allocators/types.js";
+import { readElfInfo } from "../allocators/elf.js";
+import type { Libc, ResolvedAllocator } from "../allocators/types.js";
 import type { Toolchain } from "../build/toolchain.js";
 import { UsageError } from "../errors.js";
 import { launch, type LaunchOutcome } from "../measure/launcher.js";
@@ -20,6 +21,7 @@ import {
   type ProgramDefinition,
 } from "../workloads/external.js";
 import { metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
+import { entryPointsOf, interpositionProblem, PROGRAM_ENTRY_POINTS, probeKey } from "./identity.js";
 import { realpathOr } from "./prepare.js";
 
 /**
@@ -29,7 +31,7 @@ import { realpathOr } from "./prepare.js";
 
 /** How interposition is verified; recorded in every program run. */
 export const INTERPOSITION_METHOD =
-  "identity preload: a probe library preloaded after the allocator resolves malloc and free with dlsym(RTLD_DEFAULT) + dladdr and lists /proc/self/maps at process start";
+  "identity preload: a probe library preloaded after the allocator resolves each allocation entry point and __libc_start_main with dlsym(RTLD_DEFAULT) + dladdr and lists /proc/self/maps at process start; malloc, free and every entry point a mapped object imports must come from the expected object";
 
 export interface SkippedCell {
   cell: string;
@@ -39,15 +41,22 @@ export interface SkippedCell {
 interface ReadyProgram {
   definition: ProgramDefinition;
   availability: ProgramAvailability;
+  /** The identity probe library built for the program's libc (null when unavailable). */
+  identityLib: string | null;
   /** For glibc runs of a program that links another allocator: preload the libc itself. */
   libcPreload: string | null;
 }
 
 export interface ProgramSet {
   programs: Map<string, ReadyProgram>;
-  /** The identity probe library (null when no program is available). */
-  identityLib: string | null;
+  /** The identity probe library per libc (built for the programs that are available). */
+  identityLibs: Map<Libc, string>;
   skipped: SkippedCell[];
+  /**
+   * Cells (probeKey) whose probe showed an incomplete interposition: their runs are recorded as
+   * failed without being run.
+   */
+  refused: Map<string, { message: string; identity: string | null }>;
   /** Why cells are skipped, what the probe found: recorded in the results' warnings. */
   warnings: string[];
 }
@@ -84,7 +93,7 @@ export async function splitWorkloads(
   return { synthetic: [...new Set(requested)].filter((n) => synthetic.has(n)), programs };
 }
 
-/** Compile the identity probe library once per content (host compiler; the programs are glibc's). */
+/** Compile the identity probe library once per content, with the toolchain of the programs' libc. */
 async function buildIdentityLib(host: Toolchain): Promise<string> {
   const source = path.join(workloadsDir(), "external", "identity-preload.c");
   const flags = ["-O2", "-fPIC", "-shared", "-Wall", "-Wextra"];
@@ -118,6 +127,9 @@ interface IdentityLine {
   pid: number;
   malloc: string | null;
   free: string | null;
+  /** Each entry point in PROGRAM_ENTRY_POINTS -> the object defining it (null: none). */
+  entryPoints?: unknown;
+  /** The object defining __libc_start_main: the libc, glibc's or musl's. */
   libc: string | null;
   mapped: string[];
 }
@@ -151,11 +163,41 @@ function preloadFor(
   return [first, identityLib].filter((x): x is string => Boolean(x)).join(":");
 }
 
-/** Run the program's probe arguments under the identity probe alone: how does it resolve malloc? */
+/** Imported dynamic symbols per object file, read once per process (null: not an ELF file). */
+const importsCache = new Map<string, ReadonlySet<string> | null>();
+
+async function importsOf(file: string): Promise<ReadonlySet<string> | null> {
+  const cached = importsCache.get(file);
+  if (cached !== undefined) return cached;
+  let imports: ReadonlySet<string> | null = null;
+  try {
+    imports = (await readElfInfo(file)).importedSymbols ?? null;
+  } catch {
+    imports = null; // data files mapped by the program (locale archive, caches)
+  }
+  importsCache.set(file, imports);
+  return imports;
+}
+
+/**
+ * The entry points a process uses: malloc and free always, and every other one in
+ * PROGRAM_ENTRY_POINTS that an object mapped in it imports.
+ */
+export async function usedEntryPoints(mapped: readonly string[]): Promise<string[]> {
+  const used = new Set<string>(["malloc", "free"]);
+  for (const file of new Set(mapped)) {
+    const imports = await importsOf(file);
+    for (const name of PROGRAM_ENTRY_POINTS) if (imports?.has(name)) used.add(name);
+  }
+  return PROGRAM_ENTRY_POINTS.filter((name) => used.has(name));
+}
+
+/** Run the program's probe arguments with a preload: how does the process resolve its allocator? */
 async function probeDefault(
   binary: string,
   program: ProgramDefinition,
-  identityLib: string,
+  preload: string,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<IdentityLine | { error: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-probe-"));
   try {
@@ -167,7 +209,7 @@ async function probeDefault(
         reject: false,
         stdin: "ignore",
         timeout: 30_000,
-        env: { LD_PRELOAD: identityLib, MALLOCBENCH_IDENTITY_FILE: file },
+        env: { ...env, LD_PRELOAD: preload, MALLOCBENCH_IDENTITY_FILE: file },
       },
     );
     const id = await readIdentity(file);
@@ -192,11 +234,19 @@ export async function preparePrograms(options: {
   allocators: readonly ResolvedAllocator[];
   threads: readonly number[];
   host: Toolchain | undefined;
+  /** Toolchain per libc: a musl program's identity probe is built with musl's (default: host). */
+  toolchains?: ReadonlyMap<Libc, Toolchain>;
   /** --metric instructions: programs are not run under callgrind, so their cells are skipped. */
   instructions?: boolean;
   onWarning?: (message: string) => void;
 }): Promise<ProgramSet> {
-  const set: ProgramSet = { programs: new Map(), identityLib: null, skipped: [], warnings: [] };
+  const set: ProgramSet = {
+    programs: new Map(),
+    identityLibs: new Map(),
+    skipped: [],
+    refused: new Map(),
+    warnings: [],
+  };
   const warn = (message: string): void => {
     set.warnings.push(message);
     options.onWarning?.(message);
@@ -206,7 +256,7 @@ export async function preparePrograms(options: {
   };
   for (const definition of options.programs) {
     const availability = await checkAvailability(definition);
-    const ready: ReadyProgram = { definition, availability, libcPreload: null };
+    const ready: ReadyProgram = { definition, availability, identityLib: null, libcPreload: null };
     set.programs.set(definition.name, ready);
     if (options.instructions) {
       const reason = "instructions mode: external programs are not run under callgrind";
@@ -222,10 +272,14 @@ export async function preparePrograms(options: {
           skip(definition.name, a.name, t, `absent: ${availability.reason}`);
       continue;
     }
-    if (!set.identityLib) {
-      if (!options.host) throw new Error("no host C compiler to build the identity probe library");
-      set.identityLib = await buildIdentityLib(options.host);
+    let identityLib = set.identityLibs.get(availability.libc);
+    if (!identityLib) {
+      const toolchain = options.toolchains?.get(availability.libc) ?? options.host;
+      if (!toolchain) throw new Error("no host C compiler to build the identity probe library");
+      identityLib = await buildIdentityLib(toolchain);
+      set.identityLibs.set(availability.libc, identityLib);
     }
+    ready.identityLib = identityLib;
     for (const a of options.allocators) {
       for (const t of options.threads) {
         if (a.libc !== availability.libc)
@@ -245,14 +299,36 @@ export async function preparePrograms(options: {
       );
     else if (!definition.multithreaded && options.threads.some((t) => t !== 1))
       warn(`program ${definition.name} is single-threaded: it runs at t1 only`);
-    const id = await probeDefault(availability.binary, definition, set.identityLib);
+    const id = await probeDefault(availability.binary, definition, identityLib);
     if ("error" in id) {
       warn(`program ${definition.name}: probe failed: ${id.error}`);
     } else if (id.malloc && id.libc && realpathOr(id.malloc) !== realpathOr(id.libc)) {
       ready.libcPreload = id.libc;
       warn(
-        `program ${definition.name}: ${availability.binary} resolves malloc to ${id.malloc}, not the libc; its glibc runs preload ${id.libc} so that malloc is glibc's`,
+        `program ${definition.name}: ${availability.binary} resolves malloc to ${id.malloc}, not the libc; its ${availability.libc} runs preload ${id.libc} so that malloc is the libc's`,
       );
+    }
+    // Settle interposition once per cell before measuring: a cell whose entry points do not all
+    // reach its allocator fails here, in seconds, instead of after every run.
+    for (const allocator of options.allocators) {
+      if (allocator.libc !== availability.libc) continue;
+      if (!definition.multithreaded && !options.threads.includes(1)) continue;
+      const preload = preloadFor(allocator, ready, identityLib);
+      const probed = await probeDefault(availability.binary, definition, preload, allocator.env);
+      if ("error" in probed) {
+        warn(`program ${definition.name} under ${allocator.name}: probe failed: ${probed.error}`);
+        continue;
+      }
+      const verdict = await verify(probed, allocator, preload);
+      if (verdict.failure) {
+        set.refused.set(probeKey(definition.name, allocator.name), {
+          message: verdict.failure,
+          identity: verdict.identity,
+        });
+        warn(
+          `program ${definition.name} under ${allocator.name}: ${verdict.failure}; its runs are recorded as failed (not-interposed) without being run`,
+        );
+      }
     }
   }
   return set;
@@ -395,12 +471,12 @@ interface Verdict {
 }
 
 /** Compare what the identity probe saw with the allocator asked for. */
-function verify(
+async function verify(
   id: IdentityLine | undefined,
   allocator: ResolvedAllocator,
   preload: string,
   mapsDuringLoad?: string,
-): Verdict {
+): Promise<Verdict> {
   const expected = allocator.lib
     ? (allocator.realLib ?? realpathOr(allocator.lib))
     : id?.libc
@@ -433,24 +509,38 @@ function verify(
           .filter((f) => f.startsWith("/"))
           .map(realpathOr)
           .includes(expected);
-  const verified = malloc === expected && free === expected && mapped && duringLoad !== false;
+  const used = await usedEntryPoints([...id.mapped, id.libc ?? ""].filter(Boolean));
+  const reported = entryPointsOf(id.entryPoints);
+  const entryPoints = Object.fromEntries(
+    used.map((name) => {
+      const file = reported?.[name];
+      return [name, file ? realpathOr(file) : null];
+    }),
+  );
+  const partial = interpositionProblem(
+    id.entryPoints,
+    used,
+    (file) => realpathOr(file) === expected,
+    expected,
+  );
+  const verified = partial === undefined && mapped && duringLoad !== false;
   const interposition = {
     ...base,
     expected,
     malloc,
     free,
+    entryPoints,
     mapped,
     ...(duringLoad !== undefined ? { mappedDuringLoad: duringLoad } : {}),
     verified,
   };
   if (verified) return { interposition, identity: malloc };
   const why =
-    malloc !== expected || free !== expected
-      ? `malloc came from ${malloc ?? "nowhere"} and free from ${free ?? "nowhere"}, expected ${expected}`
-      : !mapped
-        ? `${expected} is not mapped in the process`
-        : `${expected} was not mapped in the server during the load (/proc/${id.pid}/maps)`;
-  return { interposition, identity: malloc, failure: `allocator not interposed: ${why}` };
+    partial ??
+    (!mapped
+      ? `allocator not interposed: ${expected} is not mapped in the process`
+      : `allocator not interposed: ${expected} was not mapped in the server during the load (/proc/${id.pid}/maps)`);
+  return { interposition, identity: malloc, failure: why };
 }
 
 type Base = Omit<
@@ -496,7 +586,7 @@ export async function measureProgram(
   signal: AbortSignal | undefined,
 ): Promise<RunRecord | null> {
   const ready = set.programs.get(base.workload);
-  if (!ready?.availability.available || !set.identityLib)
+  if (!ready?.availability.available || !ready.identityLib)
     throw new Error(`program cell scheduled for an unavailable program: ${base.key}`);
   const { definition: def, availability } = ready;
   const tmp = await mkdtemp(path.join(os.tmpdir(), "mallocbench-program-"));
@@ -512,7 +602,7 @@ export async function measureProgram(
     };
     const args = def.args.map((a) => substitute(a, values));
     const identityFile = path.join(tmp, "identity.jsonl");
-    const preload = preloadFor(allocator, ready, set.identityLib);
+    const preload = preloadFor(allocator, ready, ready.identityLib);
     const setEnv = {
       ...allocator.env,
       LD_PRELOAD: preload,
@@ -588,7 +678,7 @@ async function measureProcess(
   const problem = processFailure(outcome, def.binary);
   if (problem === "interrupted") return null;
   const id = await readIdentity(identityFile);
-  const verdict = verify(id, allocator, preload);
+  const verdict = await verify(id, allocator, preload);
   program.interposition = verdict.interposition;
   const extras = extrasOf(outcome);
   if (problem) return failed({ ...base, ...extras }, problem, outcome, program, verdict.identity);
@@ -722,7 +812,7 @@ async function measureServer(
   const outcome = await running;
   const exitProblem = processFailure(outcome, def.binary);
   if (exitProblem === "interrupted" || signal?.aborted) return null;
-  const verdict = verify(id, allocator, preload, mapsDuringLoad);
+  const verdict = await verify(id, allocator, preload, mapsDuringLoad);
   program.interposition = verdict.interposition;
   const extras = extrasOf(outcome);
   const loadTail = loadOutput ? `\n--- load ---\n${tail(loadOutput, 1000)}` : "";

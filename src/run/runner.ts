@@ -50,14 +50,8 @@ import {
 import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./classify.js";
 import { acquireLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
-import {
-  buildAll,
-  buildKey,
-  identify,
-  identityMatcher,
-  toolchainsByLibc,
-  type BuildSet,
-} from "./prepare.js";
+import { probeKey, probeWorkloads, type Refusal } from "./identity.js";
+import { buildAll, buildKey, identityMatcher, toolchainsByLibc, type BuildSet } from "./prepare.js";
 import { resolveForRun } from "./select-allocators.js";
 
 export interface RunOptions {
@@ -171,6 +165,8 @@ interface Prepared {
   buildSet: BuildSet;
   /** External programs among the workloads (docs/programs.md). */
   programs: ProgramSet;
+  /** Cells (probeKey) whose probe showed an incomplete interposition. */
+  refused: Map<string, Refusal>;
   previous: RunRecord[];
   journal: Journal;
   file: string;
@@ -243,29 +239,21 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     allocators,
     threads: recorded ? recorded.plan.threads : (options as RunOptions).threads,
     host: [...toolchains.values()].find((t) => t.kind === "host"),
+    toolchains,
     instructions: (recorded?.plan.measure ?? options?.measure) === "instructions",
     onWarning: (m) => events.onWarning?.(m),
   });
 
-  // Probe: prove each preload takes effect before spending time on it.
-  const probeWarnings: string[] = [];
-  for (const allocator of allocators) {
-    const build = [...buildSet.builds.values()].find(
-      (b) => b.libc === allocator.libc && b.status === "ok",
-    );
-    if (build?.status !== "ok") continue;
-    const setEnv = { ...allocator.env, ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}) };
-    const id = await identify(build.binary, setEnv);
-    const matcher = identityMatcher(allocator, buildSet.libcs.get(allocator.libc));
-    if ("error" in id) {
-      probeWarnings.push(`allocator ${allocator.name}: probe failed: ${id.error}`);
-    } else if (!matcher.matches(id.malloc)) {
-      probeWarnings.push(
-        `allocator ${allocator.name}: preload did not take effect (malloc comes from ${id.malloc}); its runs will be recorded as "allocator not interposed"`,
-      );
-    }
-  }
+  // Probe: settle every cell's interposition (all entry points) before spending time on it.
+  events.onMessage?.("probing allocator interposition");
+  const probe = await probeWorkloads(
+    allocators,
+    workloads.map((w) => w.name),
+    buildSet,
+  );
+  const probeWarnings = probe.warnings;
   for (const w of probeWarnings) events.onWarning?.(w);
+  const refused = new Map([...probe.refused, ...programs.refused]);
 
   let header: ResultsHeader;
   if (recorded) {
@@ -349,6 +337,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     allocators: new Map(allocators.map((a) => [a.name, a])),
     buildSet,
     programs,
+    refused,
     previous: resume?.runs ?? [],
     journal,
     file,
@@ -415,6 +404,18 @@ async function measureOne(
     seq,
     startedAt: new Date().toISOString(),
   };
+  const refusal = prepared.refused.get(probeKey(item.cell.workload, allocator.name));
+  if (refusal) {
+    return {
+      ...base,
+      status: "failed",
+      identity: refusal.identity,
+      failure: { kind: "not-interposed", message: `${refusal.message} (found by the probe before measuring; not run)` },
+      exitCode: null,
+      signal: null,
+      stderrTail: "",
+    };
+  }
   if (prepared.programs.programs.has(item.cell.workload))
     return measureProgram(
       prepared.programs,

@@ -451,11 +451,17 @@ const mb_identity *mb_identity_get(void)
     static int done;
     if (done)
         return &id;
-    void *addr;
-    MB_FN_ADDR(malloc, addr);
-    object_defining("malloc", addr, id.malloc_path, sizeof id.malloc_path);
-    MB_FN_ADDR(free, addr);
-    object_defining("free", addr, id.free_path, sizeof id.free_path);
+    void *addrs[MB_EP_COUNT];
+    MB_FN_ADDR(malloc, addrs[MB_EP_MALLOC]);
+    MB_FN_ADDR(free, addrs[MB_EP_FREE]);
+    MB_FN_ADDR(calloc, addrs[MB_EP_CALLOC]);
+    MB_FN_ADDR(realloc, addrs[MB_EP_REALLOC]);
+    MB_FN_ADDR(aligned_alloc, addrs[MB_EP_ALIGNED_ALLOC]);
+    MB_FN_ADDR(posix_memalign, addrs[MB_EP_POSIX_MEMALIGN]);
+    for (int e = 0; e < MB_EP_COUNT; e++)
+        object_defining(mb_entry_names[e], addrs[e], id.entry_path[e], sizeof id.entry_path[e]);
+    memcpy(id.malloc_path, id.entry_path[MB_EP_MALLOC], sizeof id.malloc_path);
+    memcpy(id.free_path, id.entry_path[MB_EP_FREE], sizeof id.free_path);
 #if defined(__GLIBC__)
     id.libc = "glibc";
     id.libc_version = gnu_get_libc_version();
@@ -473,6 +479,23 @@ const mb_identity *mb_identity_get(void)
     return &id;
 }
 
+const char *const mb_entry_names[MB_EP_COUNT] = {"malloc",  "free",          "calloc",
+                                                  "realloc", "aligned_alloc", "posix_memalign"};
+
+/* ,"entryPoints":{"malloc":"/path",...} (null where unknown) */
+static void print_entry_points(FILE *f, const mb_identity *id)
+{
+    fputs(",\"entryPoints\":{", f);
+    for (int e = 0; e < MB_EP_COUNT; e++) {
+        if (e > 0)
+            fputc(',', f);
+        json_string(f, mb_entry_names[e]);
+        fputc(':', f);
+        json_string(f, id->entry_path[e][0] ? id->entry_path[e] : NULL);
+    }
+    fputc('}', f);
+}
+
 static void print_identity(void)
 {
     const mb_identity *id = mb_identity_get();
@@ -480,6 +503,7 @@ static void print_identity(void)
     json_string(stdout, id->malloc_path[0] ? id->malloc_path : NULL);
     fputs(",\"free\":", stdout);
     json_string(stdout, id->free_path[0] ? id->free_path : NULL);
+    print_entry_points(stdout, id);
     fputs(",\"libc\":", stdout);
     json_string(stdout, id->libc);
     fputs(",\"libcVersion\":", stdout);
@@ -914,6 +938,7 @@ void mb_report(const mb_workload *wl, const mb_config *cfg, uint64_t ops, double
     json_string(stdout, cfg->size_name);
     fputs(",\"allocator\":", stdout);
     json_string(stdout, id->malloc_path[0] ? id->malloc_path : NULL);
+    print_entry_points(stdout, id);
     fputs(",\"libc\":", stdout);
     json_string(stdout, id->libc);
     printf(",\"checksum\":\"0x%016" PRIx64 "\",\"params\":{", checksum);

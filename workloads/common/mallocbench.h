@@ -101,9 +101,26 @@ static inline uint64_t mb_share(uint64_t total, int nthreads, int tid)
 
 /* ------------------------------------------------------------- identity */
 
+/* The allocation entry points the runtime calls on a workload's behalf (so
+ * every workload binary binds them all); each must reach the allocator
+ * under test. */
+enum mb_entry {
+    MB_EP_MALLOC = 0,
+    MB_EP_FREE,
+    MB_EP_CALLOC,
+    MB_EP_REALLOC,
+    MB_EP_ALIGNED_ALLOC,
+    MB_EP_POSIX_MEMALIGN,
+    MB_EP_COUNT
+};
+
+extern const char *const mb_entry_names[MB_EP_COUNT];
+
 typedef struct mb_identity {
     char malloc_path[4096]; /* object file defining malloc (realpath) */
     char free_path[4096];   /* object file defining free (realpath) */
+    /* object file defining each entry point (realpath; "" when unknown) */
+    char entry_path[MB_EP_COUNT][4096];
     const char *libc;       /* "glibc" | "musl" | "unknown" */
     const char *libc_version; /* NULL when unknown (musl) */
 } mb_identity;

@@ -3,11 +3,12 @@
  *
  * Preloaded AFTER the allocator under test (LD_PRELOAD="<allocator>:<this>"). It defines no
  * allocation function, so it changes no symbol binding. Its constructor asks the dynamic linker
- * which object file the process's `malloc` and `free` resolve to (dlsym(RTLD_DEFAULT) + dladdr:
- * the same lookup the program's own references went through), and lists the object files mapped
- * in /proc/self/maps. It appends one JSON line to $MALLOCBENCH_IDENTITY_FILE and does nothing
- * when that variable is unset. Processes the program starts append their own lines (pid tells
- * them apart).
+ * which object file each allocation entry point of the process resolves to (dlsym(RTLD_DEFAULT)
+ * + dladdr: the same lookup the program's own references went through), which object is the libc
+ * (the one defining __libc_start_main, in glibc and in musl alike), and lists the object files
+ * mapped in /proc/self/maps. It appends one JSON line to $MALLOCBENCH_IDENTITY_FILE and does
+ * nothing when that variable is unset. Processes the program starts append their own lines (pid
+ * tells them apart).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -106,6 +107,12 @@ static void put_mapped(struct buf *b)
     put(b, "]");
 }
 
+/* Every entry point the harness may check (PROGRAM_ENTRY_POINTS in src/run/identity.ts). */
+static const char *const entry_points[] = {"malloc",         "free",     "calloc",
+                                           "realloc",        "aligned_alloc",
+                                           "posix_memalign", "memalign", "malloc_usable_size",
+                                           "valloc",         "pvalloc"};
+
 __attribute__((constructor)) static void mallocbench_identity(void)
 {
     const char *target = getenv("MALLOCBENCH_IDENTITY_FILE");
@@ -122,8 +129,17 @@ __attribute__((constructor)) static void mallocbench_identity(void)
     put_object_of(&b, "malloc");
     put(&b, ",\"free\":");
     put_object_of(&b, "free");
+    put(&b, ",\"entryPoints\":{");
+    for (size_t i = 0; i < sizeof(entry_points) / sizeof(entry_points[0]); i++) {
+        if (i > 0)
+            put(&b, ",");
+        put_string(&b, entry_points[i]);
+        put(&b, ":");
+        put_object_of(&b, entry_points[i]);
+    }
+    put(&b, "}");
     put(&b, ",\"libc\":");
-    put_object_of(&b, "gnu_get_libc_version");
+    put_object_of(&b, "__libc_start_main");
     put(&b, ",\"mapped\":");
     put_mapped(&b);
     put(&b, "}\n");

@@ -2,11 +2,17 @@ import { describe, expect, it } from "vitest";
 import type { LauncherRecord } from "../../../src/measure/launcher.js";
 import { launcherRecord } from "../../helpers/records.js";
 import { classify, parseResultLine } from "../../../src/run/classify.js";
+import { RUNTIME_ENTRY_POINTS } from "../../../src/run/identity.js";
 
 const record = launcherRecord;
 
-const result =
-  '@result {"ops":10,"seconds":0.01,"allocator":"/usr/lib/libjemalloc.so.2","checksum":"0x1"}\n';
+const JE = "/usr/lib/libjemalloc.so.2";
+const entryPoints = (over: Record<string, string | null> = {}): string =>
+  JSON.stringify({
+    ...Object.fromEntries(RUNTIME_ENTRY_POINTS.map((name) => [name, JE])),
+    ...over,
+  });
+const result = `@result {"ops":10,"seconds":0.01,"allocator":"${JE}","entryPoints":${entryPoints()},"checksum":"0x1"}\n`;
 const isJemalloc = (id: string): boolean => id === "/usr/lib/libjemalloc.so.2";
 
 describe("classify", () => {
@@ -42,7 +48,30 @@ describe("classify", () => {
       message: "execvp x: ENOENT",
     });
     expect(c({}, "no result\n")).toMatchObject({ kind: "no-result" });
-    expect(c({}, result.replace("libjemalloc", "libc"))).toMatchObject({ kind: "not-interposed" });
+    expect(c({}, result.replaceAll("libjemalloc", "libc"))).toMatchObject({
+      kind: "not-interposed",
+      message: "allocator not interposed: malloc came from /usr/lib/libc.so.2, expected jemalloc",
+    });
     expect(c({ status: "interrupted" })).toEqual({ status: "interrupted" });
+  });
+
+  it("fails a run whose other entry points resolve elsewhere, naming each and where", () => {
+    const c = (stdout: string): unknown =>
+      classify({ record: record({}), stdout, stderr: "" }, "jemalloc", isJemalloc);
+    const partial = result.replace(
+      entryPoints(),
+      entryPoints({ calloc: "/usr/lib/libc.so.6", posix_memalign: null }),
+    );
+    expect(c(partial)).toMatchObject({
+      status: "failed",
+      kind: "not-interposed",
+      message:
+        "partially interposed: calloc from /usr/lib/libc.so.6, posix_memalign unresolved; expected jemalloc",
+      identity: JE,
+    });
+    // A result that names no entry points cannot be verified.
+    expect(c(result.replace(`"entryPoints":${entryPoints()},`, ""))).toMatchObject({
+      kind: "not-interposed",
+    });
   });
 });

@@ -249,7 +249,7 @@ describe("cells a program skips", () => {
     expect(warnings.some((w) => w.startsWith("program absent-program skipped: absent:"))).toBe(
       true,
     );
-    expect(set.identityLib).toMatch(/libmallocbench-identity\.so$/);
+    expect(set.identityLibs.get("glibc")).toMatch(/libmallocbench-identity\.so$/);
   });
 
   it("skips every program cell in instructions mode", async () => {
