@@ -410,7 +410,10 @@ async function measureOne(
       ...base,
       status: "failed",
       identity: refusal.identity,
-      failure: { kind: "not-interposed", message: `${refusal.message} (found by the probe before measuring; not run)` },
+      failure: {
+        kind: "not-interposed",
+        message: `${refusal.message} (found by the probe before measuring; not run)`,
+      },
       exitCode: null,
       signal: null,
       stderrTail: "",
