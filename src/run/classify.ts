@@ -10,7 +10,7 @@ import {
 import type { LaunchOutcome, LauncherRecord } from "../measure/launcher.js";
 import type { Counted } from "../measure/callgrind.js";
 import { derivedMemoryMetrics } from "../analysis/metrics.js";
-import { interpositionProblem, RUNTIME_ENTRY_POINTS } from "./identity.js";
+import { workloadInterpositionProblem } from "./identity.js";
 
 /** Exit codes of the workload protocol (workloads/README.md). */
 export const WORKLOAD_EXIT = { usage: 2, corruption: 3, oom: 4, internal: 5 } as const;
@@ -277,9 +277,8 @@ export function classify(
       message: "exited 0 without a valid @result line",
       identity,
     };
-  const interposition = interpositionProblem(
-    result["entryPoints"],
-    RUNTIME_ENTRY_POINTS,
+  const interposition = workloadInterpositionProblem(
+    { entryPoints: result["entryPoints"], uses: result["uses"] },
     identityMatches,
     expected,
   );

@@ -9,8 +9,9 @@ import { buildKey, identify, identityMatcher, type BuildSet } from "./prepare.js
 
 /**
  * The entry points the workload runtime calls on a workload's behalf (enum mb_entry in
- * workloads/common/mallocbench.h): every workload binary binds them all, and its `@identity` and
- * `@result` lines report the object behind each under `entryPoints`.
+ * workloads/common/mallocbench.h). A workload's `@identity` and `@result` lines report the object
+ * behind each under `entryPoints`, and under `uses` the ones its code calls (recorded in the
+ * binary by the wrappers it uses; malloc and free always).
  */
 export const RUNTIME_ENTRY_POINTS = [
   "malloc",
@@ -46,6 +47,33 @@ export function entryPointsOf(value: unknown): EntryPoints | undefined {
     out[name] = file;
   }
   return out;
+}
+
+/**
+ * The entry points a workload reports it uses (`uses` of its identity): malloc and free always,
+ * plus every known name listed; undefined when the list is missing or names an unknown one.
+ */
+export function workloadUses(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const known: readonly string[] = RUNTIME_ENTRY_POINTS;
+  if (!value.every((name) => typeof name === "string" && known.includes(name))) return undefined;
+  const uses = new Set<string>(["malloc", "free", ...(value as string[])]);
+  return RUNTIME_ENTRY_POINTS.filter((name) => uses.has(name));
+}
+
+/**
+ * Why a workload's identity (`entryPoints` and `uses`, as reported) does not show every entry
+ * point it uses resolving to the expected object, or undefined when it does.
+ */
+export function workloadInterpositionProblem(
+  identity: { entryPoints?: unknown; uses?: unknown },
+  matches: (file: string) => boolean,
+  expected: string,
+): string | undefined {
+  const uses = workloadUses(identity.uses);
+  if (!uses)
+    return `allocator not verified: the workload's identity does not list the entry points it uses (expected them from ${expected})`;
+  return interpositionProblem(identity.entryPoints, uses, matches, expected);
 }
 
 /**
@@ -126,12 +154,7 @@ export async function probeWorkloads(
         continue;
       }
       const matcher = identityMatcher(allocator, buildSet.libcs.get(allocator.libc));
-      const message = interpositionProblem(
-        id.entryPoints,
-        RUNTIME_ENTRY_POINTS,
-        matcher.matches,
-        matcher.expected,
-      );
+      const message = workloadInterpositionProblem(id, matcher.matches, matcher.expected);
       if (!message) continue;
       refused.set(probeKey(workload, allocator.name), { message, identity: id.malloc ?? null });
       const group = `${allocator.name}\0${message}`;

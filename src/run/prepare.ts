@@ -25,6 +25,8 @@ export interface Identity {
   free?: string;
   /** Entry point -> object defining it (src/run/identity.ts checks them). */
   entryPoints?: unknown;
+  /** The entry points the workload calls (malloc and free always). */
+  uses?: unknown;
   libc?: string;
   libcVersion?: string | null;
 }

@@ -259,7 +259,7 @@ void *mb_timed_call(enum mb_op op, void *p, size_t a, size_t b)
     return r;
 }
 
-void *mb_aligned_alloc(size_t align, size_t size)
+void *mb_aligned_alloc_impl(size_t align, size_t size)
 {
     if (align == 0 || (align & (align - 1)) != 0)
         mb_internal_error("mb_aligned_alloc: alignment %zu is not a power of two", align);
@@ -275,7 +275,7 @@ void *mb_aligned_alloc(size_t align, size_t size)
     return r;
 }
 
-void *mb_posix_memalign(size_t align, size_t size)
+void *mb_posix_memalign_impl(size_t align, size_t size)
 {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         mb_internal_error("mb_posix_memalign: bad alignment %zu", align);
@@ -445,6 +445,32 @@ static void object_defining(const char *sym, void *addr, char *out, size_t outle
     strcpy(out, name);
 }
 
+#ifdef MB_HAVE_USES_SECTION
+/* The runtime itself allocates with malloc and free (and this keeps the
+ * section present in every binary, so the linker defines its bounds). */
+static const char uses_runtime[] __attribute__((used, section("mb_uses"), aligned(1))) =
+    "malloc\0free";
+extern const char __start_mb_uses[], __stop_mb_uses[];
+#endif
+
+/* Which entry points the workload calls: the names MB_USES left in the binary. */
+static void read_uses(int *uses)
+{
+#ifdef MB_HAVE_USES_SECTION
+    (void)uses_runtime;
+    for (int e = 0; e < MB_EP_COUNT; e++)
+        uses[e] = 0;
+    for (const char *p = __start_mb_uses; p < __stop_mb_uses; p += strlen(p) + 1)
+        for (int e = 0; e < MB_EP_COUNT; e++)
+            if (strcmp(p, mb_entry_names[e]) == 0)
+                uses[e] = 1;
+#else
+    for (int e = 0; e < MB_EP_COUNT; e++)
+        uses[e] = 1;
+#endif
+    uses[MB_EP_MALLOC] = uses[MB_EP_FREE] = 1;
+}
+
 const mb_identity *mb_identity_get(void)
 {
     static mb_identity id;
@@ -460,6 +486,7 @@ const mb_identity *mb_identity_get(void)
     MB_FN_ADDR(posix_memalign, addrs[MB_EP_POSIX_MEMALIGN]);
     for (int e = 0; e < MB_EP_COUNT; e++)
         object_defining(mb_entry_names[e], addrs[e], id.entry_path[e], sizeof id.entry_path[e]);
+    read_uses(id.uses);
     memcpy(id.malloc_path, id.entry_path[MB_EP_MALLOC], sizeof id.malloc_path);
     memcpy(id.free_path, id.entry_path[MB_EP_FREE], sizeof id.free_path);
 #if defined(__GLIBC__)
@@ -482,7 +509,7 @@ const mb_identity *mb_identity_get(void)
 const char *const mb_entry_names[MB_EP_COUNT] = {"malloc",  "free",          "calloc",
                                                   "realloc", "aligned_alloc", "posix_memalign"};
 
-/* ,"entryPoints":{"malloc":"/path",...} (null where unknown) */
+/* ,"entryPoints":{"malloc":"/path",...} (null where unknown),"uses":["malloc",...] */
 static void print_entry_points(FILE *f, const mb_identity *id)
 {
     fputs(",\"entryPoints\":{", f);
@@ -493,7 +520,15 @@ static void print_entry_points(FILE *f, const mb_identity *id)
         fputc(':', f);
         json_string(f, id->entry_path[e][0] ? id->entry_path[e] : NULL);
     }
-    fputc('}', f);
+    fputs("},\"uses\":[", f);
+    for (int e = 0, n = 0; e < MB_EP_COUNT; e++) {
+        if (!id->uses[e])
+            continue;
+        if (n++ > 0)
+            fputc(',', f);
+        json_string(f, mb_entry_names[e]);
+    }
+    fputc(']', f);
 }
 
 static void print_identity(void)

@@ -116,11 +116,32 @@ enum mb_entry {
 
 extern const char *const mb_entry_names[MB_EP_COUNT];
 
+/*
+ * MB_USES("calloc") inside an allocation wrapper records, in the workload
+ * binary itself, that the workload calls that entry point: a static string in
+ * the section mb_uses, emitted only when the wrapper is used. The runtime
+ * reads the section back (between the linker's __start_/__stop_ symbols) and
+ * reports the list as `uses`, so the harness checks exactly the entry points
+ * each workload can call (malloc and free always: the runtime uses them).
+ * Nothing is added to the calls themselves.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define MB_HAVE_USES_SECTION 1
+#define MB_USES(name)                                                                              \
+    do {                                                                                           \
+        static const char mb_uses_[] __attribute__((used, section("mb_uses"), aligned(1))) = name; \
+        (void)mb_uses_;                                                                            \
+    } while (0)
+#else
+#define MB_USES(name) ((void)0) /* the runtime then reports every entry point as used */
+#endif
+
 typedef struct mb_identity {
     char malloc_path[4096]; /* object file defining malloc (realpath) */
     char free_path[4096];   /* object file defining free (realpath) */
     /* object file defining each entry point (realpath; "" when unknown) */
     char entry_path[MB_EP_COUNT][4096];
+    int uses[MB_EP_COUNT]; /* 1: the workload calls it (MB_USES; malloc and free always) */
     const char *libc;       /* "glibc" | "musl" | "unknown" */
     const char *libc_version; /* NULL when unknown (musl) */
 } mb_identity;
@@ -277,6 +298,7 @@ static inline void mb_free(void *p, size_t size)
  * (size > 0). */
 static inline void *mb_realloc(void *p, size_t old, size_t size)
 {
+    MB_USES("realloc");
     void *q = mb_sample_due(MB_OP_REALLOC) ? mb_timed_call(MB_OP_REALLOC, p, size, 0)
                                            : realloc(p, size);
     if (MB_UNLIKELY(q == NULL && size > 0))
@@ -288,6 +310,7 @@ static inline void *mb_realloc(void *p, size_t old, size_t size)
 /* calloc(n, size); exits 4 on NULL (overflow of n*size is a usage error). */
 static inline void *mb_calloc(size_t n, size_t size)
 {
+    MB_USES("calloc");
     void *p = mb_sample_due(MB_OP_CALLOC) ? mb_timed_call(MB_OP_CALLOC, NULL, n, size)
                                           : calloc(n, size);
     if (MB_UNLIKELY(p == NULL))
@@ -298,10 +321,20 @@ static inline void *mb_calloc(size_t n, size_t size)
 
 /* aligned_alloc(align, size); size is rounded up to a multiple of align as
  * C11 requires. Exits 4 on NULL. */
-void *mb_aligned_alloc(size_t align, size_t size);
+void *mb_aligned_alloc_impl(size_t align, size_t size);
+static inline void *mb_aligned_alloc(size_t align, size_t size)
+{
+    MB_USES("aligned_alloc");
+    return mb_aligned_alloc_impl(align, size);
+}
 
 /* posix_memalign(&p, align, size); exits 4 on failure. */
-void *mb_posix_memalign(size_t align, size_t size);
+void *mb_posix_memalign_impl(size_t align, size_t size);
+static inline void *mb_posix_memalign(size_t align, size_t size)
+{
+    MB_USES("posix_memalign");
+    return mb_posix_memalign_impl(align, size);
+}
 
 /* Live bytes held right now by the whole process (flushes this thread). */
 int64_t mb_live_bytes(void);

@@ -4,9 +4,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildWorkload } from "../../../src/build/build.js";
 import { detectToolchains } from "../../../src/build/toolchain.js";
 import { cacheDir } from "../../../src/paths.js";
-import { parseResultLine } from "../../../src/run/classify.js";
+import { classify, parseResultLine } from "../../../src/run/classify.js";
+import { RUNTIME_ENTRY_POINTS } from "../../../src/run/identity.js";
 import { loadWorkloads, workloadRoots, type Workload } from "../../../src/workloads/registry.js";
-import { FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
+import { buildFixtureLib, FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
+import { launcherRecord } from "../../helpers/records.js";
 
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 
@@ -133,5 +135,53 @@ describe("workload protocol", () => {
     });
     // Exported under its own symbol version: loaded, found by dlsym(RTLD_DEFAULT), never called.
     expect((await identity({ LD_PRELOAD: versioned })).malloc).toMatch(/libc\.so\.6$/);
+  });
+
+  it("reports every entry point's object and the ones each workload uses; a run under a partial interposer fails the per-run check", async () => {
+    const dir = await tempDir();
+    const partial = await buildFixtureLib("partial", dir);
+    const identity = async (
+      name: string,
+      libc: string,
+      env: Record<string, string> = {},
+    ): Promise<{ entryPoints: Record<string, string | null>; uses: string[] }> => {
+      const { stdout } = await execa(bin(name, libc), ["--identify"], { env });
+      return JSON.parse(String(stdout).replace(/^@identity /, "")) as {
+        entryPoints: Record<string, string | null>;
+        uses: string[];
+      };
+    };
+    for (const libc of ["glibc", "musl"]) {
+      if (!binaries.has(`aligned/${libc}`)) continue;
+      const id = await identity("aligned", libc);
+      expect(Object.keys(id.entryPoints)).toEqual([...RUNTIME_ENTRY_POINTS]);
+      expect(new Set(Object.values(id.entryPoints)).size, libc).toBe(1);
+      expect(id.uses).toEqual(["malloc", "free", "calloc", "aligned_alloc", "posix_memalign"]);
+      expect((await identity("larson", libc)).uses).toEqual(["malloc", "free"]);
+      expect((await identity("realloc-growth", libc)).uses).toEqual([
+        "malloc",
+        "free",
+        "calloc",
+        "realloc",
+      ]);
+    }
+    const id = await identity("aligned", "glibc", { LD_PRELOAD: partial });
+    expect(id.entryPoints["malloc"]).toBe(partial);
+    expect(id.entryPoints["calloc"]).toMatch(/libc\.so\.6$/);
+    // The workload itself runs fine (glibc underneath); only the identity check can tell.
+    const r = await run(bin("aligned", "glibc"), ["--size", "quick"], { LD_PRELOAD: partial });
+    expect(r.exitCode).toBe(0);
+    const verdict = classify(
+      { record: launcherRecord({}), stdout: String(r.stdout), stderr: "" },
+      partial,
+      (file) => file === partial,
+    );
+    expect(verdict).toMatchObject({
+      status: "failed",
+      kind: "not-interposed",
+      message: expect.stringMatching(
+        /^partially interposed: calloc from \S*libc\.so\.6, aligned_alloc from \S*libc\.so\.6, posix_memalign from \S*libc\.so\.6; expected /,
+      ),
+    });
   });
 });

@@ -12,7 +12,8 @@ const entryPoints = (over: Record<string, string | null> = {}): string =>
     ...Object.fromEntries(RUNTIME_ENTRY_POINTS.map((name) => [name, JE])),
     ...over,
   });
-const result = `@result {"ops":10,"seconds":0.01,"allocator":"${JE}","entryPoints":${entryPoints()},"checksum":"0x1"}\n`;
+const ALL_USED = JSON.stringify(RUNTIME_ENTRY_POINTS);
+const result = `@result {"ops":10,"seconds":0.01,"allocator":"${JE}","entryPoints":${entryPoints()},"uses":${ALL_USED},"checksum":"0x1"}\n`;
 const isJemalloc = (id: string): boolean => id === "/usr/lib/libjemalloc.so.2";
 
 describe("classify", () => {
@@ -69,9 +70,28 @@ describe("classify", () => {
         "partially interposed: calloc from /usr/lib/libc.so.6, posix_memalign unresolved; expected jemalloc",
       identity: JE,
     });
-    // A result that names no entry points cannot be verified.
+    // A result that names no entry points, or not which it uses, cannot be verified.
     expect(c(result.replace(`"entryPoints":${entryPoints()},`, ""))).toMatchObject({
       kind: "not-interposed",
     });
+    expect(c(result.replace(`"uses":${ALL_USED},`, ""))).toMatchObject({
+      kind: "not-interposed",
+      message: expect.stringMatching(/does not list the entry points it uses/),
+    });
+  });
+
+  it("checks only the entry points the workload uses (malloc and free always)", () => {
+    const c = (stdout: string): unknown =>
+      classify({ record: record({}), stdout, stderr: "" }, "jemalloc", isJemalloc);
+    const elsewhere = entryPoints({ aligned_alloc: "/usr/lib/libc.so.6", calloc: null });
+    const withUses = (uses: string[]): string =>
+      result.replace(entryPoints(), elsewhere).replace(ALL_USED, JSON.stringify(uses));
+    expect(c(withUses(["realloc"]))).toMatchObject({ status: "ok" });
+    expect(c(withUses([]))).toMatchObject({ status: "ok" });
+    expect(c(withUses(["aligned_alloc"]))).toMatchObject({
+      kind: "not-interposed",
+      message: "partially interposed: aligned_alloc from /usr/lib/libc.so.6; expected jemalloc",
+    });
+    expect(c(withUses(["calloc", "memalign"]))).toMatchObject({ kind: "not-interposed" });
   });
 });
