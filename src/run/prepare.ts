@@ -44,9 +44,13 @@ export async function identify(
     extendEnv: false,
     timeout: 30_000,
   });
-  const line = String(result.stdout)
+  const lines = String(result.stdout)
     .split("\n")
-    .find((l) => l.startsWith("@identity "));
+    .filter((l) => l.startsWith("@identity "));
+  // More than one line means something else in the process printed one: trust neither.
+  const line = lines.length === 1 ? lines[0] : undefined;
+  if (lines.length > 1)
+    return { error: `${binary} --identify printed ${lines.length} @identity lines, expected one` };
   if (result.exitCode !== 0 || !line) {
     const why = String(result.stderr).trim().split("\n").at(-1) ?? "";
     return {

@@ -509,7 +509,11 @@ async function verify(
           .filter((f) => f.startsWith("/"))
           .map(realpathOr)
           .includes(expected);
-  const used = await usedEntryPoints([...id.mapped, id.libc ?? ""].filter(Boolean));
+  // The identity probe (last in the preload) references every entry point itself: not a use.
+  const probeLib = realpathOr(preload.split(":").at(-1) ?? "");
+  const used = await usedEntryPoints(
+    [...id.mapped, id.libc ?? ""].filter((f) => f && realpathOr(f) !== probeLib),
+  );
   const reported = entryPointsOf(id.entryPoints);
   const entryPoints = Object.fromEntries(
     used.map((name) => {

@@ -2,11 +2,15 @@
  * mallocbench: interposition probe for external programs (docs/programs.md).
  *
  * Preloaded AFTER the allocator under test (LD_PRELOAD="<allocator>:<this>"). It defines no
- * allocation function, so it changes no symbol binding. Its constructor asks the dynamic linker
- * which object file each allocation entry point of the process resolves to (dlsym(RTLD_DEFAULT)
- * + dladdr: the same lookup the program's own references went through), which object is the libc
- * (the one defining __libc_start_main, in glibc and in musl alike), and lists the object files
- * mapped in /proc/self/maps. It appends one JSON line to $MALLOCBENCH_IDENTITY_FILE and does
+ * allocation function, so it changes no symbol binding. Its constructor names the object file
+ * each allocation entry point of the process resolves to: the address this library's own
+ * reference was bound to (dladdr of it). Built against the program's libc, that reference
+ * carries the same symbol version as the program's (malloc@GLIBC_2.2.5 on x86_64 glibc), so it
+ * binds where the program's calls go; an unversioned dlsym(RTLD_DEFAULT) would also find a
+ * malloc exported under a foreign version that the program never calls
+ * (test/fixtures/libs/versioned-malloc.c). It also names the libc (the object defining
+ * __libc_start_main, in glibc and in musl alike) and lists the object files mapped in
+ * /proc/self/maps. It appends one JSON line to $MALLOCBENCH_IDENTITY_FILE and does
  * nothing when that variable is unset. Processes the program starts append their own lines (pid
  * tells them apart).
  */
@@ -57,15 +61,40 @@ static void put_string(struct buf *b, const char *s)
     put(b, "\"");
 }
 
-static void put_object_of(struct buf *b, const char *symbol)
+/* Weak: an entry point the libc lacks (musl has no pvalloc) is a null address, not a load error. */
+extern void *malloc(size_t) __attribute__((weak));
+extern void free(void *) __attribute__((weak));
+extern void *calloc(size_t, size_t) __attribute__((weak));
+extern void *realloc(void *, size_t) __attribute__((weak));
+extern void *aligned_alloc(size_t, size_t) __attribute__((weak));
+extern int posix_memalign(void **, size_t, size_t) __attribute__((weak));
+extern void *memalign(size_t, size_t) __attribute__((weak));
+extern size_t malloc_usable_size(void *) __attribute__((weak));
+extern void *valloc(size_t) __attribute__((weak));
+extern void *pvalloc(size_t) __attribute__((weak));
+
+/* Function pointer -> data pointer (POSIX guarantees this round-trips). */
+#define FN_ADDR(fn) fn_addr((void (*)(void))(fn))
+static void *fn_addr(void (*fn)(void))
 {
-    void *address = dlsym(RTLD_DEFAULT, symbol);
+    void *p;
+    memcpy(&p, &fn, sizeof p);
+    return p;
+}
+
+static void put_object_at(struct buf *b, void *address)
+{
     Dl_info info;
     if (address != NULL && dladdr(address, &info) != 0 && info.dli_fname != NULL &&
         info.dli_fname[0] != 0)
         put_string(b, info.dli_fname);
     else
         put(b, "null");
+}
+
+static void put_object_of(struct buf *b, const char *symbol)
+{
+    put_object_at(b, dlsym(RTLD_DEFAULT, symbol));
 }
 
 /* Distinct file-backed mappings, in the order they appear. */
@@ -125,17 +154,22 @@ __attribute__((constructor)) static void mallocbench_identity(void)
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     put(&b, "{\"pid\":");
     put(&b, pid);
+    /* In the order of entry_points. */
+    void *const addresses[] = {FN_ADDR(malloc),         FN_ADDR(free),     FN_ADDR(calloc),
+                               FN_ADDR(realloc),        FN_ADDR(aligned_alloc),
+                               FN_ADDR(posix_memalign), FN_ADDR(memalign), FN_ADDR(malloc_usable_size),
+                               FN_ADDR(valloc),         FN_ADDR(pvalloc)};
     put(&b, ",\"malloc\":");
-    put_object_of(&b, "malloc");
+    put_object_at(&b, addresses[0]);
     put(&b, ",\"free\":");
-    put_object_of(&b, "free");
+    put_object_at(&b, addresses[1]);
     put(&b, ",\"entryPoints\":{");
     for (size_t i = 0; i < sizeof(entry_points) / sizeof(entry_points[0]); i++) {
         if (i > 0)
             put(&b, ",");
         put_string(&b, entry_points[i]);
         put(&b, ":");
-        put_object_of(&b, entry_points[i]);
+        put_object_at(&b, addresses[i]);
     }
     put(&b, "}");
     put(&b, ",\"libc\":");
