@@ -31,7 +31,7 @@ import { realpathOr } from "./prepare.js";
 
 /** How interposition is verified; recorded in every program run. */
 export const INTERPOSITION_METHOD =
-  "identity preload: a probe library preloaded after the allocator resolves each allocation entry point and __libc_start_main with dlsym(RTLD_DEFAULT) + dladdr and lists /proc/self/maps at process start; malloc, free and every entry point a mapped object imports must come from the expected object";
+  "identity preload: a probe library preloaded after the allocator names the object each allocation entry point binds to (dladdr of its own versioned reference) and the libc (__libc_start_main), and lists /proc/self/maps at process start; malloc, free and every entry point a mapped object imports must come from the expected object";
 
 export interface SkippedCell {
   cell: string;

@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FailedRun, ResultsFile, RunRecord } from "../../src/results/schema.js";
 import { findOnPath } from "../../src/workloads/external.js";
-import { benchRun, buildFixtureLib, tempDir } from "../helpers/cli.js";
+import { benchRun, buildFixtureLib, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
 
 /**
  * Interposition is complete or the run fails. A real partial interposer
@@ -37,6 +37,17 @@ describe("partial interposition fails the cell, found by the probe before measur
   beforeAll(async () => {
     const dir = await tempDir();
     const partial = await buildFixtureLib("partial", dir);
+    // Exports malloc, free, calloc and realloc under its own symbol version: never called.
+    const versioned = path.join(dir, "libversioned-malloc.so");
+    await execa("cc", [
+      "-shared",
+      "-fPIC",
+      "-O2",
+      `-Wl,--version-script=${path.join(FIXTURE_LIBS, "versioned-malloc.map")}`,
+      "-o",
+      versioned,
+      path.join(FIXTURE_LIBS, "versioned-malloc.c"),
+    ]);
     musl = (await findOnPath("musl-gcc")) !== undefined;
     const root = path.join(dir, "programs");
     const workloads = ["aligned", "larson"];
@@ -68,6 +79,8 @@ describe("partial interposition fails the cell, found by the probe before measur
         musl ? "glibc,musl" : "glibc",
         "--allocator",
         `partial=${partial}`,
+        "--allocator",
+        `versioned=${versioned}`,
         "--workload-dir",
         root,
         "-t",
@@ -140,6 +153,16 @@ describe("partial interposition fails the cell, found by the probe before measur
     const libc = await realpath("/lib/x86_64-linux-gnu/libc.so.6").catch(() => undefined);
     expect(Object.keys(entryPoints)).toEqual(expect.arrayContaining(["malloc", "free", "calloc"]));
     if (libc) for (const file of Object.values(entryPoints)) expect(file).toBe(libc);
+  });
+
+  it("a program is not fooled by a malloc exported under a foreign symbol version", async (context) => {
+    if (!(await findOnPath("sqlite3"))) context.skip();
+    for (const run of runsOf("sqlite3", "versioned")) {
+      expect(run.status).toBe("failed");
+      expect((run as FailedRun).failure.message).toMatch(
+        /^allocator not interposed: malloc came from \S*libc\.so\.6, expected \S*libversioned-malloc\.so/,
+      );
+    }
   });
 
   it("verifies a musl-built program under musl's own allocator", async (context) => {
