@@ -56,6 +56,8 @@ describe.runIf(onDebianX64)("real system libraries", () => {
     expect(info.definedSymbols?.has("free")).toBe(true);
     // imported, not defined
     expect(info.definedSymbols?.has("pthread_mutex_lock")).toBe(false);
+    expect(info.importedSymbols?.has("pthread_mutex_lock")).toBe(true);
+    expect(info.importedSymbols?.has("malloc")).toBe(false);
   });
 
   it("the sync reader returns the same facts", async () => {
@@ -273,6 +275,7 @@ describe("synthetic ELF images", () => {
     const info = await readElfInfo(p);
     expect(info.machine).toBe("s390x");
     expect([...(info.definedSymbols ?? [])].sort()).toEqual(["calloc", "free", "malloc"]);
+    expect([...(info.importedSymbols ?? [])].sort()).toEqual(["mmap", "munmap"]);
   });
 
   it("without section headers or hash tables, symbols are unknown", async () => {
