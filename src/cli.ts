@@ -1,5 +1,18 @@
 import { Command, CommanderError, Option } from "commander";
 import { isKnownError } from "./errors.js";
+import { InterruptedError, interruptChildren } from "./util/exec.js";
+
+/**
+ * SIGINT/SIGTERM for every command: helper processes are killed and bench exits 130/143 with one
+ * line. A command that stops gracefully (bench run keeps what it measured) adds its own listener,
+ * and this one then only kills the helpers.
+ */
+function onInterrupt(signal: NodeJS.Signals): void {
+  interruptChildren(signal);
+  if (process.listenerCount(signal) > 1) return;
+  process.stderr.write(`\nbench: interrupted by ${signal}\n`);
+  process.exit(signal === "SIGTERM" ? 143 : 130);
+}
 
 // Each command's module is imported when the command runs, so a command loads only its own code
 // (bench report does not load the runner, the builder or execa): about 0.1-0.2 s less start-up.
@@ -285,6 +298,8 @@ export async function main(argv: string[]): Promise<number> {
   const cli = program((c) => {
     code = c;
   });
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
   try {
     await cli.parseAsync(argv);
     return code;
@@ -297,6 +312,10 @@ export async function main(argv: string[]): Promise<number> {
       )
         return 0;
       return 2; // commander has printed the one-line reason
+    }
+    if (error instanceof InterruptedError) {
+      process.stderr.write(`bench: interrupted by ${error.signal}\n`);
+      return error.signal === "SIGTERM" ? 143 : 130;
     }
     if (isKnownError(error)) {
       process.stderr.write(`bench: ${error.message}\n`);

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { NotRegularFileError, readRegularFile } from "./util/files.js";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -21,6 +21,25 @@ export const PRESETS: Record<Size, Preset> = {
 };
 
 export const DEFAULT_RSS_INTERVAL_MS = 10;
+
+/**
+ * Upper bounds of the numbers a plan takes, checked before anything runs: the schedule is built
+ * in memory, and a plan far beyond any real benchmark (days of runs) is a typo, not a request.
+ */
+export const LIMITS = {
+  /** --runs, --max-runs (measured runs per cell). */
+  runsPerCell: 100_000,
+  /** --warmup. */
+  warmup: 10_000,
+  /** Every scheduled run of a plan: cells x (warmup + runs), or x max-runs when adaptive. */
+  totalRuns: 1_000_000,
+  /** Combinations of --param values. */
+  paramCombinations: 10_000,
+  /** --timeout, --max-time: 30 days. */
+  durationMs: 30 * 24 * 3_600_000,
+  /** --rss-interval: one hour. */
+  rssIntervalMs: 3_600_000,
+} as const;
 
 /** 1 and the number of CPUs runs may use (all, or those of --cpus): the fast path and the full width. */
 export function defaultThreads(cpus: string | null = null): number[] {
@@ -113,15 +132,33 @@ export function parseParams(values: readonly string[]): Record<string, string[]>
     }
     out[name] = list;
   }
+  const combinations = Object.values(out).reduce((n, list) => n * list.length, 1);
+  if (combinations > LIMITS.paramCombinations)
+    throw new UsageError(
+      `--param: ${combinations} combinations of values is above the limit of ${LIMITS.paramCombinations}: scan fewer values`,
+    );
   return out;
 }
 
-export function parsePositiveInt(value: string, flag: string, min = 1): number {
+export function parsePositiveInt(
+  value: string,
+  flag: string,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (!/^\d+$/.test(value.trim()))
     throw new UsageError(`${flag}: "${value}" is not a whole number`);
   const n = Number(value);
   if (n < min || !Number.isSafeInteger(n))
     throw new UsageError(`${flag}: ${value} must be at least ${min}`);
+  if (n > max) throw new UsageError(`${flag}: ${value} is above the limit of ${max}`);
+  return n;
+}
+
+/** A number from the config file or a flag, within [min, max]; `what` names it in the message. */
+export function checkRange(n: number, what: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`${what}: ${n} is outside ${min}..${max}`);
   return n;
 }
 
@@ -132,7 +169,10 @@ export function parseDuration(value: string, flag: string): number {
   const n = Number(match[1]);
   const unit = match[2] ?? "s";
   const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
-  return Math.round(n * factor);
+  const ms = Math.round(n * factor);
+  if (!Number.isSafeInteger(ms) || ms > LIMITS.durationMs)
+    throw new UsageError(`${flag}: "${value}" is longer than the limit of 30 days (720h)`);
+  return ms;
 }
 
 /** "0,2-3" as accepted by sched_setaffinity lists; validated against the online CPUs here. */
@@ -166,10 +206,10 @@ export const ConfigFileSchema = z
       )
       .optional(),
     workloads: z.array(z.string()).optional(),
-    threads: z.array(z.number().int().positive()).optional(),
+    threads: z.array(z.number().int().positive().max(4096)).max(4096).optional(),
     preset: z.enum(["quick", "default", "full"]).optional(),
-    runs: z.number().int().positive().optional(),
-    warmup: z.number().int().nonnegative().optional(),
+    runs: z.number().int().positive().max(LIMITS.runsPerCell).optional(),
+    warmup: z.number().int().nonnegative().max(LIMITS.warmup).optional(),
     timeout: z.string().optional(),
     cpus: z.string().optional(),
     workloadDirs: z.array(z.string()).optional(),
@@ -186,8 +226,10 @@ export async function loadConfigFile(
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, "bench.config.json");
   let text: string;
   try {
-    text = await readFile(file, "utf8");
-  } catch {
+    text = await readRegularFile(file, "utf8");
+  } catch (error) {
+    if (error instanceof NotRegularFileError)
+      throw new UsageError(`${explicit ? "--config" : "config file"}: ${error.message}`);
     if (explicit) throw new UsageError(`--config: cannot read ${file}`);
     return { config: {} };
   }

@@ -8,9 +8,10 @@
  * stripped, from DT_SYMTAB sized by DT_HASH / DT_GNU_HASH). ELF32 and ELF64, little and big
  * endian. Only the byte ranges needed are read, through a file handle.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { type FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
+import { NotRegularFileError, openRegular, openRegularSync } from "../util/files.js";
 
 export type ElfClass = 32 | 64;
 export type ElfEndian = "little" | "big";
@@ -327,6 +328,8 @@ function cString(buf: Buffer, offset: number): string | undefined {
 }
 
 function openError(path: string, error: unknown): ElfError {
+  if (error instanceof NotRegularFileError)
+    return new ElfError(path, "io", error.reason, { cause: error });
   const code = (error as NodeJS.ErrnoException).code ?? "error";
   const what =
     code === "ENOENT"
@@ -360,7 +363,7 @@ function notRegular(path: string, isDirectory: boolean): ElfError {
 export async function readElfInfo(path: string): Promise<ElfInfo> {
   let fh: FileHandle;
   try {
-    fh = await open(path, "r");
+    fh = await openRegular(path);
   } catch (error) {
     throw openError(path, error);
   }
@@ -393,7 +396,7 @@ export async function readElfInfo(path: string): Promise<ElfInfo> {
 export function readElfInfoSync(path: string): ElfInfo {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openRegularSync(path);
   } catch (error) {
     throw openError(path, error);
   }

@@ -5,7 +5,7 @@
  */
 import { realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import type { ResolvedAllocator } from "./types.js";
 
 export type PackageInfo = NonNullable<ResolvedAllocator["package"]>;
@@ -19,7 +19,7 @@ const missingTools = new Set<string>();
 async function run(file: string, args: string[], anyExit = false): Promise<string | undefined> {
   if (missingTools.has(file)) return undefined;
   try {
-    const r = await execa(file, args, {
+    const r = await runHelper(file, args, {
       reject: false,
       timeout: TIMEOUT_MS,
       env: ENV,

@@ -2,9 +2,8 @@
  * Turning an AllocatorSpec into a ResolvedAllocator: validated library, realpath, sha256,
  * owning package.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { realpath } from "node:fs/promises";
+import { sha256File as hashFile } from "../util/hash.js";
 import { packageOf } from "./packages.js";
 import type { AllocatorSpec, ResolvedAllocator } from "./types.js";
 import { checkLibrary } from "./validate.js";
@@ -19,11 +18,9 @@ export function isUnusable(a: ResolvedAllocator | UnusableAllocator): a is Unusa
   return "reason" in a && typeof a.reason === "string" && !("source" in a);
 }
 
-/** sha256 of a file, hex, streamed. */
+/** sha256 of a file, hex, streamed (a regular file only: see util/files.ts). */
 export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+  return hashFile(path);
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import { buildWorkload } from "../build/build.js";
 import type { Toolchain } from "../build/toolchain.js";
 import { cacheDir, packageRoot } from "../paths.js";
@@ -189,7 +189,7 @@ export async function ensureScudoMusl(
     await mkdir(tmp, { recursive: true });
     const [cmd, ...pre] = musl.cc as [string, ...string[]];
     const compatObj = path.join(tmp, "scudo-musl-compat.o");
-    const compile = await execa(
+    const compile = await runHelper(
       cmd,
       [...pre, "-O2", "-fPIC", "-Wall", "-Wextra", "-c", compatSource(), "-o", compatObj],
       { reject: false, all: true, timeout: 120_000 },
@@ -206,7 +206,7 @@ export async function ensureScudoMusl(
     // new/delete) needs nothing from a C++ runtime: only Scudo's own internals.
     const cxx = cxxArchiveFor(archive);
     const archives = (await isFile(cxx)) ? [archive, cxx] : [archive];
-    const link = await execa(
+    const link = await runHelper(
       cmd,
       [
         ...pre,

@@ -13,7 +13,7 @@
  */
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import { cacheDir } from "../paths.js";
 import { sha256Hex } from "../util/hash.js";
 import type { Libc } from "./types.js";
@@ -167,7 +167,7 @@ export async function runSystemProbe(
     await writeFile(src, PROBE_SOURCE);
     const tmp = `${binary}.tmp-${process.pid}`;
     const [cmd, ...pre] = cc as [string, ...string[]];
-    const built = await execa(cmd, [...pre, "-O0", src, "-o", tmp, "-ldl"], {
+    const built = await runHelper(cmd, [...pre, "-O0", src, "-o", tmp, "-ldl"], {
       reject: false,
       all: true,
       timeout: 120_000,
@@ -178,7 +178,12 @@ export async function runSystemProbe(
   }
   const env = { ...process.env };
   delete env["LD_PRELOAD"];
-  const run = await execa(binary, [], { reject: false, env, extendEnv: false, timeout: 20_000 });
+  const run = await runHelper(binary, [], {
+    reject: false,
+    env,
+    extendEnv: false,
+    timeout: 20_000,
+  });
   if (run.exitCode !== 0) return { error: `the probe failed (exit ${String(run.exitCode)})` };
   try {
     return JSON.parse(String(run.stdout)) as ProbeOutput;
@@ -195,7 +200,7 @@ export async function signaturesIn(file: string): Promise<string[]> {
 
 /** musl's libc.so is also its dynamic loader: run, it prints "Version 1.2.3". */
 async function muslVersionOf(object: string): Promise<string | null> {
-  const run = await execa(object, [], { reject: false, timeout: 5000 });
+  const run = await runHelper(object, [], { reject: false, timeout: 5000 });
   return (
     /Version\s+([0-9][^\s]*)/.exec(`${String(run.stderr)}\n${String(run.stdout)}`)?.[1] ?? null
   );

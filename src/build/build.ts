@@ -1,8 +1,10 @@
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import type { Libc } from "../allocators/types.js";
 import { launcherSource, workloadsDir } from "../paths.js";
+import { UsageError } from "../errors.js";
+import { clipEnd, NotRegularFileError, readRegularFile } from "../util/files.js";
 import { sha256Hex } from "../util/hash.js";
 import type { Workload } from "../workloads/registry.js";
 import { REQUIRED_CFLAGS, type Toolchain } from "./toolchain.js";
@@ -24,10 +26,21 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** A source file's bytes; a source that is a FIFO, device or directory is a usage error. */
+async function readSource(file: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(file);
+  } catch (error) {
+    if (error instanceof NotRegularFileError)
+      throw new UsageError(`workload source ${error.message}`);
+    throw error;
+  }
+}
+
 async function hashInputs(files: readonly string[], extra: unknown): Promise<string> {
   const parts: string[] = [JSON.stringify({ recipe: BUILD_RECIPE_VERSION, extra })];
   for (const file of files) {
-    parts.push(path.basename(file), sha256Hex(await readFile(file)));
+    parts.push(path.basename(file), sha256Hex(await readSource(file)));
   }
   return sha256Hex(parts.join("\0")).slice(0, 16);
 }
@@ -59,7 +72,7 @@ async function compileCached(
   await mkdir(dir, { recursive: true });
   const tmp = `${binary}.tmp-${process.pid}-${Date.now()}`;
   const [cmd, ...pre] = tc.cc as [string, ...string[]];
-  const result = await execa(cmd, [...pre, ...flags, ...sources, "-o", tmp, ...libs], {
+  const result = await runHelper(cmd, [...pre, ...flags, ...sources, "-o", tmp, ...libs], {
     reject: false,
     timeout: 300_000,
     all: true,
@@ -73,7 +86,7 @@ async function compileCached(
       .join("\n");
     return {
       status: "failed",
-      reason: `${path.basename(cmd)} failed for ${name}: ${output}`,
+      reason: `${path.basename(cmd)} failed for ${name}: ${clipEnd(output, 2000)}`,
       hash,
     };
   }

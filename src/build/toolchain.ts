@@ -1,6 +1,6 @@
 import { access, constants, readdir } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import { hostMachine } from "../allocators/elf.js";
 import type { Libc } from "../allocators/types.js";
 import { sha256Hex } from "../util/hash.js";
@@ -62,8 +62,8 @@ function splitWords(value: string): string[] {
 
 async function describe(cc: string[]): Promise<{ version: string; target: string } | undefined> {
   const [cmd, ...pre] = cc as [string, ...string[]];
-  const version = await execa(cmd, [...pre, "--version"], { reject: false, timeout: 20_000 });
-  const target = await execa(cmd, [...pre, "-dumpmachine"], { reject: false, timeout: 20_000 });
+  const version = await runHelper(cmd, [...pre, "--version"], { reject: false, timeout: 20_000 });
+  const target = await runHelper(cmd, [...pre, "-dumpmachine"], { reject: false, timeout: 20_000 });
   if (version.exitCode !== 0 || target.exitCode !== 0) return undefined;
   return {
     version: String(version.stdout).split("\n")[0]?.trim() ?? "",
@@ -187,7 +187,7 @@ export async function muslVersion(): Promise<string | undefined> {
     }
   }
   for (const loader of loaders) {
-    const result = await execa(loader, [], { reject: false, timeout: 5000 });
+    const result = await runHelper(loader, [], { reject: false, timeout: 5000 });
     const match = /Version\s+([0-9][^\s]*)/.exec(
       `${String(result.stderr)}\n${String(result.stdout)}`,
     );

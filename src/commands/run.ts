@@ -4,6 +4,7 @@ import path from "node:path";
 import { hostMachine, parseAllocatorArg, type AllocatorSpec } from "../allocators/index.js";
 import {
   DEFAULT_RSS_INTERVAL_MS,
+  LIMITS,
   PRESETS,
   defaultThreads,
   loadConfigFile,
@@ -17,6 +18,7 @@ import {
   type Size,
 } from "../config.js";
 import { UsageError } from "../errors.js";
+import { InterruptedError, interruptChildren } from "../util/exec.js";
 import {
   allocatorNotes,
   combineVariants,
@@ -97,15 +99,19 @@ const RESUME_IGNORES: (keyof RunCommandOptions)[] = [
 export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const controller = new AbortController();
   let signals = 0;
-  const onSignal = (): void => {
+  let code = 130;
+  const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
+    // Builds and probes stop at once; the run being measured stops through the launcher.
+    interruptChildren(signal);
     if (signals === 1) {
+      code = signal === "SIGTERM" ? 143 : 130;
       process.stderr.write(
         "\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n",
       );
       controller.abort();
     } else {
-      process.exit(130);
+      process.exit(code);
     }
   };
   process.on("SIGINT", onSignal);
@@ -124,6 +130,14 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     } else {
       outcome = await runBenchmark(await resolveRunOptions(opts, controller.signal), progress);
     }
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    // Before the first measured run: nothing is lost, and the lock is already released.
+    progress.finish();
+    process.stderr.write(
+      `bench: interrupted by ${error.signal} before measuring; nothing was measured\n`,
+    );
+    return code;
   } finally {
     progress.finish();
     process.off("SIGINT", onSignal);
@@ -146,7 +160,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     process.stderr.write(
       `interrupted: ${outcome.results.runs.length} finished run(s) kept, ${outcome.remaining} left. Complete them with:\n  bench run --resume ${outcome.file}\n`,
     );
-    return 130;
+    return code;
   }
   return summary.failedRuns > 0 ? 1 : 0;
 }
@@ -209,9 +223,13 @@ export async function resolveRunOptions(
     opts.precision === undefined ? undefined : parseFraction(opts.precision, "--precision");
   if (precision !== undefined && precision <= 0)
     throw new UsageError("--precision must be above 0 (e.g. 2%)");
-  const runs = opts.runs ? parsePositiveInt(opts.runs, "--runs") : (config.runs ?? preset.runs);
+  const runs = opts.runs
+    ? parsePositiveInt(opts.runs, "--runs", 1, LIMITS.runsPerCell)
+    : (config.runs ?? preset.runs);
   const maxRuns =
-    opts.maxRuns === undefined ? undefined : parsePositiveInt(opts.maxRuns, "--max-runs");
+    opts.maxRuns === undefined
+      ? undefined
+      : parsePositiveInt(opts.maxRuns, "--max-runs", 1, LIMITS.runsPerCell);
   if (maxRuns !== undefined && maxRuns < runs)
     throw new UsageError(`--max-runs ${maxRuns} is below --runs ${runs}`);
 
@@ -238,7 +256,7 @@ export async function resolveRunOptions(
     runs,
     warmup:
       opts.warmup !== undefined
-        ? parsePositiveInt(opts.warmup, "--warmup", 0)
+        ? parsePositiveInt(opts.warmup, "--warmup", 0, LIMITS.warmup)
         : (config.warmup ?? preset.warmup),
     seed:
       opts.seed !== undefined
@@ -253,7 +271,7 @@ export async function resolveRunOptions(
     ...(opts.metric === "instructions" ? { measure: "instructions" as const } : {}),
     rssIntervalMs:
       opts.rssInterval !== undefined
-        ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0)
+        ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0, LIMITS.rssIntervalMs)
         : DEFAULT_RSS_INTERVAL_MS,
     output: path.resolve(opts.output ?? defaultOutputPath()),
     ...(opts.force ? { force: true } : {}),

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { readRegularFile } from "../util/files.js";
 import { workloadsDir } from "../paths.js";
 import type { Workload } from "../workloads/registry.js";
 
@@ -32,7 +32,7 @@ export async function loadProbes(dir: string = probesDir()): Promise<Probe[]> {
   const file = path.join(dir, "probes.json");
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, "utf8"));
+    json = JSON.parse(await readRegularFile(file, "utf8"));
   } catch (error) {
     throw new UsageError(`${file}: cannot be read as JSON (${(error as Error).message})`);
   }

@@ -10,7 +10,7 @@ import { realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import { UsageError } from "../errors.js";
 import { launch, type LaunchOutcome, type LaunchRequest } from "./launcher.js";
 
@@ -338,13 +338,13 @@ export function dropCallgrindUnsupported(
 
 /** Path of valgrind, or a usage error saying how to get it. */
 export async function findValgrind(): Promise<{ path: string; version: string }> {
-  const r = await execa("valgrind", ["--version"], { reject: false });
+  const r = await runHelper("valgrind", ["--version"], { reject: false });
   if (r.exitCode !== 0 || r.failed) {
     throw new UsageError(
       "--metric instructions needs valgrind (callgrind): install it, e.g. apt-get install valgrind",
     );
   }
-  const which = await execa("sh", ["-c", "command -v valgrind"], { reject: false });
+  const which = await runHelper("sh", ["-c", "command -v valgrind"], { reject: false });
   return { path: String(which.stdout).trim() || "valgrind", version: String(r.stdout).trim() };
 }
 

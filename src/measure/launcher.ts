@@ -1,7 +1,15 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { readBounded } from "../util/files.js";
+
+/**
+ * How much of a child's output is read back (head and tail, per stream): a workload prints its
+ * result lines at the end; a flood of output in between must not reach memory or the results.
+ */
+export const OUTPUT_HEAD_BYTES = 64 * 1024;
+export const OUTPUT_TAIL_BYTES = 256 * 1024;
 
 export type PerfEvent =
   | "taskClockNs"
@@ -124,10 +132,10 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
       );
     }
     const [stdout, stderr] = await Promise.all([
-      readFile(stdoutFile, "utf8").catch(() => ""),
-      readFile(stderrFile, "utf8").catch(() => ""),
+      readBounded(stdoutFile, OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES),
+      readBounded(stderrFile, OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES),
     ]);
-    return { record, stdout, stderr };
+    return { record, stdout: stdout.text, stderr: stderr.text };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

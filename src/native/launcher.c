@@ -818,6 +818,16 @@ int main(int argc, char **argv)
     memset(&ru, 0, sizeof(ru));
     ensure_std_fds();
     parse_args(argc, argv);
+    {
+        /* Die with the harness: its death (even SIGKILL) becomes a SIGTERM here, handled like
+         * an interrupt below, which kills the run's whole process group.  The signal follows
+         * the parent thread that forked us; the re-check covers a parent gone before prctl. */
+        pid_t harness = getppid();
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == 0 && getppid() != harness) {
+            fputs("launcher: the process that started it has exited\n", stderr);
+            return 1;
+        }
+    }
 
     {
         long ps = sysconf(_SC_PAGESIZE);
@@ -835,7 +845,9 @@ int main(int argc, char **argv)
     sa.sa_handler = on_term_signal;
     for (k = 0; k < sizeof(term_signals) / sizeof(term_signals[0]); k++) {
         struct sigaction old;
-        if (sigaction(term_signals[k], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+        /* SIGTERM is always ours: it is also the parent-death signal */
+        if (term_signals[k] != SIGTERM && sigaction(term_signals[k], NULL, &old) == 0 &&
+            old.sa_handler == SIG_IGN)
             continue;
         sigaction(term_signals[k], &sa, NULL);
         sigaddset(&wait_set, term_signals[k]);

@@ -1,3 +1,5 @@
+import { LIMITS } from "../config.js";
+import { UsageError } from "../errors.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
 
 export interface Cell {
@@ -65,6 +67,30 @@ export function sameParams(
   b: Record<string, string> | undefined,
 ): boolean {
   return paramsKey(a) === paramsKey(b);
+}
+
+/**
+ * Refuse a plan whose schedule would exceed LIMITS.totalRuns before anything is built or held:
+ * the schedule lives in memory, and such a plan would run for months.
+ */
+export function checkPlanSize(plan: {
+  workloads: number;
+  allocators: number;
+  threads: number;
+  params?: ParamSpace | undefined;
+  runs: number;
+  warmup: number;
+  /** Adaptive sampling's bound on measured runs per cell. */
+  maxRuns?: number | undefined;
+}): void {
+  const combinations = Object.values(plan.params ?? {}).reduce((n, v) => n * v.length, 1);
+  const cells = plan.workloads * plan.allocators * plan.threads * combinations;
+  const perCell = plan.warmup + Math.max(plan.runs, plan.maxRuns ?? 0);
+  const total = cells * perCell;
+  if (!(total <= LIMITS.totalRuns))
+    throw new UsageError(
+      `the plan has ${cells} cell(s) x ${perCell} run(s) = ${total} runs, above the limit of ${LIMITS.totalRuns}: lower -n/--runs, --warmup, --max-runs, or select fewer workloads, allocators, threads or --param values`,
+    );
 }
 
 export function cellsOf(

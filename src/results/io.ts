@@ -7,10 +7,11 @@ import {
   readSync,
   writeSync,
 } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { EnvironmentError, UsageError } from "../errors.js";
+import { NotRegularFileError, readRegularFile } from "../util/files.js";
 import { claimSamples, cutSamples, deferSamples } from "./deferred-samples.js";
 import { compileFastParse, FAST_PARSE_FAILED } from "./fast-parse.js";
 import {
@@ -141,8 +142,9 @@ function runListsOf(json: unknown): unknown[][] | null {
 /** Read a file's text, or a usage error naming the file. */
 export async function readResultsText(file: string): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    return await readRegularFile(file, "utf8");
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw new UsageError(error.message);
     throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
@@ -253,8 +255,9 @@ export interface JournalContents {
 export async function readJournal(file: string): Promise<JournalContents> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readRegularFile(file, "utf8");
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw new UsageError(error.message);
     throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const lines = text.split("\n");

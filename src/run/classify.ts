@@ -11,6 +11,7 @@ import type { LaunchOutcome, LauncherRecord } from "../measure/launcher.js";
 import type { Counted } from "../measure/callgrind.js";
 import { derivedMemoryMetrics } from "../analysis/metrics.js";
 import { workloadInterpositionProblem } from "./identity.js";
+import { clipEnd } from "../util/files.js";
 
 /** Exit codes of the workload protocol (workloads/README.md). */
 export const WORKLOAD_EXIT = { usage: 2, corruption: 3, oom: 4, internal: 5 } as const;
@@ -140,6 +141,11 @@ export function runExtras(
   };
 }
 
+/** The last non-empty line of a child's stderr, clipped: it goes into a stored failure message. */
+export function lastLine(stderr: string, max = 500): string {
+  return clipEnd(stderr.trim().split("\n").filter(Boolean).at(-1) ?? "", max);
+}
+
 export function tail(text: string, max = 2000): string {
   return text.length <= max ? text : `…${text.slice(-max)}`;
 }
@@ -218,7 +224,7 @@ export function classify(
   const { record, stdout, stderr } = outcome;
   const result = parseResultLine(stdout);
   const identity = result?.allocator ?? null;
-  const lastErr = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+  const lastErr = lastLine(stderr);
   switch (record.status) {
     case "interrupted":
       return { status: "interrupted" };

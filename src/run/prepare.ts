@@ -1,5 +1,6 @@
 import { realpathSync } from "node:fs";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
+import { clipEnd } from "../util/files.js";
 import type { AllocatorSpec, Libc, ResolvedAllocator } from "../allocators/types.js";
 import { buildLauncher, buildWorkload, type BuiltWorkload } from "../build/build.js";
 import { detectToolchains, muslVersion, type Toolchain } from "../build/toolchain.js";
@@ -38,7 +39,7 @@ export async function identify(
 ): Promise<Identity | { error: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...setEnv };
   if (!("LD_PRELOAD" in setEnv)) delete env["LD_PRELOAD"];
-  const result = await execa(binary, ["--identify"], {
+  const result = await runHelper(binary, ["--identify"], {
     reject: false,
     env,
     extendEnv: false,
@@ -52,7 +53,7 @@ export async function identify(
   if (lines.length > 1)
     return { error: `${binary} --identify printed ${lines.length} @identity lines, expected one` };
   if (result.exitCode !== 0 || !line) {
-    const why = String(result.stderr).trim().split("\n").at(-1) ?? "";
+    const why = clipEnd(String(result.stderr).trim().split("\n").at(-1) ?? "", 500);
     return {
       error: `${binary} --identify failed (${result.signal ?? `exit ${String(result.exitCode)}`})${why ? `: ${why}` : ""}`,
     };

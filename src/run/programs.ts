@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { runHelper } from "../util/exec.js";
 import { readElfInfo } from "../allocators/elf.js";
 import type { Libc, ResolvedAllocator } from "../allocators/types.js";
 import type { Toolchain } from "../build/toolchain.js";
@@ -20,7 +20,7 @@ import {
   type ProgramAvailability,
   type ProgramDefinition,
 } from "../workloads/external.js";
-import { metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
+import { lastLine, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
 import { entryPointsOf, interpositionProblem, PROGRAM_ENTRY_POINTS, probeKey } from "./identity.js";
 import { realpathOr } from "./prepare.js";
 
@@ -110,7 +110,7 @@ async function buildIdentityLib(host: Toolchain): Promise<string> {
   await mkdir(dir, { recursive: true });
   const tmp = `${lib}.tmp-${process.pid}-${Date.now()}`;
   const [cmd, ...pre] = host.cc as [string, ...string[]];
-  const result = await execa(cmd, [...pre, ...flags, source, "-o", tmp, "-ldl"], {
+  const result = await runHelper(cmd, [...pre, ...flags, source, "-o", tmp, "-ldl"], {
     reject: false,
     all: true,
     timeout: 120_000,
@@ -202,7 +202,7 @@ async function probeDefault(
   const dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-probe-"));
   try {
     const file = path.join(dir, "identity.jsonl");
-    const result = await execa(
+    const result = await runHelper(
       binary,
       program.probe.map((a) => substitute(a, { dir: program.dir })),
       {
@@ -414,7 +414,7 @@ function processFailure(
   what: string,
 ): { kind: FailureKind; message: string } | "interrupted" | undefined {
   const { record, stderr } = outcome;
-  const lastErr = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+  const lastErr = lastLine(stderr);
   switch (record.status) {
     case "interrupted":
       return "interrupted";
@@ -447,7 +447,7 @@ async function runCommands(
 ): Promise<string | undefined> {
   for (const command of commands) {
     const [name, ...args] = command as [string, ...string[]];
-    const result = await execa(
+    const result = await runHelper(
       resolved.get(name) ?? name,
       args.map((a) => substitute(a, values)),
       {
@@ -756,7 +756,7 @@ async function measureServer(
     let isReady = false;
     while (!exited && !signal?.aborted && Date.now() < deadline) {
       const [cmd, args] = command(server.ready.command);
-      const r = await execa(cmd, args, { reject: false, stdin: "ignore", timeout: 2_000 });
+      const r = await runHelper(cmd, args, { reject: false, stdin: "ignore", timeout: 2_000 });
       if (r.exitCode === 0 && String(r.stdout).trim() === server.ready.expect) {
         isReady = true;
         break;
@@ -772,7 +772,7 @@ async function measureServer(
     id = await readIdentity(identityFile);
     if (isReady) {
       const [cmd, args] = command(server.load.command);
-      const load = execa(cmd, args, {
+      const load = runHelper(cmd, args, {
         reject: false,
         all: true,
         stdin: "ignore",
@@ -799,7 +799,7 @@ async function measureServer(
   } finally {
     if (!exited) {
       const [cmd, args] = command(server.stop.command);
-      await execa(cmd, args, { reject: false, stdin: "ignore", timeout: 10_000 });
+      await runHelper(cmd, args, { reject: false, stdin: "ignore", timeout: 10_000 });
       const stopped = await Promise.race([
         running.then(() => true),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),

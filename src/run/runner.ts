@@ -15,6 +15,7 @@ import { packageRoot } from "../paths.js";
 import {
   cellKey,
   cellsOf,
+  checkPlanSize,
   sameParams,
   schedule,
   type Cell,
@@ -48,6 +49,7 @@ import {
   type Workload,
 } from "../workloads/registry.js";
 import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./classify.js";
+import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
 import { acquireLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
 import { probeKey, probeWorkloads, type Refusal } from "./identity.js";
@@ -230,9 +232,24 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     }
   }
 
+  const planned = recorded?.plan ?? (options as RunOptions);
+  checkPlanSize({
+    workloads: workloads.length + split.programs.length,
+    allocators: allocators.length,
+    threads: planned.threads.length,
+    params: planned.params,
+    runs: planned.runs,
+    warmup: planned.warmup,
+    maxRuns:
+      planned.precision === undefined
+        ? undefined
+        : (planned.maxRuns ?? Math.max(planned.runs * 6, 30)),
+  });
+
   const libcs = [...new Set(allocators.map((a) => a.libc))];
   events.onMessage?.(`building ${workloads.length} workload(s) for ${libcs.join(", ")}`);
   const buildSet = await buildAll(toolchains, workloads, libcs, (m) => events.onMessage?.(m));
+  throwIfInterrupted();
   if (recorded) checkSameBuilds(recorded, buildSet);
   const programs = await preparePrograms({
     programs: split.programs,
@@ -252,6 +269,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     buildSet,
   );
   const probeWarnings = probe.warnings;
+  throwIfInterrupted();
   for (const w of probeWarnings) events.onWarning?.(w);
   const refused = new Map([...probe.refused, ...programs.refused]);
 
@@ -706,7 +724,13 @@ async function measureAll(
   /** Measure one scheduled run; false when the run was interrupted. */
   const measureItem = async (item: ScheduledRun): Promise<boolean> => {
     if (signal?.aborted) return false;
-    const record = await measureOne(item, seq, prepared, plan, signal);
+    let record: RunRecord | null;
+    try {
+      record = await measureOne(item, seq, prepared, plan, signal);
+    } catch (error) {
+      if (error instanceof InterruptedError) return false;
+      throw error;
+    }
     if (record === null) return false;
     seq += 1;
     measured += 1;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { openRegular } from "./files.js";
 
 export function sha256Hex(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
@@ -7,6 +7,12 @@ export function sha256Hex(data: string | Buffer): string {
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const handle = await openRegular(file);
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false }))
+      hash.update(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
   return hash.digest("hex");
 }

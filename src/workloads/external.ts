@@ -1,11 +1,12 @@
 import { constants } from "node:fs";
-import { access, readFile, readdir, stat } from "node:fs/promises";
+import { access, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { readElfInfo } from "../allocators/elf.js";
 import { libcOfNeeded } from "../allocators/validate.js";
 import type { Size } from "../config.js";
 import { UsageError } from "../errors.js";
+import { NotRegularFileError, readRegularFile } from "../util/files.js";
 
 /**
  * External programs as workloads (docs/programs.md): real binaries such as sqlite3, lua5.4 or
@@ -215,8 +216,9 @@ export async function loadPrograms(roots: readonly string[]): Promise<ProgramDef
       const manifestPath = path.join(dir, "program.json");
       let text: string;
       try {
-        text = await readFile(manifestPath, "utf8");
-      } catch {
+        text = await readRegularFile(manifestPath, "utf8");
+      } catch (error) {
+        if (error instanceof NotRegularFileError) throw new UsageError(error.message);
         continue;
       }
       const program = parseProgramManifest(text, manifestPath, dir);

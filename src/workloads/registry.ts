@@ -1,7 +1,8 @@
-import { readFile, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { NotRegularFileError, readRegularFile } from "../util/files.js";
 import { workloadsDir } from "../paths.js";
 
 const SizeValues = z.object({
@@ -51,8 +52,9 @@ export async function loadWorkloads(roots: readonly string[]): Promise<Workload[
       const manifestPath = path.join(dir, "workload.json");
       let text: string;
       try {
-        text = await readFile(manifestPath, "utf8");
-      } catch {
+        text = await readRegularFile(manifestPath, "utf8");
+      } catch (error) {
+        if (error instanceof NotRegularFileError) throw new UsageError(error.message);
         continue; // not a workload (e.g. common/)
       }
       let json: unknown;
