@@ -100,15 +100,17 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const controller = new AbortController();
   let signals = 0;
   let code = 130;
+  let measuring = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     // Builds and probes stop at once; the run being measured stops through the launcher.
     interruptChildren(signal);
     if (signals === 1) {
       code = signal === "SIGTERM" ? 143 : 130;
-      process.stderr.write(
-        "\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n",
-      );
+      if (measuring)
+        process.stderr.write(
+          "\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n",
+        );
       controller.abort();
     } else {
       process.exit(code);
@@ -116,7 +118,14 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const progress = progressReporter(process.stderr, opts.quiet);
+  const reporter = progressReporter(process.stderr, opts.quiet);
+  const progress: typeof reporter = {
+    ...reporter,
+    onStart(info) {
+      measuring = true;
+      reporter.onStart?.(info);
+    },
+  };
   let outcome: RunOutcome;
   try {
     if (opts.resume) {

@@ -1,0 +1,157 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { BIN, buildFixtureLib, FIXTURE_WORKLOADS, ROOT, tempDir } from "../helpers/cli.js";
+import { descendants, running, waitUntil, type Proc } from "../helpers/procs.js";
+
+// Ctrl-C and SIGTERM in every phase, and the death of bench itself: each test starts the real
+// CLI, waits (polling /proc) until the phase it targets has its child processes, signals node,
+// and checks the exit code, the one line said, the lock, and that no child survives. The waits
+// are failure guards, never timing assertions.
+
+const COMPILERS = new Set(["cc", "gcc", "cc1", "as", "ld", "collect2", "musl-gcc", "clang"]);
+
+function start(args: string[], dir: string, env: Record<string, string> = {}) {
+  return execa("node", [BIN, ...args], {
+    cwd: ROOT,
+    reject: false,
+    stdin: "ignore",
+    env: { MALLOCBENCH_LOCK: path.join(dir, "lock"), ...env },
+  });
+}
+
+function errorLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.trim() !== "");
+}
+
+describe("signals in every phase", () => {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    it(`${signal} during the build kills the compilers and exits ${code} with one line`, async () => {
+      const dir = await tempDir();
+      // An empty cache forces every workload to be compiled.
+      const child = start(
+        [
+          "run",
+          "-q",
+          "-w",
+          "larson,tree,xmalloc",
+          "-a",
+          "glibc",
+          "-n",
+          "1",
+          "-o",
+          path.join(dir, "r.json"),
+        ],
+        dir,
+        { MALLOCBENCH_CACHE_DIR: path.join(dir, "cache") },
+      );
+      let seen: Proc[] = [];
+      await waitUntil(
+        () => {
+          seen = descendants(child.pid as number);
+          return seen.some((p) => COMPILERS.has(p.comm));
+        },
+        120_000,
+        "a compiler below bench",
+      );
+      child.kill(signal);
+      const result = await child;
+      expect(result.exitCode).toBe(code);
+      const lines = errorLines(String(result.stderr));
+      expect(lines.at(-1)).toMatch(new RegExp(`^bench: interrupted by ${signal}`));
+      expect(String(result.stderr)).not.toMatch(/\n\s+at /);
+      await waitUntil(() => !seen.some(running), 30_000, "the compilers to be gone");
+      expect(existsSync(path.join(dir, "lock"))).toBe(false);
+      expect(existsSync(path.join(dir, "r.json"))).toBe(false);
+    }, 180_000);
+  }
+
+  it("SIGINT during the allocator probe kills the probe and exits 130", async () => {
+    const dir = await tempDir();
+    const lib = await buildFixtureLib("stall", dir);
+    const child = start(
+      [
+        "run",
+        "-q",
+        "-w",
+        "larson",
+        "-a",
+        "stall",
+        "--allocator",
+        `stall=${lib}`,
+        "-n",
+        "1",
+        "-o",
+        path.join(dir, "r.json"),
+      ],
+      dir,
+    );
+    let probe: Proc | undefined;
+    await waitUntil(
+      () => {
+        probe = descendants(child.pid as number).find((p) => p.cmdline.includes("--identify"));
+        return probe !== undefined && probe.cmdline.includes("larson");
+      },
+      120_000,
+      "the identity probe of the stalling library",
+    );
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(errorLines(String(result.stderr)).at(-1)).toMatch(/^bench: interrupted by SIGINT/);
+    await waitUntil(() => !running(probe as Proc), 30_000, "the probe to be gone");
+    expect(existsSync(path.join(dir, "lock"))).toBe(false);
+    // It stopped in the probe: it never went on to measure.
+    expect(existsSync(path.join(dir, "r.json"))).toBe(false);
+  }, 180_000);
+
+  it("SIGKILL of bench takes the launcher and the workload with it, even with --timeout 0", async () => {
+    const dir = await tempDir();
+    const child = start(
+      [
+        "run",
+        "-q",
+        "--workload-dir",
+        FIXTURE_WORKLOADS,
+        "-w",
+        "hang",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "-n",
+        "1",
+        "--warmup",
+        "0",
+        "--timeout",
+        "0",
+        "-o",
+        path.join(dir, "r.json"),
+      ],
+      dir,
+    );
+    let launcher: Proc | undefined;
+    let workload: Proc | undefined;
+    await waitUntil(
+      () => {
+        const below = descendants(child.pid as number);
+        launcher = below.find((p) => p.comm === "launcher");
+        workload = below.find((p) => p.comm === "hang" && p.ppid === launcher?.pid);
+        return launcher !== undefined && workload !== undefined;
+      },
+      120_000,
+      "the launcher and the hanging workload",
+    );
+    child.kill("SIGKILL");
+    await child;
+    await waitUntil(
+      () => !running(launcher as Proc) && !running(workload as Proc),
+      30_000,
+      "the launcher and the workload to be gone",
+    );
+  }, 180_000);
+});
