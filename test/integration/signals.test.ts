@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { BIN, buildFixtureLib, FIXTURE_WORKLOADS, ROOT, tempDir } from "../helpers/cli.js";
 import { descendants, running, waitUntil, type Proc } from "../helpers/procs.js";
+import { syntheticResults } from "../unit/report/synthetic.js";
 
 // Ctrl-C and SIGTERM in every phase, and the death of bench itself: each test starts the real
 // CLI, waits (polling /proc) until the phase it targets has its child processes, signals node,
@@ -153,5 +155,26 @@ describe("signals in every phase", () => {
       30_000,
       "the launcher and the workload to be gone",
     );
+  }, 180_000);
+
+  it("SIGINT while a report renders exits 130 with one line", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "big.json");
+    const results = syntheticResults({
+      workloads: Array.from({ length: 20 }, (_, i) => `workload-${i + 1}`),
+      allocators: ["glibc", "musl", "jemalloc", "tcmalloc", "mimalloc", "scudo"],
+      threads: [1, 2, 4, 8],
+      runs: 20,
+    });
+    await writeFile(file, JSON.stringify(results));
+    const out = path.join(dir, "report");
+    const child = start(["report", file, "-o", out], dir);
+    // The report directory is made just before the charts are rendered into it.
+    await waitUntil(() => existsSync(out), 120_000, "the report directory");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const lines = errorLines(String(result.stderr));
+    expect(lines).toEqual(["bench: interrupted by SIGINT"]);
   }, 180_000);
 });
