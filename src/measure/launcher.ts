@@ -80,6 +80,8 @@ export interface LaunchRequest {
   rssIntervalMs: number;
   rssMaxSamples?: number;
   cpus: string | null;
+  /** Open no perf counters (a helper such as a load client, not a measured run). */
+  noPerf?: boolean;
   /** Aborting sends SIGTERM to the launcher, which kills the child's process group and reports "interrupted". */
   signal?: AbortSignal;
 }
@@ -109,6 +111,7 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
       stderrFile,
     ];
     if (request.cpus) args.push("--cpus", request.cpus);
+    if (request.noPerf) args.push("--no-perf");
     for (const [key, value] of Object.entries(request.setEnv))
       args.push("--setenv", `${key}=${value}`);
     for (const key of request.unsetEnv) args.push("--unsetenv", key);

@@ -772,12 +772,18 @@ async function measureServer(
     id = await readIdentity(identityFile);
     if (isReady) {
       const [cmd, args] = command(server.load.command);
-      const load = runHelper(cmd, args, {
-        reject: false,
-        all: true,
-        stdin: "ignore",
-        ...(request.timeoutMs > 0 ? { timeout: request.timeoutMs } : {}),
-        ...(signal ? { cancelSignal: signal } : {}),
+      // The load client runs under the launcher too: it dies with bench, and its output is bounded.
+      const load = launch({
+        launcher: request.launcher,
+        program: cmd,
+        args,
+        setEnv: {},
+        unsetEnv: [],
+        timeoutMs: request.timeoutMs,
+        rssIntervalMs: 0,
+        cpus: null,
+        noPerf: true,
+        ...(signal ? { signal } : {}),
       });
       // /proc/<pid>/maps of the server while the load runs (or right after, for a short load).
       const readMaps = async (): Promise<void> => {
@@ -788,11 +794,18 @@ async function measureServer(
       const result = await load;
       await early;
       await readMaps();
-      loadOutput = String(result.all ?? "");
-      if (result.exitCode !== 0 && !signal?.aborted) {
+      loadOutput = result.stderr ? `${result.stdout}\n${result.stderr}` : result.stdout;
+      const { record } = result;
+      if ((record.status !== "exited" || record.exitCode !== 0) && !signal?.aborted) {
+        const how =
+          record.status === "timeout"
+            ? "timed out"
+            : record.status === "exited"
+              ? `exit ${String(record.exitCode)}`
+              : (record.signalName ?? record.error ?? record.status);
         problem = {
           kind: "exit",
-          message: `load ${server.load.command[0] ?? ""} failed (${result.timedOut ? "timed out" : (result.signal ?? `exit ${String(result.exitCode)}`)}): ${tail(loadOutput.trim().split("\n").at(-1) ?? "", 300)}`,
+          message: `load ${server.load.command[0] ?? ""} failed (${how}): ${tail(loadOutput.trim().split("\n").at(-1) ?? "", 300)}`,
         };
       }
     }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -111,51 +112,75 @@ describe("signals in every phase", () => {
     expect(existsSync(path.join(dir, "r.json"))).toBe(false);
   }, 180_000);
 
-  it("SIGKILL of bench takes the launcher and the workload with it, even with --timeout 0", async () => {
-    const dir = await tempDir();
-    const child = start(
-      [
-        "run",
-        "-q",
-        "--workload-dir",
-        FIXTURE_WORKLOADS,
-        "-w",
-        "hang",
-        "-a",
-        "glibc",
-        "-t",
-        "1",
-        "-n",
-        "1",
-        "--warmup",
-        "0",
-        "--timeout",
-        "0",
-        "-o",
-        path.join(dir, "r.json"),
-      ],
-      dir,
-    );
-    let launcher: Proc | undefined;
-    let workload: Proc | undefined;
-    await waitUntil(
-      () => {
-        const below = descendants(child.pid as number);
-        launcher = below.find((p) => p.comm === "launcher");
-        workload = below.find((p) => p.comm === "hang" && p.ppid === launcher?.pid);
-        return launcher !== undefined && workload !== undefined;
+  const installed = (command: string): boolean => {
+    try {
+      execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const hang = ["--workload-dir", FIXTURE_WORKLOADS, "-w", "hang", "-a", "glibc", "-t", "1"];
+  const killCases: {
+    name: string;
+    args: string[];
+    ready: (below: Proc[]) => boolean;
+    needs: string[];
+  }[] = [
+    {
+      name: "the launcher and the workload",
+      args: hang,
+      ready: (below) => below.some((p) => p.comm === "hang"),
+      needs: [],
+    },
+    {
+      name: "callgrind (valgrind) and the workload under it",
+      args: [...hang, "--metric", "instructions"],
+      ready: (below) => below.some((p) => p.cmdline.includes("--tool=callgrind")),
+      needs: ["valgrind"],
+    },
+    {
+      name: "a program's server and its load",
+      args: ["-w", "redis", "-a", "glibc", "-t", "1", "--quick"],
+      ready: (below) => below.some((p) => p.comm === "redis-server"),
+      needs: ["redis-server", "redis-benchmark", "redis-cli"],
+    },
+  ];
+  for (const c of killCases) {
+    it.skipIf(!c.needs.every(installed))(
+      `SIGKILL of bench takes ${c.name} with it, even with --timeout 0`,
+      async () => {
+        const dir = await tempDir();
+        const child = start(
+          ["run", "-q", ...c.args, "-n", "1", "--warmup", "0", "--timeout", "0"].concat([
+            "-o",
+            path.join(dir, "r.json"),
+          ]),
+          dir,
+        );
+        let below: Proc[] = [];
+        await waitUntil(
+          () => {
+            below = descendants(child.pid as number);
+            return below.some((p) => p.comm === "launcher") && c.ready(below);
+          },
+          120_000,
+          `${c.name} below bench`,
+        );
+        child.kill("SIGKILL");
+        await child;
+        await waitUntil(
+          () => !below.some(running),
+          30_000,
+          `every process bench started to be gone: ${below
+            .filter(running)
+            .map((p) => p.cmdline)
+            .join("; ")}`,
+        );
       },
-      120_000,
-      "the launcher and the hanging workload",
+      180_000,
     );
-    child.kill("SIGKILL");
-    await child;
-    await waitUntil(
-      () => !running(launcher as Proc) && !running(workload as Proc),
-      30_000,
-      "the launcher and the workload to be gone",
-    );
-  }, 180_000);
+  }
 
   it("SIGINT while a report renders exits 130 with one line", async () => {
     const dir = await tempDir();
