@@ -563,10 +563,14 @@ export async function runBenchmark(
 ): Promise<RunOutcome> {
   const output = checkRunOutput(options.output, options.force ?? false);
   const lock = await acquireLock(options.lockFile);
+  // process.exit (a second Ctrl-C) skips finally blocks: the exit hook releases the lock then.
+  const release = (): void => lock.release();
+  process.once("exit", release);
   try {
     const prepared = await prepare({ kind: "fresh", options: { ...options, output } }, events);
     return await measureAll(prepared, events, options.signal);
   } finally {
+    process.off("exit", release);
     lock.release();
   }
 }
@@ -644,11 +648,14 @@ export async function resumeBenchmark(
   events: RunEvents = {},
 ): Promise<RunOutcome> {
   const lock = await acquireLock(options.lockFile);
+  const release = (): void => lock.release();
+  process.once("exit", release);
   try {
     const resumable = await loadResumable(target);
     const prepared = await prepare({ kind: "resume", resumable }, events);
     return await measureAll(prepared, events, options.signal);
   } finally {
+    process.off("exit", release);
     lock.release();
   }
 }

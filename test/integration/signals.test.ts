@@ -182,6 +182,32 @@ describe("signals in every phase", () => {
     );
   }
 
+  it("two SIGINTs in a row while measuring: exit 130, the lock released, no run left behind", async () => {
+    const dir = await tempDir();
+    const child = start(
+      ["run", "-q", ...hang, "-n", "1", "--warmup", "0", "--timeout", "0"].concat([
+        "-o",
+        path.join(dir, "r.json"),
+      ]),
+      dir,
+    );
+    let below: Proc[] = [];
+    await waitUntil(
+      () => {
+        below = descendants(child.pid as number);
+        return below.some((p) => p.comm === "hang");
+      },
+      120_000,
+      "the hanging workload",
+    );
+    child.kill("SIGINT");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(existsSync(path.join(dir, "lock"))).toBe(false);
+    await waitUntil(() => !below.some(running), 30_000, "the launcher and the workload to be gone");
+  }, 180_000);
+
   it("SIGINT while a report renders exits 130 with one line", async () => {
     const dir = await tempDir();
     const file = path.join(dir, "big.json");
