@@ -1,6 +1,7 @@
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { parseWorkloadList } from "../config.js";
 import { UsageError } from "../errors.js";
+import { checkCacheDir } from "../results/output-path.js";
 import { buildAll, toolchainsByLibc } from "../run/prepare.js";
 import { splitWorkloads } from "../run/programs.js";
 import { hostMachine } from "../allocators/elf.js";
@@ -56,6 +57,7 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
   if (opts.cc !== undefined && opts.cc.trim() === "")
     throw new UsageError("--cc needs a compiler, e.g. --cc aarch64-linux-gnu-gcc");
   const env = opts.cc === undefined ? process.env : { ...process.env, CC: opts.cc };
+  checkCacheDir();
   const unusable = (): UsageError =>
     new UsageError(
       `--cc: cannot use "${opts.cc ?? ""}" (not found on PATH, or \`${opts.cc ?? ""} -dumpmachine\` failed)`,

@@ -10,7 +10,7 @@ import {
 } from "../hardening/runner.js";
 import type { HardeningReport } from "../hardening/schema.js";
 import { writeJsonAtomic } from "../results/io.js";
-import { checkOutputFile } from "../results/output-path.js";
+import { checkCacheDir, checkOutputFile } from "../results/output-path.js";
 
 export interface HardeningCommandOptions {
   allocators?: string;
@@ -37,6 +37,7 @@ export async function hardeningCommand(opts: HardeningCommandOptions): Promise<n
       overwrite: "measurements",
       forceHint: "it is not a hardening matrix: choose another path",
     });
+  checkCacheDir();
   const userAllocators = (opts.allocator ?? []).map((a) => parseAllocatorArg(a));
   let allocators: string[] | "all" = "all";
   if (opts.allocators) {

@@ -1,6 +1,7 @@
 import { closeSync, lstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
+import { cacheDir } from "../paths.js";
 
 /**
  * Preflight for every path a command writes, run before anything is measured, built or rendered,
@@ -148,4 +149,12 @@ export function checkOutputDir(dir: string, flag: string): string {
   const target = path.resolve(dir);
   checkWritableDir(flag, dir, target);
   return target;
+}
+
+/** The build cache must be a writable directory before anything is built into it. */
+export function checkCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const label = env["MALLOCBENCH_CACHE_DIR"]
+    ? "MALLOCBENCH_CACHE_DIR"
+    : "the build cache (MALLOCBENCH_CACHE_DIR moves it)";
+  return checkOutputDir(cacheDir(env), label);
 }

@@ -33,7 +33,7 @@ import {
   readJournal,
   writeJsonAtomic,
 } from "../results/io.js";
-import { checkOutputFile } from "../results/output-path.js";
+import { checkCacheDir, checkOutputFile } from "../results/output-path.js";
 import {
   SCHEMA_VERSION,
   type AllocatorRecord,
@@ -562,6 +562,7 @@ export async function runBenchmark(
   events: RunEvents = {},
 ): Promise<RunOutcome> {
   const output = checkRunOutput(options.output, options.force ?? false);
+  checkCacheDir();
   const lock = await acquireLock(options.lockFile);
   // process.exit (a second Ctrl-C) skips finally blocks: the exit hook releases the lock then.
   const release = (): void => lock.release();
@@ -652,6 +653,7 @@ export async function resumeBenchmark(
   process.once("exit", release);
   try {
     const resumable = await loadResumable(target);
+    checkCacheDir();
     const prepared = await prepare({ kind: "resume", resumable }, events);
     return await measureAll(prepared, events, options.signal);
   } finally {

@@ -119,6 +119,25 @@ describe("every command checks where it writes before doing the work", () => {
     }, 120_000);
   }
 
+  it("an unusable build cache (MALLOCBENCH_CACHE_DIR) is one line for build, run and hardening", async () => {
+    const own = await tempDir();
+    const out = path.join(own, "never.json");
+    for (const [kind, target, pattern] of await badPaths(own, false)) {
+      for (const args of [
+        ["build"],
+        ["run", ...PLAN, "-o", out],
+        ["hardening", "-a", "glibc", "-q"],
+      ]) {
+        const result = await expectRefused(args, pattern, {
+          ...env,
+          MALLOCBENCH_CACHE_DIR: target,
+        });
+        expect(String(result.stderr), kind).toMatch(/^bench: MALLOCBENCH_CACHE_DIR /);
+      }
+    }
+    expect(existsSync(out)).toBe(false);
+  }, 180_000);
+
   it("missing parent directories are created", async () => {
     const own = await tempDir();
     const deep = path.join(own, "x", "y", "out.csv");
