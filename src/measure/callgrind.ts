@@ -365,15 +365,12 @@ export interface Counted {
   allocatorInstructions?: number;
 }
 
-/** The object file named by the last `@result` line's "allocator" field. */
-function identityOf(stdout: string): string | undefined {
-  const line = stdout
-    .split("\n")
-    .filter((l) => l.startsWith("@result "))
-    .at(-1);
-  if (!line) return undefined;
+/** The object file named by the result record's "allocator" field (only a well-formed, single one). */
+function identityOf(channel: LaunchOutcome["channel"]): string | undefined {
+  const lines = channel?.text.split("\n") ?? [];
+  if (lines.length !== 2 || lines[1] !== "" || !lines[0]?.startsWith("@result ")) return undefined;
   try {
-    const value = JSON.parse(line.slice("@result ".length)) as { allocator?: unknown };
+    const value = JSON.parse(lines[0].slice("@result ".length)) as { allocator?: unknown };
     return typeof value.allocator === "string" ? value.allocator : undefined;
   } catch {
     return undefined;
@@ -411,7 +408,7 @@ export async function launchMeasured(
     }
     const profile = parseCallgrind(text);
     const counted: Counted = { instructions: profile.totals ?? profile.selfTotal };
-    const object = identityOf(outcome.stdout);
+    const object = identityOf(outcome.channel);
     if (object !== undefined) {
       counted.allocatorInstructions = allocatorInstructions(
         profile,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -82,6 +82,11 @@ export interface LaunchRequest {
   cpus: string | null;
   /** Open no perf counters (a helper such as a load client, not a measured run). */
   noPerf?: boolean;
+  /**
+   * Give the program the result channel (workloads/README.md, "Output"): a file the launcher
+   * opens on a descriptor named by MALLOCBENCH_RESULT_FD. Without it that variable is unset.
+   */
+  resultChannel?: boolean;
   /** Aborting sends SIGTERM to the launcher, which kills the child's process group and reports "interrupted". */
   signal?: AbortSignal;
 }
@@ -90,6 +95,38 @@ export interface LaunchOutcome {
   record: LauncherRecord;
   stdout: string;
   stderr: string;
+  /** What reached the result channel (with `resultChannel`): at most RESULT_CHANNEL_MAX bytes. */
+  channel?: { text: string; overflow: boolean };
+}
+
+/** More than this on the result channel is not a result record (one is a few KiB). */
+export const RESULT_CHANNEL_MAX = 1 << 20;
+
+/** The first RESULT_CHANNEL_MAX bytes of the channel file, and whether it held more. */
+async function readChannel(file: string): Promise<{ text: string; overflow: boolean }> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch {
+    return { text: "", overflow: false }; // the launcher failed before opening it
+  }
+  try {
+    const buffer = Buffer.alloc(RESULT_CHANNEL_MAX + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) break;
+    }
+    const overflow = length > RESULT_CHANNEL_MAX;
+    return {
+      text: buffer.subarray(0, Math.min(length, RESULT_CHANNEL_MAX)).toString("utf8"),
+      overflow,
+    };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Run one program under the launcher; the child's output goes to temp files, read back afterwards. */
@@ -110,6 +147,8 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
       "--stderr",
       stderrFile,
     ];
+    const channelFile = path.join(dir, "result");
+    if (request.resultChannel) args.push("--result-file", channelFile);
     if (request.cpus) args.push("--cpus", request.cpus);
     if (request.noPerf) args.push("--no-perf");
     for (const [key, value] of Object.entries(request.setEnv))
@@ -138,7 +177,13 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
       readBounded(stdoutFile, OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES),
       readBounded(stderrFile, OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES),
     ]);
-    return { record, stdout: stdout.text, stderr: stderr.text };
+    if (!request.resultChannel) return { record, stdout: stdout.text, stderr: stderr.text };
+    return {
+      record,
+      stdout: stdout.text,
+      stderr: stderr.text,
+      channel: await readChannel(channelFile),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

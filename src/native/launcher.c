@@ -109,6 +109,7 @@ static cpu_set_t *opt_cpuset = NULL;
 static size_t opt_cpuset_size = 0;
 static const char *opt_stdout = "/dev/null";
 static const char *opt_stderr = "/dev/null";
+static const char *opt_result = NULL;
 static struct env_op *env_ops = NULL;
 static size_t n_env_ops = 0;
 static int opt_no_perf = 0;
@@ -133,6 +134,8 @@ static void print_help(void)
           "  --cpus LIST           pin the child with sched_setaffinity, e.g. 0,2-3\n"
           "  --stdout FILE         child's stdout (default /dev/null)\n"
           "  --stderr FILE         child's stderr (default /dev/null)\n"
+          "  --result-file FILE    result channel: FILE open on a descriptor named by\n"
+          "                        MALLOCBENCH_RESULT_FD in the child (else that is unset)\n"
           "  --setenv K=V          set in the child's environment only (repeatable)\n"
           "  --unsetenv K          remove from the child's environment (repeatable)\n"
           "  --no-perf             do not open perf counters\n"
@@ -260,7 +263,7 @@ static void parse_args(int argc, char **argv)
 
 #define IS(opt) (name_len == sizeof(opt) - 1 && strncmp(name, opt, name_len) == 0)
         takes_value = IS("timeout-ms") || IS("rss-interval-ms") || IS("rss-max-samples") ||
-                      IS("cpus") || IS("stdout") || IS("stderr") || IS("setenv") ||
+                      IS("cpus") || IS("stdout") || IS("stderr") || IS("result-file") || IS("setenv") ||
                       IS("unsetenv");
         if (takes_value) {
             if (eq != NULL) {
@@ -297,6 +300,10 @@ static void parse_args(int argc, char **argv)
             if (*val == '\0')
                 usage_error("empty --stderr path%s", "");
             opt_stderr = val;
+        } else if (IS("result-file")) {
+            if (*val == '\0')
+                usage_error("empty --result-file path%s", "");
+            opt_result = val;
         } else if (IS("setenv")) {
             add_env_op(ENV_SET, val);
         } else if (IS("unsetenv")) {
@@ -631,9 +638,9 @@ static void child_fail(int errfd, int stage, int err, int env_index)
     _exit(127);
 }
 
-static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd,
+static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd, int res_fd,
                        pid_t parent, const sigset_t *orig_mask) __attribute__((noreturn));
-static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd,
+static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd, int res_fd,
                        pid_t parent, const sigset_t *orig_mask)
 {
     int sig;
@@ -674,6 +681,19 @@ static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd
         } else if (unsetenv(env_ops[k].arg) != 0) {
             child_fail(err_wr, STAGE_UNSETENV, errno, (int)k);
         }
+    }
+
+    /* The result channel: only the program (not its stdout, where any code in the process
+     * writes) learns where it is.  Set after the user's env ops so none can override it. */
+    if (res_fd >= 0) {
+        char num[16];
+        snprintf(num, sizeof(num), "%d", res_fd);
+        if (fcntl(res_fd, F_SETFD, 0) != 0)
+            child_fail(err_wr, STAGE_DUP2, errno, -1);
+        if (setenv("MALLOCBENCH_RESULT_FD", num, 1) != 0)
+            child_fail(err_wr, STAGE_SETENV, errno, -1);
+    } else if (unsetenv("MALLOCBENCH_RESULT_FD") != 0) {
+        child_fail(err_wr, STAGE_UNSETENV, errno, -1);
     }
 
     /* restore the mask last: from here on SIGINT etc. act normally */
@@ -800,7 +820,7 @@ int main(int argc, char **argv)
     sigset_t wait_set, orig_mask;
     struct sigaction sa;
     int go_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-    int in_fd = -1, out_fd = -1, errf_fd = -1;
+    int in_fd = -1, out_fd = -1, errf_fd = -1, res_fd = -1;
     const int term_signals[] = {SIGINT, SIGTERM, SIGHUP};
     size_t k;
     pid_t pid = -1;
@@ -902,6 +922,17 @@ int main(int argc, char **argv)
         }
     }
 
+    if (opt_result != NULL) {
+        res_fd = open(opt_result, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (res_fd < 0) {
+            snprintf(errmsg, sizeof(errmsg), "open --result-file %s: %s", opt_result,
+                     strerror(errno));
+            have_error = 1;
+            status = "spawn-failed";
+            goto report;
+        }
+    }
+
     if (pipe2(go_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
         snprintf(errmsg, sizeof(errmsg), "pipe2: %s", strerror(errno));
         have_error = 1;
@@ -921,7 +952,8 @@ int main(int argc, char **argv)
         if (pid == 0) {
             close(go_pipe[1]);
             close(err_pipe[0]);
-            child_main(go_pipe[0], err_pipe[1], in_fd, out_fd, errf_fd, parent, &orig_mask);
+            child_main(go_pipe[0], err_pipe[1], in_fd, out_fd, errf_fd, res_fd, parent,
+                       &orig_mask);
         }
     }
 
@@ -932,7 +964,9 @@ int main(int argc, char **argv)
         close(errf_fd);
     close(out_fd);
     close(in_fd);
-    in_fd = out_fd = errf_fd = -1;
+    if (res_fd >= 0)
+        close(res_fd);
+    in_fd = out_fd = errf_fd = res_fd = -1;
     setpgid(pid, pid); /* both sides do it: no race with the kill below */
 
     if (!opt_no_perf)

@@ -167,6 +167,14 @@ export const FailureKindSchema = z.enum([
   "out-of-memory",
   "no-result",
   "not-interposed",
+  /** More than one result record, or a malformed one, on the result channel. */
+  "result-protocol",
+  /** The result's checksum, ops or echoed arguments differ from the reference run's. */
+  "result-mismatch",
+  /** Measured seconds not > 0, not finite, or beyond the launcher's wall time of the process. */
+  "result-implausible",
+  /** No reference run to check the result against (it failed): see the message. */
+  "result-unverified",
 ]);
 
 const RunBase = z.object({

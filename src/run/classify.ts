@@ -206,24 +206,138 @@ export function perfUnavailable(record: LauncherRecord): string | undefined {
   return missing.map(([event, why]) => `${event}: ${why}`).join("; ");
 }
 
+/** What a run's result is checked against (docs/metrics.md, "Trusting a result"). */
+export interface ResultCheck {
+  /**
+   * The same workload and arguments run once under the libc's own malloc (run/reference.ts), or
+   * why there is none: ops, checksum and the echoed arguments do not depend on the allocator.
+   */
+  reference: ReferenceResult | { error: string };
+}
+
+/** What a result says about the work done: equal under every allocator for one binary and arguments. */
+export interface ReferenceResult {
+  ops: number;
+  checksum: string;
+  /** The arguments the workload echoes: workload, threads, seed, size, params. */
+  echo: string;
+}
+
+/** The fields of a result that describe the work, as one comparable string. */
+export function echoOf(result: WorkloadResult): string {
+  return JSON.stringify([
+    result["workload"],
+    result["threads"],
+    result["seed"],
+    result["size"],
+    result["params"],
+  ]);
+}
+
+export type ChannelVerdict =
+  | { ok: true; result: WorkloadResult }
+  | { ok: false; kind: "no-result" | "result-protocol"; message: string };
+
+const CHECKSUM = /^0x[0-9a-f]{16}$/;
+
+/**
+ * The one `@result` record on the result channel. Nothing there is "no-result"; more than one
+ * record, anything else on the channel, or a record without its fields is "result-protocol".
+ */
+export function parseResultChannel(channel: { text: string; overflow: boolean }): ChannelVerdict {
+  const { text } = channel;
+  const bad = (message: string): ChannelVerdict => ({
+    ok: false,
+    kind: "result-protocol",
+    message,
+  });
+  if (channel.overflow)
+    return bad("the result channel holds more than one record's worth of bytes");
+  if (text.length === 0)
+    return {
+      ok: false,
+      kind: "no-result",
+      message: "exited 0 without writing a result record to the result channel",
+    };
+  const lines = text.split("\n");
+  const records = lines.filter((l) => l.startsWith("@result ")).length;
+  if (records > 1)
+    return bad(`${records} result records on the result channel; exactly one is expected`);
+  if (lines.length !== 2 || lines[1] !== "" || records !== 1)
+    return bad("the result channel holds something other than one @result line");
+  let value: unknown;
+  try {
+    value = JSON.parse((lines[0] as string).slice("@result ".length));
+  } catch {
+    return bad("the result record is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return bad("the result record is not a JSON object");
+  const r = value as Record<string, unknown>;
+  const missing = [
+    typeof r["workload"] === "string" ? null : "workload",
+    Number.isSafeInteger(r["ops"]) && (r["ops"] as number) >= 0 ? null : "ops",
+    typeof r["seconds"] === "number" ? null : "seconds",
+    Number.isSafeInteger(r["threads"]) ? null : "threads",
+    typeof r["seed"] === "number" ? null : "seed",
+    typeof r["size"] === "string" ? null : "size",
+    typeof r["allocator"] === "string" ? null : "allocator",
+    typeof r["checksum"] === "string" && CHECKSUM.test(r["checksum"]) ? null : "checksum",
+    typeof r["params"] === "object" && r["params"] !== null ? null : "params",
+  ].filter((x) => x !== null);
+  if (missing.length > 0) return bad(`the result record lacks a valid ${missing.join(", ")}`);
+  return { ok: true, result: r as WorkloadResult };
+}
+
+/**
+ * Whether a result can be true of the run that claims it: the measured seconds are > 0, finite
+ * and within the launcher's own wall time of the process. undefined when plausible.
+ */
+export function implausible(
+  result: WorkloadResult,
+  wallSeconds: number | null,
+): string | undefined {
+  const s = result.seconds;
+  if (!Number.isFinite(s) || s <= 0) return `measured seconds ${String(s)} is not > 0`;
+  // The launcher prints its wall time to the nanosecond; the workload's clock is the same one.
+  if (wallSeconds !== null && s > wallSeconds + 1e-6)
+    return `measured seconds ${String(s)} exceed the process's wall time ${String(wallSeconds)}`;
+  return undefined;
+}
+
+/** How a result differs from the reference of its workload and arguments; undefined when it does not. */
+export function mismatch(result: WorkloadResult, reference: ReferenceResult): string | undefined {
+  const echo = echoOf(result);
+  if (echo !== reference.echo)
+    return `the result describes other work (${echo}) than was asked (${reference.echo})`;
+  if (result.checksum !== reference.checksum)
+    return `checksum ${String(result.checksum)} differs from the reference ${reference.checksum} (same workload and arguments under the libc's own malloc)`;
+  if (result.ops !== reference.ops)
+    return `ops ${result.ops} differs from the reference ${reference.ops} (same workload and arguments under the libc's own malloc)`;
+  return undefined;
+}
+
 export type Classification =
   | { status: "ok"; result: WorkloadResult; identity: string }
   | { status: "failed"; kind: FailureKind; message: string; identity: string | null }
   | { status: "interrupted" };
 
 /**
- * Decide what one launched run was. `identityMatches` compares an object file that the workload
- * says defines one of its allocation entry points with the allocator that was asked for; every
- * entry point must match.
+ * Decide what one launched run of a built-in workload was. `identityMatches` compares an object
+ * file that the workload says defines one of its allocation entry points with the allocator that
+ * was asked for; every entry point must match. The result comes from the result channel only
+ * (never stdout) and, with `check`, must agree with the reference and be plausible.
  */
 export function classify(
   outcome: LaunchOutcome,
   expected: string,
   identityMatches: (identity: string) => boolean,
+  check?: ResultCheck,
 ): Classification {
-  const { record, stdout, stderr } = outcome;
-  const result = parseResultLine(stdout);
-  const identity = result?.allocator ?? null;
+  const { record, stderr } = outcome;
+  if (!outcome.channel) throw new Error("classify: the run had no result channel");
+  const channel = parseResultChannel(outcome.channel);
+  const identity = channel.ok ? channel.result.allocator : null;
   const lastErr = lastLine(stderr);
   switch (record.status) {
     case "interrupted":
@@ -276,13 +390,9 @@ export function classify(
       identity,
     };
   }
-  if (!result)
-    return {
-      status: "failed",
-      kind: "no-result",
-      message: "exited 0 without a valid @result line",
-      identity,
-    };
+  if (!channel.ok)
+    return { status: "failed", kind: channel.kind, message: channel.message, identity };
+  const { result } = channel;
   const interposition = workloadInterpositionProblem(
     { entryPoints: result["entryPoints"], uses: result["uses"] },
     identityMatches,
@@ -296,5 +406,31 @@ export function classify(
       identity: result.allocator,
     };
   }
+  if (check) {
+    const { reference } = check;
+    if ("error" in reference)
+      return {
+        status: "failed",
+        kind: "result-unverified",
+        message: `no reference result to check against: ${reference.error}`,
+        identity: result.allocator,
+      };
+    const differs = mismatch(result, reference);
+    if (differs)
+      return {
+        status: "failed",
+        kind: "result-mismatch",
+        message: differs,
+        identity: result.allocator,
+      };
+  }
+  const why = implausible(result, record.wallSeconds);
+  if (why)
+    return {
+      status: "failed",
+      kind: "result-implausible",
+      message: why,
+      identity: result.allocator,
+    };
   return { status: "ok", result, identity: result.allocator };
 }

@@ -54,6 +54,7 @@ import { acquireLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
 import { probeKey, probeWorkloads, type Refusal } from "./identity.js";
 import { buildAll, buildKey, identityMatcher, toolchainsByLibc, type BuildSet } from "./prepare.js";
+import { takeReference, type ReferenceOutcome } from "./reference.js";
 import { resolveForRun } from "./select-allocators.js";
 
 export interface RunOptions {
@@ -174,13 +175,15 @@ interface Prepared {
   file: string;
   warnings: string[];
   resumed: boolean;
+  /** Reference results by {@link referenceKey} (run/reference.ts). */
+  references: Map<string, ReferenceOutcome>;
 }
 
 /** What to prepare: fresh options, or the plan recorded by an interrupted invocation. */
 type Source = { kind: "fresh"; options: RunOptions } | { kind: "resume"; resumable: Resumable };
 
 /** Everything before the first measured run: resolve, validate, build, probe, open the journal. */
-async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
+async function prepare(source: Source, events: RunEvents, signal?: AbortSignal): Promise<Prepared> {
   const resume = source.kind === "resume" ? source.resumable : undefined;
   const recorded = resume?.header;
   const options = source.kind === "fresh" ? source.options : undefined;
@@ -340,6 +343,15 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     ...(resume ? [] : programs.warnings),
   ];
 
+  const references = await takeReferences(
+    header.plan,
+    allocators,
+    buildSet,
+    programs,
+    events,
+    signal,
+  );
+
   const file = resume?.file ?? (options as RunOptions).output;
   const journalFile = journalPathFor(file);
   let journal: Journal;
@@ -361,6 +373,7 @@ async function prepare(source: Source, events: RunEvents): Promise<Prepared> {
     file,
     warnings,
     resumed: resume !== undefined,
+    references,
   };
 }
 
@@ -382,6 +395,92 @@ function checkSameBuilds(recorded: ResultsHeader, buildSet: BuildSet): void {
         `cannot resume: workload ${before.workload} (${before.libc}) changed since the recorded runs (its source or compiler; build hash ${before.hash.slice(0, 12)} then, ${now.hash.slice(0, 12)} now); mixing them would measure two binaries: restore its source or start a new run`,
       );
   }
+}
+
+/** The command line of one run of a built-in workload. */
+function workloadArgs(cell: Cell, plan: Plan): string[] {
+  return [
+    "--threads",
+    String(cell.threads),
+    "--seed",
+    String(plan.seed),
+    "--size",
+    plan.size,
+    ...Object.entries(cell.params ?? {}).flatMap(([name, value]) => [`--${name}`, value]),
+  ];
+}
+
+function referenceKey(binary: string, args: readonly string[]): string {
+  return [binary, ...args].join("\0");
+}
+
+/** The cells a plan measures: its cross product, less the cells it skips or leaves out. */
+function plannedCells(plan: Plan): Cell[] {
+  const only = plan.onlyCells ? new Set(plan.onlyCells) : undefined;
+  const skipped = new Set((plan.skipped ?? []).map((s) => s.cell));
+  return cellsOf(plan.workloads, plan.allocators, plan.threads, plan.params)
+    .filter((c) => !only || only.has(cellKey(c)))
+    .filter(
+      (c) =>
+        !skipped.has(cellKey({ workload: c.workload, allocator: c.allocator, threads: c.threads })),
+    );
+}
+
+/**
+ * One reference run per distinct (binary, arguments) of the plan's built-in workloads, under the
+ * libc's own malloc, before anything is measured (cached on disk: run/reference.ts).
+ */
+async function takeReferences(
+  plan: Plan,
+  allocators: readonly ResolvedAllocator[],
+  buildSet: BuildSet,
+  programs: ProgramSet,
+  events: RunEvents,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, ReferenceOutcome>> {
+  const byName = new Map(allocators.map((a) => [a.name, a]));
+  const references = new Map<string, ReferenceOutcome>();
+  const started = Date.now();
+  let taken = 0;
+  let cached = 0;
+  for (const cell of plannedCells(plan)) {
+    if (signal?.aborted) break;
+    const allocator = byName.get(cell.allocator);
+    if (!allocator || programs.programs.has(cell.workload)) continue;
+    const build = buildSet.builds.get(buildKey(cell.workload, allocator.libc));
+    if (build?.status !== "ok") continue;
+    const args = workloadArgs(cell, plan);
+    const key = referenceKey(build.binary, args);
+    if (references.has(key)) continue;
+    const { reference, cached: hit } = await takeReference({
+      launcher: buildSet.launcher,
+      binary: build.binary,
+      libc: allocator.libc,
+      libcFacts: buildSet.libcs.get(allocator.libc),
+      args,
+      expect: {
+        threads: cell.threads,
+        seed: plan.seed,
+        size: plan.size,
+        params: cell.params ?? {},
+      },
+      timeoutMs: plan.timeoutMs,
+      cpus: plan.cpus,
+      ...(signal ? { signal } : {}),
+    });
+    if (hit) cached += 1;
+    else taken += 1;
+    if ("error" in reference && !signal?.aborted)
+      events.onWarning?.(
+        `${reference.error}; runs of ${cell.workload} t${cell.threads} under ${allocator.libc} will be recorded as "result-unverified"`,
+      );
+    references.set(key, reference);
+  }
+  if (taken + cached > 0)
+    events.onMessage?.(
+      `reference results: ${taken} run under the libc's own malloc (${((Date.now() - started) / 1000).toFixed(1)} s), ${cached} cached`,
+    );
+  return references;
 }
 
 /** Every --param must be a declared parameter of every selected workload. */
@@ -465,18 +564,12 @@ async function measureOne(
     };
   }
   const libcMalloc = allocator.lib ? undefined : allocator.libc;
+  const args = workloadArgs(item.cell, plan);
   const { outcome, counted } = await launchMeasured(plan.measure, libcMalloc, {
     launcher: prepared.buildSet.launcher,
     program: build.binary,
-    args: [
-      "--threads",
-      String(item.cell.threads),
-      "--seed",
-      String(plan.seed),
-      "--size",
-      plan.size,
-      ...Object.entries(item.cell.params ?? {}).flatMap(([name, value]) => [`--${name}`, value]),
-    ],
+    args,
+    resultChannel: true,
     setEnv: { ...allocator.env, ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}) },
     unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
     timeoutMs: plan.timeoutMs,
@@ -485,7 +578,10 @@ async function measureOne(
     ...(signal ? { signal } : {}),
   });
   const matcher = identityMatcher(allocator, prepared.buildSet.libcs.get(allocator.libc));
-  const verdict = classify(outcome, matcher.expected, matcher.matches);
+  const reference = prepared.references.get(referenceKey(build.binary, args)) ?? {
+    error: "none was taken for these arguments",
+  };
+  const verdict = classify(outcome, matcher.expected, matcher.matches, { reference });
   if (verdict.status === "interrupted") return null;
   const metrics = metricsOf(outcome.record);
   const extras = {
@@ -568,7 +664,11 @@ export async function runBenchmark(
   const release = (): void => lock.release();
   process.once("exit", release);
   try {
-    const prepared = await prepare({ kind: "fresh", options: { ...options, output } }, events);
+    const prepared = await prepare(
+      { kind: "fresh", options: { ...options, output } },
+      events,
+      options.signal,
+    );
     return await measureAll(prepared, events, options.signal);
   } finally {
     process.off("exit", release);
@@ -654,7 +754,7 @@ export async function resumeBenchmark(
   try {
     const resumable = await loadResumable(target);
     checkCacheDir();
-    const prepared = await prepare({ kind: "resume", resumable }, events);
+    const prepared = await prepare({ kind: "resume", resumable }, events, options.signal);
     return await measureAll(prepared, events, options.signal);
   } finally {
     process.off("exit", release);
@@ -699,14 +799,7 @@ async function measureAll(
   signal: AbortSignal | undefined,
 ): Promise<RunOutcome> {
   const plan = prepared.header.plan;
-  const only = plan.onlyCells ? new Set(plan.onlyCells) : undefined;
-  const skipped = new Set((plan.skipped ?? []).map((s) => s.cell));
-  const cells = cellsOf(plan.workloads, plan.allocators, plan.threads, plan.params)
-    .filter((c) => !only || only.has(cellKey(c)))
-    .filter(
-      (c) =>
-        !skipped.has(cellKey({ workload: c.workload, allocator: c.allocator, threads: c.threads })),
-    );
+  const cells = plannedCells(plan);
   const all = schedule(cells, plan.warmup, plan.runs, plan.seed);
   const done = new Set(prepared.previous.map((r) => r.key));
   const todo = all.filter((item) => !done.has(item.key));

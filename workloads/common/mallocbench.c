@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -599,9 +600,32 @@ static uint64_t parse_u64(const char *opt, const char *s)
     return (uint64_t)v;
 }
 
+/*
+ * The result channel (workloads/README.md, "Output"): a descriptor the launcher opened and named
+ * in MALLOCBENCH_RESULT_FD. Taken before anything else runs, marked close-on-exec and removed
+ * from the environment, so no child inherits it; -1 without one (the record goes to stdout).
+ */
+static int result_fd = -1;
+
+static void take_result_channel(void)
+{
+    const char *v = getenv("MALLOCBENCH_RESULT_FD");
+    if (v == NULL)
+        return;
+    char *end = NULL;
+    errno = 0;
+    long fd = strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || fd < 3 || fd > INT_MAX ||
+        fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0)
+        mb_internal_error("MALLOCBENCH_RESULT_FD=%s is not an open descriptor above 2", v);
+    result_fd = (int)fd;
+    unsetenv("MALLOCBENCH_RESULT_FD");
+}
+
 void mb_init(const mb_workload *wl, int argc, char **argv, mb_config *cfg)
 {
     int want_help = 0, want_identify = 0;
+    take_result_channel();
     cfg->threads = 1;
     cfg->seed = 1;
     cfg->size = MB_SIZE_DEFAULT;
@@ -961,33 +985,54 @@ double mb_run_threads(int nthreads, mb_thread_fn fn, void *arg)
 
 /* ---------------------------------------------------------- reporting */
 
+static void report_to(FILE *out, const mb_workload *wl, const mb_config *cfg, uint64_t ops,
+                      double seconds, uint64_t checksum, const mb_identity *id)
+{
+    fputs("@result {\"workload\":", out);
+    json_string(out, wl->name);
+    fprintf(out,
+            ",\"ops\":%" PRIu64 ",\"seconds\":%.9g,\"threads\":%d,\"seed\":%" PRIu64 ",\"size\":",
+            ops, seconds, cfg->threads, cfg->seed);
+    json_string(out, cfg->size_name);
+    fputs(",\"allocator\":", out);
+    json_string(out, id->malloc_path[0] ? id->malloc_path : NULL);
+    print_entry_points(out, id);
+    fputs(",\"libc\":", out);
+    json_string(out, id->libc);
+    fprintf(out, ",\"checksum\":\"0x%016" PRIx64 "\",\"params\":{", checksum);
+    for (size_t i = 0; i < wl->nparams; i++) {
+        if (i > 0)
+            fputc(',', out);
+        json_string(out, wl->params[i].name);
+        fprintf(out, ":%lld", wl->params[i].value);
+    }
+    fputc('}', out);
+    int64_t live_now = mb_live_bytes();
+    fprintf(out, ",\"peakLiveBytes\":%" PRId64 ",\"finalLiveBytes\":%" PRId64,
+            __atomic_load_n(&live_peak, __ATOMIC_RELAXED), live_now);
+    print_latency(out);
+    fputs("}\n", out);
+}
+
 void mb_report(const mb_workload *wl, const mb_config *cfg, uint64_t ops, double seconds,
                uint64_t checksum)
 {
+    static int reported;
+    /* One buffer for the whole record, so it reaches the channel in one write. */
+    static char record[1 << 16];
+    if (reported)
+        mb_internal_error("mb_report called twice");
+    reported = 1;
     const mb_identity *id = mb_identity_get();
-    fputs("@result {\"workload\":", stdout);
-    json_string(stdout, wl->name);
-    printf(",\"ops\":%" PRIu64 ",\"seconds\":%.6f,\"threads\":%d,\"seed\":%" PRIu64
-           ",\"size\":",
-           ops, seconds, cfg->threads, cfg->seed);
-    json_string(stdout, cfg->size_name);
-    fputs(",\"allocator\":", stdout);
-    json_string(stdout, id->malloc_path[0] ? id->malloc_path : NULL);
-    print_entry_points(stdout, id);
-    fputs(",\"libc\":", stdout);
-    json_string(stdout, id->libc);
-    printf(",\"checksum\":\"0x%016" PRIx64 "\",\"params\":{", checksum);
-    for (size_t i = 0; i < wl->nparams; i++) {
-        if (i > 0)
-            fputc(',', stdout);
-        json_string(stdout, wl->params[i].name);
-        printf(":%lld", wl->params[i].value);
+    FILE *out = stdout;
+    if (result_fd >= 0) {
+        out = fdopen(result_fd, "w");
+        if (out == NULL || setvbuf(out, record, _IOFBF, sizeof record) != 0)
+            mb_internal_error("cannot write the result channel: %s", strerror(errno));
     }
-    fputc('}', stdout);
-    int64_t live_now = mb_live_bytes();
-    printf(",\"peakLiveBytes\":%" PRId64 ",\"finalLiveBytes\":%" PRId64,
-           __atomic_load_n(&live_peak, __ATOMIC_RELAXED), live_now);
-    print_latency(stdout);
-    fputs("}\n", stdout);
-    fflush(stdout);
+    report_to(out, wl, cfg, ops, seconds, checksum, id);
+    /* Closing the channel: nothing later in the process (destructors included) can reach it. */
+    if (out != stdout ? fclose(out) != 0 : fflush(out) != 0)
+        mb_internal_error("cannot write the result record: %s", strerror(errno));
+    result_fd = -1;
 }
