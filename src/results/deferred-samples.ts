@@ -39,15 +39,18 @@ export const CUT_MIN_CHARS = 1 << 20;
 
 /** JSON whitespace (not `\s`, which takes other spaces that JSON rejects). */
 const WS = "[ \\t\\n\\r]*";
-/** A JSON number of at most two exponent digits: never beyond ±1e100, so always finite. */
-const FINITE = "-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]{1,2})?(?![0-9])";
+/**
+ * A JSON number >= 0 of at most two exponent digits: never beyond 1e100, so always finite, and
+ * never negative, as the schema's sample times must be (a "-" leaves the array to the schema).
+ */
+const NONNEGATIVE = "(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]{1,2})?(?![0-9])";
 /** A JSON integer of at most 15 digits, no fraction or exponent: below 2^53, a safe integer. */
 const COUNT = "(?:0|[1-9][0-9]{0,14})(?![0-9.eE])";
-const PAIR = `\\[${WS}${FINITE}${WS},${WS}${COUNT}${WS}\\]`;
+const PAIR = `\\[${WS}${NONNEGATIVE}${WS},${WS}${COUNT}${WS}\\]`;
 
 /**
  * A `"samples":` key and an array of sample pairs exactly as the schema takes them
- * (`z.array(z.tuple([finite, count]))`), written so that it certainly parses to that. Inside a
+ * (`z.array(z.tuple([nonnegative, count]))`), written so that it certainly parses to that. Inside a
  * JSON string a quote is escaped, so `"samples":` there reads `\"samples\":` and cannot match:
  * every match is an object's key. One pass of V8's regular expression engine: 0.4 s on the
  * 100,000-run file, against 0.45-0.66 s for the same scan written in JavaScript.

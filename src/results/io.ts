@@ -47,10 +47,29 @@ export function parseResults(value: unknown, source: string): ResultsFile {
     if (version !== 1) throw new UsageError(`${source}: unsupported schemaVersion ${JSON.stringify(version)} (this mallocbench reads 1)`);
   }
   const fast = fastParseResults(value);
-  if (fast) return fast;
-  const checked = firstIssue(ResultsFileSchema, value);
-  if (!checked.ok) throw new UsageError(`${source}: not a mallocbench results file: ${checked.message}`);
-  return checked.value;
+  const results = fast ?? (() => {
+    const checked = firstIssue(ResultsFileSchema, value);
+    if (!checked.ok) throw new UsageError(`${source}: not a mallocbench results file: ${checked.message}`);
+    return checked.value;
+  })();
+  results.runs.forEach((run, i) => {
+    const problem = implausibleRun(run);
+    if (problem) throw new UsageError(`${source}: not a mallocbench results file: field runs[${i}].${problem}`);
+  });
+  return results;
+}
+
+/**
+ * What no real run can hold beyond each field's own domain (the schema's): a measured region
+ * longer than the process that measured it. The launcher prints its wall time to the
+ * nanosecond and the workload its seconds to 9 digits, hence the microsecond of slack.
+ */
+export function implausibleRun(run: RunRecord): string | undefined {
+  if (run.status !== "ok") return undefined;
+  const { seconds, wallSeconds } = run.metrics;
+  if (seconds > wallSeconds + 1e-6)
+    return `metrics.seconds: ${seconds} exceeds metrics.wallSeconds ${wallSeconds}, the whole life of the process`;
+  return undefined;
 }
 
 /** Run records checked by a parser compiled from RunRecordSchema (null: zod alone). */
@@ -281,12 +300,10 @@ export async function readJournal(file: string): Promise<JournalContents> {
       header = checked.value;
     } else if (type === "run") {
       const fast = fastRunParser ? fastRunParser(rest) : FAST_PARSE_FAILED;
-      if (fast !== FAST_PARSE_FAILED) {
-        runs.push(fast);
-        continue;
-      }
-      const checked = firstIssue(RunRecordSchema, rest);
+      const checked = fast !== FAST_PARSE_FAILED ? ({ ok: true, value: fast } as const) : firstIssue(RunRecordSchema, rest);
       if (!checked.ok) throw new UsageError(`${file}:${index + 1}: ${checked.message}`);
+      const problem = implausibleRun(checked.value);
+      if (problem) throw new UsageError(`${file}:${index + 1}: field ${problem}`);
       runs.push(checked.value);
     } else {
       throw new UsageError(`${file}:${index + 1}: unknown line type ${JSON.stringify(type)}`);

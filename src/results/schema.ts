@@ -5,7 +5,11 @@ import { HardeningReportSchema } from "../hardening/schema.js";
 export const SCHEMA_VERSION = 1;
 
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
-const count = z.number().int().nonnegative();
+const count = z.number().int("must be an integer").nonnegative("must be >= 0");
+/** A duration that covers real work: wall time, the measured region. */
+const positiveTime = finite.refine((v) => v > 0, "must be > 0");
+/** CPU time, rates, ratios, latencies and offsets: zero is possible, a negative value is not. */
+const nonnegative = finite.refine((v) => v >= 0, "must be >= 0");
 
 export const LibcSchema = z.enum(["glibc", "musl"]);
 export const SizeSchema = z.enum(["quick", "default", "full"]);
@@ -47,7 +51,7 @@ export const EnvironmentSchema = z.object({
   governor: z.string().nullable(),
   turbo: z.enum(["on", "off"]).nullable(),
   smt: z.enum(["on", "off", "unsupported"]).nullable(),
-  loadAverage: z.tuple([finite, finite, finite]),
+  loadAverage: z.tuple([nonnegative, nonnegative, nonnegative]),
   perfEventParanoid: z.number().int().nullable(),
   nodeVersion: z.string(),
   launcher: z.string(),
@@ -111,13 +115,13 @@ export const LATENCY_METRICS: readonly LatencyMetric[] = LATENCY_OPS.flatMap((op
   LATENCY_STATS.map((stat): LatencyMetric => `latency.${op}.${stat}`),
 );
 const LatencyMetricsShape = Object.fromEntries(
-  LATENCY_METRICS.map((name) => [name, finite.optional()]),
-) as Record<LatencyMetric, z.ZodOptional<typeof finite>>;
+  LATENCY_METRICS.map((name) => [name, nonnegative.optional()]),
+) as Record<LatencyMetric, z.ZodOptional<typeof nonnegative>>;
 
 export const MetricsSchema = z.object({
-  wallSeconds: finite,
-  userSeconds: finite,
-  sysSeconds: finite,
+  wallSeconds: positiveTime,
+  userSeconds: nonnegative,
+  sysSeconds: nonnegative,
   maxRssBytes: count,
   minorFaults: count,
   majorFaults: count,
@@ -126,10 +130,10 @@ export const MetricsSchema = z.object({
   /** Allocator operations in the measured region, as the workload reports them. */
   ops: count.optional(),
   /** Seconds of the workload's measured region (behind its start barrier). */
-  seconds: finite.optional(),
-  opsPerSecond: finite.optional(),
+  seconds: positiveTime.optional(),
+  opsPerSecond: nonnegative.optional(),
   /** Software perf counters when the kernel allows them. */
-  taskClockSeconds: finite.optional(),
+  taskClockSeconds: nonnegative.optional(),
   perfContextSwitches: count.optional(),
   cpuMigrations: count.optional(),
   perfPageFaults: count.optional(),
@@ -140,7 +144,7 @@ export const MetricsSchema = z.object({
   /** Bytes the workload had requested and not yet freed, at their peak (its own count). */
   peakLiveBytes: count.optional(),
   /** maxRssBytes / peakLiveBytes. */
-  memoryOverhead: finite.optional(),
+  memoryOverhead: nonnegative.optional(),
   /** RSS resident in the workload's hold phase (else after its last @phase, or at the end); docs/metrics.md. */
   retainedRssBytes: count.optional(),
   /** --metric instructions (callgrind): instructions executed inside the allocator's code. */
@@ -149,9 +153,9 @@ export const MetricsSchema = z.object({
 });
 
 export const TimelineSchema = z.object({
-  intervalMs: finite,
+  intervalMs: nonnegative,
   /** [milliseconds since start, RSS bytes] */
-  samples: z.array(z.tuple([finite, count])),
+  samples: z.array(z.tuple([nonnegative, count])),
   decimations: count,
   /** null when the run ended before the first sample. */
   maxSampledBytes: count.nullable(),
@@ -200,14 +204,14 @@ const RunBase = z.object({
     .object({
       unit: z.literal("ns"),
       sampleEvery: count,
-      clockOverheadNs: finite,
+      clockOverheadNs: nonnegative,
       samples: z.record(z.string(), count),
     })
     .optional(),
   /** Bytes the workload still held when it reported (its own count). */
-  finalLiveBytes: finite.optional(),
+  finalLiveBytes: nonnegative.optional(),
   /** `@phase <name> <seconds since the workload started>` markers, in order. */
-  phases: z.array(z.tuple([z.string(), finite])).optional(),
+  phases: z.array(z.tuple([z.string(), nonnegative])).optional(),
   /** External programs (docs/programs.md): the command, how interposition was verified, its figures. */
   program: z
     .object({
@@ -229,14 +233,14 @@ const RunBase = z.object({
         verified: z.boolean(),
       }),
       /** Figures the program's run reported beyond the metrics (servers: rate per test, CPU seconds). */
-      figures: z.record(z.string(), finite).optional(),
+      figures: z.record(z.string(), nonnegative).optional(),
     })
     .optional(),
 });
 
 export const OkRunSchema = RunBase.extend({
   status: z.literal("ok"),
-  metrics: MetricsSchema.extend({ ops: count, seconds: finite }),
+  metrics: MetricsSchema.extend({ ops: count, seconds: positiveTime }),
   checksum: z.string().nullable(),
 });
 
