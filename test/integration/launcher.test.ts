@@ -64,6 +64,23 @@ int main(int argc, char **argv) {
   return 0;
 }
 `,
+  channel: `
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+  const char *v = getenv("MALLOCBENCH_RESULT_FD");
+  printf("fd=%s\\n", v ? v : "(unset)");
+  if (v) {
+    int fd = atoi(v);
+    printf("cloexec=%d\\n", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+    if (write(fd, "record\\n", 7) != 7) return 1;
+  }
+  return 0;
+}
+`,
 };
 
 const preloadSource = `
@@ -300,6 +317,34 @@ describe("launcher", () => {
     expect(text).toContain("MB_REMOVED=(unset)\n");
     expect(text).toContain("MB_KEPT=kept\n");
     expect(await readFile(err, "utf8")).toContain("PRELOADED");
+  });
+
+  it("opens the result channel on a descriptor named only in the child's environment", async () => {
+    const out = bin("channel.out");
+    const result = bin("channel.result");
+    const rec = await run([
+      "--setenv",
+      "MALLOCBENCH_RESULT_FD=1",
+      "--result-file",
+      result,
+      "--stdout",
+      out,
+      "--",
+      bin("channel"),
+    ]);
+    expect(rec.status).toBe("exited");
+    expect(rec.exitCode).toBe(0);
+    const text = await readFile(out, "utf8");
+    // Not stdout (a --setenv cannot point it there), open across exec.
+    expect(text).toMatch(/^fd=([3-9]|[1-9]\d+)\ncloexec=0\n$/);
+    expect(await readFile(result, "utf8")).toBe("record\n");
+    // Without --result-file a stray variable never reaches the child.
+    const r = await execa(launcher, ["--stdout", out, "--", bin("channel")], {
+      reject: false,
+      env: { MALLOCBENCH_RESULT_FD: "1" },
+    });
+    expect(r.exitCode).toBe(0);
+    expect(await readFile(out, "utf8")).toBe("fd=(unset)\n");
   });
 
   it("pins the child with --cpus", async () => {
