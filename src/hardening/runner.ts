@@ -117,7 +117,7 @@ async function runProbe(
       identity: null,
     };
   }
-  const { record, stdout, stderr } = await launch({
+  const { record, stderr, channel } = await launch({
     launcher: buildSet.launcher,
     program: build.binary,
     args: [],
@@ -131,9 +131,13 @@ async function runProbe(
     timeoutMs,
     rssIntervalMs: 0,
     cpus: null,
+    // The probe's markers come through the result channel, never stdout, where anything in the
+    // process can print (workloads/hardening/probe.c).
+    resultChannel: true,
     ...(signal ? { signal } : {}),
   });
-  const verdict = classifyProbe(record, stdout, stderr, matcher.expected, matcher.matches);
+  const markers = channel?.text ?? "";
+  const verdict = classifyProbe(record, markers, stderr, matcher.expected, matcher.matches);
   if (verdict.outcome === "interrupted") return null;
   return {
     ...base,

@@ -350,6 +350,7 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     programs,
     events,
     signal,
+    warnings,
   );
 
   const file = resume?.file ?? (options as RunOptions).output;
@@ -437,6 +438,8 @@ async function takeReferences(
   programs: ProgramSet,
   events: RunEvents,
   signal: AbortSignal | undefined,
+  /** Receives a warning for every reference that could not be taken. */
+  warnings: string[],
 ): Promise<Map<string, ReferenceOutcome>> {
   const byName = new Map(allocators.map((a) => [a.name, a]));
   const references = new Map<string, ReferenceOutcome>();
@@ -470,10 +473,11 @@ async function takeReferences(
     });
     if (hit) cached += 1;
     else taken += 1;
-    if ("error" in reference && !signal?.aborted)
-      events.onWarning?.(
-        `${reference.error}; runs of ${cell.workload} t${cell.threads} under ${allocator.libc} will be recorded as "result-unverified"`,
-      );
+    if ("error" in reference && !signal?.aborted) {
+      const warning = `${reference.error}; runs of ${cell.workload} t${cell.threads} under ${allocator.libc} cannot be checked, and those that succeed are recorded as "result-unverified"`;
+      warnings.push(warning);
+      events.onWarning?.(warning);
+    }
     references.set(key, reference);
   }
   if (taken + cached > 0)

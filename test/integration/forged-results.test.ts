@@ -39,7 +39,7 @@ describe("forged and implausible results", () => {
         "--workload-dir",
         FIXTURE_WORKLOADS,
         "-w",
-        "ok-tiny,larson",
+        "ok-tiny,larson,nondeterministic",
         "--quick",
         "-a",
         "glibc",
@@ -58,10 +58,12 @@ describe("forged and implausible results", () => {
     all = run.all;
   }, 600_000);
 
+  /** Runs of the deterministic workloads under one allocator. */
   const runsOf = (allocator: string): RunRecord[] =>
-    results.runs.filter((r) => r.allocator === allocator);
+    results.runs.filter((r) => r.allocator === allocator && r.workload !== "nondeterministic");
 
   it("ignores a perfect @result line printed to stdout by a destructor: the workload's own result is recorded", () => {
+    expect(results.warnings.join("\n")).not.toMatch(/reference run/);
     for (const workload of ["ok-tiny", "larson"]) {
       const glibc = runsOf("glibc").find((r) => r.workload === workload) as OkRun;
       const forged = runsOf("forge-stdout").find((r) => r.workload === workload);
@@ -102,6 +104,18 @@ describe("forged and implausible results", () => {
       if (r.status === "failed") {
         expect(r.failure.kind).toBe("result-implausible");
         expect(r.failure.message).toMatch(/exceed the process's wall time/);
+      }
+    }
+  });
+
+  it("fails every run of a workload whose checksum is not deterministic (result-mismatch)", () => {
+    const runs = results.runs.filter((r) => r.workload === "nondeterministic");
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) {
+      expect(r.status, all).toBe("failed");
+      if (r.status === "failed") {
+        expect(r.failure.kind).toBe("result-mismatch");
+        expect(r.failure.message).toMatch(/checksum 0x[0-9a-f]{16} differs from the reference/);
       }
     }
   });

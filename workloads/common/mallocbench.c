@@ -622,6 +622,25 @@ static void take_result_channel(void)
     unsetenv("MALLOCBENCH_RESULT_FD");
 }
 
+void mb_channel_write(const char *line)
+{
+    if (result_fd < 0) {
+        fputs(line, stdout);
+        fflush(stdout);
+        return;
+    }
+    size_t n = strlen(line);
+    while (n > 0) {
+        ssize_t w = write(result_fd, line, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            mb_internal_error("cannot write the result channel: %s", strerror(errno));
+        line += w;
+        n -= (size_t)w;
+    }
+}
+
 void mb_init(const mb_workload *wl, int argc, char **argv, mb_config *cfg)
 {
     int want_help = 0, want_identify = 0;

@@ -422,7 +422,15 @@ double mb_run_threads(int nthreads, mb_thread_fn fn, void *arg);
 /* ----------------------------------------------------------- reporting */
 
 /*
- * Prints the single @result line to stdout and flushes it.
+ * Writes `line` (ending in a newline) to the result channel in one write(2), so it is there even
+ * if the process dies right after; to stdout (flushed) when the run has no channel. For the
+ * hardening probes' markers, which must survive a crash and must not be forgeable on stdout.
+ */
+void mb_channel_write(const char *line);
+
+/*
+ * Writes the single @result record to the result channel (workloads/README.md, "Output"),
+ * or to stdout when the run has none.
  * ops: allocator operations (mallocs + frees) in the measured region.
  */
 void mb_report(const mb_workload *wl, const mb_config *cfg, uint64_t ops,

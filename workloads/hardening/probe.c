@@ -1,7 +1,8 @@
 /*
  * Shared part of the hardening probes (see probes.json and docs/hardening.md).
  *
- * Protocol on stdout, each line flushed before the next step:
+ * Protocol on the result channel (stdout when run by hand), each line written before the next
+ * step (mb_channel_write), so nothing else in the process can add a marker by printing one:
  *   @malloc <path>   object file that defines malloc (from the workload runtime)
  *   @armed <probe>   printed just before the misuse: a crash before it is a harness error
  *   @not-detected    printed when the probe got past the misuse and its follow-up calls
@@ -37,20 +38,21 @@ void probe_start(int argc, char **argv, const char *name, const char *descriptio
     struct rlimit none = {0, 0};
     (void)setrlimit(RLIMIT_CORE, &none);
     const mb_identity *id = mb_identity_get();
-    printf("@malloc %s\n", id->malloc_path[0] ? id->malloc_path : "?");
-    fflush(stdout);
+    char line[4200];
+    snprintf(line, sizeof line, "@malloc %s\n", id->malloc_path[0] ? id->malloc_path : "?");
+    mb_channel_write(line);
 }
 
 void probe_armed(const char *name)
 {
-    printf("@armed %s\n", name);
-    fflush(stdout);
+    char line[256];
+    snprintf(line, sizeof line, "@armed %s\n", name);
+    mb_channel_write(line);
 }
 
 void probe_survived(void)
 {
-    printf("@not-detected\n");
-    fflush(stdout);
+    mb_channel_write("@not-detected\n");
     /* Skip atexit handlers and stdio teardown: the verdict is in. */
     _exit(MB_EXIT_OK);
 }
