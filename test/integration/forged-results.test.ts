@@ -109,8 +109,11 @@ describe("forged and implausible results", () => {
   });
 
   it("fails every run of a workload whose checksum is not deterministic (result-mismatch)", () => {
-    const runs = results.runs.filter((r) => r.workload === "nondeterministic");
-    expect(runs.length).toBeGreaterThan(0);
+    // The allocators that do not tamper with the channel or the arguments.
+    const runs = results.runs.filter(
+      (r) => r.workload === "nondeterministic" && ["glibc", "forge-stdout"].includes(r.allocator),
+    );
+    expect(runs).toHaveLength(2);
     for (const r of runs) {
       expect(r.status, all).toBe("failed");
       if (r.status === "failed") {

@@ -5,7 +5,8 @@ import { runHardening, resolveHardeningAllocators } from "../../src/hardening/ru
 import { probesDir } from "../../src/hardening/probes.js";
 import { HardeningReportSchema, type HardeningReport } from "../../src/hardening/schema.js";
 import { loadResults } from "../../src/results/io.js";
-import { bench, errorLines, tempDir } from "../helpers/cli.js";
+import { execa } from "execa";
+import { bench, errorLines, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
 
 const PROBES = [
   "double-free",
@@ -152,6 +153,42 @@ MB_NORETURN void probe_survived(void);
       signal: "SIGABRT",
     });
   }, 180_000);
+});
+
+describe("hardening markers", () => {
+  it("come from the result channel only: markers a library prints to stdout change nothing", async () => {
+    const lib = path.join(dir, "libforge-markers.so");
+    await execa("cc", [
+      "-shared",
+      "-fPIC",
+      "-O2",
+      "-DFORGE_MARKERS",
+      "-o",
+      lib,
+      path.join(FIXTURE_LIBS, "forge.c"),
+      "-ldl",
+    ]);
+    const out = path.join(dir, "forged-markers.json");
+    const r = await bench([
+      "hardening",
+      "-a",
+      "glibc,forge",
+      "--allocator",
+      `forge=${lib}`,
+      "-q",
+      "-o",
+      out,
+    ]);
+    expect(r.exitCode, String(r.all)).toBe(0);
+    const cells = HardeningReportSchema.parse(JSON.parse(await readFile(out, "utf8"))).cells;
+    // The library forwards every call to glibc's malloc: each probe ends as it does under glibc.
+    for (const probe of PROBES) {
+      const glibc = cells.find((c) => c.allocator === "glibc" && c.probe === probe);
+      const forged = cells.find((c) => c.allocator === "forge" && c.probe === probe);
+      expect(forged?.outcome, `${probe}: ${forged?.reason ?? ""}`).toBe(glibc?.outcome);
+      expect(forged?.identity, probe).toBe(lib);
+    }
+  }, 300_000);
 });
 
 describe("hardening in the CLI", () => {
