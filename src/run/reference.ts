@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Libc } from "../allocators/types.js";
-import { launch } from "../measure/launcher.js";
+import { launchMeasured } from "../measure/callgrind.js";
 import { cacheDir } from "../paths.js";
 import type { LibcFacts } from "../results/environment.js";
 import { classify, echoOf, type ReferenceResult } from "./classify.js";
@@ -33,6 +33,8 @@ export interface ReferenceRequest {
   expect: { threads: number; seed: number; size: string; params: Record<string, string> };
   timeoutMs: number;
   cpus: string | null;
+  /** The plan's measurement: the reference is the same kind of run as the measured ones. */
+  measure?: "time" | "instructions" | undefined;
   signal?: AbortSignal;
 }
 
@@ -100,7 +102,7 @@ export async function takeReference(
   } catch {
     // absent or unreadable: take it again
   }
-  const outcome = await launch({
+  const { outcome } = await launchMeasured(request.measure, request.libc, {
     launcher: request.launcher,
     program: request.binary,
     args: request.args,

@@ -469,6 +469,7 @@ async function takeReferences(
       },
       timeoutMs: plan.timeoutMs,
       cpus: plan.cpus,
+      measure: plan.measure,
       ...(signal ? { signal } : {}),
     });
     if (hit) cached += 1;
