@@ -23,6 +23,7 @@ import {
 } from "../plan/schedule.js";
 import { valuesOf } from "../analysis/metrics.js";
 import { describe } from "../stats/index.js";
+import { sha256File } from "../util/hash.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
 import {
@@ -253,7 +254,6 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
   events.onMessage?.(`building ${workloads.length} workload(s) for ${libcs.join(", ")}`);
   const buildSet = await buildAll(toolchains, workloads, libcs, (m) => events.onMessage?.(m));
   throwIfInterrupted();
-  if (recorded) checkSameBuilds(recorded, buildSet);
   const programs = await preparePrograms({
     programs: split.programs,
     allocators,
@@ -263,6 +263,8 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     instructions: (recorded?.plan.measure ?? options?.measure) === "instructions",
     onWarning: (m) => events.onWarning?.(m),
   });
+  const programHashes = await programBuilds(programs);
+  if (recorded) checkSameBuilds(recorded, buildSet, programHashes);
 
   // Probe: settle every cell's interposition (all entry points) before spending time on it.
   events.onMessage?.("probing allocator interposition");
@@ -321,6 +323,7 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
         ...(b.status === "failed" ? { reason: b.reason } : {}),
       })),
     };
+    header.builds.push(...programHashes);
   }
   const noise = recorded ? [] : noiseWarnings(header.environment);
   if (!recorded && header.plan.measure === "instructions") {
@@ -387,13 +390,37 @@ async function checkSameTool(recorded: ResultsHeader): Promise<void> {
     );
 }
 
-/** Each workload must build to the same content hash as when its recorded runs were measured. */
-function checkSameBuilds(recorded: ResultsHeader, buildSet: BuildSet): void {
+/** External programs are system binaries: the sha256 of each stands in for its build hash. */
+async function programBuilds(programs: ProgramSet): Promise<ResultsHeader["builds"]> {
+  const builds: ResultsHeader["builds"] = [];
+  for (const [name, ready] of programs.programs) {
+    const a = ready.availability;
+    if (!a.available) continue;
+    const hash = await sha256File(a.binary);
+    builds.push({ workload: name, libc: a.libc, toolchain: "system", hash, status: "ok" });
+  }
+  return builds;
+}
+
+/**
+ * Each workload must build to the same content hash as when its recorded runs were measured, and
+ * each external program binary must be the same file.
+ */
+function checkSameBuilds(
+  recorded: ResultsHeader,
+  buildSet: BuildSet,
+  programHashes: ResultsHeader["builds"],
+): void {
   for (const before of recorded.builds) {
-    const now = buildSet.builds.get(buildKey(before.workload, before.libc));
+    const now =
+      before.toolchain === "system"
+        ? programHashes.find((p) => p.workload === before.workload)
+        : buildSet.builds.get(buildKey(before.workload, before.libc));
     if (now && now.hash !== before.hash)
       throw new UsageError(
-        `cannot resume: workload ${before.workload} (${before.libc}) changed since the recorded runs (its source or compiler; build hash ${before.hash.slice(0, 12)} then, ${now.hash.slice(0, 12)} now); mixing them would measure two binaries: restore its source or start a new run`,
+        before.toolchain === "system"
+          ? `cannot resume: program ${before.workload} changed since the recorded runs (its binary's sha256 ${before.hash.slice(0, 12)} then, ${now.hash.slice(0, 12)} now); mixing them would measure two binaries: start a new run`
+          : `cannot resume: workload ${before.workload} (${before.libc}) changed since the recorded runs (its source or compiler; build hash ${before.hash.slice(0, 12)} then, ${now.hash.slice(0, 12)} now); mixing them would measure two binaries: restore its source or start a new run`,
       );
   }
 }

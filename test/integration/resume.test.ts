@@ -1,4 +1,5 @@
-import { appendFile, cp, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { appendFile, chmod, copyFile, cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadResults } from "../../src/results/io.js";
@@ -124,4 +125,34 @@ describe("--resume continues only the run that its files record", () => {
     const journal = (await readFile(`${run.out}.journal`, "utf8")).split("\n").filter(Boolean);
     expect(journal).toHaveLength(1 + 4);
   }, 120_000);
+
+  it("an external program whose binary changed since the recorded runs is refused by name", async (ctx) => {
+    const lua = (process.env["PATH"] ?? "")
+      .split(":")
+      .map((d) => path.join(d, "lua5.4"))
+      .find((f) => existsSync(f));
+    if (!lua) ctx.skip();
+    const bin = await tempDir();
+    const copy = path.join(bin, "lua5.4");
+    await copyFile(lua as string, copy);
+    await chmod(copy, 0o755);
+    const env = { PATH: `${bin}:${process.env["PATH"] ?? ""}` };
+    const run = await benchRun(
+      ["-w", "lua5.4", "-a", "glibc", "-t", "1", "-n", "1", "--warmup", "0", "--quick", "-q"],
+      { env },
+    );
+    expect(
+      run.results.builds.some((b) => b.workload === "lua5.4" && b.toolchain === "system"),
+    ).toBe(true);
+    await appendFile(copy, "trailing bytes: another file");
+    const before = await readFile(run.out, "utf8");
+    const result = await bench(["run", "--resume", run.out, "-q"], {
+      env: { ...env, MALLOCBENCH_LOCK: path.join(run.dir, "lock") },
+    });
+    expect(result.exitCode, String(result.all)).toBe(2);
+    expect(String(result.stderr)).toMatch(
+      /cannot resume: program lua5\.4 changed since the recorded runs \(its binary's sha256/,
+    );
+    expect(await readFile(run.out, "utf8")).toBe(before);
+  }, 180_000);
 });
