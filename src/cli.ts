@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { isKnownError } from "./errors.js";
+import { showControls } from "./util/text.js";
 import { InterruptedError, interruptChildren } from "./util/exec.js";
 
 /**
@@ -318,7 +319,8 @@ export async function main(argv: string[]): Promise<number> {
       return error.signal === "SIGTERM" ? 143 : 130;
     }
     if (isKnownError(error)) {
-      process.stderr.write(`bench: ${error.message}\n`);
+      // One line, whatever the message quotes from input.
+      process.stderr.write(`bench: ${showControls(error.message)}\n`);
       return error.exitCode;
     }
     throw error;

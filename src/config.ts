@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "./errors.js";
+import { describeIssue } from "./util/schema-errors.js";
 
 export type Size = "quick" | "default" | "full";
 
@@ -199,9 +200,9 @@ export const ConfigFileSchema = z
         z.string(),
         z.union([
           z.string(),
-          z.object({ lib: z.string(), env: z.record(z.string(), z.string()).optional() }),
+          z.strictObject({ lib: z.string(), env: z.record(z.string(), z.string()).optional() }),
           // A variant (docs/variants.md): another allocator with settings in its environment.
-          z.object({ base: z.string(), env: z.record(z.string(), z.string()).optional() }).strict(),
+          z.strictObject({ base: z.string(), env: z.record(z.string(), z.string()).optional() }),
         ]),
       )
       .optional(),
@@ -240,12 +241,7 @@ export async function loadConfigFile(
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
   const parsed = ConfigFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(
-      `${file}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
+  if (!parsed.success) throw new UsageError(describeIssue(file, parsed.error, ConfigFileSchema));
   // Relative paths in the file are relative to the file.
   const dir = path.dirname(file);
   const config = parsed.data;

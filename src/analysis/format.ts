@@ -1,6 +1,7 @@
 import { workloadLabel } from "../plan/schedule.js";
 import { formatValue } from "./metrics.js";
 import type { CellStats, ComparisonReport, ComparisonRow } from "./comparisons.js";
+import { csvCell, escapeMarkdown, showControls } from "../util/text.js";
 
 export type ReportFormat = "text" | "markdown" | "json" | "csv";
 
@@ -94,7 +95,9 @@ function summaryLines(report: ComparisonReport): string[][] {
   ]);
 }
 
-function table(rows: string[][], numeric: Set<number>): string[] {
+/** Cells on one line each, aligned; control characters in names are shown, not acted on. */
+function table(cells: string[][], numeric: Set<number>): string[] {
+  const rows = cells.map((r) => r.map(showControls));
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) =>
     r
@@ -102,14 +105,6 @@ function table(rows: string[][], numeric: Set<number>): string[] {
       .join("  ")
       .trimEnd(),
   );
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
-}
-
-function csvField(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function formatReport(report: ComparisonReport, format: ReportFormat): string {
@@ -154,7 +149,7 @@ export function formatReport(report: ComparisonReport, format: ReportFormat): st
           String(compared?.adjustedP ?? ""),
           compared ? compared.verdict : r.kind,
         ]
-          .map(csvField)
+          .map(csvCell)
           .join(",");
       });
       return [head.join(","), ...lines].join("\n");

@@ -10,6 +10,7 @@ import {
   scudoMuslAllocators,
   selfCheckScudoMusl,
 } from "../allocators/scudo-musl.js";
+import { writeOut, writeErr } from "../util/text.js";
 
 export interface ScudoMuslBuildReport {
   name: string;
@@ -79,7 +80,7 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     false,
   );
   for (const program of split.programs)
-    process.stderr.write(
+    writeErr(
       `${program.name}: a program (workloads/external/${program.name}), nothing to build; bench run -w ${program.name} runs it\n`,
     );
   const workloads =
@@ -90,30 +91,30 @@ export async function buildCommand(opts: BuildCommandOptions): Promise<number> {
     toolchains,
     workloads,
     [...toolchains.keys()],
-    opts.json ? undefined : (m) => process.stderr.write(`${m}\n`),
+    opts.json ? undefined : (m) => writeErr(`${m}\n`),
   );
   const builds = [...set.builds.values()];
   const scudoMusl = await buildScudoMusl(toolchains);
   if (opts.json) {
-    process.stdout.write(
+    writeOut(
       `${JSON.stringify({ launcher: set.launcher, libcs: [...set.libcs.values()], builds, scudoMusl }, null, 2)}\n`,
     );
   } else {
-    process.stdout.write(`launcher: ${set.launcher}\n`);
+    writeOut(`launcher: ${set.launcher}\n`);
     for (const facts of set.libcs.values()) {
-      process.stdout.write(
+      writeOut(
         `${facts.libc} ${facts.version ?? "?"} for ${facts.machine ?? facts.target}: ${facts.compiler.join(" ")} (${facts.compilerVersion}), CFLAGS ${facts.cflags.join(" ")}; libc malloc: ${facts.systemMalloc ?? "unknown"}\n`,
       );
     }
     for (const b of builds) {
-      process.stdout.write(
+      writeOut(
         b.status === "ok"
           ? `  ${b.libc.padEnd(6)} ${b.workload.padEnd(14)} ${b.binary}\n`
           : `  ${b.libc.padEnd(6)} ${b.workload.padEnd(14)} FAILED: ${b.reason}\n`,
       );
     }
     for (const s of scudoMusl) {
-      process.stdout.write(
+      writeOut(
         s.status === "ok"
           ? `  ${s.name.padEnd(21)} ${s.lib} (${s.cached ? "cached" : "built"} from ${s.archive}; self-check passed)\n`
           : `  ${s.name.padEnd(21)} FAILED: ${s.reason ?? ""}\n`,

@@ -19,6 +19,7 @@ import { recordedUserAllocators, recordedVariants, runBenchmark } from "../run/r
 import { comparisonOptions, parseFraction, type StatsOptions } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { statSync } from "node:fs";
+import { writeOut, writeErr } from "../util/text.js";
 
 export interface CheckCommandOptions extends StatsOptions {
   baseline?: string;
@@ -147,7 +148,7 @@ export async function checkCommand(
   );
   if (tolerance !== undefined) {
     options.tolerance = tolerance;
-    process.stderr.write(
+    writeErr(
       `${options.metric.name} was counted under callgrind: runs are deterministic, so the check compares medians within ±${(tolerance * 100).toFixed(2)}% instead of testing (threads run one at a time under valgrind)\n`,
     );
   }
@@ -191,9 +192,7 @@ export async function checkCommand(
           ]),
         ]
       : cells;
-    process.stderr.write(
-      `re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`,
-    );
+    writeErr(`re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`);
     const plan = current.plan;
     const userAllocators = recordedUserAllocators(current.allocators);
     const confirmFile = currentFile.replace(/\.json$/, "") + ".confirm.json";
@@ -239,10 +238,10 @@ export async function checkCommand(
 
   const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
   const text = formatReport(report, "text");
-  process.stdout.write(
+  writeOut(
     `baseline: ${baselineLabel}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n`,
   );
-  process.stdout.write(
+  writeOut(
     flagged.length === 0
       ? `check passed: no regression beyond ${((tolerance ?? options.threshold) * 100).toFixed(tolerance === undefined ? 1 : 2)}% in ${options.metric.name}\n`
       : `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`,
@@ -259,7 +258,7 @@ export async function checkCommand(
         : `about ${u.runsToClear} runs per cell would clear it if the estimate held`;
     return `inconclusive: ${unsure.length} cell(s) not flagged, but their 95% CI reaches beyond ${bound}, so a change of that size is not ruled out (more runs: bench run -n N, or --precision):\n${unsure.map((u) => `  ${describeRow(u.row, report)} (${settle(u)})`).join("\n")}\n`;
   })();
-  process.stdout.write(unsureText);
+  writeOut(unsureText);
 
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
@@ -271,22 +270,18 @@ export async function checkCommand(
   }
   if (process.env["GITHUB_ACTIONS"] === "true") {
     for (const row of flagged) {
-      process.stdout.write(
-        `::error title=mallocbench regression::${ghEscape(describeRow(row, report))}\n`,
-      );
+      writeOut(`::error title=mallocbench regression::${ghEscape(describeRow(row, report))}\n`);
     }
     for (const row of report.rows.filter((r) => r.result.kind === "too-few-runs")) {
-      process.stdout.write(
-        `::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`,
-      );
+      writeOut(`::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`);
     }
     for (const u of unsure) {
-      process.stdout.write(
+      writeOut(
         `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: the CI reaches beyond the threshold`)}\n`,
       );
     }
     for (const note of notes.filter((n) => n.startsWith("testbed mismatch"))) {
-      process.stdout.write(`::warning title=mallocbench testbed::${ghEscape(note)}\n`);
+      writeOut(`::warning title=mallocbench testbed::${ghEscape(note)}\n`);
     }
   }
   if (flagged.length > 0) return 1;

@@ -10,6 +10,7 @@ import { describeTestbed, testbedMismatch, testbedOf } from "../analysis/testbed
 import { UsageError } from "../errors.js";
 import type { ResultsFile } from "../results/schema.js";
 import { loadResultSets } from "../results/sets.js";
+import { writeOut } from "../util/text.js";
 
 export interface StatsOptions {
   metric?: string;
@@ -109,9 +110,7 @@ export async function compareCommand(
     );
   }
   if (format === "json") {
-    process.stdout.write(
-      `${JSON.stringify(reports.length === 1 ? reports[0]?.report : reports, null, 2)}\n`,
-    );
+    writeOut(`${JSON.stringify(reports.length === 1 ? reports[0]?.report : reports, null, 2)}\n`);
     return 0;
   }
   const out: string[] = [];
@@ -120,7 +119,7 @@ export async function compareCommand(
       out.push(format === "markdown" ? `### ${title}\n` : `== ${title}`);
     out.push(formatReport(report, format), "");
   }
-  process.stdout.write(`${out.join("\n").trimEnd()}\n`);
+  writeOut(`${out.join("\n").trimEnd()}\n`);
   return 0;
 }
 

@@ -3,19 +3,18 @@ import { formatDoctor, runDoctor } from "../doctor/doctor.js";
 import { detectDistro, installCommands, quoteCommand } from "../doctor/distro.js";
 import { APT_TEST_PACKAGES } from "../doctor/test-packages.js";
 import { EnvironmentError } from "../errors.js";
+import { writeOut, writeErr } from "../util/text.js";
 
 /** `bench doctor [--json]` */
 export async function doctorCommand(opts: { json?: boolean }): Promise<number> {
   const report = await runDoctor();
-  process.stdout.write(
-    opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`,
-  );
+  writeOut(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
   return 0;
 }
 
 async function runInstall(commands: string[][], dryRun: boolean | undefined): Promise<void> {
   for (const argv of commands) {
-    process.stderr.write(`$ ${quoteCommand(argv)}\n`);
+    writeErr(`$ ${quoteCommand(argv)}\n`);
     if (dryRun) continue;
     const [cmd, ...args] = argv as [string, ...string[]];
     const result = await execa(cmd, args, {
@@ -49,7 +48,7 @@ export async function setupCommand(opts: { dryRun?: boolean; tests?: boolean }):
   }
   const report = await runDoctor();
   if (report.missing.length === 0) {
-    process.stdout.write("everything bench needs is installed.\n");
+    writeOut("everything bench needs is installed.\n");
     return 0;
   }
   if (report.installCommands.length === 0) {
@@ -60,6 +59,6 @@ export async function setupCommand(opts: { dryRun?: boolean; tests?: boolean }):
   await runInstall(report.installCommands, opts.dryRun);
   if (opts.dryRun) return 0;
   const after = await runDoctor({ refine: false });
-  process.stdout.write(`${formatDoctor(after)}\n`);
+  writeOut(`${formatDoctor(after)}\n`);
   return 0;
 }

@@ -11,6 +11,7 @@ import {
 import type { HardeningReport } from "../hardening/schema.js";
 import { writeJsonAtomic } from "../results/io.js";
 import { checkCacheDir, checkOutputFile } from "../results/output-path.js";
+import { writeOut, writeErr } from "../util/text.js";
 
 export interface HardeningCommandOptions {
   allocators?: string;
@@ -45,7 +46,7 @@ export async function hardeningCommand(opts: HardeningCommandOptions): Promise<n
     for (const u of userAllocators) if (!allocators.includes(u.name)) allocators.push(u.name);
   }
   const resolved = await resolveHardeningAllocators(allocators, userAllocators);
-  for (const w of resolved.warnings) if (!opts.quiet) process.stderr.write(`warning: ${w}\n`);
+  for (const w of resolved.warnings) if (!opts.quiet) writeErr(`warning: ${w}\n`);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.on("SIGINT", onSignal);
@@ -59,10 +60,10 @@ export async function hardeningCommand(opts: HardeningCommandOptions): Promise<n
       timeoutMs,
       signal: controller.signal,
       onMessage: (m) => {
-        if (!opts.quiet) process.stderr.write(`${m}\n`);
+        if (!opts.quiet) writeErr(`${m}\n`);
       },
       onCell: (c) => {
-        if (!opts.quiet) process.stderr.write(`  ${c.allocator} / ${c.probe}: ${c.outcome}\n`);
+        if (!opts.quiet) writeErr(`  ${c.allocator} / ${c.probe}: ${c.outcome}\n`);
       },
     }));
   } finally {
@@ -70,12 +71,10 @@ export async function hardeningCommand(opts: HardeningCommandOptions): Promise<n
     process.off("SIGTERM", onSignal);
   }
   if (opts.output) await writeJsonAtomic(path.resolve(opts.output), report);
-  process.stdout.write(
-    opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatMatrix(report)}\n`,
-  );
-  if (opts.output && !opts.json) process.stdout.write(`\nwritten: ${opts.output}\n`);
+  writeOut(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatMatrix(report)}\n`);
+  if (opts.output && !opts.json) writeOut(`\nwritten: ${opts.output}\n`);
   if (interrupted) {
-    process.stderr.write("interrupted: the matrix above is incomplete\n");
+    writeErr("interrupted: the matrix above is incomplete\n");
     return 130;
   }
   return 0;

@@ -13,6 +13,7 @@ import {
   variantsFromConfig,
 } from "../allocators/variants.js";
 import { loadConfigFile } from "../config.js";
+import { writeOut } from "../util/text.js";
 
 export interface ListCommandOptions {
   json?: boolean;
@@ -103,7 +104,7 @@ export async function listCommand(
     }));
   }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(what ? out[what] : out, null, 2)}\n`);
+    writeOut(`${JSON.stringify(what ? out[what] : out, null, 2)}\n`);
     return 0;
   }
   const lines: string[] = [];
@@ -149,6 +150,6 @@ export async function listCommand(
       );
     }
   }
-  process.stdout.write(`${lines.join("\n")}\n`);
+  writeOut(`${lines.join("\n")}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 import { cellKey } from "../plan/schedule.js";
 import type { RunRecord } from "../results/schema.js";
 import type { Progress, RunEvents } from "../run/runner.js";
+import { showControls, terminalText } from "../util/text.js";
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -36,7 +37,7 @@ export function progressReporter(
   };
   const say = (text: string): void => {
     clearBar();
-    stream.write(`${text}\n`);
+    stream.write(`${terminalText(text)}\n`);
   };
   return {
     onMessage(message) {
@@ -59,7 +60,7 @@ export function progressReporter(
         const filled = Math.round((width * p.done) / Math.max(1, p.total));
         const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.done}/${p.total} ${pct}% ETA ${eta}  ${describe(run)}`;
         const columns = stream.columns || 100;
-        stream.write(`\r\x1b[2K${bar.slice(0, columns - 1)}`);
+        stream.write(`\r\x1b[2K${showControls(bar).slice(0, columns - 1)}`);
         barShown = true;
       } else {
         const now = Date.now();

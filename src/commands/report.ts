@@ -12,6 +12,7 @@ import { RenderPool } from "../report/render-pool.js";
 import { checkOutputDir } from "../results/output-path.js";
 import { loadResultSets } from "../results/sets.js";
 import { pickBaseline } from "./compare.js";
+import { writeOut, writeErr } from "../util/text.js";
 
 export interface ReportCommandOptions {
   output?: string;
@@ -92,10 +93,10 @@ export async function reportCommand(files: string[], opts: ReportCommandOptions)
     throw error;
   }
   const out = await writeReport(sets, { outDir, formats, ...(pool ? { pool } : {}) });
-  if (out.terminal !== null) process.stdout.write(out.terminal);
+  if (out.terminal !== null) writeOut(out.terminal);
   const main = out.files.filter((f) => /index\.(md|html)$/.test(f));
   if (out.files.length > 0)
-    process.stderr.write(
+    writeErr(
       `report: ${main.length > 0 ? main.join(", ") : outDir} (${out.files.length} file(s) in ${outDir})\n`,
     );
   return 0;

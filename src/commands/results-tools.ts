@@ -14,6 +14,7 @@ import { checkOutputDir, checkOutputFile } from "../results/output-path.js";
 import { SCHEMA_VERSION } from "../results/schema.js";
 import { loadResultSets, loadSingleSet, type MergedFile } from "../results/sets.js";
 import { writeFile } from "node:fs/promises";
+import { writeOut } from "../util/text.js";
 
 /** `bench baseline save <results.json> [--dir baselines]`: stored under its testbed's id. */
 export async function baselineSaveCommand(file: string, opts: { dir?: string }): Promise<number> {
@@ -29,7 +30,7 @@ export async function baselineSaveCommand(file: string, opts: { dir?: string }):
   checkOutputFile(target, { flag: "--dir", overwrite: "always" });
   await mkdir(dir, { recursive: true });
   await copyFile(file, target);
-  process.stdout.write(`${target}\n`);
+  writeOut(`${target}\n`);
   return 0;
 }
 
@@ -57,9 +58,7 @@ export async function mergeCommand(
   };
   await writeJsonAtomic(opts.output, merged);
   const testbeds = new Set(sets.map((s) => testbedOf(s).id));
-  process.stdout.write(
-    `${opts.output}: ${sets.length} result set(s) from ${testbeds.size} testbed(s)\n`,
-  );
+  writeOut(`${opts.output}: ${sets.length} result set(s) from ${testbeds.size} testbed(s)\n`);
   return 0;
 }
 
@@ -103,6 +102,6 @@ export async function exportCommand(
   if (opts.output) {
     await mkdir(path.dirname(path.resolve(opts.output)), { recursive: true });
     await writeFile(opts.output, text);
-  } else process.stdout.write(text);
+  } else writeOut(text);
   return 0;
 }

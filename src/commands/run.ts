@@ -31,6 +31,7 @@ import { parseFraction } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { attachHardening } from "../hardening/attach.js";
 import { formatMatrix } from "../hardening/matrix.js";
+import { writeOut, writeErr } from "../util/text.js";
 
 export interface RunCommandOptions {
   workloads?: string;
@@ -108,7 +109,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     if (signals === 1) {
       code = signal === "SIGTERM" ? 143 : 130;
       if (measuring)
-        process.stderr.write(
+        writeErr(
           "\ninterrupting: stopping the current run and saving every finished one (Ctrl-C again to abandon)\n",
         );
       controller.abort();
@@ -135,7 +136,14 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
           `--resume continues the recorded plan: drop ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`,
         );
       }
-      outcome = await resumeBenchmark(opts.resume, { signal: controller.signal }, progress);
+      outcome = await resumeBenchmark(
+        opts.resume,
+        {
+          signal: controller.signal,
+          ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+        },
+        progress,
+      );
     } else {
       outcome = await runBenchmark(await resolveRunOptions(opts, controller.signal), progress);
     }
@@ -153,20 +161,20 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     process.off("SIGTERM", onSignal);
   }
   const summary = summarize(outcome.results, opts.baseline);
-  process.stdout.write(`\n${formatSummary(summary)}\n`);
+  writeOut(`\n${formatSummary(summary)}\n`);
   const notes = allocatorNotes(outcome.results.allocators);
-  if (notes.length > 0) process.stdout.write(`\n${notes.join("\n")}\n`);
-  process.stdout.write(`\nresults: ${outcome.file}\n`);
+  if (notes.length > 0) writeOut(`\n${notes.join("\n")}\n`);
+  writeOut(`\nresults: ${outcome.file}\n`);
   if (opts.hardening && !outcome.interrupted && outcome.remaining === 0) {
     const report = await attachHardening(outcome.file, outcome.results, {
       onMessage: (m) => {
-        if (!opts.quiet) process.stderr.write(`${m}\n`);
+        if (!opts.quiet) writeErr(`${m}\n`);
       },
     });
-    if (report) process.stdout.write(`\nhardening probes:\n${formatMatrix(report)}\n`);
+    if (report) writeOut(`\nhardening probes:\n${formatMatrix(report)}\n`);
   }
   if (outcome.interrupted || outcome.remaining > 0) {
-    process.stderr.write(
+    writeErr(
       `interrupted: ${outcome.results.runs.length} finished run(s) kept, ${outcome.remaining} left. Complete them with:\n  bench run --resume ${outcome.file}\n`,
     );
     return code;
@@ -290,5 +298,6 @@ export async function resolveRunOptions(
       ...(opts.workloadDir ?? []).map((d) => path.resolve(d)),
     ],
     ...(signal ? { signal } : {}),
+    ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
   };
 }

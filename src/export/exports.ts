@@ -1,6 +1,7 @@
 import { describe as describeValues } from "../stats/index.js";
 import { METRICS, valuesOf, type MetricInfo } from "../analysis/metrics.js";
 import { cellKey, paramVariants, sameParams } from "../plan/schedule.js";
+import { csvCell } from "../util/text.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 
 export type ExportFormat = "csv" | "json" | "bmf" | "gab";
@@ -20,12 +21,6 @@ const RUN_COLUMNS = [
   "failure",
   "identity",
 ] as const;
-
-function csvField(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** CSV, one row per run (warmups and failures included, flagged), every metric a column. */
 export function runsCsv(results: ResultsFile): string {
@@ -50,7 +45,7 @@ export function runsCsv(results: ResultsFile): string {
       failure,
       run.identity,
     ];
-    lines.push([...fixed, ...metrics.map((m) => run.metrics?.[m])].map(csvField).join(","));
+    lines.push([...fixed, ...metrics.map((m) => run.metrics?.[m])].map(csvCell).join(","));
   }
   return `${lines.join("\n")}\n`;
 }

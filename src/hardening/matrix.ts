@@ -1,4 +1,5 @@
 import type { HardeningCell, HardeningReport, ProbeOutcome } from "./schema.js";
+import { showControls } from "../util/text.js";
 
 const LABEL: Record<ProbeOutcome, string> = {
   detected: "detected",
@@ -34,7 +35,7 @@ export function detectionCounts(
 export function formatMatrix(report: HardeningReport): string {
   const probes = report.probes.map((p) => p.name);
   const rows = report.allocators.map((a) => [
-    a.name,
+    showControls(a.name),
     ...probes.map((p) => {
       const cell = cellOf(report, a.name, p);
       return cell ? LABEL[cell.outcome] : "-";

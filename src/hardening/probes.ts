@@ -4,14 +4,15 @@ import { UsageError } from "../errors.js";
 import { readRegularFile } from "../util/files.js";
 import { workloadsDir } from "../paths.js";
 import type { Workload } from "../workloads/registry.js";
+import { describeIssue } from "../util/schema-errors.js";
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-export const ProbesManifestSchema = z.object({
+export const ProbesManifestSchema = z.strictObject({
   /** Sources compiled into every probe (besides the workload runtime). */
   common: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\.c$/)),
   probes: z
-    .array(z.object({ name: z.string().regex(NAME), description: z.string().min(1) }))
+    .array(z.strictObject({ name: z.string().regex(NAME), description: z.string().min(1) }))
     .min(1),
 });
 
@@ -37,12 +38,8 @@ export async function loadProbes(dir: string = probesDir()): Promise<Probe[]> {
     throw new UsageError(`${file}: cannot be read as JSON (${(error as Error).message})`);
   }
   const parsed = ProbesManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(
-      `${file}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
+  if (!parsed.success)
+    throw new UsageError(describeIssue(file, parsed.error, ProbesManifestSchema));
   const seen = new Set<string>();
   return parsed.data.probes.map((p) => {
     if (seen.has(p.name)) throw new UsageError(`${file}: probe "${p.name}" is listed twice`);

@@ -1,16 +1,19 @@
 /** The report as Markdown for a blog post: the charts as PNG (2x, less for very large charts),
  * SVG next to them. */
+import { escapeMarkdown } from "../util/text.js";
 import type { Block } from "./document.js";
 
-/** Escape text from results files: no HTML passes through, no Markdown syntax is formed. */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, " ")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/[\\`*_[\]|]/g, (c) => `\\${c}`)
-    .replace(/~(?=.*~)|(?<=~.*)~/g, "\\~");
+export { escapeMarkdown };
+
+/**
+ * {@link escapeMarkdown} for the start of a block: leading spaces would make a code block, and a
+ * leading + - = or "1." a list item or a heading's underline.
+ */
+function escapeBlock(text: string): string {
+  const escaped = escapeMarkdown(text.trimStart());
+  const first = /^(?:[+\-=]|\d+[.)])/.exec(escaped)?.[0];
+  if (first === undefined) return escaped;
+  return `${first.slice(0, -1)}\\${escaped.slice(first.length - 1)}`;
 }
 
 function table(block: Extract<Block, { kind: "table" }>): string[] {
@@ -31,10 +34,10 @@ export function renderMarkdown(blocks: Block[], chartDir = "charts"): string {
         out.push(`${"#".repeat(b.level)} ${escapeMarkdown(b.text)}`, "");
         break;
       case "paragraph":
-        out.push(escapeMarkdown(b.text), "");
+        out.push(escapeBlock(b.text), "");
         break;
       case "list":
-        out.push(...b.items.map((i) => `- ${escapeMarkdown(i)}`), "");
+        out.push(...b.items.map((i) => `- ${escapeBlock(i)}`), "");
         break;
       case "table":
         out.push(...table(b), "");

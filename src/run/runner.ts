@@ -92,6 +92,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Replace an existing results file and discard its journal (else both are refused). */
   force?: boolean;
+  /** The allocator the summary compares with: checked against the plan's before measuring. */
+  baseline?: string;
 }
 
 export interface Progress {
@@ -181,7 +183,9 @@ interface Prepared {
 }
 
 /** What to prepare: fresh options, or the plan recorded by an interrupted invocation. */
-type Source = { kind: "fresh"; options: RunOptions } | { kind: "resume"; resumable: Resumable };
+type Source =
+  | { kind: "fresh"; options: RunOptions }
+  | { kind: "resume"; resumable: Resumable; baseline?: string };
 
 /** Everything before the first measured run: resolve, validate, build, probe, open the journal. */
 async function prepare(source: Source, events: RunEvents, signal?: AbortSignal): Promise<Prepared> {
@@ -221,6 +225,11 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     if (why) selectionWarnings.push(why);
   }
   for (const w of selectionWarnings) events.onWarning?.(w);
+  const baseline = source.kind === "fresh" ? source.options.baseline : source.baseline;
+  if (baseline !== undefined && !allocators.some((a) => a.name === baseline))
+    throw new UsageError(
+      `--baseline: allocator "${baseline}" is not in this run (its allocators: ${allocators.map((a) => a.name).join(", ")})`,
+    );
 
   if (recorded) await checkSameTool(recorded);
   for (const before of recorded?.allocators ?? []) {
@@ -515,7 +524,11 @@ async function takeReferences(
   return references;
 }
 
-/** Every --param must be a declared parameter of every selected workload. */
+/**
+ * Every --param must be a declared parameter of every selected workload, and each value within
+ * the range its manifest declares (the range the workload itself enforces), so a bad value fails
+ * here rather than in every run.
+ */
 export function checkParams(
   workloads: readonly Workload[],
   params: Record<string, string[]>,
@@ -527,6 +540,15 @@ export function checkParams(
       throw new UsageError(
         `--param ${unknown.join(", ")}: workload ${workload.name} has no such parameter (its parameters: ${declared.join(", ") || "none"}); select workloads that declare it with -w`,
       );
+    }
+    for (const p of workload.params) {
+      for (const value of params[p.name] ?? []) {
+        const n = Number(value);
+        if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max))
+          throw new UsageError(
+            `--param ${p.name}=${value}: out of range for workload ${workload.name} (${p.min ?? "any"}..${p.max ?? "any"})`,
+          );
+      }
     }
   }
 }
@@ -777,7 +799,7 @@ export async function loadResumable(target: string): Promise<Resumable> {
 /** `bench run --resume`: the recorded plan, minus the runs already finished. */
 export async function resumeBenchmark(
   target: string,
-  options: Pick<RunOptions, "lockFile" | "signal">,
+  options: Pick<RunOptions, "lockFile" | "signal" | "baseline">,
   events: RunEvents = {},
 ): Promise<RunOutcome> {
   const lock = await acquireLock(options.lockFile);
@@ -786,7 +808,15 @@ export async function resumeBenchmark(
   try {
     const resumable = await loadResumable(target);
     checkCacheDir();
-    const prepared = await prepare({ kind: "resume", resumable }, events, options.signal);
+    const prepared = await prepare(
+      {
+        kind: "resume",
+        resumable,
+        ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
+      },
+      events,
+      options.signal,
+    );
     return await measureAll(prepared, events, options.signal);
   } finally {
     process.off("exit", release);

@@ -4,6 +4,7 @@ import { verdictMark } from "../analysis/format.js";
 import { metricInfo } from "../analysis/metrics.js";
 import { paramVariants, paramsKey, sameParams, workloadLabel } from "../plan/schedule.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
+import { showControls } from "../util/text.js";
 
 export interface SummaryRow {
   workload: string;
@@ -149,27 +150,30 @@ export function formatSummary(summary: Summary): string {
     "",
     "Mops/s",
     "peak RSS",
-  ];
-  const body = summary.rows.map((r) => [
-    workloadLabel(r.workload, r.params),
-    String(r.threads),
-    r.allocator,
-    `${r.ok}/${r.ok + r.failed}`,
-    summary.metric === "instructions"
-      ? r.medianInstructions === null
-        ? "-"
-        : (r.medianInstructions / 1e6).toFixed(2)
-      : r.medianSeconds === null
-        ? "-"
-        : r.medianSeconds.toFixed(4),
-    r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
-    r.ratioLower === null || r.ratioUpper === null
-      ? ""
-      : `${r.ratioLower.toFixed(2)}-${r.ratioUpper.toFixed(2)}`,
-    r.mark,
-    r.medianOpsPerSecond === null ? "-" : (r.medianOpsPerSecond / 1e6).toFixed(2),
-    r.medianMaxRssBytes === null ? "-" : `${(r.medianMaxRssBytes / 1048576).toFixed(1)} MiB`,
-  ]);
+  ].map(showControls);
+  // Names from the results stay on one line, their control characters shown.
+  const body = summary.rows.map((r) =>
+    [
+      workloadLabel(r.workload, r.params),
+      String(r.threads),
+      r.allocator,
+      `${r.ok}/${r.ok + r.failed}`,
+      summary.metric === "instructions"
+        ? r.medianInstructions === null
+          ? "-"
+          : (r.medianInstructions / 1e6).toFixed(2)
+        : r.medianSeconds === null
+          ? "-"
+          : r.medianSeconds.toFixed(4),
+      r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+      r.ratioLower === null || r.ratioUpper === null
+        ? ""
+        : `${r.ratioLower.toFixed(2)}-${r.ratioUpper.toFixed(2)}`,
+      r.mark,
+      r.medianOpsPerSecond === null ? "-" : (r.medianOpsPerSecond / 1e6).toFixed(2),
+      r.medianMaxRssBytes === null ? "-" : `${(r.medianMaxRssBytes / 1048576).toFixed(1)} MiB`,
+    ].map(showControls),
+  );
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
   );
@@ -182,7 +186,11 @@ export function formatSummary(summary: Summary): string {
     lines.push("", "failures:");
     for (const r of failures)
       for (const f of r.failures)
-        lines.push(`  ${workloadLabel(r.workload, r.params)} t${r.threads} ${r.allocator}: ${f}`);
+        lines.push(
+          showControls(
+            `  ${workloadLabel(r.workload, r.params)} t${r.threads} ${r.allocator}: ${f}`,
+          ),
+        );
   }
   lines.push(
     "",

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { readElfInfo } from "../allocators/elf.js";
 import { libcOfNeeded } from "../allocators/validate.js";
 import type { Size } from "../config.js";
+import { describeIssue } from "../util/schema-errors.js";
 import { UsageError } from "../errors.js";
 import { NotRegularFileError, readRegularFile } from "../util/files.js";
 
@@ -19,7 +20,7 @@ const SizeValue = z.union([z.number().int().nonnegative(), z.string()]);
 /** A command: its first element is a program name looked up on PATH (or an absolute path). */
 const Command = z.array(z.string()).min(1);
 
-const WallMetric = z.object({
+const WallMetric = z.strictObject({
   /** The measured value is the process's wall time (fork to exit, from the launcher). */
   kind: z.literal("wall"),
   /** Regex over stdout lines; its first group is the count of work units the program reports. */
@@ -28,7 +29,7 @@ const WallMetric = z.object({
   checksum: z.string().optional(),
 });
 
-const RateCsvMetric = z.object({
+const RateCsvMetric = z.strictObject({
   /** Throughput read from the load generator's CSV output: one row per test. */
   kind: z.literal("rate-csv"),
   /** Column naming the test (e.g. "test"). */
@@ -51,10 +52,10 @@ export const ProgramManifestSchema = z
     threads: z.string().optional(),
     params: z
       .array(
-        z.object({
+        z.strictObject({
           name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
           help: z.string(),
-          default: z.object({ quick: SizeValue, default: SizeValue, full: SizeValue }),
+          default: z.strictObject({ quick: SizeValue, default: SizeValue, full: SizeValue }),
         }),
       )
       .default([]),
@@ -67,16 +68,16 @@ export const ProgramManifestSchema = z
     teardown: z.array(Command).default([]),
     /** Present for servers: the program runs until stopped, while `load` drives it. */
     server: z
-      .object({
-        ready: z.object({
+      .strictObject({
+        ready: z.strictObject({
           command: Command,
           /** Trimmed stdout the command prints once the server is ready. */
           expect: z.string(),
           timeoutMs: z.number().int().positive().default(10_000),
         }),
-        load: z.object({ command: Command }),
+        load: z.strictObject({ command: Command }),
         /** Asks the server to exit; SIGTERM is sent when it fails. */
-        stop: z.object({ command: Command }),
+        stop: z.strictObject({ command: Command }),
       })
       .optional(),
     metric: z.discriminatedUnion("kind", [WallMetric, RateCsvMetric]),
@@ -176,13 +177,8 @@ export function parseProgramManifest(
     fail(manifestPath, `invalid JSON (${(error as Error).message})`);
   }
   const parsed = ProgramManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    fail(
-      manifestPath,
-      `field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
+  if (!parsed.success)
+    throw new UsageError(describeIssue(manifestPath, parsed.error, ProgramManifestSchema));
   const m = parsed.data;
   if (m.name !== path.basename(dir))
     fail(manifestPath, `name "${m.name}" must match its directory "${path.basename(dir)}"`);

@@ -4,21 +4,34 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { NotRegularFileError, readRegularFile } from "../util/files.js";
 import { workloadsDir } from "../paths.js";
+import { describeIssue } from "../util/schema-errors.js";
 
-const SizeValues = z.object({
+// Strict objects at every level: a misspelt key is an error, not a setting silently dropped.
+const SizeValues = z.strictObject({
   quick: z.unknown(),
   default: z.unknown(),
   full: z.unknown(),
 });
 
-export const WorkloadManifestSchema = z.object({
+export const WorkloadParamSchema = z
+  .strictObject({
+    name: z.string(),
+    help: z.string(),
+    /** The accepted range (inclusive), as the workload's own --help states it. */
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    default: SizeValues.optional(),
+  })
+  .refine((p) => p.min === undefined || p.max === undefined || p.min <= p.max, {
+    message: "min is above max",
+  });
+
+export const WorkloadManifestSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   description: z.string(),
   sources: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\.c$/)).min(1),
   multithreaded: z.boolean().default(true),
-  params: z
-    .array(z.object({ name: z.string(), help: z.string(), default: SizeValues.optional() }))
-    .default([]),
+  params: z.array(WorkloadParamSchema).default([]),
 });
 
 export type WorkloadManifest = z.infer<typeof WorkloadManifestSchema>;
@@ -64,12 +77,8 @@ export async function loadWorkloads(roots: readonly string[]): Promise<Workload[
         throw new UsageError(`${manifestPath}: invalid JSON (${(error as Error).message})`);
       }
       const parsed = WorkloadManifestSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(
-          `${manifestPath}: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
-        );
-      }
+      if (!parsed.success)
+        throw new UsageError(describeIssue(manifestPath, parsed.error, WorkloadManifestSchema));
       if (parsed.data.name !== entry) {
         throw new UsageError(
           `${manifestPath}: name "${parsed.data.name}" must match its directory "${entry}"`,

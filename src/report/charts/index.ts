@@ -1,5 +1,6 @@
 /** Every chart of a report, in reading order, from the model. Charts without data are left out. */
 import type { DescriptiveModel, ReportModel } from "../model.js";
+import { clipLabel, LABEL_MAX, showControls } from "../../util/text.js";
 import { paletteFor } from "../palette.js";
 import { architecturesChartSpec } from "./architectures.js";
 import type { ChartContext, VlSpec } from "./common.js";
@@ -64,6 +65,29 @@ export const RENDER_COST: Readonly<Record<ChartId, number>> = {
   summary: 0.2,
 };
 
+/**
+ * The spec with every string longer than a label can usefully be cut by {@link clipLabel}, and
+ * every control or bidi character shown as an escape: the same name always becomes the same
+ * label, so the data, the scales' domains and the palette still match. Rendering and
+ * rasterising a label takes time well beyond its length (a 64 KB name took minutes as PNG).
+ */
+function clipLabels<T>(value: T, seen = new Map<string, string>()): T {
+  if (typeof value === "string") {
+    if (value.length <= LABEL_MAX) return showControls(value) as T;
+    // A long name is in many rows of the data: cut it once.
+    let label = seen.get(value);
+    if (label === undefined) seen.set(value, (label = showControls(clipLabel(value))));
+    return label as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => clipLabels(v, seen)) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = clipLabels(v, seen);
+    return out as T;
+  }
+  return value;
+}
+
 /** The charts' reading order. */
 const CHART_ORDER: readonly ChartId[] = [
   "summary",
@@ -92,7 +116,10 @@ function collector(): {
   add: (id: ChartId, title: string, alt: string, spec: VlSpec) => void;
 } {
   const charts: ChartDef[] = [];
-  return { charts, add: (id, title, alt, spec) => charts.push({ id, title, alt, spec }) };
+  return {
+    charts,
+    add: (id, title, alt, spec) => charts.push({ id, title, alt, spec: clipLabels(spec) }),
+  };
 }
 
 /** The charts that need the comparisons against the baseline (see addComparisons). */

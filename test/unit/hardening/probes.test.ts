@@ -45,7 +45,7 @@ describe("hardening probes manifest", () => {
       probes: [{ name: "Bad Name", description: "x" }],
     });
     await expect(loadProbes(badName)).rejects.toThrow(UsageError);
-    await expect(loadProbes(badName)).rejects.toThrow(/field probes\.0\.name/);
+    await expect(loadProbes(badName)).rejects.toThrow(/probes\[0\]\.name: /);
     const dup = await manifest({
       common: [],
       probes: [

@@ -83,7 +83,7 @@ describe("program manifests", () => {
 
   it("rejects a missing field, naming it", () => {
     const { binary: _b, ...rest } = manifest();
-    expect(usageMessage(() => parse(rest))).toMatch(/field binary/);
+    expect(usageMessage(() => parse(rest))).toMatch(/program\.json: binary: /);
   });
 
   it("rejects unknown fields", () => {
@@ -156,7 +156,7 @@ describe("program manifests", () => {
     await mkdir(path.join(root, "external", "broken"), { recursive: true });
     await writeFile(path.join(root, "external", "broken", "program.json"), '{"name": "broken"}');
     await expect(loadPrograms([root])).rejects.toThrow(UsageError);
-    await expect(loadPrograms([root])).rejects.toThrow(/broken\/program\.json: field/);
+    await expect(loadPrograms([root])).rejects.toThrow(/broken\/program\.json: description: /);
   });
 });
 

@@ -1,0 +1,114 @@
+/** One line naming what to fix in a file that a zod schema rejected. */
+import type { z } from "zod";
+
+type Issue = z.core.$ZodIssue;
+
+/** `allocators.jem`, `params[2].max`: the path as a reader writes it. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/**
+ * Of a union's branches, the one the value most likely meant: not one that rejects the value's
+ * type outright, and with the fewest complaints.
+ */
+function closestBranch(issue: Extract<Issue, { code: "invalid_union" }>): Issue[] | undefined {
+  const branches = issue.errors.filter((b) => b.length > 0);
+  const typed = branches.filter(
+    (b) => !b.some((i) => i.code === "invalid_type" && i.path.length === 0),
+  );
+  const pool = typed.length > 0 ? typed : branches;
+  return [...pool].sort((a, b) => a.length - b.length)[0];
+}
+
+/** The issue to report: inside a union, the closest branch's first, with the full path. */
+function innermost(
+  issue: Issue,
+  prefix: readonly PropertyKey[] = [],
+): { issue: Issue; path: PropertyKey[] } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === "invalid_union") {
+    const branch = closestBranch(issue);
+    const first = branch?.[0];
+    if (first) return innermost(first, path);
+  }
+  return { issue, path };
+}
+
+/** Every object key a schema knows anywhere in it, for "did you mean". */
+export function schemaKeys(
+  schema: unknown,
+  out = new Set<string>(),
+  seen = new Set<unknown>(),
+): Set<string> {
+  if (schema === null || typeof schema !== "object" || seen.has(schema)) return out;
+  seen.add(schema);
+  const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+  if (!def) return out;
+  const shape = def["shape"];
+  if (shape && typeof shape === "object") {
+    for (const [key, value] of Object.entries(shape)) {
+      out.add(key);
+      schemaKeys(value, out, seen);
+    }
+  }
+  for (const field of ["innerType", "element", "valueType", "in", "out", "left", "right"])
+    schemaKeys(def[field], out, seen);
+  for (const option of (def["options"] as unknown[] | undefined) ?? [])
+    schemaKeys(option, out, seen);
+  return out;
+}
+
+/** Levenshtein distance, for short keys only. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The known key closest to a misspelt one, when it is close enough to be the likely intent. */
+export function didYouMean(key: string, known: Iterable<string>): string | undefined {
+  if (key.length > 64) return undefined;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = distance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor((best?.length ?? 0) / 3)) ? best : undefined;
+}
+
+/**
+ * `file: path: what is wrong`, e.g. `bench.config.json: allocators.jem: unknown key "evn" (did you
+ * mean "env"?)`.
+ */
+export function describeIssue(file: string, error: z.ZodError, schema?: unknown): string {
+  const first = error.issues[0];
+  if (!first) return `${file}: invalid`;
+  const { issue, path } = innermost(first);
+  const where = issuePath(path) || "(top level)";
+  if (issue.code === "unrecognized_keys") {
+    const known = schema ? schemaKeys(schema) : new Set<string>();
+    const keys = issue.keys.map((k) => {
+      const hint = didYouMean(k, known);
+      const shown = k.length > 80 ? `${k.slice(0, 80)}…` : k;
+      return `"${shown}"${hint ? ` (did you mean "${hint}"?)` : ""}`;
+    });
+    return `${file}: ${where}: unknown key${keys.length > 1 ? "s" : ""} ${keys.join(", ")}`;
+  }
+  return `${file}: ${where}: ${issue.message}`;
+}
