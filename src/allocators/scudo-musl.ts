@@ -26,6 +26,7 @@ import {
 } from "./catalog.js";
 import type { AllocatorSpec } from "./types.js";
 import { checkLibrary } from "./validate.js";
+import { preloadPath } from "./preload.js";
 
 export const SCUDO_MUSL_FAMILY = "scudo-musl";
 /** Bump when the recipe below changes, so old cache entries are not reused. */
@@ -275,7 +276,7 @@ export async function selfCheckScudoMusl(
   const built = await buildWorkload(musl, probe, cacheDir());
   if (built.status !== "ok")
     return `${lib}: self-check: cannot build ${probe.name} for musl: ${built.reason}`;
-  const id = await identify(built.binary, { LD_PRELOAD: lib });
+  const id = await identify(built.binary, { LD_PRELOAD: preloadPath(lib) });
   if ("error" in id) return `${lib}: self-check failed: ${id.error}`;
   const want = realpathOr(lib);
   for (const [what, from] of [

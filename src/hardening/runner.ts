@@ -5,6 +5,7 @@ import { resolveForRun } from "../run/select-allocators.js";
 import { classifyProbe } from "./classify.js";
 import { loadProbes, probesDir, type Probe } from "./probes.js";
 import type { HardeningCell, HardeningReport } from "./schema.js";
+import { preloadPath } from "../allocators/preload.js";
 
 /** Each probe is a few allocations long; anything still running after this is hung. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
@@ -125,7 +126,7 @@ async function runProbe(
       ...allocator.env,
       // glibc writes its malloc_printerr messages to the terminal unless this is set.
       LIBC_FATAL_STDERR_: "1",
-      ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}),
+      ...(allocator.lib ? { LD_PRELOAD: preloadPath(allocator.lib) } : {}),
     },
     unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
     timeoutMs,

@@ -87,6 +87,8 @@ export interface LaunchRequest {
    * opens on a descriptor named by MALLOCBENCH_RESULT_FD. Without it that variable is unset.
    */
   resultChannel?: boolean;
+  /** Working directory of the launcher and so of the program (default: this process's). */
+  cwd?: string;
   /** Aborting sends SIGTERM to the launcher, which kills the child's process group and reports "interrupted". */
   signal?: AbortSignal;
 }
@@ -157,6 +159,7 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
     args.push("--", request.program, ...request.args);
 
     const result = await execa(request.launcher, args, {
+      ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
       reject: false,
       stdin: "ignore",
       ...(request.signal ? { cancelSignal: request.signal, killSignal: "SIGTERM" as const } : {}),

@@ -4,6 +4,7 @@
  * malloc). A library that replaces malloc but not calloc would otherwise have part of every run
  * measured on the libc's allocator under the library's name.
  */
+import { preloadPath } from "../allocators/preload.js";
 import type { ResolvedAllocator } from "../allocators/types.js";
 import { buildKey, identify, identityMatcher, type BuildSet } from "./prepare.js";
 
@@ -146,7 +147,7 @@ export async function probeWorkloads(
       const { allocator, workload, binary } = job;
       const setEnv = {
         ...allocator.env,
-        ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}),
+        ...(allocator.lib ? { LD_PRELOAD: preloadPath(allocator.lib) } : {}),
       };
       const id = await identify(binary, setEnv);
       if ("error" in id) {

@@ -23,6 +23,7 @@ import {
 import { lastLine, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
 import { entryPointsOf, interpositionProblem, PROGRAM_ENTRY_POINTS, probeKey } from "./identity.js";
 import { realpathOr } from "./prepare.js";
+import { preloadList, preloadPath } from "../allocators/preload.js";
 
 /**
  * External programs in a run (docs/programs.md): which requested workloads are programs, which of
@@ -160,7 +161,7 @@ function preloadFor(
   identityLib: string,
 ): string {
   const first = allocator.lib ?? program.libcPreload;
-  return [first, identityLib].filter((x): x is string => Boolean(x)).join(":");
+  return preloadList([first, identityLib].filter((x): x is string => Boolean(x)));
 }
 
 /** Imported dynamic symbols per object file, read once per process (null: not an ELF file). */
@@ -206,6 +207,7 @@ async function probeDefault(
       binary,
       program.probe.map((a) => substitute(a, { dir: program.dir })),
       {
+        cwd: program.dir,
         reject: false,
         stdin: "ignore",
         timeout: 30_000,
@@ -299,7 +301,7 @@ export async function preparePrograms(options: {
       );
     else if (!definition.multithreaded && options.threads.some((t) => t !== 1))
       warn(`program ${definition.name} is single-threaded: it runs at t1 only`);
-    const id = await probeDefault(availability.binary, definition, identityLib);
+    const id = await probeDefault(availability.binary, definition, preloadPath(identityLib));
     if ("error" in id) {
       warn(`program ${definition.name}: probe failed: ${id.error}`);
     } else if (id.malloc && id.libc && realpathOr(id.malloc) !== realpathOr(id.libc)) {
@@ -645,6 +647,9 @@ export async function measureProgram(
         timeoutMs: plan.timeoutMs,
         rssIntervalMs: plan.rssIntervalMs,
         cpus: plan.cpus,
+        // In its own directory, so a script names its files relatively, never by a path spliced
+        // into the program's own language (sqlite3's `.read build.sql`).
+        cwd: def.dir,
         ...(signal ? { signal } : {}),
       };
       return def.server

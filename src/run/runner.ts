@@ -57,6 +57,7 @@ import { probeKey, probeWorkloads, type Refusal } from "./identity.js";
 import { buildAll, buildKey, identityMatcher, toolchainsByLibc, type BuildSet } from "./prepare.js";
 import { takeReference, type ReferenceOutcome } from "./reference.js";
 import { resolveForRun } from "./select-allocators.js";
+import { preloadPath } from "../allocators/preload.js";
 
 export interface RunOptions {
   workloads: string[] | "all";
@@ -624,7 +625,10 @@ async function measureOne(
     program: build.binary,
     args,
     resultChannel: true,
-    setEnv: { ...allocator.env, ...(allocator.lib ? { LD_PRELOAD: allocator.lib } : {}) },
+    setEnv: {
+      ...allocator.env,
+      ...(allocator.lib ? { LD_PRELOAD: preloadPath(allocator.lib) } : {}),
+    },
     unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
     timeoutMs: plan.timeoutMs,
     rssIntervalMs: plan.rssIntervalMs,

@@ -128,6 +128,19 @@ function checkManifest(m: ProgramManifest, manifestPath: string): void {
         fail(manifestPath, `field ${field}: unknown placeholder {${name}} in "${text}"`);
     }
   }
+  // A path placeholder may only be a whole argument or an option's value: one spliced into a
+  // script or query (sqlite3's `.read '{dir}/x.sql'`) breaks on a quote in the path. Programs
+  // run in the manifest's directory, so such scripts name its files relatively.
+  for (const [field, text] of texts) {
+    const spliced = [...text.matchAll(/\{(dir|tmp)\}/g)].find(
+      (m) => m.index !== 0 && !/^--?[A-Za-z0-9][A-Za-z0-9_-]*=$/.test(text.slice(0, m.index)),
+    );
+    if (spliced)
+      fail(
+        manifestPath,
+        `field ${field}: {${spliced[1] ?? ""}} inside "${text}" would splice a path into the program's own language: pass it as a whole argument, or name the file relative to the manifest's directory (programs run there)`,
+      );
+  }
   for (const p of m.probe) {
     if (placeholdersIn(p).some((n) => n !== "dir"))
       fail(manifestPath, `field probe: only {dir} may appear in probe arguments ("${p}")`);
