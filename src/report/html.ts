@@ -6,13 +6,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { terminalText } from "../util/text.js";
 import type { Block } from "./document.js";
 
 const require = createRequire(import.meta.url);
 
-/** Escape text for HTML element content and double-quoted attribute values. */
+/**
+ * Escape text for HTML element content and double-quoted attribute values; control and bidi
+ * characters (which would hide or reorder what a reader sees) are shown as `\uXXXX`.
+ */
 export function escapeHtml(text: string): string {
-  return text
+  return terminalText(text)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")

@@ -308,7 +308,11 @@ export function captionOf(results: ResultsFile, runsPerCell: string): string {
     .filter((a) => results.allocators.find((r) => r.name === a)?.source !== "libc")
     .map((a) => versionOf(results, a))
     .join(", ");
-  const kernel = env.kernel.replace(/^Linux\s+/, "").replace(/\s+#.*$/, "");
+  // The release without the build stamp ("6.1.0-13-amd64 #1 SMP ..."); indexOf, not /\s+#.*$/,
+  // which backtracks quadratically over a long run of spaces.
+  const release = env.kernel.replace(/^Linux\s+/, "");
+  const stamp = release.search(/\s#/);
+  const kernel = (stamp < 0 ? release : release.slice(0, stamp)).trimEnd();
   const date = (results.finishedAt ?? results.createdAt).slice(0, 10);
   return (
     `${env.cpuModel} (${env.arch}, ${env.cores} CPUs), Linux ${kernel}, ${libcs}` +

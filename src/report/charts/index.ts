@@ -34,11 +34,17 @@ export interface ChartDef {
   spec: VlSpec;
 }
 
+/** A testbed's caption is cut beyond this (a real one is about 200 characters). */
+const CAPTION_MAX = 600;
+
 export function chartContext(model: DescriptiveModel): ChartContext {
   const multi = model.testbeds.length > 1;
   return {
     palette: paletteFor(model.allocators),
-    caption: model.testbeds.map((t) => (multi ? `${t.label}: ${t.caption}` : t.caption)),
+    // Bounded: its parts come from the results file, and every wrapped line is drawn.
+    caption: model.testbeds.map((t) =>
+      clipLabel(showControls(multi ? `${t.label}: ${t.caption}` : t.caption), CAPTION_MAX),
+    ),
     multiTestbed: multi,
     workloads: [...new Set(model.testbeds.flatMap((t) => t.workloads))],
   };
