@@ -124,6 +124,7 @@ describe("hostile names from a results file reach the terminal and CSV neutralis
         runs,
       }),
     );
+    // eslint-disable-next-line no-control-regex -- what the test looks for
     const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/;
     for (const args of [
       ["compare", file],

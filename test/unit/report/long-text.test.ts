@@ -17,6 +17,7 @@ import { terminalText } from "../../../src/util/text.js";
 import { tempDir } from "../../helpers/cli.js";
 import { syntheticResults } from "./synthetic.js";
 
+// eslint-disable-next-line no-control-regex -- what the test looks for
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const n = 2 ** 20;
 

@@ -10,6 +10,7 @@ import {
 } from "../../../src/util/text.js";
 
 /** Raw characters that a terminal, a spreadsheet or a renderer acts on. */
+// eslint-disable-next-line no-control-regex -- what the test looks for
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe("control characters", () => {
