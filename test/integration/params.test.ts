@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bench, benchRun, errorLines, tempDir } from "../helpers/cli.js";
@@ -38,32 +39,33 @@ describe("bench run --param", () => {
     expect(run.stdout).toContain("threadtest[objsize=64]");
   });
 
-  it("passes the value to the workload: one it rejects fails that cell only", async () => {
-    const run = await benchRun([
-      "--quick",
-      "-n",
-      "1",
-      "--warmup",
-      "0",
-      "-w",
-      "threadtest",
-      "-a",
-      "glibc",
-      "-t",
-      "1",
-      "--param",
-      "objsize=0,16",
-      "--param",
-      "iterations=20",
+  it("checks each value against the manifest's range before anything is built or measured", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, "r.json");
+    const run = await bench(
+      [
+        "run",
+        "--quick",
+        "-w",
+        "threadtest",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "--param",
+        "objsize=0,16",
+        "-o",
+        out,
+      ],
+      { env: { MALLOCBENCH_LOCK: path.join(dir, "lock") } },
+    );
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(String(run.stderr))).toEqual([
+      expect.stringMatching(
+        /^bench: --param objsize=0: out of range for workload threadtest \(1\.\.\d+\)$/,
+      ),
     ]);
-    expect(run.exitCode, run.all).toBe(1);
-    const results = run.results;
-    const bad = results.runs.find((r) => r.params?.["objsize"] === "0");
-    const good = results.runs.find((r) => r.params?.["objsize"] === "16");
-    expect(bad?.status).toBe("failed");
-    expect(bad?.status === "failed" ? bad.stderrTail : "").toMatch(/objsize/);
-    expect(good?.status).toBe("ok");
-    expect(good?.params).toEqual({ objsize: "16", iterations: "20" });
+    expect(existsSync(out)).toBe(false);
   });
 
   it("rejects a parameter a selected workload does not declare, naming it and its parameters", async () => {
