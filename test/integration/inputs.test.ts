@@ -103,6 +103,28 @@ describe("names and values are checked before anything is measured", () => {
   });
 });
 
+describe("workload manifests", () => {
+  it("declare the parameter ranges the workloads themselves enforce (--help)", async () => {
+    const built = await bench(["build", "--json"]);
+    const builds = (
+      JSON.parse(String(built.stdout)) as {
+        builds: { status: string; binary: string; workload: string; libc: string }[];
+      }
+    ).builds.filter((b) => b.status === "ok" && b.libc === "glibc");
+    expect(builds.length).toBeGreaterThan(0);
+    for (const b of builds) {
+      const manifest = JSON.parse(
+        await readFile(path.join(ROOT, "workloads", b.workload, "workload.json"), "utf8"),
+      ) as { params: { name: string; min?: number; max?: number }[] };
+      const help = String((await execa(b.binary, ["--help"])).stdout);
+      const ranges = [...help.matchAll(/^\s+--(\S+)\s.*range (-?\d+)\.\.(-?\d+)\]$/gm)].map(
+        (m) => ({ name: m[1], min: Number(m[2]), max: Number(m[3]) }),
+      );
+      expect(manifest.params, b.workload).toEqual(ranges.map((r) => expect.objectContaining(r)));
+    }
+  }, 600_000);
+});
+
 describe("hostile names from a results file reach the terminal and CSV neutralised", () => {
   it("compare, the terminal report and CSV export carry no raw control character or formula", async () => {
     const dir = await tempDir();
