@@ -87,6 +87,8 @@ export interface LaunchRequest {
    * opens on a descriptor named by MALLOCBENCH_RESULT_FD. Without it that variable is unset.
    */
   resultChannel?: boolean;
+  /** RLIMIT_FSIZE of the program (default childFileLimit()): a write past it is SIGXFSZ. */
+  maxFileBytes?: number;
   /** Working directory of the launcher and so of the program (default: this process's). */
   cwd?: string;
   /** Aborting sends SIGTERM to the launcher, which kills the child's process group and reports "interrupted". */
@@ -99,6 +101,19 @@ export interface LaunchOutcome {
   stderr: string;
   /** What reached the result channel (with `resultChannel`): at most RESULT_CHANNEL_MAX bytes. */
   channel?: { text: string; overflow: boolean };
+}
+
+/**
+ * No file the program writes, its stdout and stderr included, may grow past this: only a head
+ * and a tail of the output are read, and with --timeout 0 nothing else stops a child printing
+ * forever from filling the disk. MALLOCBENCH_MAX_FILE_BYTES overrides it (tests use a small one).
+ */
+export const CHILD_FILE_LIMIT = 1 << 30;
+
+export function childFileLimit(): number {
+  const text = process.env["MALLOCBENCH_MAX_FILE_BYTES"];
+  const n = text !== undefined && /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : NaN;
+  return Number.isSafeInteger(n) ? n : CHILD_FILE_LIMIT;
 }
 
 /** More than this on the result channel is not a result record (one is a few KiB). */
@@ -144,6 +159,8 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
       String(request.rssIntervalMs),
       "--rss-max-samples",
       String(request.rssMaxSamples ?? 2000),
+      "--max-file-bytes",
+      String(request.maxFileBytes ?? childFileLimit()),
       "--stdout",
       stdoutFile,
       "--stderr",

@@ -9,6 +9,7 @@
  * headers); the few perf ABI definitions needed are mirrored below.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -102,6 +103,7 @@ struct env_op {
 };
 
 static uint64_t opt_timeout_ms = 0;
+static uint64_t opt_max_file_bytes = 0; /* RLIMIT_FSIZE for the child; 0 = inherit */
 static uint64_t opt_rss_interval_ms = 10;
 static uint64_t opt_rss_max_samples = 2000;
 static const char *opt_cpus = NULL;
@@ -136,6 +138,8 @@ static void print_help(void)
           "  --stderr FILE         child's stderr (default /dev/null)\n"
           "  --result-file FILE    result channel: FILE open on a descriptor named by\n"
           "                        MALLOCBENCH_RESULT_FD in the child (else that is unset)\n"
+          "  --max-file-bytes N    RLIMIT_FSIZE of the child: a write past N bytes in any\n"
+          "                        file (its --stdout/--stderr too) gets SIGXFSZ (0 = inherit)\n"
           "  --setenv K=V          set in the child's environment only (repeatable)\n"
           "  --unsetenv K          remove from the child's environment (repeatable)\n"
           "  --no-perf             do not open perf counters\n"
@@ -264,7 +268,7 @@ static void parse_args(int argc, char **argv)
 #define IS(opt) (name_len == sizeof(opt) - 1 && strncmp(name, opt, name_len) == 0)
         takes_value = IS("timeout-ms") || IS("rss-interval-ms") || IS("rss-max-samples") ||
                       IS("cpus") || IS("stdout") || IS("stderr") || IS("result-file") || IS("setenv") ||
-                      IS("unsetenv");
+                      IS("unsetenv") || IS("max-file-bytes");
         if (takes_value) {
             if (eq != NULL) {
                 val = eq + 1;
@@ -279,6 +283,8 @@ static void parse_args(int argc, char **argv)
 
         if (IS("timeout-ms")) {
             opt_timeout_ms = parse_u64("--timeout-ms", val, (uint64_t)1 << 40);
+        } else if (IS("max-file-bytes")) {
+            opt_max_file_bytes = parse_u64("--max-file-bytes", val, (uint64_t)1 << 50);
         } else if (IS("rss-interval-ms")) {
             opt_rss_interval_ms = parse_u64("--rss-interval-ms", val, (uint64_t)1 << 32);
         } else if (IS("rss-max-samples")) {
@@ -616,6 +622,7 @@ enum child_stage {
     STAGE_SETENV,
     STAGE_UNSETENV,
     STAGE_GO,
+    STAGE_RLIMIT,
 };
 
 struct child_error {
@@ -623,6 +630,34 @@ struct child_error {
     int err;
     int env_index;
 };
+
+/* Marks every descriptor >= lo close-on-exec: close_range(2) where the kernel has it
+ * (Linux 5.11), else each entry of /proc/self/fd, else every number below the limit. */
+static void cloexec_from(int lo)
+{
+#if defined(SYS_close_range)
+    if (syscall(SYS_close_range, (unsigned)lo, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) == 0)
+        return;
+#endif
+    DIR *d = opendir("/proc/self/fd");
+    if (d != NULL) {
+        int self = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            char *end;
+            long fd = strtol(e->d_name, &end, 10);
+            if (*end == '\0' && end != e->d_name && fd >= lo && fd != self)
+                fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+        }
+        closedir(d);
+        return;
+    }
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 1 << 20)
+        max = 1 << 20;
+    for (long fd = lo; fd < max; fd++)
+        fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
 
 static void child_fail(int errfd, int stage, int err, int env_index) __attribute__((noreturn));
 static void child_fail(int errfd, int stage, int err, int env_index)
@@ -688,12 +723,31 @@ static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd
     if (res_fd >= 0) {
         char num[16];
         snprintf(num, sizeof(num), "%d", res_fd);
-        if (fcntl(res_fd, F_SETFD, 0) != 0)
-            child_fail(err_wr, STAGE_DUP2, errno, -1);
         if (setenv("MALLOCBENCH_RESULT_FD", num, 1) != 0)
             child_fail(err_wr, STAGE_SETENV, errno, -1);
     } else if (unsetenv("MALLOCBENCH_RESULT_FD") != 0) {
         child_fail(err_wr, STAGE_UNSETENV, errno, -1);
+    }
+
+    /* Only 0-2 and the result channel reach the program: whatever else the launcher
+     * inherited without CLOEXEC (a pipe of whoever started bench) must not leak into it. */
+    cloexec_from(3);
+    if (res_fd >= 0 && fcntl(res_fd, F_SETFD, 0) != 0)
+        child_fail(err_wr, STAGE_DUP2, errno, -1);
+
+    /* Bounds the disk a child's output (or any file it writes) can take: the harness reads
+     * only a head and a tail of stdout/stderr, and --timeout 0 gives no other bound. */
+    if (opt_max_file_bytes > 0) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+            rlim_t want = (rlim_t)opt_max_file_bytes;
+            if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+                want = rl.rlim_max;
+            rl.rlim_cur = want;
+            rl.rlim_max = want;
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                child_fail(err_wr, STAGE_RLIMIT, errno, -1);
+        }
     }
 
     /* restore the mask last: from here on SIGINT etc. act normally */
@@ -1103,6 +1157,10 @@ int main(int argc, char **argv)
                 break;
             case STAGE_DUP2:
                 snprintf(errmsg, sizeof(errmsg), "dup2: %s", strerror(ce.err));
+                break;
+            case STAGE_RLIMIT:
+                snprintf(errmsg, sizeof(errmsg), "setrlimit RLIMIT_FSIZE %llu: %s",
+                         (unsigned long long)opt_max_file_bytes, strerror(ce.err));
                 break;
             default:
                 snprintf(errmsg, sizeof(errmsg), "child setup: %s", strerror(ce.err));

@@ -171,6 +171,8 @@ export const FailureKindSchema = z.enum([
   "out-of-memory",
   "no-result",
   "not-interposed",
+  /** The program wrote a file (its stdout or stderr too) past the size limit: SIGXFSZ. */
+  "output-limit",
   /** More than one result record, or a malformed one, on the result channel. */
   "result-protocol",
   /** The result's checksum, ops or echoed arguments differ from the reference run's. */

@@ -7,7 +7,7 @@ import {
   type RunRecord,
   type Timeline,
 } from "../results/schema.js";
-import type { LaunchOutcome, LauncherRecord } from "../measure/launcher.js";
+import { childFileLimit, type LaunchOutcome, type LauncherRecord } from "../measure/launcher.js";
 import type { Counted } from "../measure/callgrind.js";
 import { derivedMemoryMetrics } from "../analysis/metrics.js";
 import { workloadInterpositionProblem } from "./identity.js";
@@ -322,6 +322,11 @@ export type Classification =
   | { status: "failed"; kind: FailureKind; message: string; identity: string | null }
   | { status: "interrupted" };
 
+function fileLimitText(): string {
+  const n = childFileLimit();
+  return n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : `${n} bytes`;
+}
+
 /**
  * Decide what one launched run of a built-in workload was. `identityMatches` compares an object
  * file that the workload says defines one of its allocation entry points with the allocator that
@@ -357,6 +362,13 @@ export function classify(
         identity,
       };
     case "signaled":
+      if (record.signalName === "SIGXFSZ")
+        return {
+          status: "failed",
+          kind: "output-limit",
+          message: `stopped by SIGXFSZ: it wrote a file (its stdout or stderr counts) past the limit of ${fileLimitText()}${lastErr ? `: ${lastErr}` : ""}`,
+          identity,
+        };
       return {
         status: "failed",
         kind: "signal",

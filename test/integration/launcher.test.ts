@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -79,6 +79,30 @@ int main(void) {
     if (write(fd, "record\\n", 7) != 7) return 1;
   }
   return 0;
+}
+`,
+  fds: `
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return 1;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d)) continue;
+    printf("%s\\n", e->d_name);
+  }
+  return 0;
+}
+`,
+  spew: `
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+  static char b[65536];
+  memset(b, 'y', sizeof b);
+  for (;;) if (write(1, b, sizeof b) < 0) return 9;
 }
 `,
 };
@@ -347,6 +371,36 @@ describe("launcher", () => {
     expect(await readFile(out, "utf8")).toBe("fd=(unset)\n");
   });
 
+  it("passes the program only 0-2 and the result channel, not what the launcher inherited", async () => {
+    const out = bin("fds.out");
+    // Extra pipes on 3..5 without close-on-exec, as a parent's leaked descriptors would be.
+    const r = await execa(
+      launcher,
+      ["--result-file", bin("fds.result"), "--stdout", out, "--", bin("fds")],
+      { reject: false, stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", "pipe"] },
+    );
+    expect(r.exitCode).toBe(0);
+    const rec = JSON.parse(String(r.stdout)) as LauncherRecord;
+    expect(rec.status).toBe("exited");
+    expect(rec.exitCode).toBe(0);
+    const fds = (await readFile(out, "utf8")).trim().split("\n").map(Number);
+    expect(fds.slice(0, 3)).toEqual([0, 1, 2]);
+    // Exactly one more: the channel (its number is not fixed).
+    expect(fds).toHaveLength(4);
+    const leaked = await run(["--stdout", out, "--", bin("fds")]);
+    expect(leaked.exitCode).toBe(0);
+    expect((await readFile(out, "utf8")).trim().split("\n")).toEqual(["0", "1", "2"]);
+  });
+
+  it("bounds the files the program writes with --max-file-bytes: SIGXFSZ, the file at the limit", async () => {
+    const out = bin("spew.out");
+    // --timeout-ms 0: nothing but the limit stops it.
+    const rec = await run(["--max-file-bytes", String(MiB), "--stdout", out, "--", bin("spew")]);
+    expect(rec.status).toBe("signaled");
+    expect(rec.signalName).toBe("SIGXFSZ");
+    expect((await stat(out)).size).toBe(MiB);
+  });
+
   it("pins the child with --cpus", async () => {
     const out = bin("cpus.out");
     const cpu = firstAllowedCpu();
@@ -383,6 +437,7 @@ describe("launcher", () => {
     [["--setenv", "NOEQUALS", "--", "/bin/true"]],
     [["--bogus", "--", "/bin/true"]],
     [["--timeout-ms", "10"]],
+    [["--max-file-bytes", "-1", "--", "/bin/true"]],
   ])("rejects bad usage %j with exit 2", async (args) => {
     const r = await execa(launcher, args, { reject: false });
     expect(r.exitCode).toBe(2);
