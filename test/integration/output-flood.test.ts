@@ -42,4 +42,39 @@ describe("output floods", () => {
     expect((await stat(run.out)).size).toBeLessThan(200_000);
     expect((await stat(`${run.out}.journal`)).size).toBeLessThan(200_000);
   }, 300_000);
+
+  it("a child writing past the file-size limit is stopped (SIGXFSZ) and recorded as output-limit", async () => {
+    const run = await benchRun(
+      [
+        "--workload-dir",
+        FIXTURE_WORKLOADS,
+        "-w",
+        "flood",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "-n",
+        "1",
+        "--warmup",
+        "0",
+        "--timeout",
+        "0",
+        "--param",
+        "mb=8",
+        "--param",
+        "mode=1,2",
+      ],
+      { env: { MALLOCBENCH_MAX_FILE_BYTES: String(1 << 20) } },
+    );
+    expect(run.exitCode).toBe(1);
+    const flood = run.results.runs.filter((r) => r.workload === "flood");
+    expect(flood).toHaveLength(2);
+    for (const r of flood) {
+      expect(r.status).toBe("failed");
+      if (r.status !== "failed") continue;
+      expect(r.failure.kind).toBe("output-limit");
+      expect(r.failure.message).toMatch(/SIGXFSZ.*limit of 1 MiB/);
+    }
+  }, 300_000);
 });
