@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { NotRegularFileError, readRegularFile } from "../util/files.js";
 import { claimSamples, cutSamples, deferSamples } from "./deferred-samples.js";
+import { checkStringLimits } from "./limits.js";
 import { compileFastParse, FAST_PARSE_FAILED } from "./fast-parse.js";
 import {
   ResultsFileSchema,
@@ -42,6 +43,7 @@ function firstIssue<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value:
 
 /** Validate parsed JSON as a results file; throws UsageError naming the first bad field. */
 export function parseResults(value: unknown, source: string): ResultsFile {
+  checkStringLimits(value, source);
   if (typeof value === "object" && value !== null && "schemaVersion" in value) {
     const version = (value as { schemaVersion: unknown }).schemaVersion;
     if (version !== 1) throw new UsageError(`${source}: unsupported schemaVersion ${JSON.stringify(version)} (this mallocbench reads 1)`);
@@ -292,6 +294,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
     } catch (error) {
       throw new UsageError(`${file}:${index + 1}: not valid JSON (${(error as Error).message})`);
     }
+    checkStringLimits(json, `${file}:${index + 1}`);
     const { type, ...rest } = json;
     if (index === 0) {
       if (type !== "header") throw new UsageError(`${file}:1: not a mallocbench journal (no header line)`);

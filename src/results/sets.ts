@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { checkStringLimits } from "./limits.js";
 import { parseResults, parseResultSetsText, readResultsText } from "./io.js";
 import { SCHEMA_VERSION, type ResultsFile } from "./schema.js";
 
@@ -47,6 +48,7 @@ export async function loadResultSets(
 /** Validate parsed JSON as a results file or a merged file: its result sets. */
 function resultSetsOf(json: unknown, file: string): ResultsFile[] {
   if (typeof json === "object" && json !== null && (json as { kind?: unknown }).kind === "merged") {
+    checkStringLimits(json, file);
     const parsed = MergedFileSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -1,4 +1,4 @@
-import { copyFile, open, writeFile } from "node:fs/promises";
+import { copyFile, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -152,4 +152,58 @@ describe("bad input gets one line and exit code 2", () => {
     expect(result.exitCode).toBe(2);
     expect(String(result.stderr)).toMatch(/unknown option '--frobnicate'/);
   });
+});
+
+/** Strings past what mallocbench writes: refused on load by every command that reads results. */
+describe("oversized strings in results files, journals and merged files", () => {
+  it("a 10 MB allocator name, a huge params key or failure message: exit 2 naming the field, for every reader", async () => {
+    const dir = await tempDir();
+    const env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
+    const example = JSON.parse(
+      await readFile(path.join(import.meta.dirname, "../../results/example.json"), "utf8"),
+    ) as { runs: Record<string, unknown>[] };
+    const name = structuredClone(example);
+    (name.runs[0] as Record<string, unknown>)["allocator"] = "\u001b[2J".repeat(2_500_000);
+    const big = path.join(dir, "big.json");
+    await writeFile(big, JSON.stringify(name));
+    const key = structuredClone(example);
+    (key.runs[1] as Record<string, unknown>)["params"] = { ["k".repeat(5000)]: "1" };
+    const bigKey = path.join(dir, "bigkey.json");
+    await writeFile(bigKey, JSON.stringify(key));
+    const merged = path.join(dir, "merged.json");
+    await writeFile(
+      merged,
+      JSON.stringify({
+        kind: "merged",
+        schemaVersion: 1,
+        tool: { name: "mallocbench", version: "0" },
+        createdAt: "2026-01-01T00:00:00Z",
+        sources: ["s".repeat(100_000)],
+        sets: [example],
+      }),
+    );
+    const cases: [string[], RegExp][] = [
+      [
+        ["report", big, "-o", path.join(dir, "rep")],
+        /big\.json: .*field runs\[0\]\.allocator: 10000000 characters long, above the limit of 4096$/,
+      ],
+      [["compare", big], /field runs\[0\]\.allocator: 10000000 characters/],
+      [
+        ["export", bigKey, "--format", "csv", "-o", path.join(dir, "x.csv")],
+        /field runs\[1\]\.params\.k+…: a key 5000 characters long/,
+      ],
+      [["merge", big, bigKey, "-o", path.join(dir, "m.json")], /field runs\[0\]\.allocator/],
+      [["check", big, "--against", "glibc"], /field runs\[0\]\.allocator/],
+      [["compare", merged], /merged\.json: .*field sources\[0\]: 100000 characters long/],
+      [["run", "--resume", big], /field runs\[0\]\.allocator/],
+    ];
+    for (const [args, pattern] of cases) {
+      const result = await bench(args, { env });
+      const lines = errorLines(String(result.stderr));
+      expect(result.exitCode, `${args.join(" ")}: ${String(result.all).slice(0, 2000)}`).toBe(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+      expect(lines[0]?.length).toBeLessThan(1000);
+    }
+  }, 300_000);
 });
