@@ -4,6 +4,7 @@
  * output, and killed, group and all, when the harness is interrupted or exits. So Ctrl-C stops
  * a build or a probe at once, and no compiler or probe outlives bench.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { execa, type Options, type Result } from "execa";
 
 /** Output a helper may print before it is killed and its output cut (execa's maxBuffer). */
@@ -40,6 +41,61 @@ function killAll(): void {
 // A detached child is not killed with its parent: the exit hook does it (for process.exit too).
 process.on("exit", killAll);
 
+/**
+ * A SIGKILLed bench runs no exit hook, and a helper in its own group gets no signal when bench
+ * dies. A watchdog process holds the read end of a pipe from bench and is told each helper's
+ * group as it starts and ends; the pipe's end of file (bench gone, however) makes it kill the
+ * groups still listed. Node cannot set PR_SET_PDEATHSIG on a child, hence a process.
+ */
+const WATCHDOG = `// mallocbench: kills the helpers of a bench that died
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => {});
+process.on("SIGHUP", () => {});
+const groups = new Set();
+let pending = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => {
+  pending += chunk;
+  let nl;
+  while ((nl = pending.indexOf("\\n")) >= 0) {
+    const n = Number(pending.slice(0, nl));
+    pending = pending.slice(nl + 1);
+    if (Number.isSafeInteger(n) && n > 1) groups.add(n);
+    else if (Number.isSafeInteger(n) && n < -1) groups.delete(-n);
+  }
+});
+const end = () => {
+  for (const g of groups) try { process.kill(-g, "SIGKILL"); } catch {}
+  process.exit(0);
+};
+process.stdin.on("end", end);
+process.stdin.on("error", end);
+`;
+
+let watchdog: ChildProcess | null | undefined;
+
+function tellWatchdog(line: string): void {
+  if (watchdog === undefined) {
+    try {
+      // Its own group, so the terminal's Ctrl-C (bench handles that itself) does not reach it.
+      watchdog = spawn(process.execPath, ["-e", WATCHDOG], {
+        detached: true,
+        stdio: ["pipe", "ignore", "ignore"],
+        env: {},
+      });
+      watchdog.on("error", () => {
+        watchdog = null;
+      });
+      watchdog.stdin?.on("error", () => {});
+      watchdog.unref();
+      (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    } catch {
+      watchdog = null; // without it a SIGKILLed bench leaves helpers to their own timeouts
+    }
+  }
+  if (watchdog?.stdin?.writable) watchdog.stdin.write(`${line}\n`);
+}
+
 /** Interrupt the harness: every helper's process group is killed and later `run`s refuse. */
 export function interruptChildren(signal: NodeJS.Signals): void {
   if (!interruption.signal.aborted) interruption.abort(signal);
@@ -69,13 +125,17 @@ export async function runHelper<O extends Options>(
     cleanup: false,
   } as O);
   const pgid = child.pid;
-  if (pgid !== undefined) groups.add(pgid);
+  if (pgid !== undefined) {
+    groups.add(pgid);
+    tellWatchdog(String(pgid));
+  }
   try {
     return (await child) as unknown as Result<O>;
   } finally {
     if (pgid !== undefined) {
       groups.delete(pgid);
       killGroup(pgid); // members the command left behind
+      tellWatchdog(String(-pgid));
     }
     throwIfInterrupted();
   }

@@ -182,6 +182,33 @@ describe("signals in every phase", () => {
     );
   }
 
+  it("SIGKILL of bench takes a helper that never ends (a stuck compiler) with it", async () => {
+    const dir = await tempDir();
+    const stuck = path.join(ROOT, "test/fixtures/scripts/stuck-cc.sh");
+    const child = start(["build", "--cc", stuck], dir, {
+      MALLOCBENCH_CACHE_DIR: path.join(dir, "cache"),
+    });
+    let below: Proc[] = [];
+    await waitUntil(
+      () => {
+        below = descendants(child.pid as number);
+        return below.some((p) => p.cmdline === "sleep 600");
+      },
+      120_000,
+      "the stuck compiler below bench",
+    );
+    child.kill("SIGKILL");
+    await child;
+    await waitUntil(
+      () => !below.some(running),
+      30_000,
+      `every process bench started to be gone: ${below
+        .filter(running)
+        .map((p) => p.cmdline.slice(0, 80))
+        .join("; ")}`,
+    );
+  }, 180_000);
+
   it("two SIGINTs in a row while measuring: exit 130, the lock released, no run left behind", async () => {
     const dir = await tempDir();
     const child = start(
