@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { isKnownError } from "./errors.js";
-import { showControls } from "./util/text.js";
+import { clipMiddle, showControls } from "./util/text.js";
 import { InterruptedError, interruptChildren } from "./util/exec.js";
 
 /**
@@ -320,7 +320,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isKnownError(error)) {
       // One line, whatever the message quotes from input.
-      process.stderr.write(`bench: ${showControls(error.message)}\n`);
+      process.stderr.write(`bench: ${showControls(clipMiddle(error.message))}\n`);
       return error.exitCode;
     }
     throw error;

@@ -90,6 +90,17 @@ export const LABEL_MAX = 120;
  * A label for a chart: as it is when short; otherwise its start, an ellipsis and a hash of the
  * whole, so that two long names that share a start stay two labels.
  */
+/**
+ * An error line quoting input (a 100 KB --param value) keeps its start, which names the
+ * problem, and its end, which says the fix.
+ */
+export function clipMiddle(text: string, max = 2000): string {
+  if (text.length <= max) return text;
+  const head = Math.floor(max * 0.6);
+  const tail = max - head - 40;
+  return `${text.slice(0, head)}[… ${text.length - head - tail} characters left out …]${text.slice(text.length - tail)}`;
+}
+
 export function clipLabel(text: string, max = LABEL_MAX): string {
   if (text.length <= max) return text;
   let cut = max - 12;

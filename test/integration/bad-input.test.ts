@@ -147,6 +147,22 @@ describe("bad input gets one line and exit code 2", () => {
     );
   });
 
+  it("a 100 KB value quoted in the error line is clipped in the middle", async () => {
+    const result = await bench(
+      ["run", "-w", "larson", "-a", "glibc", "--param", `objects=${"9".repeat(100_000)}`],
+      {
+        env,
+      },
+    );
+    expect(result.exitCode).toBe(2);
+    const lines = errorLines(String(result.stderr));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^bench: --param objects: "9+\[… \d+ characters left out …\]9+" is not an integer$/,
+    );
+    expect(lines[0]?.length).toBeLessThanOrEqual(2010);
+  });
+
   it("unknown option (commander)", async () => {
     const result = await bench(["run", "--frobnicate"], { env });
     expect(result.exitCode).toBe(2);
