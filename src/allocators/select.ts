@@ -27,8 +27,16 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
+/** Names label table columns and chart legends; a results file refuses any field past 4096. */
+export const ALLOCATOR_NAME_MAX = 100;
+
 /** Validate an allocator name; throws UsageError mentioning `flag`. */
 export function checkAllocatorName(name: string, flag = FLAG): void {
+  if (name.length > ALLOCATOR_NAME_MAX) {
+    throw new UsageError(
+      `${flag}: an allocator name of ${name.length} characters is too long (at most ${ALLOCATOR_NAME_MAX})`,
+    );
+  }
   if (!ALLOCATOR_NAME_RE.test(name)) {
     throw new UsageError(
       `${flag}: invalid allocator name "${name}" (letters, digits and . _ @ + -, starting with a letter or digit)`,

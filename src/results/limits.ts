@@ -40,7 +40,12 @@ function fieldPath(parts: readonly (string | number)[]): string {
  * value nested deeper than MAX_DEPTH. Iterative with one frame per level, so neither a hostile
  * nesting nor a file of many runs costs more than MAX_DEPTH frames.
  */
-export function checkStringLimits(value: unknown, source: string): void {
+export function checkStringLimits(
+  value: unknown,
+  source: string,
+  what = "not a mallocbench results file",
+  fix = "",
+): void {
   interface Frame {
     container: Record<string, unknown> | unknown[];
     keys: string[] | null; // null for an array
@@ -50,8 +55,8 @@ export function checkStringLimits(value: unknown, source: string): void {
   const stack: Frame[] = [];
   const path = (last: string | number): string =>
     fieldPath([...stack.map((f) => (f.keys ? (f.keys[f.next - 1] as string) : f.next - 1)).slice(0, -1), last]);
-  const fail = (last: string | number, what: string): never => {
-    throw new UsageError(`${source}: not a mallocbench results file: field ${path(last)}: ${what}`);
+  const fail = (last: string | number, problem: string): never => {
+    throw new UsageError(`${source}: ${what}: field ${path(last)}: ${problem}${fix}`);
   };
   const visit = (v: unknown, key: string | number, text: boolean): void => {
     if (typeof v === "string") {

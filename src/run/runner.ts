@@ -26,6 +26,7 @@ import { describe } from "../stats/index.js";
 import { sha256File } from "../util/hash.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
 import { captureEnvironment, noiseWarnings } from "../results/environment.js";
+import { checkStringLimits } from "../results/limits.js";
 import {
   headerMismatch,
   Journal,
@@ -335,6 +336,14 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     };
     header.builds.push(...programHashes);
   }
+  // What the results file could not be read back with (a 5000-character --variant value).
+  if (!recorded)
+    checkStringLimits(
+      header,
+      "bench run",
+      "the results file would hold what mallocbench refuses to read back",
+      "; shorten it",
+    );
   const noise = recorded ? [] : noiseWarnings(header.environment);
   if (!recorded && header.plan.measure === "instructions") {
     const multi = header.plan.threads.filter((t) => t > 1);

@@ -1,4 +1,5 @@
 import { copyFile, open, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -221,5 +222,32 @@ describe("oversized strings in results files, journals and merged files", () => 
       expect(lines[0]).toMatch(pattern);
       expect(lines[0]?.length).toBeLessThan(1000);
     }
+  }, 300_000);
+});
+
+describe("a run never writes what a later load would refuse", () => {
+  it("a 5000-character --variant value or a 101-character allocator name: exit 2 before measuring, nothing written", async () => {
+    const dir = await tempDir();
+    const env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
+    const out = path.join(dir, "r.json");
+    const common = ["-w", "larson", "-t", "1", "-n", "1", "--warmup", "0", "--quick", "-o", out];
+    const variant = await bench(
+      ["run", "-a", "glibc", "--variant", `v=glibc:GLIBC_TUNABLES=${"a".repeat(5000)}`, ...common],
+      { env },
+    );
+    expect(variant.exitCode, String(variant.all)).toBe(2);
+    expect(errorLines(String(variant.stderr)).at(-1)).toMatch(
+      /field allocators\[\d\]\.env\.GLIBC_TUNABLES: 5000 characters long, above the limit of 4096; shorten it$/,
+    );
+    const name = await bench(
+      ["run", "-a", "glibc", "--allocator", `${"n".repeat(101)}=${JEMALLOC}`, ...common],
+      { env },
+    );
+    expect(name.exitCode).toBe(2);
+    expect(errorLines(String(name.stderr))).toEqual([
+      "bench: --allocator: an allocator name of 101 characters is too long (at most 100)",
+    ]);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.journal`)).toBe(false);
   }, 300_000);
 });
