@@ -47,7 +47,20 @@ export async function mergeCommand(
     force: opts.force ?? false,
   });
   const sets = [];
-  for (const f of files) sets.push(...(await loadResultSets(f)));
+  // A set is one run's: the same creation time in the same environment is a copy, not more data.
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    for (const set of await loadResultSets(f)) {
+      const id = `${set.createdAt}\u0000${JSON.stringify(set.environment)}`;
+      const first = seen.get(id);
+      if (first !== undefined)
+        throw new UsageError(
+          `${first} and ${f} hold the same result set (created ${set.createdAt} on ${set.environment.hostname}): give each once`,
+        );
+      seen.set(id, f);
+      sets.push(set);
+    }
+  }
   const merged: MergedFile = {
     schemaVersion: SCHEMA_VERSION,
     kind: "merged",

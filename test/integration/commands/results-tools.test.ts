@@ -18,6 +18,7 @@ function results(arch: string, samples: Record<string, number[]>, complete = tru
           metrics: {
             ...okRun().metrics,
             seconds,
+            wallSeconds: seconds + 0.01,
             maxRssBytes: 1000 + round,
             opsPerSecond: 100 / seconds,
           },
@@ -59,6 +60,15 @@ describe("merge, baseline save and export", () => {
     );
     const one = await bench(["merge", x86, "-o", all]);
     expect(one.exitCode).toBe(2);
+    // The same set twice (the same file, or a copy) is not more data: refused, naming both.
+    for (const again of [x86, path.join(dir, "copy.json")]) {
+      if (again !== x86) await writeJsonAtomic(again, JSON.parse(await readFile(x86, "utf8")));
+      const twice = await bench(["merge", x86, arm, again, "-o", path.join(dir, "twice.json")]);
+      expect(twice.exitCode).toBe(2);
+      expect(String(twice.stderr).trim()).toMatch(
+        /^bench: \S*x86\.json and \S*(x86|copy)\.json hold the same result set \(created .*\): give each once$/,
+      );
+    }
   });
 
   it("baseline save stores a complete file under its testbed id and refuses an interrupted one", async () => {
