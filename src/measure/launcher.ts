@@ -82,8 +82,6 @@ export interface LaunchRequest {
   cpus: string | null;
   /** The child's stdin (default /dev/null). */
   stdin?: string;
-  /** The child's working directory (default: the harness's). */
-  cwd?: string;
   /** Open no perf counters (a helper such as a load client, not a measured run). */
   noPerf?: boolean;
   /**
@@ -175,7 +173,6 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
     if (request.cpus) args.push("--cpus", request.cpus);
     if (request.noPerf) args.push("--no-perf");
     if (request.stdin) args.push("--stdin", request.stdin);
-    if (request.cwd) args.push("--chdir", request.cwd);
     for (const [key, value] of Object.entries(request.setEnv))
       args.push("--setenv", `${key}=${value}`);
     for (const key of request.unsetEnv) args.push("--unsetenv", key);

@@ -113,7 +113,6 @@ static const char *opt_stdout = "/dev/null";
 static const char *opt_stderr = "/dev/null";
 static const char *opt_result = NULL;
 static const char *opt_stdin = "/dev/null";
-static const char *opt_chdir = NULL;
 static struct env_op *env_ops = NULL;
 static size_t n_env_ops = 0;
 static int opt_no_perf = 0;
@@ -139,7 +138,6 @@ static void print_help(void)
           "  --stdout FILE         child's stdout (default /dev/null)\n"
           "  --stderr FILE         child's stderr (default /dev/null)\n"
           "  --stdin FILE          child's stdin (default /dev/null)\n"
-          "  --chdir DIR           child's working directory (default: the launcher's)\n"
           "  --result-file FILE    result channel: FILE open on a descriptor named by\n"
           "                        MALLOCBENCH_RESULT_FD in the child (else that is unset)\n"
           "  --max-file-bytes N    RLIMIT_FSIZE of the child: a write past N bytes in any\n"
@@ -272,7 +270,7 @@ static void parse_args(int argc, char **argv)
 #define IS(opt) (name_len == sizeof(opt) - 1 && strncmp(name, opt, name_len) == 0)
         takes_value = IS("timeout-ms") || IS("rss-interval-ms") || IS("rss-max-samples") ||
                       IS("cpus") || IS("stdout") || IS("stderr") || IS("result-file") || IS("setenv") ||
-                      IS("unsetenv") || IS("max-file-bytes") || IS("stdin") || IS("chdir");
+                      IS("unsetenv") || IS("max-file-bytes") || IS("stdin");
         if (takes_value) {
             if (eq != NULL) {
                 val = eq + 1;
@@ -318,10 +316,6 @@ static void parse_args(int argc, char **argv)
             if (*val == '\0')
                 usage_error("empty --stdin path%s", "");
             opt_stdin = val;
-        } else if (IS("chdir")) {
-            if (*val == '\0')
-                usage_error("empty --chdir path%s", "");
-            opt_chdir = val;
         } else if (IS("setenv")) {
             add_env_op(ENV_SET, val);
         } else if (IS("unsetenv")) {
@@ -635,7 +629,6 @@ enum child_stage {
     STAGE_UNSETENV,
     STAGE_GO,
     STAGE_RLIMIT,
-    STAGE_CHDIR,
 };
 
 struct child_error {
@@ -715,9 +708,6 @@ static void child_main(int go_rd, int err_wr, int in_fd, int out_fd, int errf_fd
 
     if (opt_cpuset != NULL && sched_setaffinity(0, opt_cpuset_size, opt_cpuset) != 0)
         child_fail(err_wr, STAGE_AFFINITY, errno, -1);
-
-    if (opt_chdir != NULL && chdir(opt_chdir) != 0)
-        child_fail(err_wr, STAGE_CHDIR, errno, -1);
 
     /* in_fd/out_fd/errf_fd are all >= 3 (see ensure_std_fds) and O_CLOEXEC,
      * so the originals vanish at exec and dup2 clears CLOEXEC on 0-2 */
@@ -1177,10 +1167,6 @@ int main(int argc, char **argv)
             case STAGE_RLIMIT:
                 snprintf(errmsg, sizeof(errmsg), "setrlimit RLIMIT_FSIZE %llu: %s",
                          (unsigned long long)opt_max_file_bytes, strerror(ce.err));
-                break;
-            case STAGE_CHDIR:
-                snprintf(errmsg, sizeof(errmsg), "chdir %s: %s", opt_chdir ? opt_chdir : "",
-                         strerror(ce.err));
                 break;
             default:
                 snprintf(errmsg, sizeof(errmsg), "child setup: %s", strerror(ce.err));

@@ -16,7 +16,9 @@ import {
   checkAvailability,
   loadPrograms,
   paramValues,
+  resolveManifestPath,
   substitute,
+  TIME_UNITS,
   type ProgramAvailability,
   type ProgramDefinition,
 } from "../workloads/external.js";
@@ -42,10 +44,15 @@ export interface SkippedCell {
 interface ReadyProgram {
   definition: ProgramDefinition;
   availability: ProgramAvailability;
-  /** The identity probe library built for the program's libc (null when unavailable). */
-  identityLib: string | null;
-  /** For glibc runs of a program that links another allocator: preload the libc itself. */
-  libcPreload: string | null;
+  /** The identity probe library built for each libc the program has a binary for. */
+  identityLibs: Map<Libc, string>;
+  /** Per libc, for a binary that links another allocator: preload the libc itself. */
+  libcPreload: Map<Libc, string>;
+  /**
+   * Checksums of reference runs under the libc's own malloc, by binary, threads and parameters:
+   * a declared checksum must not depend on the allocator.
+   */
+  references: Map<string, Promise<{ checksum: string } | { error: string }>>;
 }
 
 export interface ProgramSet {
@@ -160,7 +167,7 @@ function preloadFor(
   program: ReadyProgram,
   identityLib: string,
 ): string {
-  const first = allocator.lib ?? program.libcPreload;
+  const first = allocator.lib ?? program.libcPreload.get(allocator.libc);
   return preloadList([first, identityLib].filter((x): x is string => Boolean(x)));
 }
 
@@ -258,7 +265,13 @@ export async function preparePrograms(options: {
   };
   for (const definition of options.programs) {
     const availability = await checkAvailability(definition);
-    const ready: ReadyProgram = { definition, availability, identityLib: null, libcPreload: null };
+    const ready: ReadyProgram = {
+      definition,
+      availability,
+      identityLibs: new Map(),
+      libcPreload: new Map(),
+      references: new Map(),
+    };
     set.programs.set(definition.name, ready);
     if (options.instructions) {
       const reason = "instructions mode: external programs are not run under callgrind";
@@ -274,26 +287,45 @@ export async function preparePrograms(options: {
           skip(definition.name, a.name, t, `absent: ${availability.reason}`);
       continue;
     }
-    let identityLib = set.identityLibs.get(availability.libc);
-    if (!identityLib) {
-      const toolchain = options.toolchains?.get(availability.libc) ?? options.host;
+    const linked = [...availability.builds.keys()].join(" and ");
+    const noBuild = (libc: Libc): string => {
+      const missing = availability.missing.get(libc);
+      return missing ? `absent: ${missing}` : `program is linked against ${linked}`;
+    };
+    for (const [libc, binary] of availability.builds) {
+      if (!options.allocators.some((a) => a.libc === libc)) continue;
+      const toolchain = options.toolchains?.get(libc) ?? options.host;
       if (!toolchain) throw new Error("no host C compiler to build the identity probe library");
-      identityLib = await buildIdentityLib(toolchain);
-      set.identityLibs.set(availability.libc, identityLib);
+      let identityLib = set.identityLibs.get(libc);
+      if (!identityLib) {
+        identityLib = await buildIdentityLib(toolchain);
+        set.identityLibs.set(libc, identityLib);
+      }
+      ready.identityLibs.set(libc, identityLib);
+      const id = await probeDefault(binary, definition, preloadPath(identityLib));
+      if ("error" in id) {
+        warn(`program ${definition.name}: probe failed: ${id.error}`);
+      } else if (id.malloc && id.libc && realpathOr(id.malloc) !== realpathOr(id.libc)) {
+        ready.libcPreload.set(libc, id.libc);
+        warn(
+          `program ${definition.name}: ${binary} resolves malloc to ${id.malloc}, not the libc; its ${libc} runs preload ${id.libc} so that malloc is the libc's`,
+        );
+      }
     }
-    ready.identityLib = identityLib;
     for (const a of options.allocators) {
       for (const t of options.threads) {
-        if (a.libc !== availability.libc)
-          skip(definition.name, a.name, t, `program is linked against ${availability.libc}`);
+        if (!availability.builds.has(a.libc)) skip(definition.name, a.name, t, noBuild(a.libc));
         else if (!definition.multithreaded && t !== 1)
           skip(definition.name, a.name, t, "single-threaded program: runs at t1 only");
       }
     }
-    const otherLibc = options.allocators.filter((a) => a.libc !== availability.libc);
-    if (otherLibc.length > 0)
+    const otherLibc = options.allocators.filter((a) => !availability.builds.has(a.libc));
+    for (const libc of new Set(otherLibc.map((a) => a.libc)))
       warn(
-        `program ${definition.name} skipped under ${otherLibc.map((a) => a.name).join(", ")}: program is linked against ${availability.libc}`,
+        `program ${definition.name} skipped under ${otherLibc
+          .filter((a) => a.libc === libc)
+          .map((a) => a.name)
+          .join(", ")}: ${noBuild(libc)}`,
       );
     if (!definition.multithreaded && !options.threads.includes(1))
       warn(
@@ -301,22 +333,15 @@ export async function preparePrograms(options: {
       );
     else if (!definition.multithreaded && options.threads.some((t) => t !== 1))
       warn(`program ${definition.name} is single-threaded: it runs at t1 only`);
-    const id = await probeDefault(availability.binary, definition, preloadPath(identityLib));
-    if ("error" in id) {
-      warn(`program ${definition.name}: probe failed: ${id.error}`);
-    } else if (id.malloc && id.libc && realpathOr(id.malloc) !== realpathOr(id.libc)) {
-      ready.libcPreload = id.libc;
-      warn(
-        `program ${definition.name}: ${availability.binary} resolves malloc to ${id.malloc}, not the libc; its ${availability.libc} runs preload ${id.libc} so that malloc is the libc's`,
-      );
-    }
     // Settle interposition once per cell before measuring: a cell whose entry points do not all
     // reach its allocator fails here, in seconds, instead of after every run.
     for (const allocator of options.allocators) {
-      if (allocator.libc !== availability.libc) continue;
+      const binary = availability.builds.get(allocator.libc);
+      const identityLib = ready.identityLibs.get(allocator.libc);
+      if (!binary || !identityLib) continue;
       if (!definition.multithreaded && !options.threads.includes(1)) continue;
       const preload = preloadFor(allocator, ready, identityLib);
-      const probed = await probeDefault(availability.binary, definition, preload, allocator.env);
+      const probed = await probeDefault(binary, definition, preload, allocator.env);
       if ("error" in probed) {
         warn(`program ${definition.name} under ${allocator.name}: probe failed: ${probed.error}`);
         continue;
@@ -590,9 +615,15 @@ export async function measureProgram(
   launcher: string,
   plan: Plan,
   signal: AbortSignal | undefined,
+  /** False for the reference run a declared checksum is compared with. */
+  checkResult = true,
 ): Promise<RunRecord | null> {
   const ready = set.programs.get(base.workload);
-  if (!ready?.availability.available || !ready.identityLib)
+  const binary = ready?.availability.available
+    ? ready.availability.builds.get(allocator.libc)
+    : undefined;
+  const identityLib = ready?.identityLibs.get(allocator.libc);
+  if (!ready?.availability.available || !binary || !identityLib)
     throw new Error(`program cell scheduled for an unavailable program: ${base.key}`);
   const { definition: def, availability } = ready;
   const tmp = await mkdtemp(path.join(os.tmpdir(), "mallocbench-program-"));
@@ -600,7 +631,7 @@ export async function measureProgram(
     const values: Record<string, string> = {
       ...paramValues(def, plan.size),
       // --param values set on the cell (for the program's own params).
-      ...((base as { params?: Record<string, string> }).params ?? {}),
+      ...(base.params ?? {}),
       dir: def.dir,
       tmp,
       threads: String(base.threads),
@@ -608,14 +639,21 @@ export async function measureProgram(
     };
     const args = def.args.map((a) => substitute(a, values));
     const identityFile = path.join(tmp, "identity.jsonl");
-    const preload = preloadFor(allocator, ready, ready.identityLib);
+    const preload = preloadFor(allocator, ready, identityLib);
     const setEnv = {
+      ...Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, substitute(v, values)])),
       ...allocator.env,
       LD_PRELOAD: preload,
       MALLOCBENCH_IDENTITY_FILE: identityFile,
     };
+    // By default in its own directory, so a script names its files relatively, never by a path
+    // spliced into the program's own language (sqlite3's `.read build.sql`).
+    const cwd =
+      def.cwd === undefined
+        ? def.dir
+        : await resolveManifestPath(substitute(def.cwd, values), def.dir);
     const program: ProgramRun = {
-      command: [availability.binary, ...args],
+      command: [binary, ...args],
       interposition: {
         method: INTERPOSITION_METHOD,
         preload,
@@ -626,6 +664,14 @@ export async function measureProgram(
         verified: false,
       },
     };
+    if (cwd === undefined)
+      return failed(
+        base,
+        { kind: "spawn-failed", message: `cwd ${def.cwd ?? ""} does not exist` },
+        undefined,
+        program,
+        null,
+      );
     const setupError = await runCommands(def.setup, availability.commands, values, signal);
     if (setupError) {
       if (signal?.aborted) return null;
@@ -640,19 +686,18 @@ export async function measureProgram(
     try {
       const request = {
         launcher,
-        program: availability.binary,
+        program: binary,
         args,
         setEnv,
         unsetEnv: [],
         timeoutMs: plan.timeoutMs,
         rssIntervalMs: plan.rssIntervalMs,
         cpus: plan.cpus,
-        // In its own directory, so a script names its files relatively, never by a path spliced
-        // into the program's own language (sqlite3's `.read build.sql`).
-        cwd: def.dir,
+        cwd,
+        ...(availability.stdin ? { stdin: availability.stdin } : {}),
         ...(signal ? { signal } : {}),
       };
-      return def.server
+      const record = def.server
         ? await measureServer(
             def,
             availability,
@@ -666,12 +711,80 @@ export async function measureProgram(
             signal,
           )
         : await measureProcess(def, request, base, allocator, preload, program, identityFile);
+      if (
+        !checkResult ||
+        record?.status !== "ok" ||
+        !("checksum" in def.metric) ||
+        !def.metric.checksum
+      )
+        return record;
+      return await checkChecksum(set, ready, record, allocator, launcher, plan, signal);
     } finally {
       await runCommands(def.teardown, availability.commands, values, undefined);
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A declared checksum must not depend on the allocator: compare each run's with a reference run
+ * of the same binary, threads and parameters under the libc's own malloc, taken once.
+ */
+async function checkChecksum(
+  set: ProgramSet,
+  ready: ReadyProgram,
+  record: Extract<RunRecord, { status: "ok" }>,
+  allocator: ResolvedAllocator,
+  launcher: string,
+  plan: Plan,
+  signal: AbortSignal | undefined,
+): Promise<RunRecord | null> {
+  const libcOwn: ResolvedAllocator = {
+    name: allocator.libc,
+    family: allocator.libc,
+    libc: allocator.libc,
+    env: {},
+    source: "libc",
+  };
+  const key = JSON.stringify([allocator.libc, record.threads, record.params ?? {}]);
+  let reference = ready.references.get(key);
+  if (!reference) {
+    const base = { ...record, key: `${record.key}#reference` } as Base;
+    reference = measureProgram(set, base, libcOwn, launcher, plan, signal, false).then((r) => {
+      if (!r) return { error: "interrupted" };
+      if (r.status !== "ok") return { error: `${r.failure.kind}: ${r.failure.message}` };
+      if (r.checksum === null) return { error: "it printed no line matching metric.checksum" };
+      return { checksum: r.checksum };
+    });
+    ready.references.set(key, reference);
+  }
+  const outcome = await reference;
+  if (signal?.aborted) return null;
+  const under = `the reference run under ${allocator.libc}'s own malloc`;
+  const mismatch =
+    "error" in outcome
+      ? {
+          kind: "result-unverified" as const,
+          message: `checksum ${record.checksum ?? "(none)"} cannot be checked: ${under} failed (${outcome.error})`,
+        }
+      : record.checksum !== outcome.checksum
+        ? {
+            kind: "result-mismatch" as const,
+            message: `checksum ${record.checksum ?? "(none: no line matched metric.checksum)"} differs from ${outcome.checksum} of ${under}: the program did other work, or its checksum depends on the allocator or the run`,
+          }
+        : undefined;
+  if (!mismatch) return record;
+  const { metrics, checksum: _checksum, status: _status, ...rest } = record;
+  return {
+    ...rest,
+    status: "failed",
+    failure: mismatch,
+    metrics,
+    exitCode: 0,
+    signal: null,
+    stderrTail: "",
+  };
 }
 
 async function measureProcess(
@@ -684,7 +797,7 @@ async function measureProcess(
   identityFile: string,
 ): Promise<RunRecord | null> {
   const outcome = await launch(request);
-  const problem = processFailure(outcome, def.binary);
+  const problem = processFailure(outcome, request.program);
   if (problem === "interrupted") return null;
   const id = await readIdentity(identityFile);
   const verdict = await verify(id, allocator, preload);
@@ -699,34 +812,90 @@ async function measureProcess(
       program,
       verdict.identity,
     );
-  const metric = def.metric.kind === "wall" ? def.metric : undefined;
-  const opsText = metric ? firstMatch(outcome.stdout, metric.ops) : undefined;
-  const ops = opsText === undefined ? Number.NaN : Number(opsText);
   const metrics = metricsOf(outcome.record);
   if (!metrics) throw new Error(`launcher reported an exited program without rusage: ${base.key}`);
-  if (!Number.isInteger(ops) || ops < 0) {
+  const value = measuredValue(def.metric, outcome.stdout, metrics.wallSeconds);
+  if ("problem" in value)
     return failed(
       { ...base, ...extras },
-      {
-        kind: "no-result",
-        message: `${def.binary} exited 0 without a line matching ${metric?.ops ?? "the metric"}`,
-      },
+      { kind: value.kind, message: `${path.basename(request.program)} ${value.problem}` },
       outcome,
       program,
       verdict.identity,
     );
-  }
-  const seconds = metrics.wallSeconds;
-  const checksum = metric?.checksum ? firstMatch(outcome.stdout, metric.checksum) : undefined;
+  if (value.figures) program.figures = value.figures;
+  const checksum =
+    "checksum" in def.metric && def.metric.checksum
+      ? firstMatch(outcome.stdout, def.metric.checksum)
+      : undefined;
   return {
     ...base,
     ...extras,
     status: "ok",
     identity: verdict.identity,
-    metrics: { ...metrics, ops, seconds, ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}) },
+    metrics: { ...metrics, ...value.metrics },
     checksum: checksum ?? null,
     program,
   };
+}
+
+/**
+ * The measured value of a program that exits. `seconds` is what summaries and reports rank:
+ * the wall time; a reported time; or, for a higher-is-better reported value V (a throughput),
+ * 1/V, the time of one unit of work, so that ratios of `seconds` are inverse ratios of V.
+ */
+export function measuredValue(
+  metric: ProgramDefinition["metric"],
+  stdout: string,
+  wallSeconds: number,
+):
+  | {
+      metrics: { seconds: number; ops: number; opsPerSecond?: number };
+      figures?: Record<string, number>;
+    }
+  | { problem: string; kind: FailureKind } {
+  if (metric.kind === "wall") {
+    // Without an ops count, one run is one unit of work (opsPerSecond: runs per second).
+    const text = metric.ops === undefined ? "1" : firstMatch(stdout, metric.ops);
+    const ops = text === undefined ? Number.NaN : Number(text);
+    if (!Number.isSafeInteger(ops) || ops < 0)
+      return {
+        kind: "no-result",
+        problem: `exited 0 without a line matching metric.ops ${metric.ops ?? ""} (a whole number)`,
+      };
+    return {
+      metrics: {
+        seconds: wallSeconds,
+        ops,
+        ...(wallSeconds > 0 ? { opsPerSecond: ops / wallSeconds } : {}),
+      },
+    };
+  }
+  if (metric.kind !== "reported")
+    return { kind: "no-result", problem: "is a server: measured by its load" };
+  const text = firstMatch(stdout, metric.value);
+  const value = text === undefined ? Number.NaN : Number(text);
+  if (text === undefined || !Number.isFinite(value))
+    return {
+      kind: "no-result",
+      problem: `exited 0 without a line matching metric.value ${metric.value} (a number)`,
+    };
+  const figures = { [metric.unit]: value };
+  if (metric.better === "higher") {
+    if (!(value > 0))
+      return {
+        kind: "result-implausible",
+        problem: `reported ${text} ${metric.unit}: a higher-is-better value must be > 0`,
+      };
+    return { metrics: { seconds: 1 / value, ops: 1, opsPerSecond: value }, figures };
+  }
+  const seconds = value * (TIME_UNITS[metric.unit] as number);
+  if (!(seconds > 0) || seconds > wallSeconds)
+    return {
+      kind: "result-implausible",
+      problem: `reported ${text} ${metric.unit}: not > 0, or longer than the process's wall time ${wallSeconds.toFixed(3)} s`,
+    };
+  return { metrics: { seconds, ops: 1, opsPerSecond: 1 / seconds }, figures };
 }
 
 async function measureServer(
@@ -771,7 +940,7 @@ async function measureServer(
     if (!isReady && !exited && !signal?.aborted) {
       problem = {
         kind: "timeout",
-        message: `${def.binary} not ready after ${server.ready.timeoutMs} ms (${server.ready.command.join(" ")})`,
+        message: `${path.basename(request.program)} not ready after ${server.ready.timeoutMs} ms (${server.ready.command.join(" ")})`,
       };
     }
     id = await readIdentity(identityFile);
@@ -832,7 +1001,7 @@ async function measureServer(
     }
   }
   const outcome = await running;
-  const exitProblem = processFailure(outcome, def.binary);
+  const exitProblem = processFailure(outcome, path.basename(request.program));
   if (exitProblem === "interrupted" || signal?.aborted) return null;
   const verdict = await verify(id, allocator, preload, mapsDuringLoad);
   program.interposition = verdict.interposition;

@@ -44,12 +44,7 @@ import {
   type ResultsHeader,
   type RunRecord,
 } from "../results/schema.js";
-import {
-  loadWorkloads,
-  selectWorkloads,
-  workloadRoots,
-  type Workload,
-} from "../workloads/registry.js";
+import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./classify.js";
 import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
 import { acquireLock } from "./lock.js";
@@ -203,13 +198,7 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     options?.programs ?? false,
   );
   const workloads = selectWorkloads(available, split.synthetic);
-  if (options?.params) {
-    checkParams(workloads, options.params);
-    if (split.programs.length > 0)
-      throw new UsageError(
-        `--param sets parameters of synthetic workloads; external programs take none (${split.programs.map((p) => p.name).join(", ")}): leave out --programs or select workloads with -w`,
-      );
-  }
+  if (options?.params) checkParams([...workloads, ...split.programs], options.params);
   const toolchains = await toolchainsByLibc();
   if ((recorded?.plan.measure ?? options?.measure) === "instructions") await findValgrind();
 
@@ -276,6 +265,8 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
   });
   const programHashes = await programBuilds(programs);
   if (recorded) checkSameBuilds(recorded, buildSet, programHashes);
+  if (!recorded && workloads.length === 0)
+    refuseIfNothingRuns(programs, allocators, planned.threads);
 
   // Probe: settle every cell's interposition (all entry points) before spending time on it.
   events.onMessage?.("probing allocator interposition");
@@ -400,6 +391,25 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
   };
 }
 
+/** Only programs were asked for and none of their cells can run: say why, measure nothing. */
+function refuseIfNothingRuns(
+  programs: ProgramSet,
+  allocators: readonly ResolvedAllocator[],
+  threads: readonly number[],
+): void {
+  const cells = programs.programs.size * allocators.length * threads.length;
+  if (cells === 0 || programs.skipped.length < cells) return;
+  const reasons = new Map<string, Set<string>>();
+  for (const { cell, reason } of programs.skipped) {
+    const workload = cell.split("/")[0] as string;
+    if (!reasons.has(workload)) reasons.set(workload, new Set());
+    reasons.get(workload)?.add(reason);
+  }
+  throw new UsageError(
+    `nothing to run: ${[...reasons].map(([w, r]) => `${w}: ${[...r].join("; ")}`).join("; ")}`,
+  );
+}
+
 /** Resuming with another mallocbench would mix runs measured by two versions of the harness. */
 async function checkSameTool(recorded: ResultsHeader): Promise<void> {
   const version = await toolVersion();
@@ -415,8 +425,10 @@ async function programBuilds(programs: ProgramSet): Promise<ResultsHeader["build
   for (const [name, ready] of programs.programs) {
     const a = ready.availability;
     if (!a.available) continue;
-    const hash = await sha256File(a.binary);
-    builds.push({ workload: name, libc: a.libc, toolchain: "system", hash, status: "ok" });
+    for (const [libc, binary] of a.builds) {
+      const hash = await sha256File(binary);
+      builds.push({ workload: name, libc, toolchain: "system", hash, status: "ok" });
+    }
   }
   return builds;
 }
@@ -433,7 +445,7 @@ function checkSameBuilds(
   for (const before of recorded.builds) {
     const now =
       before.toolchain === "system"
-        ? programHashes.find((p) => p.workload === before.workload)
+        ? programHashes.find((p) => p.workload === before.workload && p.libc === before.libc)
         : buildSet.builds.get(buildKey(before.workload, before.libc));
     if (now && now.hash !== before.hash)
       throw new UsageError(
@@ -540,7 +552,11 @@ async function takeReferences(
  * here rather than in every run.
  */
 export function checkParams(
-  workloads: readonly Workload[],
+  workloads: readonly {
+    name: string;
+    kind?: string;
+    params: readonly { name: string; min?: number; max?: number }[];
+  }[],
   params: Record<string, string[]>,
 ): void {
   for (const workload of workloads) {
@@ -548,7 +564,7 @@ export function checkParams(
     const unknown = Object.keys(params).filter((name) => !declared.includes(name));
     if (unknown.length > 0) {
       throw new UsageError(
-        `--param ${unknown.join(", ")}: workload ${workload.name} has no such parameter (its parameters: ${declared.join(", ") || "none"}); select workloads that declare it with -w`,
+        `--param ${unknown.join(", ")}: ${workload.kind === "program" ? "program" : "workload"} ${workload.name} has no such parameter (its parameters: ${declared.join(", ") || "none"}); select workloads that declare it with -w`,
       );
     }
     for (const p of workload.params) {
@@ -556,7 +572,7 @@ export function checkParams(
         const n = Number(value);
         if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max))
           throw new UsageError(
-            `--param ${p.name}=${value}: out of range for workload ${workload.name} (${p.min ?? "any"}..${p.max ?? "any"})`,
+            `--param ${p.name}=${value}: out of range for ${workload.kind === "program" ? "program" : "workload"} ${workload.name} (${p.min ?? "any"}..${p.max ?? "any"})`,
           );
       }
     }

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, realpath, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResolvedAllocator } from "../../../src/allocators/types.js";
@@ -6,6 +6,7 @@ import { detectToolchains } from "../../../src/build/toolchain.js";
 import { UsageError } from "../../../src/errors.js";
 import { workloadsDir } from "../../../src/paths.js";
 import {
+  measuredValue,
   parseCsv,
   preparePrograms,
   ratesFromCsv,
@@ -13,6 +14,7 @@ import {
 } from "../../../src/run/programs.js";
 import {
   checkAvailability,
+  findOnPath,
   loadPrograms,
   paramValues,
   parseProgramManifest,
@@ -138,7 +140,7 @@ describe("program manifests", () => {
           }),
         ),
       ),
-    ).toMatch(/without "server" is measured by "wall"/);
+    ).toMatch(/without "server" is measured by "wall" or "reported"/);
     expect(
       usageMessage(() =>
         parse(
@@ -149,6 +151,75 @@ describe("program manifests", () => {
         ),
       ),
     ).toMatch(/a server must be given \{port\}/);
+  });
+
+  it("accepts a program without ops, and a reported metric", () => {
+    expect(parse(manifest({ metric: { kind: "wall" } })).metric).toEqual({ kind: "wall" });
+    const reported = {
+      kind: "reported",
+      value: "^rate ([0-9.]+)$",
+      unit: "op/s",
+      better: "higher",
+    };
+    expect(parse(manifest({ metric: reported })).metric).toEqual(reported);
+    expect(
+      parse(manifest({ metric: { ...reported, unit: "ms", better: "lower" } })).metric.kind,
+    ).toBe("reported");
+  });
+
+  it("refuses a lower-is-better reported value that is not a time, and a value regex without a group", () => {
+    const reported = { kind: "reported", value: "^t ([0-9.]+)$", unit: "op/s", better: "lower" };
+    expect(usageMessage(() => parse(manifest({ metric: reported })))).toMatch(
+      /field metric.unit: a lower-is-better reported value is a time: one of s, ms, us, ns/,
+    );
+    expect(
+      usageMessage(() =>
+        parse(manifest({ metric: { ...reported, unit: "s", value: "^t [0-9.]+$" } })),
+      ),
+    ).toMatch(/field metric.value: the regex needs a capturing group/);
+  });
+
+  it("refuses env the harness sets, and run-time placeholders in paths", () => {
+    expect(usageMessage(() => parse(manifest({ env: { LD_PRELOAD: "/x.so" } })))).toMatch(
+      /field env.LD_PRELOAD: LD_PRELOAD is set by the harness/,
+    );
+    expect(
+      usageMessage(() => parse(manifest({ env: { MALLOCBENCH_IDENTITY_FILE: "x" } }))),
+    ).toMatch(/field env.MALLOCBENCH_IDENTITY_FILE/);
+    expect(usageMessage(() => parse(manifest({ stdin: "{tmp}/in" })))).toMatch(
+      /field stdin: only \{dir\} may appear/,
+    );
+    expect(usageMessage(() => parse(manifest({ binary: "{n}/prog" })))).toMatch(
+      /field binary: only \{dir\} may appear/,
+    );
+    expect(usageMessage(() => parse(manifest({ binary: {} })))).toMatch(/glibc or a musl binary/);
+    expect(parse(manifest({ cwd: "{tmp}", env: { N: "{n}" } })).env).toEqual({ N: "{n}" });
+  });
+
+  it("refuses a program named like a synthetic workload, naming both files", async () => {
+    const root = await tempDir();
+    await mkdir(path.join(root, "larson"));
+    await writeFile(
+      path.join(root, "larson", "program.json"),
+      JSON.stringify(manifest({ name: "larson" })),
+    );
+    const message = await loadPrograms([root, workloadsDir()]).then(
+      () => "",
+      (error: Error) => (expect(error).toBeInstanceOf(UsageError), error.message),
+    );
+    expect(message).toContain(path.join(root, "larson", "program.json"));
+    expect(message).toContain(path.join(workloadsDir(), "larson", "workload.json"));
+  });
+
+  it("refuses a program defined in two roots, naming both files", async () => {
+    const roots = [await tempDir(), await tempDir()];
+    for (const root of roots) {
+      await mkdir(path.join(root, "demo"));
+      await writeFile(path.join(root, "demo", "program.json"), JSON.stringify(manifest()));
+    }
+    await expect(loadPrograms(roots)).rejects.toThrow(
+      `program "demo" is defined twice: ${path.join(roots[0] as string, "demo", "program.json")} and ${path.join(roots[1] as string, "demo", "program.json")}`,
+    );
   });
 
   it("reports a broken manifest under a workload root as a usage error", async () => {
@@ -183,9 +254,138 @@ describe("program availability", () => {
     const availability = await checkAvailability(parse(manifest()));
     expect(availability.available).toBe(true);
     if (availability.available) {
-      expect(path.isAbsolute(availability.binary)).toBe(true);
-      expect(availability.libc).toBe("glibc");
+      const binary = availability.builds.get("glibc");
+      expect(binary && path.isAbsolute(binary)).toBe(true);
+      expect([...availability.builds.keys()]).toEqual(["glibc"]);
     }
+  });
+});
+
+describe("paths in a manifest", () => {
+  /** root/m (the manifest's dir), root/m/link -> root/real/sub, an ELF program at `at`. */
+  async function layout(at: string): Promise<string> {
+    const root = await realpath(await tempDir());
+    await mkdir(path.join(root, "m"));
+    await mkdir(path.join(root, "real", "sub"), { recursive: true });
+    await symlink(path.join(root, "real", "sub"), path.join(root, "m", "link"));
+    const sh = await findOnPath("sh");
+    await copyFile(await realpath(sh as string), path.join(root, at));
+    return root;
+  }
+  const inDir = (binary: unknown, dir: string): ReturnType<typeof parseProgramManifest> =>
+    parseProgramManifest(
+      JSON.stringify(manifest({ binary })),
+      path.join(dir, "program.json"),
+      path.join(dir),
+    );
+  const rename = (p: ReturnType<typeof parseProgramManifest>, dir: string) => ({
+    ...p,
+    dir,
+    name: path.basename(dir),
+  });
+
+  it("binary is relative to the manifest, and `..` after a link goes where the kernel goes", async () => {
+    const root = await layout("real/prog");
+    const dir = path.join(root, "m");
+    const p = rename(inDir("link/../prog", path.join(root, "demo")), dir);
+    const availability = await checkAvailability(p);
+    expect(availability.available && availability.builds.get("glibc")).toBe(
+      path.join(root, "real", "prog"),
+    );
+    const viaDir = rename(inDir("{dir}/link/../prog", path.join(root, "demo")), dir);
+    expect((await checkAvailability(viaDir)).available).toBe(true);
+  });
+
+  it("a path that exists only when `..` is normalised as text is absent", async () => {
+    const root = await layout("m/prog");
+    const p = rename(inDir("link/../prog", path.join(root, "demo")), path.join(root, "m"));
+    expect(await checkAvailability(p)).toEqual({
+      available: false,
+      reason: "link/../prog does not exist",
+    });
+  });
+
+  it("a binary declared for a libc it does not link is missing for that libc", async () => {
+    const root = await layout("m/prog");
+    const p = rename(
+      inDir({ glibc: "./prog", musl: "./prog" }, path.join(root, "demo")),
+      path.join(root, "m"),
+    );
+    const availability = await checkAvailability(p);
+    if (!availability.available) throw new Error(availability.reason);
+    expect([...availability.builds.keys()]).toEqual(["glibc"]);
+    expect(availability.missing.get("musl")).toMatch(/declared as the musl build but links glibc/);
+  });
+
+  it("stdin must be an existing regular file relative to the manifest", async () => {
+    const root = await layout("m/prog");
+    const dir = path.join(root, "m");
+    const withStdin = (stdin: string) =>
+      rename(
+        parseProgramManifest(
+          JSON.stringify(manifest({ binary: "./prog", stdin })),
+          path.join(root, "demo", "program.json"),
+          path.join(root, "demo"),
+        ),
+        dir,
+      );
+    expect(await checkAvailability(withStdin("input.txt"))).toEqual({
+      available: false,
+      reason: "stdin input.txt does not exist",
+    });
+    expect(await checkAvailability(withStdin("link"))).toEqual({
+      available: false,
+      reason: "stdin link is not a regular file",
+    });
+    await writeFile(path.join(dir, "input.txt"), "1 2 3\n");
+    const ok = await checkAvailability(withStdin("input.txt"));
+    expect(ok.available && ok.stdin).toBe(path.join(dir, "input.txt"));
+  });
+});
+
+describe("measured value of a program", () => {
+  const wall = { kind: "wall" as const, ops: "^ops=(\\d+)$" };
+  it("wall: the process's wall time; ops when declared, one run otherwise", () => {
+    expect(measuredValue(wall, "x\nops=40\n", 2)).toEqual({
+      metrics: { seconds: 2, ops: 40, opsPerSecond: 20 },
+    });
+    expect(measuredValue({ kind: "wall" }, "", 2)).toEqual({
+      metrics: { seconds: 2, ops: 1, opsPerSecond: 0.5 },
+    });
+    expect(measuredValue(wall, "nothing", 2)).toMatchObject({ kind: "no-result" });
+  });
+
+  it("reported, higher is better: seconds is 1/value, so ratios invert the value's", () => {
+    const metric = {
+      kind: "reported" as const,
+      value: "^throughput: ([0-9.]+)",
+      unit: "ops/s",
+      better: "higher" as const,
+    };
+    expect(measuredValue(metric, "throughput: 4000000\n", 5)).toEqual({
+      metrics: { seconds: 1 / 4e6, ops: 1, opsPerSecond: 4e6 },
+      figures: { "ops/s": 4e6 },
+    });
+    expect(measuredValue(metric, "throughput: 0\n", 5)).toMatchObject({
+      kind: "result-implausible",
+    });
+    expect(measuredValue(metric, "throughput: n/a\n", 5)).toMatchObject({ kind: "no-result" });
+  });
+
+  it("reported, lower is better: a time in its unit, never beyond the process's wall time", () => {
+    const metric = {
+      kind: "reported" as const,
+      value: "^took ([0-9.]+) ms",
+      unit: "ms",
+      better: "lower" as const,
+    };
+    expect(measuredValue(metric, "took 250 ms\n", 1)).toEqual({
+      metrics: { seconds: 0.25, ops: 1, opsPerSecond: 4 },
+      figures: { ms: 250 },
+    });
+    expect(measuredValue(metric, "took 2500 ms\n", 1)).toMatchObject({
+      kind: "result-implausible",
+    });
   });
 });
 
