@@ -172,6 +172,15 @@ export async function detectToolchains(env: NodeJS.ProcessEnv = process.env): Pr
   return toolchains;
 }
 
+/**
+ * The host glibc's version ("2.36") from `getconf GNU_LIBC_VERSION`: known even when no workload
+ * was built to ask (a run of programs only).
+ */
+export async function glibcVersion(): Promise<string | undefined> {
+  const result = await runHelper("getconf", ["GNU_LIBC_VERSION"], { reject: false, timeout: 5000 });
+  return /^glibc\s+([0-9][^\s]*)/.exec(String(result.stdout).trim())?.[1];
+}
+
 /** musl's dynamic loader prints its version when run without arguments: "Version 1.2.3". */
 export async function muslVersion(): Promise<string | undefined> {
   let loaders: string[] = [];

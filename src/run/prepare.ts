@@ -3,7 +3,7 @@ import { runHelper } from "../util/exec.js";
 import { clipEnd } from "../util/files.js";
 import type { AllocatorSpec, Libc, ResolvedAllocator } from "../allocators/types.js";
 import { buildLauncher, buildWorkload, type BuiltWorkload } from "../build/build.js";
-import { detectToolchains, muslVersion, type Toolchain } from "../build/toolchain.js";
+import { detectToolchains, glibcVersion, muslVersion, type Toolchain } from "../build/toolchain.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { cacheDir } from "../paths.js";
 import type { LibcFacts } from "../results/environment.js";
@@ -140,6 +140,7 @@ export async function buildAll(
       }
     }
     if (libc === "musl" && version === null && !tc.cross) version = (await muslVersion()) ?? null;
+    if (libc === "glibc" && version === null && !tc.cross) version = (await glibcVersion()) ?? null;
     facts.set(libc, {
       libc,
       version,

@@ -109,7 +109,9 @@ export function summarize(results: ResultsFile, baseline?: string): Summary {
             failed: runs.filter((r) => r.status === "failed").length,
             medianSeconds: seconds,
             medianInstructions: counted ? medianOf(allocator, (r) => r.metrics.instructions) : null,
-            ratio: value !== null && baseValue ? value / baseValue : null,
+            // The report's estimator (Hodges-Lehmann on logs) when there is one, so the two agree;
+            // the ratio of medians when there are too few runs for it.
+            ratio: ci ? ci.ratio : value !== null && baseValue ? value / baseValue : null,
             medianOpsPerSecond: medianOf(allocator, (r) => r.metrics.opsPerSecond),
             medianMaxRssBytes: medianOf(allocator, (r) => r.metrics.maxRssBytes),
             failures: [
@@ -200,7 +202,7 @@ export function formatSummary(summary: Summary): string {
           `range: the ratios any two runs give; + fewer, - more instructions beyond ±${(DEFAULT_TOLERANCE * 100).toFixed(1)}% (counted runs are deterministic: no test), ~ within it, ? no verdict.`,
         ]
       : [
-          `ratio = median time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster); medians of the measured runs, warmups excluded.`,
+          `ratio = time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster): the Hodges-Lehmann estimate as in bench report, or the ratio of medians where too few runs give none; warmups excluded.`,
           `95% CI: Hodges-Lehmann ratio interval; + faster, - slower, ~ no significant difference (Mann-Whitney U, or the paired signed-rank test from 10 rounds on; Benjamini-Hochberg, alpha 0.05), ? too few runs for a verdict.`,
         ]),
   );

@@ -80,8 +80,9 @@ describe("bench run with a user's own programs", () => {
     return runs;
   };
 
-  it("completes", () => {
+  it("completes, and names the libcs' versions though no synthetic workload was built", () => {
     expect(exitCode, output).toBe(0);
+    for (const libc of results.environment.libcs) expect(libc.version, libc.libc).not.toBeNull();
   });
 
   it("crunch: stdin from the manifest's directory, verified under every allocator, musl's own build under musl", () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ResultsFile } from "../../../src/results/schema.js";
+import { compareAllocators } from "../../../src/analysis/comparisons.js";
+import { metricInfo } from "../../../src/analysis/metrics.js";
 import { formatSummary, summarize } from "../../../src/run/summary.js";
 import { roundsFile } from "../../helpers/records.js";
 
@@ -25,6 +27,27 @@ describe("summarize", () => {
     expect(s.metric).toBe("seconds");
     expect(s.rows.find((r) => r.allocator === "slow")?.ratio).toBeCloseTo(2, 6);
     expect(formatSummary(s)).toMatch(/median s/);
+  });
+
+  it("gives the report's ratio (Hodges-Lehmann), not the ratio of medians, when they differ", () => {
+    // Bimodal samples: the medians' ratio is 2, the estimate over all pairs of runs is 1.
+    const results = file({
+      glibc: [1, 1, 1, 1, 2, 2, 2].map((seconds) => ({ seconds })),
+      other: [1, 1, 1, 2, 2, 2, 2].map((seconds) => ({ seconds })),
+    });
+    const report = compareAllocators(results, "glibc", {
+      metric: metricInfo("seconds"),
+      alpha: 0.05,
+      level: 0.95,
+      threshold: 0,
+    }).rows.find((r) => r.allocator === "other")?.result;
+    if (report?.kind !== "compared") throw new Error("expected a comparison");
+    const row = summarize(results, "glibc").rows.find((r) => r.allocator === "other");
+    expect(row?.ratio).toBe(report.ratio);
+    expect(row?.ratio).not.toBeCloseTo(2, 3);
+    expect(formatSummary(summarize(results, "glibc"))).toMatch(
+      /Hodges-Lehmann estimate as in bench report/,
+    );
   });
 
   it("ranks runs counted under callgrind on instructions, not on valgrind's times", () => {
