@@ -166,7 +166,10 @@ export function formatSummary(summary: Summary): string {
           : (r.medianInstructions / 1e6).toFixed(2)
         : r.medianSeconds === null
           ? "-"
-          : r.medianSeconds.toFixed(4),
+          : // A program scored by its throughput has seconds = 1/value: keep its digits.
+            r.medianSeconds < 0.001
+            ? r.medianSeconds.toPrecision(3)
+            : r.medianSeconds.toFixed(4),
       r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
       r.ratioLower === null || r.ratioUpper === null
         ? ""
