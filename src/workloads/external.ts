@@ -399,8 +399,10 @@ export type ProgramAvailability =
     }
   | { available: false; reason: string };
 
-function notFound(name: string): string {
-  return name.includes("/") ? `${name} does not exist` : `${name} not found on PATH`;
+async function notFound(name: string, dir: string): Promise<string> {
+  if (!name.includes("/")) return `${name} not found on PATH`;
+  const resolved = await resolveManifestPath(name, dir);
+  return resolved ? `${name} (${resolved}) is not an executable file` : `${name} does not exist`;
 }
 
 /** The libc a binary links, or why it cannot be measured under LD_PRELOAD. */
@@ -438,7 +440,7 @@ export async function checkAvailability(
   for (const name of names) {
     if (commands.has(name)) continue;
     const found = await findOnPath(name, env, program.dir);
-    if (!found) return { available: false, reason: notFound(name) };
+    if (!found) return { available: false, reason: await notFound(name, program.dir) };
     commands.set(name, found);
   }
   let stdin: string | null = null;
@@ -459,12 +461,29 @@ export async function checkAvailability(
       };
     stdin = file;
   }
+  // A working directory without {tmp} is fixed: it must exist before anything runs.
+  if (program.cwd !== undefined && !program.cwd.includes("{tmp}")) {
+    const cwd = await resolveManifestPath(program.cwd, program.dir);
+    const isDir = cwd
+      ? await stat(cwd).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      : false;
+    if (!isDir)
+      return {
+        available: false,
+        reason: cwd ? `cwd ${program.cwd} is not a directory` : `cwd ${program.cwd} does not exist`,
+      };
+  }
   const builds = new Map<Libc, string>();
   const missing = new Map<Libc, string>();
   const reasons: string[] = [];
   for (const [declared, name] of declaredBinaries(program)) {
     const binary = await findOnPath(name, env, program.dir);
-    const checked = binary ? await libcOfBinary(binary) : { reason: notFound(name) };
+    const checked = binary
+      ? await libcOfBinary(binary)
+      : { reason: await notFound(name, program.dir) };
     if ("reason" in checked) {
       reasons.push(checked.reason);
       if (declared) missing.set(declared, checked.reason);

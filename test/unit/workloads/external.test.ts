@@ -343,6 +343,42 @@ describe("paths in a manifest", () => {
   });
 });
 
+describe("fixed paths are checked before any run", () => {
+  it("a cwd that does not exist, or is a file, makes the program absent", async () => {
+    const root = await realpath(await tempDir());
+    const dir = path.join(root, "demo");
+    await mkdir(dir);
+    await writeFile(path.join(dir, "file"), "");
+    const withCwd = (cwd: string) =>
+      parseProgramManifest(JSON.stringify(manifest({ cwd })), path.join(dir, "program.json"), dir);
+    expect(await checkAvailability(withCwd("nowhere"))).toEqual({
+      available: false,
+      reason: "cwd nowhere does not exist",
+    });
+    expect(await checkAvailability(withCwd("file"))).toEqual({
+      available: false,
+      reason: "cwd file is not a directory",
+    });
+    expect((await checkAvailability(withCwd("."))).available).toBe(true);
+    expect((await checkAvailability(withCwd("{tmp}"))).available).toBe(true);
+  });
+
+  it("a binary path that exists but cannot be executed says so", async () => {
+    const root = await realpath(await tempDir());
+    const dir = path.join(root, "demo");
+    await mkdir(path.join(dir, "sub"), { recursive: true });
+    const p = parseProgramManifest(
+      JSON.stringify(manifest({ binary: "./sub" })),
+      path.join(dir, "program.json"),
+      dir,
+    );
+    expect(await checkAvailability(p)).toEqual({
+      available: false,
+      reason: `./sub (${path.join(dir, "sub")}) is not an executable file`,
+    });
+  });
+});
+
 describe("measured value of a program", () => {
   const wall = { kind: "wall" as const, ops: "^ops=(\\d+)$" };
   it("wall: the process's wall time; ops when declared, one run otherwise", () => {
