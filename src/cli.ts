@@ -237,6 +237,27 @@ function program(setCode: (code: number) => void): Command {
       setCode(await (await import("./commands/check.js")).checkCommand(current, opts)),
     );
 
+  cli
+    .command("program")
+    .description("declare your own program as a workload (docs/programs.md)")
+    .command("init")
+    .description(
+      "run a command once and write <dir>/<name>/program.json declaring it, with a metric proposed from its output",
+    )
+    .argument("<name>", "the program's name (its directory)")
+    .argument("<command...>", "after --: the program and its arguments")
+    .option(
+      "--dir <dir>",
+      "where to create <name>/ (default ./programs; pass it as --workload-dir)",
+    )
+    .option("--stdin <file>", "feed this file to the program's stdin")
+    .option("--force", "replace an existing program.json")
+    .action(async (name, command, opts) =>
+      setCode(
+        await (await import("./commands/program.js")).programInitCommand(name, command, opts),
+      ),
+    );
+
   const baseline = cli.command("baseline").description("manage stored baselines");
   baseline
     .command("save")

@@ -173,6 +173,61 @@ describe("bench run with a user's own programs", () => {
     expect(ok.map((r) => path.basename(r.program?.command[1] ?? "")).sort()).toEqual(["1", "3"]);
   }, 120_000);
 
+  it("bench program init writes a manifest that runs, proposing the reported throughput", async () => {
+    const dir = path.join(await tempDir(), "mine");
+    const binary = path.join(built.root, "build", "throughput-glibc");
+    const init = await bench(["program", "init", "tp", "--dir", dir, "--", binary, "1", "50"]);
+    expect(init.exitCode, String(init.all)).toBe(0);
+    expect(String(init.stdout)).toMatch(/metric: the value it reports \(higher is better\)/);
+    const again = await bench(["program", "init", "tp", "--dir", dir, "--", binary, "1", "50"]);
+    expect(again.exitCode).toBe(2);
+    expect(String(again.stderr)).toMatch(/program\.json already exists; edit it, or pass --force/);
+    const run = await benchRun([
+      "-w",
+      "tp",
+      "-a",
+      "glibc",
+      "-n",
+      "1",
+      "--warmup",
+      "0",
+      "-t",
+      "1",
+      "--workload-dir",
+      dir,
+    ]);
+    expect(run.exitCode, run.all).toBe(0);
+    const [record] = run.results.runs;
+    expect(record?.status).toBe("ok");
+    expect(record?.program?.figures?.["ops/s"]).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("bench program init refuses a command that fails, writing nothing", async () => {
+    const dir = path.join(await tempDir(), "mine");
+    const binary = path.join(built.root, "build", "crunch-glibc");
+    const init = await bench(["program", "init", "cr", "--dir", dir, "--", binary, "1"]);
+    expect(init.exitCode).toBe(2);
+    expect(errorLines(String(init.stderr))).toEqual([
+      expect.stringMatching(
+        /^bench: program init: .*crunch-glibc 1 failed \(exit 2\): crunch: no numbers on stdin; a measured program must exit 0$/,
+      ),
+    ]);
+    const withStdin = await bench([
+      "program",
+      "init",
+      "cr",
+      "--dir",
+      dir,
+      "--stdin",
+      path.join(built.root, "crunch", "input.txt"),
+      "--",
+      binary,
+      "1",
+    ]);
+    expect(withStdin.exitCode, String(withStdin.all)).toBe(0);
+    expect(String(withStdin.stdout)).toMatch(/metric: wall time, with ops=\d+ and checksum=/);
+  }, 60_000);
+
   it("--param a program does not declare: exit 2 naming the program", async () => {
     const result = await bench([
       "run",
