@@ -10,7 +10,8 @@ import { bench, benchRun, errorLines, ROOT, tempDir } from "../helpers/cli.js";
  * A user's own programs (docs/programs.md), built here from the C sources in
  * test/fixtures/own-programs: a CPU program reading stdin, built for glibc and (with musl-gcc)
  * musl in one manifest; a fixed-duration multithreaded program scored by the throughput it
- * prints; and one whose declared checksum changes on every run.
+ * prints; a server under its own load client; and one whose declared checksum changes on every
+ * run.
  */
 const FIXTURE = path.join(ROOT, "test", "fixtures", "own-programs");
 
@@ -31,6 +32,8 @@ async function buildFixtures(): Promise<Built> {
   const out = (name: string): string => path.join(root, "build", name);
   await execa(cc, ["-O2", "-o", out("crunch-glibc"), src("crunch")]);
   await execa(cc, ["-O2", "-pthread", "-o", out("throughput-glibc"), src("throughput")]);
+  await execa(cc, ["-O2", "-pthread", "-o", out("kvserver-glibc"), src("kvserver")]);
+  await execa(cc, ["-O2", "-o", out("kvload"), src("kvload")]);
   const muslGcc = await findOnPath("musl-gcc");
   if (muslGcc) await execa(muslGcc, ["-O2", "-o", out("crunch-musl"), src("crunch")]);
   // Allocators as the harness discovers them: glibc, musl when built, and a preloaded one.
@@ -56,7 +59,7 @@ describe("bench run with a user's own programs", () => {
     built = await buildFixtures();
     const run = await benchRun([
       "-w",
-      "crunch,throughput",
+      "crunch,throughput,kv",
       "-a",
       built.allocators.join(","),
       "-t",
@@ -110,6 +113,18 @@ describe("bench run with a user's own programs", () => {
         expect(reported).toBeGreaterThan(0);
         expect(run.metrics.opsPerSecond).toBe(reported);
         expect(run.metrics.seconds).toBeCloseTo(1 / reported, 15);
+      }
+    }
+  });
+
+  it("kv: a server loaded by its client (paths relative to the manifest), in use during the load", () => {
+    for (const allocator of built.allocators.filter((a) => a !== "musl")) {
+      for (const run of runsOf("kv", allocator)) {
+        if (run.status !== "ok") throw new Error(JSON.stringify(run));
+        expect(run.program?.interposition.verified).toBe(true);
+        expect(run.program?.interposition.mappedDuringLoad).toBe(true);
+        expect(run.program?.figures?.["rps SET"]).toBeGreaterThan(0);
+        expect(run.program?.figures?.["rps GET"]).toBeGreaterThan(0);
       }
     }
   });
