@@ -84,11 +84,18 @@ export const ProgramManifestSchema = z
     threads: z.string().optional(),
     params: z
       .array(
-        z.strictObject({
-          name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
-          help: z.string(),
-          default: z.strictObject({ quick: SizeValue, default: SizeValue, full: SizeValue }),
-        }),
+        z
+          .strictObject({
+            name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
+            help: z.string(),
+            default: z.strictObject({ quick: SizeValue, default: SizeValue, full: SizeValue }),
+            /** The range `--param` values must lie in (what the program accepts). */
+            min: z.number().int().optional(),
+            max: z.number().int().optional(),
+          })
+          .refine((p) => p.min === undefined || p.max === undefined || p.min <= p.max, {
+            message: "min is above max",
+          }),
       )
       .default([]),
     /** Arguments that make the program start and exit at once (used to see how it resolves malloc). */

@@ -243,6 +243,24 @@ describe("bench run with a user's own programs", () => {
     expect(String(withStdin.stdout)).toMatch(/metric: wall time, with ops=\d+ and checksum=/);
   }, 60_000);
 
+  it("--param outside the range a program declares: exit 2 before measuring", async () => {
+    const result = await bench([
+      "run",
+      "-w",
+      "crunch",
+      "--param",
+      "rounds=0",
+      "--workload-dir",
+      built.root,
+      "-o",
+      path.join(await tempDir(), "r.json"),
+    ]);
+    expect(result.exitCode).toBe(2);
+    expect(errorLines(String(result.stderr))).toEqual([
+      "bench: --param rounds=0: out of range for program crunch (1..100000)",
+    ]);
+  });
+
   it("--param a program does not declare: exit 2 naming the program", async () => {
     const result = await bench([
       "run",
