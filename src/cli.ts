@@ -206,7 +206,7 @@ function program(setCode: (code: number) => void): Command {
   cli
     .command("check")
     .description(
-      "CI gate: exit 1 when a cell is slower than the baseline beyond the threshold with confidence",
+      "CI gate: exit 1 when a cell is slower than the baseline beyond the threshold with confidence, 3 when a cell could not rule that out (inconclusive: its minimum detectable effect or CI exceeds the threshold), 0 otherwise",
     )
     .argument("<current>", "results file to check")
     .option(

@@ -6,6 +6,7 @@ import {
   describeCentre,
   geometricMeanRatio,
   mannWhitney,
+  minimumDetectableLogRatio,
   minimumPossibleP,
   ratioFromLogs,
   runsNeeded,
@@ -39,6 +40,12 @@ export type ComparisonResult =
       adjustedP: number;
       method: string;
       verdict: "improved" | "regressed" | "same";
+      /**
+       * Minimum detectable effect: the smallest change (0.07 = 7%, on the threshold's
+       * log-symmetric scale) this cell's noise and run counts detect at alpha with
+       * {@link GATE_POWER} power (stats/power.ts). Absent for counted metrics, which are exact.
+       */
+      mde?: number;
     };
 
 export interface ComparisonRow {
@@ -78,6 +85,9 @@ export interface ComparisonOptions {
 }
 
 export type Pairing = "auto" | "paired" | "independent";
+
+/** The power every stated minimum detectable effect is computed at. */
+export const GATE_POWER = 0.8;
 
 /**
  * Fewest complete rounds for which "auto" pairs. Below it the exact signed-rank interval is
@@ -382,6 +392,9 @@ function finish(
         adjustedP,
         method: p.method,
         verdict: decideVerdict(p, adjustedP, opts),
+        mde: Math.expm1(
+          minimumDetectableLogRatio(p.lower, p.upper, opts.level, opts.alpha, GATE_POWER),
+        ),
       },
     };
   });
@@ -541,45 +554,69 @@ export function compareResults(
   return finish(pending, opts);
 }
 
-/** A cell the gate could neither flag nor clear: its CI still reaches beyond the threshold. */
+/**
+ * A cell the gate could neither flag nor clear. One notion, two causes: "power" when its minimum
+ * detectable effect exceeds the threshold (it could not have seen a regression of that size),
+ * "interval" when it could, but its CI still reaches beyond the threshold.
+ */
 export interface InconclusiveRow {
   row: ComparisonRow;
+  reason: "power" | "interval";
+  /** The cell's minimum detectable effect (relative change); null when unknown. */
+  mde: number | null;
   /**
-   * Runs per cell that would make the CI narrow enough to clear the cell if the estimate stayed
-   * where it is (the CI half-width shrinks as 1/√n); null when the estimate itself lies beyond
+   * Runs per cell that would clear the cell if its dispersion and estimate stayed where they are
+   * (the MDE and the CI half-width shrink as 1/√n); null when the estimate itself lies beyond
    * the threshold (more runs will flag it or move it, not clear it).
    */
   runsToClear: number | null;
 }
 
 /**
- * Cells with verdict "same" whose CI reaches beyond 1 + threshold in the metric's bad direction:
- * "no regression found" there does not mean "no regression of that size", and a gate should say
- * so. (Counted metrics compared by tolerance are exact and never inconclusive.)
+ * Cells with verdict "same" that do not show the change is within the threshold: their MDE
+ * exceeds it, or their CI reaches beyond 1 + threshold in the metric's bad direction. "No
+ * regression found" there does not mean "no regression of that size", and the gate says so
+ * (exit 3). Counted metrics compared by tolerance are exact and never inconclusive.
  */
 export function inconclusiveRows(report: ComparisonReport): InconclusiveRow[] {
-  if (report.tolerance !== undefined) return [];
-  const limit = Math.log1p(report.threshold);
-  const higherIsWorse = report.metric.better === "lower";
   const out: InconclusiveRow[] = [];
   for (const row of report.rows) {
-    const r = row.result;
-    if (r.kind !== "compared" || r.verdict !== "same") continue;
-    // On log scale, with the bad direction made positive.
-    const sign = higherIsWorse ? 1 : -1;
-    const estimate = sign * Math.log(r.ratio);
-    const reach = Math.max(sign * Math.log(r.lower), sign * Math.log(r.upper));
-    if (!(reach > limit)) continue;
-    const halfWidth = Math.abs(Math.log(r.upper) - Math.log(r.lower)) / 2;
-    const n = Math.min(row.candidate?.n ?? 0, row.baseline?.n ?? 0);
-    const room = limit - estimate;
-    out.push({
-      row,
-      runsToClear:
-        room > 0 && halfWidth > 0 && n > 0
-          ? Math.min(1e6, Math.ceil(n * (halfWidth / room) ** 2))
-          : null,
-    });
+    const u = inconclusiveRow(row, report);
+    if (u) out.push(u);
   }
   return out;
+}
+
+/** {@link inconclusiveRows} for one row of `report`: its InconclusiveRow, or null. */
+export function inconclusiveRow(
+  row: ComparisonRow,
+  report: Pick<ComparisonReport, "tolerance" | "threshold" | "metric">,
+): InconclusiveRow | null {
+  if (report.tolerance !== undefined) return null;
+  const limit = Math.log1p(report.threshold);
+  const r = row.result;
+  if (r.kind !== "compared" || r.verdict !== "same") return null;
+  // On log scale, with the bad direction made positive.
+  const sign = report.metric.better === "lower" ? 1 : -1;
+  const estimate = sign * Math.log(r.ratio);
+  const reach = Math.max(sign * Math.log(r.lower), sign * Math.log(r.upper));
+  const mdeLog = r.mde === undefined ? null : Math.log1p(r.mde);
+  const blind = mdeLog !== null && !(mdeLog <= limit);
+  if (!blind && !(reach > limit)) return null;
+  const halfWidth = Math.abs(Math.log(r.upper) - Math.log(r.lower)) / 2;
+  const n = Math.min(row.candidate?.n ?? 0, row.baseline?.n ?? 0);
+  const room = limit - estimate;
+  // Each condition needs n * (its width / its room)^2 runs; the larger count clears both.
+  const forInterval = halfWidth > 0 ? n * (halfWidth / room) ** 2 : 0;
+  const forPower = mdeLog !== null && limit > 0 ? n * (mdeLog / limit) ** 2 : 0;
+  const need = Math.max(forInterval, forPower);
+  return {
+    row,
+    reason: blind ? "power" : "interval",
+    mde: r.mde ?? null,
+    runsToClear:
+      room > 0 && n > 0 && limit > 0 && Number.isFinite(need)
+        ? Math.min(1e6, Math.ceil(need))
+        : null,
+  };
 }

@@ -1,6 +1,12 @@
 import { workloadLabel } from "../plan/schedule.js";
 import { formatValue } from "./metrics.js";
-import type { CellStats, ComparisonReport, ComparisonRow } from "./comparisons.js";
+import {
+  GATE_POWER,
+  inconclusiveRow,
+  type CellStats,
+  type ComparisonReport,
+  type ComparisonRow,
+} from "./comparisons.js";
 import { csvCell, escapeMarkdown, showControls } from "../util/text.js";
 
 export type ReportFormat = "text" | "markdown" | "json" | "csv";
@@ -27,7 +33,18 @@ function pText(row: ComparisonRow): string {
   return r.adjustedP < 0.001 ? "<0.001" : r.adjustedP.toFixed(3);
 }
 
-/** "faster", "slower", "~" (no significant difference), or why there is no verdict. */
+/** The minimum detectable effect, e.g. "±7.3%"; "-" when there is none (counted, no result). */
+export function mdeText(row: ComparisonRow): string {
+  const r = row.result;
+  if (r.kind !== "compared" || r.mde === undefined) return "-";
+  if (!Number.isFinite(r.mde)) return "any";
+  return `±${(r.mde * 100).toFixed(1)}%`;
+}
+
+/**
+ * "faster", "slower", "~" (no significant difference), "inconclusive" (with a threshold: the
+ * cell could not show the change is within it), or why there is no verdict.
+ */
 export function verdictText(row: ComparisonRow, report: ComparisonReport): string {
   const r = row.result;
   switch (r.kind) {
@@ -36,7 +53,8 @@ export function verdictText(row: ComparisonRow, report: ComparisonReport): strin
     case "not-applicable":
       return `n/a: ${r.reason}`;
     case "compared":
-      return r.verdict === "same" ? "~" : report.metric.words[r.verdict];
+      if (r.verdict !== "same") return report.metric.words[r.verdict];
+      return report.threshold > 0 && inconclusiveRow(row, report) ? "inconclusive" : "~";
   }
 }
 
@@ -55,7 +73,8 @@ function header(report: ComparisonReport): string {
   return (
     `metric: ${m.name} (${m.description}; ${m.better} is better); ${Math.round(report.level * 100)}% CIs; ` +
     `alpha ${report.alpha} after Benjamini-Hochberg over ${compared} comparison(s)` +
-    (report.threshold > 0 ? `; changes count beyond ±${pct(report.threshold)}` : "")
+    (report.threshold > 0 ? `; changes count beyond ±${pct(report.threshold)}` : "") +
+    `; MDE: smallest change detectable at alpha ${report.alpha} with ${Math.round(GATE_POWER * 100)}% power`
   );
 }
 
@@ -68,6 +87,7 @@ const COLUMNS = [
   "candidate",
   "ratio [CI]",
   "p (adj.)",
+  "MDE",
   "verdict",
 ];
 
@@ -81,6 +101,7 @@ function rowCells(row: ComparisonRow, report: ComparisonReport): string[] {
     cell(row.candidate, report),
     ratioText(row),
     pText(row),
+    mdeText(row),
     verdictText(row, report),
   ];
 }
@@ -127,6 +148,7 @@ export function formatReport(report: ComparisonReport, format: ReportFormat): st
         "ratio_upper",
         "p",
         "p_adjusted",
+        "mde",
         "verdict",
       ];
       const lines = report.rows.map((row) => {
@@ -147,6 +169,7 @@ export function formatReport(report: ComparisonReport, format: ReportFormat): st
           String(compared?.upper ?? ""),
           String(compared?.p ?? ""),
           String(compared?.adjustedP ?? ""),
+          String(compared?.mde ?? ""),
           compared ? compared.verdict : r.kind,
         ]
           .map(csvCell)

@@ -4,12 +4,13 @@ import {
   compareAllocators,
   compareResults,
   deterministicTolerance,
+  GATE_POWER,
   inconclusiveRows,
   type ComparisonOptions,
   type ComparisonReport,
   type ComparisonRow,
 } from "../analysis/comparisons.js";
-import { formatReport, verdictText } from "../analysis/format.js";
+import { formatReport, mdeText, verdictText } from "../analysis/format.js";
 import { describeTestbed, testbedMismatch, testbedOf } from "../analysis/testbed.js";
 import { UsageError } from "../errors.js";
 import { cellKey, paramsKey, workloadLabel } from "../plan/schedule.js";
@@ -97,7 +98,7 @@ function describeRow(row: ComparisonRow, report: ComparisonReport): string {
   const r = row.result;
   const ratio =
     r.kind === "compared"
-      ? `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}], ${Number.isFinite(r.adjustedP) ? `p(adj)=${r.adjustedP.toPrecision(2)}` : r.method}`
+      ? `${r.ratio.toFixed(3)}x [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}], ${Number.isFinite(r.adjustedP) ? `p(adj)=${r.adjustedP.toPrecision(2)}` : r.method}${r.mde === undefined ? "" : `, MDE ${mdeText(row)}`}`
       : "";
   return `${workloadLabel(row.workload, row.params)} t${row.threads} ${row.allocator}: ${verdictText(row, report)} ${ratio}`.trim();
 }
@@ -238,34 +239,55 @@ export async function checkCommand(
 
   const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
   const text = formatReport(report, "text");
-  writeOut(
-    `baseline: ${baselineLabel}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n`,
-  );
-  writeOut(
-    flagged.length === 0
-      ? `check passed: no regression beyond ${((tolerance ?? options.threshold) * 100).toFixed(tolerance === undefined ? 1 : 2)}% in ${options.metric.name}\n`
-      : `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`,
-  );
-
-  // Cells neither flagged nor cleared: passing there means "not detected", not "ruled out".
+  // Cells neither flagged nor cleared: passing there would mean "not detected", not "ruled out".
   const unsure = inconclusiveRows(report);
+  const thresholdText = `${((tolerance ?? options.threshold) * 100).toFixed(tolerance === undefined ? 1 : 2)}%`;
+  const power = powerLine(report, options.alpha, thresholdText);
+  writeOut(
+    `baseline: ${baselineLabel}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n${power ? `${power}\n` : ""}`,
+  );
+  const verdictLine =
+    flagged.length > 0
+      ? `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`
+      : unsure.length > 0
+        ? `check INCONCLUSIVE: no regression found in ${options.metric.name}, but ${unsure.length} cell(s) cannot rule out one beyond ${thresholdText} (exit 3)\n`
+        : `check passed: no regression beyond ${thresholdText} in ${options.metric.name}${power ? ", and every cell could see one that size" : ""}\n`;
+  writeOut(verdictLine);
+
   const unsureText = (() => {
     if (unsure.length === 0) return "";
     const bound = `${options.metric.better === "lower" ? "+" : "-"}${(options.threshold * 100).toFixed(1)}%`;
+    const why = (u: (typeof unsure)[number]): string =>
+      u.reason === "power"
+        ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}`
+        : `its 95% CI reaches beyond ${bound}`;
     const settle = (u: (typeof unsure)[number]): string =>
       u.runsToClear === null
-        ? "estimate already past it: more runs will decide"
-        : `about ${u.runsToClear} runs per cell would clear it if the estimate held`;
-    return `inconclusive: ${unsure.length} cell(s) not flagged, but their 95% CI reaches beyond ${bound}, so a change of that size is not ruled out (more runs: bench run -n N, or --precision):\n${unsure.map((u) => `  ${describeRow(u.row, report)} (${settle(u)})`).join("\n")}\n`;
+        ? "estimate already past the threshold: more runs will decide"
+        : `about ${u.runsToClear} runs per cell would clear it if the noise and estimate held`;
+    return `inconclusive: ${unsure.length} cell(s) not flagged, but a change of ${bound} is not ruled out (more runs: bench run -n N, --precision, or bench check --until-decided):\n${unsure.map((u) => `  ${describeRow(u.row, report)}: ${why(u)} (${settle(u)})`).join("\n")}\n`;
   })();
   writeOut(unsureText);
 
   const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
   if (summaryFile) {
-    const status = flagged.length === 0 ? "passed" : `failed: ${flagged.length} regression(s)`;
+    const status =
+      flagged.length > 0
+        ? `failed: ${flagged.length} regression(s)`
+        : unsure.length > 0
+          ? `inconclusive: ${unsure.length} cell(s) could not rule out a regression beyond ${thresholdText}`
+          : "passed";
     await appendFile(
       summaryFile,
-      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n${unsureText ? `> ${unsureText.split("\n")[0]}\n\n` : ""}`,
+      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n${power ? `${power}\n\n` : ""}${
+        unsureText
+          ? `${unsureText
+              .split("\n")
+              .map((l) => `> ${l.trim()}`)
+              .filter((l) => l !== ">")
+              .join("\n>\n")}\n\n`
+          : ""
+      }`,
     );
   }
   if (process.env["GITHUB_ACTIONS"] === "true") {
@@ -276,8 +298,12 @@ export async function checkCommand(
       writeOut(`::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`);
     }
     for (const u of unsure) {
+      const why =
+        u.reason === "power"
+          ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}, more than the threshold ${thresholdText}`
+          : `the CI reaches beyond the threshold ${thresholdText}`;
       writeOut(
-        `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: the CI reaches beyond the threshold`)}\n`,
+        `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: ${why}`)}\n`,
       );
     }
     for (const note of notes.filter((n) => n.startsWith("testbed mismatch"))) {
@@ -293,5 +319,25 @@ export async function checkCommand(
       `${untestable.length} cell(s) have too few runs to ever reach alpha ${options.alpha}: measure at least ${need} runs per cell (bench run -n ${need}) in both files`,
     );
   }
-  return 0;
+  return unsure.length > 0 ? EXIT_INCONCLUSIVE : 0;
+}
+
+/** Exit code of a check that found no regression but could not rule one out. */
+export const EXIT_INCONCLUSIVE = 3;
+
+/**
+ * "power: ..." the range of the cells' minimum detectable effects against the threshold; empty
+ * for counted metrics (exact) or when no cell was tested.
+ */
+function powerLine(report: ComparisonReport, alpha: number, threshold: string): string {
+  const mdes = report.rows.flatMap((r) =>
+    r.result.kind === "compared" && r.result.mde !== undefined ? [r.result.mde] : [],
+  );
+  if (mdes.length === 0) return "";
+  const show = (x: number): string =>
+    Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "any size";
+  const lo = Math.min(...mdes);
+  const hi = Math.max(...mdes);
+  const range = mdes.length === 1 || lo === hi ? `±${show(hi)}` : `±${show(lo)} to ±${show(hi)}`;
+  return `power: at alpha ${alpha} with ${Math.round(GATE_POWER * 100)}% power these runs could see changes of ${range} (minimum detectable effect per cell); threshold ${threshold}`;
 }

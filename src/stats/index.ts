@@ -18,3 +18,4 @@ export * from "./special.js";
 export * from "./ranks.js";
 export * from "./wilcoxon-distribution.js";
 export * from "./signed-rank.js";
+export * from "./power.js";

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeJsonAtomic } from "../../../src/results/io.js";
@@ -18,7 +19,7 @@ function results(values: number[], size: "quick" | "default" = "quick"): Results
         key: `larson/glibc/t1#r${round}`,
         round,
         size,
-        metrics: { ...okRun().metrics, seconds },
+        metrics: { ...okRun().metrics, seconds, wallSeconds: seconds + 0.01 },
       }),
     ),
   };
@@ -81,7 +82,7 @@ describe("bench check refuses what cannot be decided", () => {
 });
 
 describe("bench check says when a pass rules nothing out", () => {
-  it("a noisy A/A pass is reported inconclusive, with the runs that would settle it", async () => {
+  it("a noisy A/A is inconclusive (exit 3), with its power and the runs that would settle it", async () => {
     const dir = await tempDir();
     const [a, b, c] = [
       path.join(dir, "a.json"),
@@ -92,17 +93,41 @@ describe("bench check says when a pass rules nothing out", () => {
     await writeJsonAtomic(a, results(noisy));
     await writeJsonAtomic(b, results([...noisy].reverse()));
     const r = await bench(["check", b, "--baseline", a], { env: { GITHUB_ACTIONS: "true" } });
-    expect(r.exitCode, String(r.all)).toBe(0);
-    expect(String(r.stdout)).toContain("check passed");
+    expect(r.exitCode, String(r.all)).toBe(3);
+    expect(String(r.stdout)).toContain("check INCONCLUSIVE");
+    expect(String(r.stdout)).not.toContain("check passed");
     expect(String(r.stdout)).toMatch(
-      /inconclusive: 1 cell\(s\) not flagged, but their 95% CI reaches beyond \+5\.0%[^\n]*\n {2}larson t1 glibc: .*\(about \d+ runs per cell would clear it if the estimate held\)/,
+      /^power: at alpha 0\.05 with 80% power these runs could see changes of ±\d+\.\d%/m,
     );
-    expect(String(r.stdout)).toMatch(/^::warning title=mallocbench inconclusive::larson t1 glibc/m);
+    expect(String(r.stdout)).toMatch(
+      /inconclusive: 1 cell\(s\) not flagged, but a change of \+5\.0% is not ruled out[^\n]*\n {2}larson t1 glibc: inconclusive .*MDE ±\d+\.\d%: could only see changes ≥ \d+\.\d% \(about \d+ runs per cell would clear it/,
+    );
+    expect(String(r.stdout)).toMatch(
+      /^::warning title=mallocbench inconclusive::larson t1 glibc: .*could only see changes ≥ \d+\.\d%25, more than the threshold 5\.0%25/m,
+    );
 
     const steady = [1.0, 1.001, 0.999, 1.002, 0.998, 1.0005, 0.9995, 1.0015, 0.9985, 1.0];
     await writeJsonAtomic(c, results(steady));
     const clear = await bench(["check", c, "--baseline", c]);
     expect(clear.exitCode, String(clear.all)).toBe(0);
+    expect(String(clear.stdout)).toContain("check passed");
     expect(String(clear.stdout)).not.toContain("inconclusive");
+  });
+
+  it("the step summary says inconclusive too, with the power line", async () => {
+    const dir = await tempDir();
+    const [a, b, summary] = ["a.json", "b.json", "summary.md"].map((f) => path.join(dir, f));
+    const noisy = [1.0, 1.12, 0.9, 1.06, 0.95, 1.2, 0.85, 1.01, 1.1, 0.92];
+    await writeJsonAtomic(a as string, results(noisy));
+    await writeJsonAtomic(b as string, results([...noisy].reverse()));
+    const r = await bench(["check", b as string, "--baseline", a as string], {
+      env: { GITHUB_STEP_SUMMARY: summary as string },
+    });
+    expect(r.exitCode, String(r.all)).toBe(3);
+    const text = await readFile(summary as string, "utf8");
+    expect(text).toMatch(/^## mallocbench check inconclusive: 1 cell\(s\) could not rule out/m);
+    expect(text).toMatch(/^power: at alpha 0\.05 with 80% power/m);
+    expect(text).toMatch(/\| MDE \| verdict \|/);
+    expect(text).toMatch(/\| ±\d+\.\d% \| inconclusive \|/);
   });
 });

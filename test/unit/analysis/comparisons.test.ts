@@ -230,6 +230,29 @@ describe("inconclusiveRows", () => {
     expect(u?.runsToClear).toBeNull();
   });
 
+  it("a cell whose MDE exceeds the threshold is inconclusive even when its CI stays inside", () => {
+    const blind = row(0.95, 0.9, 1.04);
+    if (blind.result.kind !== "compared") throw new Error("not compared");
+    blind.result.mde = 0.08;
+    const [u] = inconclusiveRows(report([blind]));
+    expect(u?.reason).toBe("power");
+    expect(u?.mde).toBe(0.08);
+    // Power: 10 * (ln 1.08 / ln 1.05)^2 = 24.9; interval: half-width (ln 1.04 - ln 0.9) / 2 =
+    // 0.07227, room ln 1.05 - ln 0.95 = 0.10008, 10 * (0.07227 / 0.10008)^2 = 5.2 -> 25 runs.
+    expect(u?.runsToClear).toBe(25);
+    // The same cell with an MDE within the threshold and its CI inside is cleared.
+    blind.result.mde = 0.04;
+    expect(inconclusiveRows(report([blind]))).toEqual([]);
+  });
+
+  it("one notion: an MDE within the threshold but a CI reaching past it is inconclusive by interval", () => {
+    const near = row(1.03, 1.0, 1.07);
+    if (near.result.kind !== "compared") throw new Error("not compared");
+    near.result.mde = 0.045;
+    const [u] = inconclusiveRows(report([near]));
+    expect(u?.reason).toBe("interval");
+  });
+
   it("reads the bad direction from the metric: for throughput a low CI bound is the risk", () => {
     const throughput = metricInfo("opsPerSecond");
     expect(inconclusiveRows(report([row(1, 0.93, 1.2)], throughput))).toHaveLength(1);

@@ -1,0 +1,79 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bench, buildFixtureLib, tempDir } from "../helpers/cli.js";
+
+/**
+ * The gate's power on real runs: a real workload under the slowdown shim (test/fixtures/libs),
+ * with a slowdown far below what the runs can resolve. Nothing here asserts a time: only what
+ * the gate says about the runs it was given.
+ */
+describe("bench check states its power", () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let config: string;
+
+  beforeAll(async () => {
+    dir = await tempDir("mallocbench-power-");
+    env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
+    const shim = await buildFixtureLib("slowdown", dir);
+    config = path.join(dir, "config.json");
+    await writeFile(
+      config,
+      JSON.stringify({
+        allocators: {
+          a: { lib: shim, env: { MB_SLOWDOWN_SPINS: "0" } },
+          // One spin every 1000 mallocs: a slowdown far below a 0.1% threshold's reach.
+          tiny: { lib: shim, env: { MB_SLOWDOWN_SPINS: "1", MB_SLOWDOWN_EVERY: "1000" } },
+          slow: { lib: shim, env: { MB_SLOWDOWN_SPINS: "240" } },
+        },
+      }),
+    );
+  }, 600_000);
+
+  it("a slowdown smaller than the minimum detectable effect is inconclusive (exit 3), not a pass", async () => {
+    const out = path.join(dir, "tiny.json");
+    const run = await bench(
+      [
+        "run",
+        "-w",
+        "threadtest",
+        "-a",
+        "a,tiny",
+        "-t",
+        "1",
+        "-n",
+        "5",
+        "--warmup",
+        "1",
+        "--quick",
+        "--config",
+        config,
+        "-o",
+        out,
+      ],
+      { env },
+    );
+    expect(run.exitCode, String(run.all)).toBe(0);
+    const r = await bench(["check", out, "--against", "a", "--threshold", "0.1%"], {
+      env: { ...env, GITHUB_ACTIONS: "true" },
+    });
+    // Five runs a side cannot resolve 0.1% on any real machine, so the gate must not pass. (A
+    // chance flag, exit 1, is the test's false alarm at alpha, not a pass.)
+    expect(r.exitCode, String(r.all)).not.toBe(0);
+    expect([1, 3], String(r.all)).toContain(r.exitCode);
+    const stdout = String(r.stdout);
+    expect(stdout).toMatch(
+      /^power: at alpha 0\.05 with 80% power these runs could see changes of ±/m,
+    );
+    if (r.exitCode === 3) {
+      expect(stdout).toContain("check INCONCLUSIVE");
+      const mde = /threadtest t1 tiny: inconclusive .*: could only see changes ≥ (\d+\.\d)%/.exec(
+        stdout,
+      );
+      expect(mde, stdout).not.toBeNull();
+      expect(Number(mde?.[1])).toBeGreaterThan(0.1);
+      expect(stdout).toMatch(/^::warning title=mallocbench inconclusive::threadtest t1 tiny: /m);
+    }
+  }, 300_000);
+});
