@@ -233,6 +233,15 @@ function program(setCode: (code: number) => void): Command {
       "--tolerance <fraction>",
       "counted metrics under callgrind (instructions, allocatorInstructions): fail when the median changes beyond this, e.g. 0.5% (the default)",
     )
+    .option(
+      "--until-decided",
+      "with --against: measure again in interleaved rounds until each cell is regressed or within the threshold (sequential, alpha kept)",
+    )
+    .option("--max-runs <n>", "with --until-decided: most rounds per cell (default 60)")
+    .option(
+      "--max-time <duration>",
+      "with --until-decided: stop adding rounds after this, e.g. 10m",
+    )
     .action(async (current, opts) =>
       setCode(await (await import("./commands/check.js")).checkCommand(current, opts)),
     );

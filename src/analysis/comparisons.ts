@@ -7,13 +7,15 @@ import {
   geometricMeanRatio,
   mannWhitney,
   minimumDetectableLogRatio,
+  lookAlphas,
+  plannedLooks,
   minimumPossibleP,
   ratioFromLogs,
   runsNeeded,
 } from "../stats/index.js";
 import { UsageError } from "../errors.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
-import { paramVariants, paramsKey } from "../plan/schedule.js";
+import { cellKey, paramVariants, paramsKey } from "../plan/schedule.js";
 import { measuredValue, valuesOf, type MetricInfo } from "./metrics.js";
 
 /** One side of a comparison: a cell's values of the metric. */
@@ -619,4 +621,170 @@ export function inconclusiveRow(
         ? Math.min(1e6, Math.ceil(need))
         : null,
   };
+}
+
+/** Where the sequential gate stands: its report so far, and the cells still to measure. */
+export interface SequentialState {
+  report: ComparisonReport;
+  /** cellKey of every cell (candidates and the allocator they are compared with) still open. */
+  open: string[];
+}
+
+/**
+ * The sequential gate (`bench check --against A --until-decided`): paired by round, each open
+ * row is looked at when its complete rounds reach a planned look (stats/sequential.ts). A look
+ * takes the Walsh Hodges-Lehmann interval at level 1 - alpha_k / m (alpha_k: the look's share of
+ * Pocock-type alpha spending; m: the rows, Bonferroni), so every interval of every look covers
+ * the true ratio at once with probability >= 1 - alpha. A row is decided "regressed" when its
+ * interval lies beyond 1 + threshold, and cleared when it would not be inconclusive (its MDE at
+ * that look and its interval are within the threshold): the fixed gate's one notion. A decision
+ * is final; rows still open after the last look are inconclusive.
+ */
+export class SequentialGate {
+  readonly looks: number[];
+  readonly alphas: number[];
+  private readonly decided = new Map<string, ComparisonRow>();
+  private readonly lastLook = new Map<string, { look: number; row: ComparisonRow }>();
+
+  constructor(
+    private readonly plan: ResultsFile["plan"],
+    private readonly against: string,
+    private readonly opts: ComparisonOptions,
+    first: number,
+    maxRuns: number,
+  ) {
+    this.looks = plannedLooks(first, maxRuns);
+    this.alphas = lookAlphas(this.looks, opts.alpha);
+  }
+
+  /** The rows of the plan: every allocator but `against`, per workload, threads and params. */
+  private rows(): {
+    workload: string;
+    threads: number;
+    params: Record<string, string>;
+    allocator: string;
+  }[] {
+    const out = [];
+    for (const workload of this.plan.workloads)
+      for (const threads of this.plan.threads)
+        for (const params of paramVariants(this.plan.params))
+          for (const allocator of this.plan.allocators)
+            if (allocator !== this.against) out.push({ workload, threads, params, allocator });
+    return out;
+  }
+
+  /** Look at every open row that reached a planned look in `runs`; the state after it. */
+  update(runs: readonly RunRecord[]): SequentialState {
+    const groups = groupRuns(runs);
+    const cells = this.rows();
+    const m = cells.length;
+    const rows: ComparisonRow[] = [];
+    const open: string[] = [];
+    const last = this.looks[this.looks.length - 1] as number;
+    for (const c of cells) {
+      const key = groupKey(c.workload, c.threads, c.params, c.allocator);
+      const cand = cellValues(groups.get(key) ?? [], this.opts.metric);
+      const base = cellValues(
+        groups.get(groupKey(c.workload, c.threads, c.params, this.against)) ?? [],
+        this.opts.metric,
+      );
+      const shell = cellRow({ ...c, against: this.against }, statsOf(cand), statsOf(base));
+      const done = this.decided.get(key);
+      if (done) {
+        rows.push({ ...done, candidate: shell.candidate, baseline: shell.baseline });
+        continue;
+      }
+      const { x, y } = pairsByRound(cand, base);
+      const unusable = noRatio(x, y);
+      if (unusable && x.length > 0 && y.length > 0) {
+        rows.push({ ...shell, result: (unusable as { result: ComparisonResult }).result });
+        continue;
+      }
+      // The latest planned look these rounds reached, if not looked at yet.
+      let k = -1;
+      for (let i = 0; i < this.looks.length; i++) if ((this.looks[i] as number) <= x.length) k = i;
+      const seen = this.lastLook.get(key);
+      if (k >= 0 && (seen === undefined || seen.look < k)) {
+        const level = 1 - (this.alphas[k] as number) / m;
+        const r = pairedRatioFromLogs(x, y, { level });
+        // A look whose exact interval cannot reach its level (too few rounds) spends nothing.
+        const valid = r.achievedLevel >= level - 1e-12;
+        const result: ComparisonResult = {
+          kind: "compared",
+          ratio: r.ratio,
+          lower: valid ? r.lower : 0,
+          upper: valid ? r.upper : Number.POSITIVE_INFINITY,
+          p: r.p,
+          adjustedP: Number.NaN,
+          method: `sequential look ${k + 1} of ${this.looks.length}: paired signed-rank, ${x.length} rounds, ${(level * 100).toFixed(2)}% CI (Pocock-type alpha spending, Bonferroni over ${m} cell(s))`,
+          verdict: "same",
+          mde: Math.expm1(
+            valid
+              ? minimumDetectableLogRatio(r.lower, r.upper, level, 1 - level, GATE_POWER)
+              : Number.POSITIVE_INFINITY,
+          ),
+        };
+        const row: ComparisonRow = { ...shell, result };
+        const verdict = valid
+          ? decideVerdict(result, 0, { ...this.opts, alpha: 1 })
+          : ("same" as const);
+        result.verdict = verdict;
+        this.lastLook.set(key, { look: k, row });
+        if (verdict === "regressed" || (valid && inconclusiveRow(row, this.report([])) === null)) {
+          this.decided.set(key, row);
+          rows.push(row);
+          continue;
+        }
+      }
+      const latest = this.lastLook.get(key)?.row;
+      rows.push(
+        latest
+          ? { ...latest, candidate: shell.candidate, baseline: shell.baseline }
+          : {
+              ...shell,
+              result: {
+                kind: "too-few-runs",
+                runsNeeded: this.looks[0] as number,
+                reason: `${x.length} complete rounds: the first look is at ${this.looks[0]}`,
+              },
+            },
+      );
+      // Failing runs leave a row short of pairs: it closes once its cell ran the last look's count.
+      const tried = (groups.get(key) ?? []).filter((r) => !r.warmup).length;
+      if (x.length < last && tried < last) {
+        open.push(cellKey({ ...c }), cellKey({ ...c, allocator: this.against }));
+      }
+    }
+    return { report: this.report(rows), open: [...new Set(open)] };
+  }
+
+  private report(rows: ComparisonRow[]): ComparisonReport {
+    return {
+      metric: this.opts.metric,
+      alpha: this.opts.alpha,
+      level: this.opts.level,
+      threshold: this.opts.threshold,
+      rows,
+      summary: [],
+    };
+  }
+}
+
+/** The values of the rounds both cells measured, ascending by round. */
+function pairsByRound(candidate: CellValues, baseline: CellValues): { x: number[]; y: number[] } {
+  const c = valuesByRound(candidate);
+  const b = valuesByRound(baseline);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0, j = 0; i < c.rounds.length && j < b.rounds.length;) {
+    const ri = c.rounds[i] as number;
+    const rj = b.rounds[j] as number;
+    if (ri < rj) i++;
+    else if (ri > rj) j++;
+    else {
+      x.push(c.values[i++] as number);
+      y.push(b.values[j++] as number);
+    }
+  }
+  return { x, y };
 }

@@ -6,12 +6,15 @@ import {
   deterministicTolerance,
   GATE_POWER,
   inconclusiveRows,
+  PAIRED_MIN_PAIRS,
+  SequentialGate,
   type ComparisonOptions,
   type ComparisonReport,
   type ComparisonRow,
 } from "../analysis/comparisons.js";
 import { formatReport, mdeText, verdictText } from "../analysis/format.js";
 import { describeTestbed, testbedMismatch, testbedOf } from "../analysis/testbed.js";
+import { LIMITS, parseDuration, parsePositiveInt } from "../config.js";
 import { UsageError } from "../errors.js";
 import { cellKey, paramsKey, workloadLabel } from "../plan/schedule.js";
 import type { ResultsFile } from "../results/schema.js";
@@ -30,7 +33,16 @@ export interface CheckCommandOptions extends StatsOptions {
   confirm?: boolean;
   /** Counted metrics under callgrind: a change beyond this ratio of medians fails (default 0.5%). */
   tolerance?: string;
+  /** With --against: measure again in interleaved rounds until every cell is decided. */
+  untilDecided?: boolean;
+  maxRuns?: string;
+  maxTime?: string;
 }
+
+/** Rounds of the sequential gate's first look: the fewest for which pairing is the default. */
+const SEQUENTIAL_FIRST_LOOK = PAIRED_MIN_PAIRS;
+/** Default --max-runs of the sequential gate. */
+const SEQUENTIAL_MAX_RUNS = 60;
 
 interface Chosen {
   file: string;
@@ -103,6 +115,89 @@ function describeRow(row: ComparisonRow, report: ComparisonReport): string {
   return `${workloadLabel(row.workload, row.params)} t${row.threads} ${row.allocator}: ${verdictText(row, report)} ${ratio}`.trim();
 }
 
+/** --until-decided and its bounds, checked before anything is loaded; undefined without it. */
+function checkSequentialFlags(
+  opts: CheckCommandOptions,
+): { maxRuns: number; maxTimeMs?: number } | undefined {
+  if (!opts.untilDecided) {
+    if (opts.maxRuns !== undefined || opts.maxTime !== undefined)
+      throw new UsageError("--max-runs and --max-time bound --until-decided: give it too");
+    return undefined;
+  }
+  if (!opts.against)
+    throw new UsageError(
+      "--until-decided needs --against <allocator>: only interleaved rounds of one invocation can be added until decided",
+    );
+  if (opts.confirm) throw new UsageError("--until-decided measures until decided: drop --confirm");
+  const maxRuns =
+    opts.maxRuns === undefined
+      ? SEQUENTIAL_MAX_RUNS
+      : parsePositiveInt(opts.maxRuns, "--max-runs", 1, LIMITS.runsPerCell);
+  if (maxRuns < SEQUENTIAL_FIRST_LOOK)
+    throw new UsageError(
+      `--max-runs ${maxRuns} is below the sequential gate's first look (${SEQUENTIAL_FIRST_LOOK} rounds)`,
+    );
+  if (opts.pairing !== undefined && opts.pairing !== "paired" && opts.pairing !== "auto")
+    throw new UsageError("--until-decided pairs runs by round: drop --pairing independent");
+  return {
+    maxRuns,
+    ...(opts.maxTime !== undefined ? { maxTimeMs: parseDuration(opts.maxTime, "--max-time") } : {}),
+  };
+}
+
+/**
+ * `--until-decided`: measure the file's plan again in interleaved rounds, into
+ * <current>.sequential.json, looking at each cell at the sequential gate's planned looks until it
+ * is decided, --max-runs or --max-time; the report of its last looks.
+ */
+async function sequentialCheck(
+  currentFile: string,
+  current: ResultsFile,
+  against: string,
+  options: ComparisonOptions,
+  limits: { maxRuns: number; maxTimeMs?: number },
+): Promise<{ report: ComparisonReport; note: string }> {
+  const plan = current.plan;
+  const gate = new SequentialGate(plan, against, options, SEQUENTIAL_FIRST_LOOK, limits.maxRuns);
+  const file = currentFile.replace(/\.json$/, "") + ".sequential.json";
+  process.stderr.write(
+    `until decided: interleaved rounds of ${plan.allocators.join(", ")}, looks at ${gate.looks.join(", ")} rounds${limits.maxTimeMs !== undefined ? ` or ${Math.round(limits.maxTimeMs / 1000)} s` : ""} (${file})\n`,
+  );
+  const outcome = await runBenchmark(
+    {
+      workloads: plan.workloads,
+      allocators: plan.allocators,
+      userAllocators: recordedUserAllocators(current.allocators),
+      variants: recordedVariants(current.allocators),
+      threads: plan.threads,
+      ...(plan.params ? { params: plan.params } : {}),
+      preset: plan.preset,
+      size: plan.size,
+      runs: SEQUENTIAL_FIRST_LOOK,
+      warmup: plan.warmup,
+      seed: plan.seed + 1,
+      timeoutMs: plan.timeoutMs,
+      cpus: plan.cpus,
+      rssIntervalMs: plan.rssIntervalMs,
+      output: path.resolve(file),
+      force: true, // a scratch file of this check, rewritten by each --until-decided
+      workloadDirs: plan.workloadRoots.slice(1),
+      ...(plan.onlyCells ? { onlyCells: plan.onlyCells } : {}),
+      sequential: {
+        open: (runs) => gate.update(runs).open,
+        ...(limits.maxTimeMs !== undefined ? { maxTimeMs: limits.maxTimeMs } : {}),
+      },
+    },
+    progressReporter(process.stderr, true),
+  );
+  const state = gate.update(outcome.results.runs);
+  const rounds = Math.max(0, ...outcome.results.runs.map((r) => r.round + 1));
+  return {
+    report: state.report,
+    note: `--until-decided measured ${rounds} interleaved round(s) (${file}); each look's CI is at its share of alpha ${options.alpha} (Pocock-type spending over looks at ${gate.looks.join(", ")} rounds, Bonferroni over cells), so stopping early keeps the false-alarm rate`,
+  };
+}
+
 /** GitHub Actions workflow command data must escape %, CR and LF. */
 function ghEscape(text: string): string {
   return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
@@ -127,6 +222,7 @@ export async function checkCommand(
     throw new UsageError(
       "--pairing paired needs --against: runs of two invocations (--baseline) cannot be paired",
     );
+  const sequentialLimits = checkSequentialFlags(opts);
   const current = await loadSingleSet(currentFile);
   const against = opts.against;
   if (against !== undefined && !current.plan.allocators.includes(against)) {
@@ -147,6 +243,10 @@ export async function checkCommand(
     base ? [base.results, current] : [current],
     opts.tolerance === undefined ? undefined : parseFraction(opts.tolerance, "--tolerance"),
   );
+  if (tolerance !== undefined && sequentialLimits)
+    throw new UsageError(
+      `--until-decided tests timed metrics; ${options.metric.name} counted under callgrind is exact: drop --until-decided`,
+    );
   if (tolerance !== undefined) {
     options.tolerance = tolerance;
     writeErr(
@@ -158,14 +258,19 @@ export async function checkCommand(
       ? compareResults(base.results, results, options)
       : compareAllocators(results, against as string, options);
   const baselineLabel = base ? base.file : `allocator ${against} in the same file`;
+  const notes: string[] = [];
+  if (base?.note) notes.push(base.note);
   let report = makeReport(current);
+  if (sequentialLimits && against !== undefined) {
+    const seq = await sequentialCheck(currentFile, current, against, options, sequentialLimits);
+    report = seq.report;
+    notes.push(seq.note);
+  }
   if (report.rows.length === 0) {
     throw new UsageError(
       `${currentFile} and ${baselineLabel} have no cell (workload, allocator, threads) in common`,
     );
   }
-  const notes: string[] = [];
-  if (base?.note) notes.push(base.note);
   let flagged = regressions(report);
 
   if (opts.confirm && flagged.length > 0) {

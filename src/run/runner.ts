@@ -85,6 +85,12 @@ export interface RunOptions {
   precision?: number;
   maxRuns?: number;
   maxTimeMs?: number;
+  /**
+   * Sequential sampling (bench check --until-decided): after the planned rounds and after each
+   * extra one, the cellKeys still to measure; extra rounds stop when none are left, or after
+   * `maxTimeMs`. Not recorded in the plan: a resumed run measures its planned rounds only.
+   */
+  sequential?: { open(runs: readonly RunRecord[]): readonly string[]; maxTimeMs?: number };
   lockFile?: string;
   signal?: AbortSignal;
   /** Replace an existing results file and discard its journal (else both are refused). */
@@ -752,7 +758,7 @@ export async function runBenchmark(
       events,
       options.signal,
     );
-    return await measureAll(prepared, events, options.signal);
+    return await measureAll(prepared, events, options.signal, options.sequential);
   } finally {
     process.off("exit", release);
     lock.release();
@@ -888,6 +894,7 @@ async function measureAll(
   prepared: Prepared,
   events: RunEvents,
   signal: AbortSignal | undefined,
+  sequential?: RunOptions["sequential"],
 ): Promise<RunOutcome> {
   const plan = prepared.header.plan;
   const cells = plannedCells(plan);
@@ -947,15 +954,20 @@ async function measureAll(
         break;
       }
     }
-    if (!interrupted && plan.precision !== undefined) {
-      // Adaptive sampling: extra rounds over the cells whose median CI is still too wide.
+    if (!interrupted && (plan.precision !== undefined || sequential)) {
+      // Adaptive sampling: extra rounds over the cells whose median CI is still too wide, or
+      // (sequential) over the cells the caller's stopping rule keeps open.
       let round = plan.runs;
+      const maxTimeMs = sequential ? sequential.maxTimeMs : plan.maxTimeMs;
       for (;;) {
         const maxRuns = plan.maxRuns ?? Number.POSITIVE_INFINITY;
-        const open = cells.filter(
-          (c) => !reachedPrecision(runs, c, plan) && measuredRuns(runs, c).length < maxRuns,
-        );
-        const outOfTime = plan.maxTimeMs !== undefined && Date.now() - started >= plan.maxTimeMs;
+        const keep = sequential ? new Set(sequential.open(runs)) : undefined;
+        const open = keep
+          ? cells.filter((c) => keep.has(cellKey(c)))
+          : cells.filter(
+              (c) => !reachedPrecision(runs, c, plan) && measuredRuns(runs, c).length < maxRuns,
+            );
+        const outOfTime = maxTimeMs !== undefined && Date.now() - started >= maxTimeMs;
         if (open.length === 0 || outOfTime) break;
         const order = shuffled(open, mulberry32(deriveSeed(plan.seed, plan.warmup + round)));
         const extra = order
@@ -972,7 +984,7 @@ async function measureAll(
         if (interrupted) break;
         round += 1;
       }
-      if (!interrupted) {
+      if (!interrupted && plan.precision !== undefined) {
         const open = cells.filter((c) => !reachedPrecision(runs, c, plan)).map(cellKey);
         if (open.length > 0) {
           const why = `did not reach ±${(plan.precision * 100).toFixed(1)}% (median CI half-width) within ${plan.maxRuns} runs${plan.maxTimeMs !== undefined ? ` or ${Math.round(plan.maxTimeMs / 1000)} s` : ""}`;

@@ -19,3 +19,4 @@ export * from "./ranks.js";
 export * from "./wilcoxon-distribution.js";
 export * from "./signed-rank.js";
 export * from "./power.js";
+export * from "./sequential.js";

@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bench, buildFixtureLib, tempDir } from "../helpers/cli.js";
@@ -76,4 +77,74 @@ describe("bench check states its power", () => {
       expect(stdout).toMatch(/^::warning title=mallocbench inconclusive::threadtest t1 tiny: /m);
     }
   }, 300_000);
+
+  it("--until-decided adds interleaved rounds and stops once a clear slowdown and an A/A pair are decided", async () => {
+    const out = path.join(dir, "pair.json");
+    const run = await bench(
+      [
+        "run",
+        "-w",
+        "threadtest",
+        "-a",
+        "a,tiny,slow",
+        "-t",
+        "1",
+        "-n",
+        "3",
+        "--warmup",
+        "1",
+        "--quick",
+        // Pinned, as docs/ci.md recommends: unpinned single-thread runs on a small shared VM
+        // are bimodal (±35% seen here), too wide to decide an A/A pair in a test's time.
+        "--cpus",
+        String(os.availableParallelism() - 1),
+        "--config",
+        config,
+        "-o",
+        out,
+      ],
+      { env },
+    );
+    expect(run.exitCode, String(run.all)).toBe(0);
+    // tiny is an A/A pair at a 50% threshold (a test of the procedure, not of its power: the
+    // power is docs/gate-calibration.md's); slow is several times slower than a.
+    const r = await bench(
+      ["check", out, "--against", "a", "--until-decided", "--threshold", "50%", "--max-runs", "40"],
+      { env },
+    );
+    expect(r.exitCode, String(r.all)).toBe(1);
+    const stdout = String(r.stdout);
+    expect(stdout).toMatch(
+      /check FAILED: 1 regression\(s\) in seconds:\n {2}threadtest t1 slow: slower/,
+    );
+    expect(stdout).not.toContain("inconclusive:");
+    const rounds = /--until-decided measured (\d+) interleaved round\(s\)/.exec(stdout);
+    expect(rounds, stdout).not.toBeNull();
+    // Decided before the last planned look: it stopped, it did not just run out of rounds.
+    expect(Number(rounds?.[1])).toBeLessThan(40);
+    expect(stdout).toMatch(/sequential look \d of 5: paired signed-rank/);
+  }, 600_000);
+
+  it("--until-decided refuses what it cannot do, before measuring anything", async () => {
+    const file = path.join(dir, "tiny.json");
+    const cases: [string[], RegExp][] = [
+      [["check", file, "--baseline", file, "--until-decided"], /--until-decided needs --against/],
+      [
+        ["check", file, "--against", "a", "--max-runs", "20"],
+        /--max-runs and --max-time bound --until-decided/,
+      ],
+      [
+        ["check", file, "--against", "a", "--until-decided", "--max-runs", "5"],
+        /--max-runs 5 is below the sequential gate's first look \(10 rounds\)/,
+      ],
+      [["check", file, "--against", "a", "--until-decided", "--confirm"], /drop --confirm/],
+      [["check", file, "--against", "a", "--until-decided", "--max-time", "soon"], /--max-time/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await bench(args, { env });
+      expect(r.exitCode, args.join(" ")).toBe(2);
+      expect(String(r.stderr).trim().split("\n")).toHaveLength(1);
+      expect(String(r.stderr)).toMatch(pattern);
+    }
+  });
 });

@@ -5,15 +5,16 @@ import {
   compareResults,
   decideVerdict,
   inconclusiveRows,
+  SequentialGate,
   type ComparisonReport,
   type ComparisonRow,
 } from "../../../src/analysis/comparisons.js";
 import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { testbedMismatch, testbedOf } from "../../../src/analysis/testbed.js";
-import type { ResultsFile } from "../../../src/results/schema.js";
+import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
 import { pairedRatioFromLogs } from "../../../src/stats/index.js";
-import { resultsHeader, roundsFile } from "../../helpers/records.js";
+import { okRun, resultsHeader, roundsFile } from "../../helpers/records.js";
 
 const seconds = metricInfo("seconds");
 const options = { metric: seconds, alpha: 0.05, level: 0.95, threshold: 0.05 };
@@ -257,5 +258,63 @@ describe("inconclusiveRows", () => {
     const throughput = metricInfo("opsPerSecond");
     expect(inconclusiveRows(report([row(1, 0.93, 1.2)], throughput))).toHaveLength(1);
     expect(inconclusiveRows(report([row(1, 0.97, 1.2)], throughput))).toEqual([]);
+  });
+});
+
+describe("SequentialGate", () => {
+  // Rounds of two interleaved allocators, with a deterministic wobble shared within each round.
+  const plan = {
+    ...resultsHeader.plan,
+    workloads: ["larson"],
+    allocators: ["a", "b"],
+    threads: [1],
+  };
+  const runsOf = (rounds: number, ratio: (round: number) => number): RunRecord[] =>
+    Array.from({ length: rounds }, (_, round) => {
+      const wobble = 1 + 0.05 * Math.sin(round * 1.7);
+      const seconds = 1 * wobble;
+      return ["a", "b"].map((allocator) =>
+        okRun({
+          key: `larson/${allocator}/t1#r${round}`,
+          allocator,
+          round,
+          metrics: {
+            ...okRun().metrics,
+            seconds: allocator === "a" ? seconds : seconds * ratio(round),
+            wallSeconds: 10,
+          },
+        }),
+      );
+    }).flat();
+  const opts = { metric: seconds, alpha: 0.05, level: 0.95, threshold: 0.05 };
+
+  it("decides a clear slowdown at the first look and closes its cells", () => {
+    const gate = new SequentialGate(plan, "a", opts, 10, 40);
+    const early = gate.update(runsOf(9, () => 1.3));
+    expect(early.open.sort()).toEqual(["larson/a/t1", "larson/b/t1"]);
+    expect(early.report.rows[0]?.result.kind).toBe("too-few-runs");
+    const state = gate.update(runsOf(10, (r) => 1.3 + 0.01 * Math.cos(r)));
+    expect(state.open).toEqual([]);
+    const r = state.report.rows[0]?.result;
+    expect(r?.kind === "compared" && r.verdict).toBe("regressed");
+    expect(r?.kind === "compared" && r.method).toMatch(/sequential look 1 of 5/);
+  });
+
+  it("clears an A/A pair once its interval and MDE are within the threshold", () => {
+    const gate = new SequentialGate(plan, "a", opts, 10, 40);
+    const state = gate.update(runsOf(10, (r) => 1 + 0.002 * Math.sin(r * 2.3)));
+    expect(state.open).toEqual([]);
+    expect(inconclusiveRows(state.report)).toEqual([]);
+  });
+
+  it("keeps a noisy pair open until the last look, then it is inconclusive", () => {
+    const gate = new SequentialGate(plan, "a", opts, 10, 15);
+    const noisy = (r: number): number => 1 + 0.2 * Math.sin(r * 2.3);
+    expect(gate.update(runsOf(10, noisy)).open).toHaveLength(2);
+    const state = gate.update(runsOf(15, noisy));
+    expect(state.open).toEqual([]);
+    const [u] = inconclusiveRows(state.report);
+    expect(u?.reason).toBe("power");
+    expect(u?.row.result.kind === "compared" && u.row.result.method).toMatch(/look 2 of 2/);
   });
 });
