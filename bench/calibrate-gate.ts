@@ -14,7 +14,10 @@
  *   on); the table also shows what the independent test would have said on the same runs.
  *
  * Environment:
- *   GATE_MODE      separate | interleaved | both (default both)
+ * - sequential: interleaved, rounds added until decided (`bench check --against allocator
+ *   --until-decided --max-runs GATE_MAX_RUNS`, default 60): the verdict and the rounds it took.
+ *
+ *   GATE_MODE      separate | interleaved | sequential (default all three)
  *   GATE_REPS      trials per row (default 20)
  *   GATE_CPUS      CPUs to run trials on, comma-separated: one stream of trials per CPU, each
  *                  pinned to its CPU (default: the last CPU; "" leaves runs unpinned, one stream).
@@ -31,16 +34,20 @@ import { median } from "simple-statistics";
 import {
   compareAllocators,
   compareResults,
+  decideVerdict,
+  inconclusiveRow,
+  PAIRED_MIN_PAIRS,
+  SequentialGate,
   type ComparisonResult,
 } from "../src/analysis/comparisons.js";
 import { metricInfo } from "../src/analysis/metrics.js";
 import { parseAllocatorArg } from "../src/allocators/index.js";
 import type { Size } from "../src/config.js";
 import type { ResultsFile } from "../src/results/schema.js";
-import { runBenchmark } from "../src/run/runner.js";
+import { runBenchmark, type RunOptions } from "../src/run/runner.js";
 import { buildFixtureLib } from "../test/helpers/cli.js";
 
-type Mode = "separate" | "interleaved";
+type Mode = "separate" | "interleaved" | "sequential";
 
 const REPS = Number(process.env["GATE_REPS"] ?? 20);
 const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
@@ -48,11 +55,13 @@ const SIZE = (process.env["GATE_SIZE"] ?? "quick") as Size;
 const THRESHOLD = Number(process.env["GATE_THRESHOLD"] ?? 0.01);
 const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
 const MODES: Mode[] =
-  process.env["GATE_MODE"] === "separate"
-    ? ["separate"]
-    : process.env["GATE_MODE"] === "interleaved"
-      ? ["interleaved"]
-      : ["separate", "interleaved"];
+  process.env["GATE_MODE"] === "separate" ||
+  process.env["GATE_MODE"] === "interleaved" ||
+  process.env["GATE_MODE"] === "sequential"
+    ? [process.env["GATE_MODE"]]
+    : ["separate", "interleaved", "sequential"];
+/** Most rounds of the sequential gate (its --max-runs); its trials ignore GATE_RUNS. */
+const MAX_RUNS = Number(process.env["GATE_MAX_RUNS"] ?? 60);
 /** Pinned by default: unpinned single-thread runs on a 2-vCPU VM were bimodal (0.09 s or 0.15 s). */
 const STREAM_CPUS: (string | null)[] =
   process.env["GATE_CPUS"] === ""
@@ -73,6 +82,7 @@ async function measure(
   allocators: Record<string, Record<string, string>>,
   runs: number,
   cpu: string | null,
+  sequential?: RunOptions["sequential"],
 ): Promise<ResultsFile> {
   const n = counter++;
   const outcome = await runBenchmark({
@@ -95,6 +105,7 @@ async function measure(
     workloadDirs: [],
     // One lock per stream: streams on different CPUs run at the same time on purpose.
     lockFile: path.join(dir, `lock-${cpu ?? "any"}`),
+    ...(sequential ? { sequential } : {}),
   });
   return outcome.results;
 }
@@ -119,6 +130,7 @@ function only(result: ComparisonResult | undefined): Compared {
 interface Decision {
   result: Compared;
   independent?: Compared;
+  rounds?: number;
 }
 
 interface Trial {
@@ -135,6 +147,42 @@ interface Trial {
   confirmed: boolean;
   independentFlagged?: boolean;
   independentConfirmed?: boolean;
+  /** bench check's verdict for the cell (exit 1, 3, 0): regressed, inconclusive, or pass. */
+  verdict: GateVerdict;
+  /** The minimum detectable effect the verdict stated (relative change, e.g. 0.03). */
+  mde: number | null;
+  /** A change from 1 at all: adjusted p < alpha and the CI excludes 1 (the MDE's own test). */
+  detected: boolean;
+  /** Sequential: the rounds measured before it stopped. */
+  rounds?: number;
+}
+
+type GateVerdict = "regressed" | "inconclusive" | "pass";
+
+/** What bench check says about one compared cell, with its stated MDE. */
+function gateVerdict(result: Compared): Pick<Trial, "verdict" | "mde" | "detected"> {
+  const metric = metricInfo("seconds");
+  const row = {
+    workload: WORKLOAD,
+    threads: 1,
+    allocator: "cand",
+    against: "base",
+    candidate: null,
+    baseline: null,
+    result,
+  };
+  const verdict: GateVerdict =
+    result.verdict === "regressed"
+      ? "regressed"
+      : inconclusiveRow(row, { threshold: THRESHOLD, metric })
+        ? "inconclusive"
+        : "pass";
+  return {
+    verdict,
+    mde: result.mde ?? null,
+    detected:
+      decideVerdict(result, result.adjustedP, { alpha: ALPHA, threshold: 0, metric }) !== "same",
+  };
 }
 
 async function main(): Promise<void> {
@@ -197,6 +245,25 @@ async function main(): Promise<void> {
         result: only(compareResults(before as ResultsFile, after, OPTIONS()).rows[0]?.result),
       };
     }
+    if (mode === "sequential") {
+      const gate = new SequentialGate(
+        { workloads: [WORKLOAD], threads: [1], allocators: ["base", "cand"] },
+        "base",
+        OPTIONS(),
+        PAIRED_MIN_PAIRS,
+        MAX_RUNS,
+      );
+      const file = await measure(
+        { base: envFor(0), cand: envFor(slowdown) },
+        PAIRED_MIN_PAIRS,
+        cpu,
+        {
+          open: (runs) => gate.update(runs).open,
+        },
+      );
+      const rounds = Math.max(0, ...file.runs.map((r) => r.round + 1));
+      return { result: only(gate.update(file.runs).report.rows[0]?.result), rounds };
+    }
     const file = await measure({ base: envFor(0), cand: envFor(slowdown) }, n, cpu);
     return {
       result: only(compareAllocators(file, "base", OPTIONS()).rows[0]?.result),
@@ -216,7 +283,8 @@ async function main(): Promise<void> {
       const flagged = first.result.verdict === "regressed";
       const independentFlagged = first.independent?.verdict === "regressed";
       let again: Decision | undefined;
-      if (flagged || independentFlagged) again = await once(mode, before, slowdown, n, cpu);
+      if ((flagged || independentFlagged) && mode !== "sequential")
+        again = await once(mode, before, slowdown, n, cpu);
       trials.push({
         mode,
         runs: n,
@@ -229,6 +297,8 @@ async function main(): Promise<void> {
         method: first.result.method,
         flagged,
         confirmed: flagged && again?.result.verdict === "regressed",
+        ...gateVerdict(first.result),
+        ...(first.rounds !== undefined ? { rounds: first.rounds } : {}),
         ...(first.independent
           ? {
               independentFlagged,
@@ -244,7 +314,8 @@ async function main(): Promise<void> {
   // Every trial is a task; one stream per CPU takes tasks until none are left.
   const tasks: { mode: Mode; n: number }[] = [];
   for (const mode of MODES)
-    for (const n of RUNS) for (let rep = 0; rep < REPS; rep++) tasks.push({ mode, n });
+    for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS)
+      for (let rep = 0; rep < REPS; rep++) tasks.push({ mode, n });
   const all: Trial[] = [];
   let done = 0;
   const started = Date.now();
@@ -267,7 +338,7 @@ async function main(): Promise<void> {
 
   const pct = (k: number, of: number): string => `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
   const sections: string[] = [];
-  for (const mode of MODES) {
+  for (const mode of MODES.filter((m) => m !== "sequential")) {
     const rows: string[] = [];
     for (const n of RUNS) {
       for (const slowdown of SLOWDOWNS) {
@@ -325,6 +396,8 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
   }
+  if (MODES.includes("sequential")) sections.push(sequentialTable(all));
+  sections.push(mdeTable(all));
   const doc = [
     `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
     `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${STREAM_CPUS[0] === null ? "unpinned, one stream" : `${STREAM_CPUS.length} stream(s) of trials at once, each pinned to its CPU (${STREAM_CPUS.join(", ")})`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%; ${((Date.now() - started) / 1000).toFixed(0)} s.`,
@@ -335,6 +408,67 @@ async function main(): Promise<void> {
   await writeFile(path.join(out, "gate-calibration.md"), `${doc}\n`);
   await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all, null, 1)}\n`);
   console.log(`\n${doc}\n(written to ${path.join(out, "gate-calibration.md")} and trials.json)`);
+}
+
+/** The sequential gate: per injected slowdown, its verdicts and the rounds they took. */
+function sequentialTable(all: readonly Trial[]): string {
+  const pct = (k: number, of: number): string =>
+    of === 0 ? "-" : `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
+  const rows = SLOWDOWNS.map((slowdown) => {
+    const ts = all.filter((t) => t.mode === "sequential" && t.slowdown === slowdown);
+    const count = (v: GateVerdict): number => ts.filter((t) => t.verdict === v).length;
+    const rounds = ts.map((t) => t.rounds ?? 0);
+    return `| ${slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}%`} | ${ts.length} | ${pct(count("regressed"), ts.length)} | ${pct(count("pass"), ts.length)} | ${pct(count("inconclusive"), ts.length)} | ${rounds.length > 0 ? median(rounds) : "-"} | ${rounds.length > 0 ? Math.max(...rounds) : "-"} |`;
+  });
+  return [
+    `### Sequential gate (bench check --against allocator --until-decided --max-runs ${MAX_RUNS})`,
+    "",
+    "| injected | trials | regressed (exit 1) | cleared (exit 0) | undecided at --max-runs (exit 3) | median rounds | most rounds |",
+    "| --- | ---: | --- | --- | --- | ---: | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
+/**
+ * "Stated MDE vs detected": the trials with a slowdown, by whether the injected slowdown was at
+ * or above the MDE the verdict stated. At or above it about 80% (the stated power) should be
+ * detected as a change; below it, where the MDE exceeds the threshold, the verdict must be
+ * "inconclusive", never "pass".
+ */
+function mdeTable(all: readonly Trial[]): string {
+  const pct = (k: number, of: number): string =>
+    of === 0 ? "-" : `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
+  const rows: string[] = [];
+  for (const mode of MODES) {
+    for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS) {
+      const ts = all.filter((t) => t.mode === mode && t.runs === n && t.mde !== null);
+      const buckets: [string, Trial[]][] = [
+        ["A/A", ts.filter((t) => t.slowdown === 0)],
+        [
+          "injected ≥ stated MDE",
+          ts.filter((t) => t.slowdown > 0 && t.slowdown >= (t.mde as number)),
+        ],
+        [
+          "injected < stated MDE",
+          ts.filter((t) => t.slowdown > 0 && t.slowdown < (t.mde as number)),
+        ],
+      ];
+      for (const [label, b] of buckets) {
+        const count = (v: GateVerdict): number => b.filter((t) => t.verdict === v).length;
+        const mdes = b.map((t) => t.mde as number);
+        rows.push(
+          `| ${mode} | ${n} | ${label} | ${b.length} | ${mdes.length > 0 ? `${(median(mdes) * 100).toFixed(1)}%` : "-"} | ${pct(b.filter((t) => t.detected).length, b.length)} | ${pct(count("regressed"), b.length)} | ${pct(count("inconclusive"), b.length)} | ${pct(count("pass"), b.length)} |`,
+        );
+      }
+    }
+  }
+  return [
+    `### Stated MDE vs detected (alpha ${ALPHA}, 80% power, threshold ${THRESHOLD * 100}%)`,
+    "",
+    "| mode | runs per cell | injected | trials | median stated MDE | detected (p < alpha, CI excludes 1) | regressed (exit 1) | inconclusive (exit 3) | pass (exit 0) |",
+    "| --- | ---: | --- | ---: | ---: | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }
 
 main().catch((error: unknown) => {

@@ -647,7 +647,10 @@ export class SequentialGate {
   private readonly lastLook = new Map<string, { look: number; row: ComparisonRow }>();
 
   constructor(
-    private readonly plan: ResultsFile["plan"],
+    private readonly plan: Pick<
+      ResultsFile["plan"],
+      "workloads" | "threads" | "params" | "allocators"
+    >,
     private readonly against: string,
     private readonly opts: ComparisonOptions,
     first: number,
