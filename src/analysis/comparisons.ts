@@ -105,6 +105,8 @@ export interface ComparisonReport {
   threshold: number;
   /** Set when counted metrics were compared within this tolerance instead of tested. */
   tolerance?: number;
+  /** Set by the sequential gate: its planned looks (rounds); CIs are at each look's alpha. */
+  sequentialLooks?: number[];
   rows: ComparisonRow[];
   /** Geometric mean of the ratios per candidate allocator, across its compared cells. */
   summary: {
@@ -767,6 +769,7 @@ export class SequentialGate {
       alpha: this.opts.alpha,
       level: this.opts.level,
       threshold: this.opts.threshold,
+      sequentialLooks: this.looks,
       rows,
       summary: [],
     };

@@ -70,9 +70,11 @@ function header(report: ComparisonReport): string {
   const compared = report.rows.filter((r) => r.result.kind === "compared").length;
   if (report.tolerance !== undefined)
     return `metric: ${m.name} (${m.description}; ${m.better} is better); counted under callgrind: medians compared within ±${pct(report.tolerance)}, no test`;
+  const tested = report.sequentialLooks
+    ? `sequential: each CI at its look's share of alpha ${report.alpha} (Pocock-type spending over looks at ${report.sequentialLooks.join(", ")} rounds, Bonferroni over ${report.rows.length} cell(s))`
+    : `${Math.round(report.level * 100)}% CIs; alpha ${report.alpha} after Benjamini-Hochberg over ${compared} comparison(s)`;
   return (
-    `metric: ${m.name} (${m.description}; ${m.better} is better); ${Math.round(report.level * 100)}% CIs; ` +
-    `alpha ${report.alpha} after Benjamini-Hochberg over ${compared} comparison(s)` +
+    `metric: ${m.name} (${m.description}; ${m.better} is better); ${tested}` +
     (report.threshold > 0 ? `; changes count beyond ±${pct(report.threshold)}` : "") +
     `; MDE: smallest change detectable at alpha ${report.alpha} with ${Math.round(GATE_POWER * 100)}% power`
   );

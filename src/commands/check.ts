@@ -194,7 +194,7 @@ async function sequentialCheck(
   const rounds = Math.max(0, ...outcome.results.runs.map((r) => r.round + 1));
   return {
     report: state.report,
-    note: `--until-decided measured ${rounds} interleaved round(s) (${file}); each look's CI is at its share of alpha ${options.alpha} (Pocock-type spending over looks at ${gate.looks.join(", ")} rounds, Bonferroni over cells), so stopping early keeps the false-alarm rate`,
+    note: `--until-decided measured ${rounds} interleaved round(s) (${file}); stopping at a planned look keeps the false-alarm rate within alpha ${options.alpha}`,
   };
 }
 
@@ -370,7 +370,10 @@ export async function checkCommand(
       u.runsToClear === null
         ? "estimate already past the threshold: more runs will decide"
         : `about ${u.runsToClear} runs per cell would clear it if the noise and estimate held`;
-    return `inconclusive: ${unsure.length} cell(s) not flagged, but a change of ${bound} is not ruled out (more runs: bench run -n N, --precision, or bench check --until-decided):\n${unsure.map((u) => `  ${describeRow(u.row, report)}: ${why(u)} (${settle(u)})`).join("\n")}\n`;
+    const more = report.sequentialLooks
+      ? "more rounds: a higher --max-runs or --max-time"
+      : "more runs: bench run -n N, --precision, or bench check --until-decided";
+    return `inconclusive: ${unsure.length} cell(s) not flagged, but a change of ${bound} is not ruled out (${more}):\n${unsure.map((u) => `  ${describeRow(u.row, report)}: ${why(u)} (${settle(u)})`).join("\n")}\n`;
   })();
   writeOut(unsureText);
 

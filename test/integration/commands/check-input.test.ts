@@ -130,4 +130,23 @@ describe("bench check says when a pass rules nothing out", () => {
     expect(text).toMatch(/\| MDE \| verdict \|/);
     expect(text).toMatch(/\| ±\d+\.\d% \| inconclusive \|/);
   });
+
+  it("bench compare states the MDE of every compared cell, in every format", async () => {
+    const dir = await tempDir();
+    const [a, b] = [path.join(dir, "a.json"), path.join(dir, "b.json")];
+    const noisy = [1.0, 1.12, 0.9, 1.06, 0.95, 1.2, 0.85, 1.01, 1.1, 0.92];
+    await writeJsonAtomic(a, results(noisy));
+    await writeJsonAtomic(b, results(noisy.map((x) => x * 1.5)));
+    const text = await bench(["compare", a, b]);
+    expect(text.exitCode, String(text.all)).toBe(0);
+    expect(String(text.stdout)).toMatch(
+      /MDE: smallest change detectable at alpha 0\.05 with 80% power/,
+    );
+    expect(String(text.stdout)).toMatch(/larson\s+1\s+glibc\s+.*±\d+\.\d%\s+slower/);
+    const csv = await bench(["compare", a, b, "--format", "csv"]);
+    expect(String(csv.stdout).split("\n")[0]).toMatch(/,p_adjusted,mde,verdict$/);
+    const json = await bench(["compare", a, b, "--format", "json"]);
+    const report = JSON.parse(String(json.stdout)) as { rows: { result: { mde: number } }[] };
+    expect(report.rows[0]?.result.mde).toBeGreaterThan(0);
+  });
 });
