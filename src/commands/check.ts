@@ -260,6 +260,11 @@ export async function checkCommand(
   const baselineLabel = base ? base.file : `allocator ${against} in the same file`;
   const notes: string[] = [];
   if (base?.note) notes.push(base.note);
+  if (base && tolerance === undefined)
+    // One invocation per side cannot estimate how far invocations drift apart; say so.
+    notes.push(
+      "baseline and current are separate invocations: the drift between invocations is not in these CIs, so more runs can mean more false alarms (docs/gate-calibration.md); measure both in one run and use --against <allocator> where the baseline can be built in the job",
+    );
   let report = makeReport(current);
   if (sequentialLimits && against !== undefined) {
     const seq = await sequentialCheck(currentFile, current, against, options, sequentialLimits);

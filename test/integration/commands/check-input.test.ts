@@ -95,6 +95,10 @@ describe("bench check says when a pass rules nothing out", () => {
     const r = await bench(["check", b, "--baseline", a], { env: { GITHUB_ACTIONS: "true" } });
     expect(r.exitCode, String(r.all)).toBe(3);
     expect(String(r.stdout)).toContain("check INCONCLUSIVE");
+    // Two invocations: the verdict says their drift is not estimated, and what to do instead.
+    expect(String(r.stdout)).toMatch(
+      /^note: baseline and current are separate invocations: the drift between invocations is not in these CIs.*use --against <allocator>/m,
+    );
     expect(String(r.stdout)).not.toContain("check passed");
     expect(String(r.stdout)).toMatch(
       /^power: at alpha 0\.05 with 80% power these runs could see changes of ±\d+\.\d%/m,
