@@ -160,7 +160,7 @@ async function sequentialCheck(
   const plan = current.plan;
   const gate = new SequentialGate(plan, against, options, SEQUENTIAL_FIRST_LOOK, limits.maxRuns);
   const file = currentFile.replace(/\.json$/, "") + ".sequential.json";
-  process.stderr.write(
+  writeErr(
     `until decided: interleaved rounds of ${plan.allocators.join(", ")}, looks at ${gate.looks.join(", ")} rounds${limits.maxTimeMs !== undefined ? ` or ${Math.round(limits.maxTimeMs / 1000)} s` : ""} (${file})\n`,
   );
   const outcome = await runBenchmark(
