@@ -841,6 +841,41 @@ static void ensure_std_fds(void)
  * that no process and no zombie of the run survives the launcher.  Bounded:
  * members that escaped the group (setsid) are not waited for.
  */
+/* SIGKILL every process whose parent is this launcher (found by scanning /proc). */
+static void kill_children(void)
+{
+    pid_t self = getpid();
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[64], buf[512], *close_paren, *end;
+        long pid = strtol(e->d_name, &end, 10);
+        ssize_t n;
+        int fd;
+        long ppid;
+        if (*end != '\0' || end == e->d_name || pid <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        /* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
+        close_paren = strrchr(buf, ')');
+        if (close_paren == NULL || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+            continue;
+        if (ppid == (long)self)
+            kill((pid_t)pid, SIGKILL);
+    }
+    closedir(d);
+}
+
 static void reap_leftovers(pid_t pgid, const sigset_t *chld_set)
 {
     const int64_t limit = now_ns() + 500 * 1000000LL;
@@ -855,8 +890,9 @@ static void reap_leftovers(pid_t pgid, const sigset_t *chld_set)
         } while (r > 0 || (r < 0 && errno == EINTR));
         if (r < 0)
             return; /* ECHILD: no children at all */
-        if (kill(-pgid, 0) != 0 && errno == ESRCH)
-            return; /* remaining children are not from the group */
+        /* What is left escaped the group (setsid, setpgid): as the subreaper we are its
+         * parent, and every child we have comes from the run. */
+        kill_children();
         left = limit - now_ns();
         if (left <= 0)
             return;

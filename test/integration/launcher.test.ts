@@ -96,6 +96,25 @@ int main(void) {
   return 0;
 }
 `,
+  daemon: `
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  if (fork() == 0) {
+    setsid(); /* out of the run's process group */
+    if (fork() == 0) {
+      FILE *f = fopen(argv[1], "w");
+      fprintf(f, "%ld\\n", (long)getpid());
+      fclose(f);
+      for (;;) pause();
+    }
+    _exit(0);
+  }
+  while (access(argv[1], F_OK) != 0) usleep(1000);
+  return 0;
+}
+`,
   spew: `
 #include <string.h>
 #include <unistd.h>
@@ -390,6 +409,14 @@ describe("launcher", () => {
     const leaked = await run(["--stdout", out, "--", bin("fds")]);
     expect(leaked.exitCode).toBe(0);
     expect((await readFile(out, "utf8")).trim().split("\n")).toEqual(["0", "1", "2"]);
+  });
+
+  it("kills what the program left running outside its process group (a daemon that called setsid)", async () => {
+    const pidFile = bin("daemon.pid");
+    const rec = await run(["--", bin("daemon"), pidFile]);
+    expect(rec.status).toBe("exited");
+    expect(rec.exitCode).toBe(0);
+    await expectGone(await readPid(pidFile));
   });
 
   it("bounds the files the program writes with --max-file-bytes: SIGXFSZ, the file at the limit", async () => {
