@@ -5,6 +5,8 @@
  * a build or a probe at once, and no compiler or probe outlives bench.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { writeSync } from "node:fs";
 import { execa, type Options, type Result } from "execa";
 
 /** Output a helper may print before it is killed and its output cut (execa's maxBuffer). */
@@ -64,8 +66,21 @@ process.stdin.on("data", (chunk) => {
     else if (Number.isSafeInteger(n) && n < -1) groups.delete(-n);
   }
 });
+// Helpers carry the tag in their environment: found even if bench died before it wrote their group.
+const tag = "MALLOCBENCH_HELPER_TAG=" + process.argv[1];
+const fs = require("fs");
 const end = () => {
   for (const g of groups) try { process.kill(-g, "SIGKILL"); } catch {}
+  for (const p of fs.readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(p)) continue;
+    try {
+      if (!fs.readFileSync("/proc/" + p + "/environ", "latin1").split("\\0").includes(tag)) continue;
+      const stat = fs.readFileSync("/proc/" + p + "/stat", "latin1");
+      const pgid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      if (pgid > 1) try { process.kill(-pgid, "SIGKILL"); } catch {}
+      process.kill(Number(p), "SIGKILL");
+    } catch {}
+  }
   process.exit(0);
 };
 process.stdin.on("end", end);
@@ -73,12 +88,13 @@ process.stdin.on("error", end);
 `;
 
 let watchdog: ChildProcess | null | undefined;
+const HELPER_TAG = `${process.pid}-${randomUUID()}`;
 
-function tellWatchdog(line: string): void {
+function startWatchdog(): void {
   if (watchdog === undefined) {
     try {
       // Its own group, so the terminal's Ctrl-C (bench handles that itself) does not reach it.
-      watchdog = spawn(process.execPath, ["-e", WATCHDOG], {
+      watchdog = spawn(process.execPath, ["-e", WATCHDOG, HELPER_TAG], {
         detached: true,
         stdio: ["pipe", "ignore", "ignore"],
         env: {},
@@ -93,7 +109,23 @@ function tellWatchdog(line: string): void {
       watchdog = null; // without it a SIGKILLed bench leaves helpers to their own timeouts
     }
   }
-  if (watchdog?.stdin?.writable) watchdog.stdin.write(`${line}\n`);
+}
+
+function tellWatchdog(line: string): void {
+  const stdin = watchdog?.stdin;
+  if (!stdin?.writable) return;
+  // A stream write may still sit in this process when it is SIGKILLed; a helper's group must
+  // be in the pipe before anything else happens, so the descriptor is written directly.
+  const fd = (stdin as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd === "number" && fd >= 0) {
+    try {
+      writeSync(fd, `${line}\n`);
+      return;
+    } catch {
+      // EAGAIN on a full pipe: the stream queues it
+    }
+  }
+  stdin.write(`${line}\n`);
 }
 
 /** Interrupt the harness: every helper's process group is killed and later `run`s refuse. */
@@ -118,9 +150,12 @@ export async function runHelper<O extends Options>(
   options: O,
 ): Promise<Result<O>> {
   throwIfInterrupted();
+  // Started first, so the helper's group reaches it in the same tick the helper starts.
+  startWatchdog();
   const child = execa(file, args, {
     maxBuffer: HELPER_MAX_OUTPUT,
     ...options,
+    env: { ...options.env, MALLOCBENCH_HELPER_TAG: HELPER_TAG },
     detached: true,
     cleanup: false,
   } as O);
