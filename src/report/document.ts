@@ -2,14 +2,26 @@
  * The report's content as plain blocks (headings, paragraphs, tables, charts), written once from
  * the model and rendered to Markdown and to HTML. Text is plain: each renderer escapes it.
  */
+import path from "node:path";
 import type { ComparisonReport, ComparisonRow } from "../analysis/comparisons.js";
 import { verdictText } from "../analysis/format.js";
 import { formatValue } from "../analysis/metrics.js";
 import { workloadLabel } from "../plan/schedule.js";
 import type { ChartDef } from "./charts/index.js";
 import { threadsLabel } from "./charts/common.js";
-import type { ReportModel, TestbedModel } from "./model.js";
+import type { RatioRow, ReportModel, SummaryRow, TestbedModel } from "./model.js";
 import { median } from "simple-statistics";
+import {
+  BIMODAL_MARK,
+  bimodalNote,
+  directed,
+  directedInterval,
+  MEMORY_WORDS,
+  NO_DIFFERENCE,
+  TIME_WORDS,
+  wordsFor,
+  type DirectionWords,
+} from "../analysis/direction.js";
 
 export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
@@ -18,22 +30,129 @@ export type Block =
   | { kind: "table"; head: string[]; rows: string[][]; numeric: number[] }
   | { kind: "chart"; chart: ChartDef };
 
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
-}
-
-/** "1.80x faster than glibc (95% CI 1.62-2.01)": ratios below 1 are turned into "x faster". */
+/**
+ * "1.80x faster than glibc (95% CI 1.62-2.01x faster)", or with no CI "1.80x faster than glibc
+ * (no CI: 3 runs)": the report's one convention (see direction.ts).
+ */
 export function describeRatio(
   ratio: number,
-  lower: number,
-  upper: number,
-  words: { improved: string; regressed: string },
+  lower: number | null,
+  upper: number | null,
+  words: DirectionWords,
   against: string,
+  runs?: number,
 ): string {
-  if (ratio < 1) {
-    return `${fmt(1 / ratio)}x ${words.improved} than ${against} (95% CI ${fmt(1 / upper)}-${fmt(1 / lower)})`;
+  const folded = directed(ratio, words);
+  const than = folded.includes(NO_DIFFERENCE)
+    ? `${folded} from ${against}`
+    : `${folded} than ${against}`;
+  if (lower === null || upper === null)
+    return `${than} (${runs === undefined ? "no CI" : noCi(runs)})`;
+  return `${than} (95% CI ${directedInterval(lower, upper, words)})`;
+}
+
+/** The mark of a point estimate without an interval. */
+export function noCi(runs: number): string {
+  return `no CI: ${runs} run${runs === 1 ? "" : "s"}`;
+}
+
+function cellKey(workload: string, threads: number, allocator: string): string {
+  return `${workload}\0${threads}\0${allocator}`;
+}
+
+/** "8 ⚠" for thread counts above the testbed's CPUs. */
+export function threadsCell(t: TestbedModel, threads: number): string {
+  return t.oversubscribed.includes(threads) ? `${threads} ${OVERSUBSCRIBED_MARK}` : String(threads);
+}
+
+export const OVERSUBSCRIBED_MARK = "⚠";
+
+function oversubscriptionText(t: TestbedModel): string | null {
+  if (t.oversubscribed.length === 0) return null;
+  return `The runs could use ${t.cpus} CPU(s): at ${t.oversubscribed.map(threadsLabel).join(", ")} the threads outnumber the CPUs (oversubscribed), which measures time-sharing rather than scaling; those cells are marked ${OVERSUBSCRIBED_MARK} in the tables, shaded on the charts and left out of the geometric means.`;
+}
+
+function ratiosOf(t: TestbedModel, metric: "time" | "peak RSS"): RatioRow[] {
+  return metric === "time" ? t.timeRatios : t.rssRatios;
+}
+
+/** The cell with the largest ratio in one direction among significant (or, failing that, all) cells. */
+function extreme(rows: RatioRow[], below: boolean): RatioRow | undefined {
+  const pick = rows.filter((r) => (below ? r.ratio < 1 : r.ratio > 1));
+  if (pick.length === 0) return undefined;
+  return pick.reduce((a, b) => ((below ? b.ratio < a.ratio : b.ratio > a.ratio) ? b : a));
+}
+
+/** The summary paragraph of one testbed, written from its numbers. */
+export function summaryText(t: TestbedModel): string {
+  const sentences: string[] = [];
+  const rows = compared(t.time);
+  const cells = t.workloads.length * t.threads.length;
+  sentences.push(
+    `On ${t.description}, ${t.allocators.length} allocators ran ${t.workloads.length} workload(s) at ${t.threads.map(threadsLabel).join(", ")} (${cells} cell(s), ${t.runsPerCell} measured runs each); every allocator is compared with ${t.baseline}.`,
+  );
+  const over = oversubscriptionText(t);
+  if (over) sentences.push(over);
+  const points = t.timeRatios.filter((r) => r.lower === null);
+  if (points.length > 0)
+    sentences.push(
+      `${points.length} of ${t.timeRatios.length} time comparisons have too few runs for a test or a confidence interval: their ratios are point estimates (median against median), marked "no CI: N runs".`,
+    );
+  const sum = t.summary.filter((s) => s.metric === "time");
+  const scope = (s: SummaryRow): string =>
+    `in geometric mean over ${s.cells} cell(s)` +
+    (s.oversubscribedCells > 0 ? ` (${s.oversubscribedCells} oversubscribed left out)` : "");
+  const overall = (s: SummaryRow): string =>
+    `${s.allocator}: ${describeRatio(s.geomean, s.lower, s.upper, TIME_WORDS, t.baseline, s.cells)} ${scope(s)}` +
+    (s.lower !== null && s.upper !== null && s.lower <= 1 && s.upper >= 1
+      ? ", a CI that includes 1 (no difference overall that these runs can resolve)"
+      : "");
+  if (sum.length > 0) {
+    const best = [...sum].sort((a, b) => a.geomean - b.geomean)[0] as SummaryRow;
+    const worst = [...sum].sort((a, b) => b.geomean - a.geomean)[0] as SummaryRow;
+    sentences.push(
+      best.geomean < 1
+        ? `Overall the fastest is ${overall(best)}.`
+        : `No allocator is faster than ${t.baseline} overall; the closest is ${overall(best)}.`,
+    );
+    if (worst !== best && worst.geomean > 1) sentences.push(`The slowest is ${overall(worst)}.`);
   }
-  return `${fmt(ratio)}x ${words.regressed} than ${against} (95% CI ${fmt(lower)}-${fmt(upper)})`;
+  const fitting = t.timeRatios.filter((r) => !r.oversubscribed);
+  const significant = fitting.filter((r) => r.verdict !== "same");
+  const cellText = (r: RatioRow): string =>
+    `at ${threadsLabel(r.threads)}, ${r.allocator} is ${describeRatio(r.ratio, r.lower, r.upper, TIME_WORDS, r.against, r.n)} on ${r.workload}`;
+  const up = extreme(
+    significant.length > 0 ? significant.filter((r) => r.verdict === "improved") : [],
+    true,
+  );
+  const down = extreme(
+    significant.length > 0 ? significant.filter((r) => r.verdict === "regressed") : [],
+    false,
+  );
+  if (up) sentences.push(`The largest significant speed-up: ${cellText(up)}.`);
+  if (down) sentences.push(`The largest significant slowdown: ${cellText(down)}.`);
+  if (rows.length > 0)
+    sentences.push(
+      `${rows.filter((r) => r.result.verdict !== "same").length} of ${rows.length} tested comparisons are significant after Benjamini-Hochberg correction (alpha ${t.time.alpha}); the others show no difference these runs can resolve.`,
+    );
+  const rss = t.summary.filter((s) => s.metric === "peak RSS");
+  if (rss.length > 0) {
+    const lean = [...rss].sort((a, b) => a.geomean - b.geomean)[0] as SummaryRow;
+    const fat = [...rss].sort((a, b) => b.geomean - a.geomean)[0] as SummaryRow;
+    sentences.push(
+      `For peak RSS, ${lean.allocator} uses ${describeRatio(lean.geomean, lean.lower, lean.upper, MEMORY_WORDS, t.baseline, lean.cells)} in geometric mean` +
+        (fat !== lean
+          ? `, and ${fat.allocator} ${describeRatio(fat.geomean, fat.lower, fat.upper, MEMORY_WORDS, t.baseline, fat.cells)}.`
+          : "."),
+    );
+  }
+  if (t.timeRatios.some((r) => r.bimodal))
+    sentences.push(
+      `${t.timeRatios.filter((r) => r.bimodal).length} cell(s) are marked ${BIMODAL_MARK}: their runs fall into separate clusters, and the ratio of medians points the other way from the estimate.`,
+    );
+  const failed = t.failures.reduce((n, f) => n + f.count, 0);
+  if (failed > 0) sentences.push(`${failed} measured run(s) failed; see "Failures".`);
+  return sentences.join(" ");
 }
 
 type Compared = ComparisonRow & { result: Extract<ComparisonRow["result"], { kind: "compared" }> };
@@ -42,67 +161,24 @@ function compared(report: ComparisonReport): Compared[] {
   return report.rows.filter((r): r is Compared => r.result.kind === "compared");
 }
 
-/** The summary paragraph of one testbed, written from its numbers. */
-export function summaryText(t: TestbedModel): string {
-  const sentences: string[] = [];
-  const time = t.time;
-  const rows = compared(time);
-  const cells = t.workloads.length * t.threads.length;
-  sentences.push(
-    `On ${t.description}, ${t.allocators.length} allocators ran ${t.workloads.length} workload(s) at ${t.threads.map(threadsLabel).join(", ")} (${cells} cell(s), ${t.runsPerCell} measured runs each); every allocator is compared with ${t.baseline}.`,
-  );
-  const sum = time.summary.filter((s) => s.lower !== null && s.upper !== null);
-  if (sum.length > 0) {
-    const best = [...sum].sort((a, b) => a.geomean - b.geomean)[0] as (typeof sum)[number];
-    const worst = [...sum].sort((a, b) => b.geomean - a.geomean)[0] as (typeof sum)[number];
-    const overall = (s: (typeof sum)[number]): string =>
-      `${s.allocator}: ${describeRatio(s.geomean, s.lower as number, s.upper as number, time.metric.words, t.baseline)} in geometric mean over ${s.cells} cells` +
-      ((s.lower as number) <= 1 && (s.upper as number) >= 1
-        ? ", a CI that includes 1 (no difference overall that these runs can resolve)"
-        : "");
-    sentences.push(
-      best.geomean < 1
-        ? `Overall the fastest is ${overall(best)}.`
-        : `No allocator is faster than ${t.baseline} overall; the closest is ${overall(best)}.`,
-    );
-    if (worst !== best && worst.geomean > 1) sentences.push(`The slowest is ${overall(worst)}.`);
-  }
-  const significant = rows.filter((r) => r.result.verdict !== "same");
-  const speedups = significant.filter((r) => r.result.verdict === "improved");
-  const slowdowns = significant.filter((r) => r.result.verdict === "regressed");
-  const cellText = (r: Compared): string =>
-    `at ${threadsLabel(r.threads)}, ${r.allocator} is ${describeRatio(r.result.ratio, r.result.lower, r.result.upper, time.metric.words, r.against)} on ${workloadLabel(r.workload, r.params)}`;
-  if (speedups.length > 0) {
-    const top = speedups.reduce((a, b) => (b.result.ratio < a.result.ratio ? b : a));
-    sentences.push(`The largest significant speed-up: ${cellText(top)}.`);
-  }
-  if (slowdowns.length > 0) {
-    const top = slowdowns.reduce((a, b) => (b.result.ratio > a.result.ratio ? b : a));
-    sentences.push(`The largest significant slowdown: ${cellText(top)}.`);
-  }
-  sentences.push(
-    `${significant.length} of ${rows.length} comparisons are significant after Benjamini-Hochberg correction (alpha ${time.alpha}); the others show no difference these runs can resolve.`,
-  );
-  const tooFew = t.time.rows.filter((r) => r.result.kind === "too-few-runs").length;
-  if (tooFew > 0) sentences.push(`${tooFew} comparison(s) have too few runs for a verdict.`);
-  const rss = t.rss.summary.filter((s) => s.lower !== null && s.upper !== null);
-  if (rss.length > 0) {
-    const lean = [...rss].sort((a, b) => a.geomean - b.geomean)[0] as (typeof rss)[number];
-    const fat = [...rss].sort((a, b) => b.geomean - a.geomean)[0] as (typeof rss)[number];
-    sentences.push(
-      `For peak RSS, ${lean.allocator} is ${describeRatio(lean.geomean, lean.lower as number, lean.upper as number, t.rss.metric.words, t.baseline)} in geometric mean` +
-        (fat !== lean
-          ? `, and ${fat.allocator} ${describeRatio(fat.geomean, fat.lower as number, fat.upper as number, t.rss.metric.words, t.baseline)}.`
-          : "."),
-    );
-  }
-  const failed = t.failures.reduce((n, f) => n + f.count, 0);
-  if (failed > 0) sentences.push(`${failed} measured run(s) failed; see "Failures".`);
-  return sentences.join(" ");
+/** Why a cell has no ratio: "failed: signal" when every run of one side failed, else "-". */
+function failedText(t: TestbedModel, row: ComparisonRow): string {
+  const side = row.candidate === null ? row.allocator : row.baseline === null ? row.against : null;
+  if (side === null) return "-";
+  const kinds = t.failures
+    .filter((f) => f.workload === row.workload && f.threads === row.threads && f.allocator === side)
+    .map((f) => f.kind);
+  return kinds.length > 0 ? `${side} failed: ${[...new Set(kinds)].join(", ")}` : "-";
 }
 
-function comparisonTable(report: ComparisonReport): Block {
-  return {
+function comparisonTable(t: TestbedModel, metric: "time" | "peak RSS"): Block[] {
+  const report = metric === "time" ? t.time : t.rss;
+  const words = wordsFor(metric);
+  const ratios = new Map(
+    ratiosOf(t, metric).map((r) => [cellKey(r.workload, r.threads, r.allocator), r]),
+  );
+  let bimodal = false;
+  const table: Block = {
     kind: "table",
     head: [
       "workload",
@@ -110,28 +186,46 @@ function comparisonTable(report: ComparisonReport): Block {
       "allocator",
       `${report.rows[0]?.against ?? "baseline"} median`,
       "median",
-      "ratio",
+      `ratio to ${t.baseline}`,
       "95% CI",
       "p (BH)",
       "verdict",
     ],
     numeric: [1, 3, 4, 5, 6, 7],
     rows: report.rows.map((row) => {
-      const r = row.result;
-      const c = r.kind === "compared" ? r : null;
+      const workload = workloadLabel(row.workload, row.params);
+      const r = ratios.get(cellKey(workload, row.threads, row.allocator));
+      if (r?.bimodal) bimodal = true;
       return [
-        workloadLabel(row.workload, row.params),
-        String(row.threads),
+        workload,
+        threadsCell(t, row.threads),
         row.allocator,
         row.baseline ? formatValue(row.baseline.median, report.metric) : "-",
         row.candidate ? formatValue(row.candidate.median, report.metric) : "-",
-        c ? `${c.ratio.toFixed(3)}x` : "-",
-        c ? `${c.lower.toFixed(3)}-${c.upper.toFixed(3)}` : "-",
-        c ? (c.adjustedP < 0.001 ? "<0.001" : c.adjustedP.toFixed(3)) : "-",
+        r
+          ? `${directed(r.ratio, words)}${r.bimodal ? ` ${BIMODAL_MARK}` : ""}`
+          : failedText(t, row),
+        r
+          ? r.lower !== null && r.upper !== null
+            ? directedInterval(r.lower, r.upper, words)
+            : noCi(r.n)
+          : "-",
+        r?.adjustedP != null && Number.isFinite(r.adjustedP)
+          ? r.adjustedP < 0.001
+            ? "<0.001"
+            : r.adjustedP.toFixed(3)
+          : "-",
         verdictText(row, report),
       ];
     }),
   };
+  const notes: string[] = [];
+  if (bimodal) notes.push(bimodalNote(words));
+  if (t.oversubscribed.length > 0)
+    notes.push(
+      `${OVERSUBSCRIBED_MARK} More threads than the ${t.cpus} CPU(s) the runs could use (oversubscribed).`,
+    );
+  return [table, ...notes.map((text): Block => ({ kind: "paragraph", text }))];
 }
 
 function summaryTable(t: TestbedModel): Block {
@@ -142,9 +236,14 @@ function summaryTable(t: TestbedModel): Block {
     rows: t.summary.map((s) => [
       s.allocator,
       s.metric,
-      String(s.cells),
-      `${s.geomean.toFixed(3)}x`,
-      s.lower === null || s.upper === null ? "-" : `${s.lower.toFixed(3)}-${s.upper.toFixed(3)}`,
+      String(s.cells) +
+        (s.oversubscribedCells > 0
+          ? ` (+${s.oversubscribedCells} ${OVERSUBSCRIBED_MARK} left out)`
+          : ""),
+      `${directed(s.geomean, wordsFor(s.metric))} than ${s.against}`,
+      s.lower === null || s.upper === null
+        ? noCi(s.cells).replace("run", "cell")
+        : directedInterval(s.lower, s.upper, wordsFor(s.metric)),
     ]),
   };
 }
@@ -163,6 +262,14 @@ function methodology(t: TestbedModel): string[] {
   ];
 }
 
+/**
+ * A file's name without the directory it had on the measuring machine: local absolute paths
+ * (build trees, home directories) say nothing to a reader and may say too much about the host.
+ */
+export function localName(file: string): string {
+  return file.startsWith("/") ? path.posix.basename(file) : file;
+}
+
 function environmentTable(t: TestbedModel): Block {
   const e = t.results.environment;
   const rows: string[][] = [
@@ -173,7 +280,7 @@ function environmentTable(t: TestbedModel): Block {
     ["memory", `${(e.memoryBytes / 2 ** 30).toFixed(1)} GiB`],
     ...e.libcs.map((l) => [
       `libc ${l.libc}`,
-      `${l.version ?? "unknown"}; ${l.compiler.join(" ")} ${l.compilerVersion}; ${l.cflags.join(" ")}`,
+      `${l.version ?? "unknown"}; ${l.compiler.map(localName).join(" ")} ${l.compilerVersion}; ${l.cflags.join(" ")}`,
     ]),
     ["CPU governor", e.governor ?? "unknown"],
     ["turbo", e.turbo ?? "unknown"],
@@ -187,7 +294,7 @@ function environmentTable(t: TestbedModel): Block {
           a.package
             ? `${a.package.name} ${a.package.version}`
             : (a.version ?? (a.source === "libc" ? `${a.libc}'s own malloc` : "version unknown")),
-          a.realLib ?? a.lib ?? "",
+          localName(a.realLib ?? a.lib ?? ""),
         ]
           .filter(Boolean)
           .join("; "),
@@ -291,7 +398,7 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
       level: 3,
       text: multi ? `Time: ${t.label}` : "Time against the baseline",
     });
-    blocks.push(comparisonTable(t.time));
+    blocks.push(...comparisonTable(t, "time"));
   }
   blocks.push({ kind: "heading", level: 2, text: "Memory" });
   chart("rss-ratio");
@@ -303,7 +410,7 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
       level: 3,
       text: multi ? `Peak RSS: ${t.label}` : "Peak RSS against the baseline",
     });
-    blocks.push(comparisonTable(t.rss));
+    blocks.push(...comparisonTable(t, "peak RSS"));
     const retained = retainedTable(t);
     if (retained) {
       blocks.push({

@@ -9,7 +9,8 @@ import { paramVariants, workloadLabel } from "../plan/schedule.js";
 import { timelineSamples } from "../results/deferred-samples.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
 import { quantileSorted } from "simple-statistics";
-import { describeCentre } from "../stats/index.js";
+import { describeCentre, geometricMeanRatio } from "../stats/index.js";
+import { disagrees } from "../analysis/direction.js";
 import { allocatorOrder } from "./palette.js";
 import {
   LATENCY_OPS,
@@ -37,14 +38,26 @@ export interface CellEstimate extends CellKey {
   upper: number | null;
 }
 
-/** A ratio against the baseline with its 95% CI and verdict (from compareAllocators). */
+/**
+ * A ratio against the baseline (candidate / baseline) with its 95% CI and verdict (from
+ * compareAllocators). Cells with too few runs for a test keep a point estimate, the ratio of
+ * the medians, with no CI (lower and upper null) and the verdict "same".
+ */
 export interface RatioRow extends CellKey {
   against: string;
   ratio: number;
-  lower: number;
-  upper: number;
-  adjustedP: number;
+  lower: number | null;
+  upper: number | null;
+  adjustedP: number | null;
   verdict: "improved" | "regressed" | "same";
+  /** Fewest measured runs of the two cells. */
+  n: number;
+  /** Median of the candidate / median of the baseline. */
+  medianRatio: number;
+  /** The ratio of medians and the HL estimate point in opposite directions. */
+  bimodal: boolean;
+  /** More threads than the testbed's CPUs (see {@link TestbedModel.cpus}). */
+  oversubscribed: boolean;
 }
 
 /**
@@ -99,6 +112,8 @@ export interface SummaryRow {
   allocator: string;
   against: string;
   cells: number;
+  /** Cells left out because they ran more threads than the testbed has CPUs. */
+  oversubscribedCells: number;
   geomean: number;
   lower: number | null;
   upper: number | null;
@@ -115,6 +130,10 @@ export interface TestbedModel {
   workloads: string[];
   allocators: string[];
   threads: number[];
+  /** CPUs the runs could use (the pinned set, else the online CPUs); null when unknown. */
+  cpus: number | null;
+  /** Thread counts above {@link cpus}: flagged everywhere and left out of the summaries. */
+  oversubscribed: number[];
   /** Successful measured runs per cell: "5", or a range such as "5-30". */
   runsPerCell: string;
   time: ComparisonReport;
@@ -182,25 +201,102 @@ function groupRuns(runs: readonly RunRecord[]): Map<string, OkRun[]> {
   return groups;
 }
 
-function ratioRows(report: ComparisonReport, testbed: string): RatioRow[] {
+/** Every comparison with a ratio: tested ones with their CI, too-few-runs ones as a point. */
+function ratioRows(
+  report: ComparisonReport,
+  testbed: string,
+  oversubscribed: readonly number[],
+): RatioRow[] {
   const rows: RatioRow[] = [];
   for (const row of report.rows) {
     const r = row.result;
-    if (r.kind !== "compared") continue;
+    const c = row.candidate;
+    const b = row.baseline;
+    if (!c || !b || !(c.median > 0) || !(b.median > 0)) continue;
+    if (r.kind === "not-applicable") continue;
+    const medianRatio = c.median / b.median;
+    const tested = r.kind === "compared";
+    const ratio = tested ? r.ratio : medianRatio;
     rows.push({
       testbed,
       workload: workloadLabel(row.workload, row.params),
       threads: row.threads,
       allocator: row.allocator,
       against: row.against,
-      ratio: r.ratio,
-      lower: r.lower,
-      upper: r.upper,
-      adjustedP: r.adjustedP,
-      verdict: r.verdict,
+      ratio,
+      lower: tested ? r.lower : null,
+      upper: tested ? r.upper : null,
+      adjustedP: tested ? r.adjustedP : null,
+      verdict: tested ? r.verdict : "same",
+      n: Math.min(c.n, b.n),
+      medianRatio,
+      bimodal: tested && disagrees(ratio, medianRatio),
+      oversubscribed: oversubscribed.includes(row.threads),
     });
   }
   return rows;
+}
+
+/**
+ * Geometric mean of each allocator's per-cell ratios (point estimates included), leaving out
+ * oversubscribed cells unless every cell of the allocator is one.
+ */
+export function summaryRows(
+  rows: readonly RatioRow[],
+  metric: SummaryRow["metric"],
+  level = LEVEL,
+): SummaryRow[] {
+  const groups = new Map<string, RatioRow[]>();
+  for (const r of rows) {
+    const key = `${r.testbed}\0${r.allocator}\0${r.against}`;
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()].map((all) => {
+    const fitting = all.filter((r) => !r.oversubscribed);
+    const used = fitting.length > 0 ? fitting : all;
+    const gm = geometricMeanRatio(
+      used.map((r) => r.ratio),
+      level,
+    );
+    const first = all[0] as RatioRow;
+    return {
+      testbed: first.testbed,
+      metric,
+      allocator: first.allocator,
+      against: first.against,
+      cells: used.length,
+      oversubscribedCells: all.length - used.length,
+      geomean: gm.geomean,
+      lower: gm.lower,
+      upper: gm.upper,
+    };
+  });
+}
+
+/** Number of CPUs in a Linux CPU list ("0-15", "0,2,4-7"); null when it does not parse. */
+export function cpuListCount(list: string | null | undefined): number | null {
+  if (!list) return null;
+  let count = 0;
+  for (const part of list.trim().split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return null;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) return null;
+    count += hi - lo + 1;
+  }
+  return count > 0 ? count : null;
+}
+
+/** CPUs the runs of a results file could use: the pinned set, else the online CPUs. */
+export function usableCpus(results: ResultsFile): number | null {
+  return (
+    cpuListCount(results.plan.cpus ?? null) ??
+    cpuListCount(results.environment.onlineCpus) ??
+    (results.environment.cores > 0 ? results.environment.cores : null)
+  );
 }
 
 /** Up to `max` values spread evenly over the sorted sample (keeps its shape), with a jitter. */
@@ -355,18 +451,13 @@ export function addComparisons(model: DescriptiveModel): ReportModel {
       [timeMetric, rssMetric],
       opts,
     ) as [ComparisonReport, ComparisonReport];
+    const timeRatios = ratioRows(time, t.label, t.oversubscribed);
+    const rssRatios = ratioRows(rss, t.label, t.oversubscribed);
     const summary: SummaryRow[] = [
-      ...time.summary.map((s) => ({ testbed: t.label, metric: "time" as const, ...s })),
-      ...rss.summary.map((s) => ({ testbed: t.label, metric: "peak RSS" as const, ...s })),
+      ...summaryRows(timeRatios, "time"),
+      ...summaryRows(rssRatios, "peak RSS"),
     ];
-    return {
-      ...t,
-      time,
-      rss,
-      timeRatios: ratioRows(time, t.label),
-      rssRatios: ratioRows(rss, t.label),
-      summary,
-    };
+    return { ...t, time, rss, timeRatios, rssRatios, summary };
   });
   return { ...model, testbeds };
 }
@@ -385,7 +476,11 @@ export function buildDescriptiveModel(
       paramVariants(results.plan.params).map((p) => workloadLabel(w, p)),
     );
     const groups = groupRuns(results.runs);
-    const detailThreads = Math.max(...threads);
+    const cpus = usableCpus(results);
+    const oversubscribed = threads.filter((n) => cpus !== null && n > cpus);
+    // Details at the most threads the CPUs can run at once, not at an oversubscribed count.
+    const fitting = threads.filter((n) => !oversubscribed.includes(n));
+    const detailThreads = Math.max(...(fitting.length > 0 ? fitting : threads));
     const cellCount = Math.max(1, workloads.length * threads.length * allocators.length);
     const pointsPerCell = Math.max(
       MIN_POINTS,
@@ -511,6 +606,8 @@ export function buildDescriptiveModel(
       workloads,
       allocators,
       threads,
+      cpus,
+      oversubscribed,
       runsPerCell,
       throughput,
       distributions,

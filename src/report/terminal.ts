@@ -1,5 +1,6 @@
 /** `bench report --format terminal`: the same compact table `bench run` ends with, per testbed. */
 import { formatSummary, summarize } from "../run/summary.js";
+import { directed, directedInterval, TIME_WORDS } from "../analysis/direction.js";
 import type { ReportModel } from "./model.js";
 
 export function renderTerminal(model: ReportModel): string {
@@ -7,15 +8,19 @@ export function renderTerminal(model: ReportModel): string {
   for (const t of model.testbeds) {
     if (model.testbeds.length > 1) out.push(`== ${t.label} (${t.source})`, "");
     out.push(formatSummary(summarize(t.results, t.baseline)), "");
-    if (t.time.summary.length > 0) {
-      out.push(`geometric mean time ratio to ${t.baseline} (95% CI):`);
-      const width = Math.max(...t.time.summary.map((s) => s.allocator.length));
-      for (const s of t.time.summary)
+    const time = t.summary.filter((s) => s.metric === "time");
+    if (time.length > 0) {
+      out.push(`time against ${t.baseline}, geometric mean (95% CI):`);
+      const width = Math.max(...time.map((s) => s.allocator.length));
+      for (const s of time)
         out.push(
-          `  ${s.allocator.padEnd(width)}  ${s.geomean.toFixed(3)}x` +
+          `  ${s.allocator.padEnd(width)}  ${directed(s.geomean, TIME_WORDS).padEnd(22)}` +
             (s.lower === null || s.upper === null
-              ? ""
-              : `  [${s.lower.toFixed(3)}, ${s.upper.toFixed(3)}]`),
+              ? `  no CI: ${s.cells} cell(s)`
+              : `  ${directedInterval(s.lower, s.upper, TIME_WORDS)}`) +
+            (s.oversubscribedCells > 0
+              ? `  (${s.oversubscribedCells} oversubscribed cell(s) left out)`
+              : ""),
         );
       out.push("");
     }

@@ -1,5 +1,6 @@
 import { median } from "simple-statistics";
 import { compareAllocators, DEFAULT_TOLERANCE } from "../analysis/comparisons.js";
+import { directed, directedInterval, TIME_WORDS } from "../analysis/direction.js";
 import { verdictMark } from "../analysis/format.js";
 import { metricInfo } from "../analysis/metrics.js";
 import { paramVariants, paramsKey, sameParams, workloadLabel } from "../plan/schedule.js";
@@ -153,6 +154,10 @@ export function formatSummary(summary: Summary): string {
     "Mops/s",
     "peak RSS",
   ].map(showControls);
+  const words =
+    summary.metric === "instructions"
+      ? { below: "fewer instructions", above: "more instructions" }
+      : TIME_WORDS;
   // Names from the results stay on one line, their control characters shown.
   const body = summary.rows.map((r) =>
     [
@@ -170,10 +175,10 @@ export function formatSummary(summary: Summary): string {
             r.medianSeconds < 0.001
             ? r.medianSeconds.toPrecision(3)
             : r.medianSeconds.toFixed(4),
-      r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+      r.ratio === null ? "-" : directed(r.ratio, words),
       r.ratioLower === null || r.ratioUpper === null
         ? ""
-        : `${r.ratioLower.toFixed(2)}-${r.ratioUpper.toFixed(2)}`,
+        : directedInterval(r.ratioLower, r.ratioUpper, words),
       r.mark,
       r.medianOpsPerSecond === null ? "-" : (r.medianOpsPerSecond / 1e6).toFixed(2),
       r.medianMaxRssBytes === null ? "-" : `${(r.medianMaxRssBytes / 1048576).toFixed(1)} MiB`,
@@ -201,11 +206,11 @@ export function formatSummary(summary: Summary): string {
     "",
     ...(summary.metric === "instructions"
       ? [
-          `ratio = median instructions counted under callgrind / ${summary.baseline ?? "baseline"}'s (lower is less work); times under valgrind are not ranked.`,
+          `ratio = median instructions counted under callgrind against ${summary.baseline ?? "baseline"}'s, folded to >= 1 with its direction; times under valgrind are not ranked.`,
           `range: the ratios any two runs give; + fewer, - more instructions beyond ±${(DEFAULT_TOLERANCE * 100).toFixed(1)}% (counted runs are deterministic: no test), ~ within it, ? no verdict.`,
         ]
       : [
-          `ratio = time of the measured region / ${summary.baseline ?? "baseline"}'s (lower is faster): the Hodges-Lehmann estimate as in bench report, or the ratio of medians where too few runs give none; warmups excluded.`,
+          `ratio = time of the measured region against ${summary.baseline ?? "baseline"}'s, folded to >= 1 with its direction (faster, slower): the Hodges-Lehmann estimate as in bench report, or the ratio of medians where too few runs give none; warmups excluded.`,
           `95% CI: Hodges-Lehmann ratio interval; + faster, - slower, ~ no significant difference (Mann-Whitney U, or the paired signed-rank test from 10 rounds on; Benjamini-Hochberg, alpha 0.05), ? too few runs for a verdict.`,
         ]),
   );

@@ -1,7 +1,7 @@
 /** Several testbeds side by side: each allocator's per-workload time ratio on each testbed. */
 import type { RatioRow } from "../model.js";
+import { axisLabelExpr, directed, directedInterval, TIME_WORDS } from "../../analysis/direction.js";
 import {
-  ratioFormat,
   threadsLabel,
   intervalLayers,
   topLevel,
@@ -23,17 +23,25 @@ export function architecturesChartSpec(
     allocator: r.allocator,
     threads: threadsLabel(r.threads),
     ratio: r.ratio,
-    lower: r.lower,
-    upper: r.upper,
-    label: `${ratioFormat(r.ratio)}x`,
-    ci: `${ratioFormat(r.lower)}-${ratioFormat(r.upper)}`,
+    lower: r.lower ?? r.ratio,
+    upper: r.upper ?? r.ratio,
+    label: directed(r.ratio, TIME_WORDS),
+    ci:
+      r.lower !== null && r.upper !== null
+        ? directedInterval(r.lower, r.upper, TIME_WORDS)
+        : `no CI: ${r.n} runs`,
   }));
   const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
   const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
   const x = {
     type: "quantitative",
     scale: { type: "log", nice: false, padding: 8 },
-    axis: { title: `time / ${base}'s (×, log scale)`, format: "~g" },
+    axis: {
+      title: `time against ${base} (log scale)`,
+      labelExpr: axisLabelExpr(TIME_WORDS),
+      tickCount: 4,
+      labelOverlap: "greedy",
+    },
   };
   const tooltip = [
     { field: "testbed" },

@@ -16,8 +16,17 @@ export interface ChartContext {
 
 export const FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
 
+/**
+ * Characters per subtitle line: Vega sizes a chart by estimating text at 0.8 em per character,
+ * so 76 characters of 11 px text keep the chart within a 700 px column.
+ */
+export const WRAP = 76;
+
+/** Width of a blog column: every chart fits it at scale 1, so its text keeps its size. */
+export const COLUMN_WIDTH = 700;
+
 /** Wrap text into lines of at most `width` characters at spaces. */
-export function wrap(text: string, width = 110): string[] {
+export function wrap(text: string, width = WRAP): string[] {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(/\s+/)) {
@@ -49,7 +58,7 @@ export function workloadFacet(
         row: { field: "testbed", type: "nominal", title: null, sort: testbeds, ...rowHeader },
       },
     };
-  return { facet: workload, columns: 4 };
+  return { facet: workload, columns: 2 };
 }
 
 /** Facet row per workload (in report order), its label left-aligned beside the row. */
@@ -131,7 +140,9 @@ export function topLevel(title: string, subtitle: string, ctx: ChartContext): Vl
       legend: {
         labelFontSize: 11,
         titleFontSize: 11,
-        orient: "right",
+        orient: "bottom",
+        direction: "horizontal",
+        columns: 4,
         symbolOpacity: 1,
         symbolSize: 80,
       },

@@ -14,7 +14,6 @@ import {
   topLevel,
   type ChartContext,
   type VlSpec,
-  workloadRows,
 } from "./common.js";
 
 export function distributionChartSpec(
@@ -63,22 +62,25 @@ export function distributionChartSpec(
   return {
     ...topLevel("Distribution of runs per cell", distributionSubtitle(rows), ctx),
     data: { values },
+    // One panel per workload and thread count, two to a row: a 700 px column holds them.
+    transform: [{ calculate: "datum.workload + ' · ' + datum.panel", as: "cell" }],
     facet: {
-      row: workloadRows(ctx),
-      column: {
-        field: "panel",
-        type: "ordinal",
-        title: null,
-        sort: panelSort(
+      field: "cell",
+      type: "ordinal",
+      title: null,
+      sort: ctx.workloads.flatMap((w) =>
+        panelSort(
           ctx,
           opts.testbeds,
           rows.map((r) => r.threads),
-        ),
-      },
+        ).map((p) => `${w} · ${p}`),
+      ),
+      header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start" },
     },
+    columns: 2,
     resolve: { scale: { x: "shared" } },
     spec: {
-      width: 300,
+      width: 230,
       height: { step: 22 },
       layer: [
         {
@@ -90,7 +92,7 @@ export function distributionChartSpec(
               field: tukey ? "low" : "min",
               type: "quantitative",
               title: xTitle,
-              scale: { type: "log" },
+              scale: { type: "log", nice: false, padding: 6 },
               axis: { format: "~s" },
             },
             x2: { field: tukey ? "high" : "max" },

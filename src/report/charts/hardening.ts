@@ -28,7 +28,7 @@ export function hardeningChartSpec(
   const SPARE = ["#c6d7f2", "#e6ccf0", "#f0e6c0"];
   const range = outcomes.map((o, i) => KNOWN[o] ?? (SPARE[i % SPARE.length] as string));
   const inner: VlSpec = {
-    width: { step: 165 },
+    width: { step: Math.max(70, Math.min(165, Math.floor(520 / Math.max(1, probes.length)))) },
     height: { step: 28 },
     encoding: {
       x: {
@@ -40,7 +40,7 @@ export function hardeningChartSpec(
           orient: "top",
           labelAngle: 0,
           labelLimit: 0,
-          labelFontSize: 10,
+          labelFontSize: 11,
           grid: false,
           ticks: false,
           domain: false,

@@ -143,13 +143,14 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
       "Geometric mean time and peak RSS ratio per allocator with 95% CIs.",
       summaryChartSpec(summary, { testbeds, baselines }, ctx),
     );
+  const failed = tbs.flatMap((t) => t.failures.map((f) => ({ ...f, testbed: t.label })));
   const time = tbs.flatMap((t) => t.timeRatios);
   if (time.length > 0)
     add(
       "time-ratio",
       "Time relative to the baseline",
       "Time ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
-      ratioChartSpec(time, { metric: "time", baselines, testbeds }, ctx),
+      ratioChartSpec(time, { metric: "time", baselines, testbeds, failed }, ctx),
     );
   const rss = tbs.flatMap((t) => t.rssRatios);
   if (rss.length > 0)
@@ -157,7 +158,7 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
       "rss-ratio",
       "Peak RSS relative to the baseline",
       "Peak RSS ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
-      ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds }, ctx),
+      ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds, failed }, ctx),
     );
   if (tbs.length > 1) {
     const rows = tbs.flatMap((t) => t.timeRatios.filter((r) => r.threads === t.detailThreads));
@@ -185,7 +186,11 @@ export function buildDescriptiveCharts(model: DescriptiveModel): ChartDef[] {
       "scaling",
       "Scaling with threads",
       "Median throughput against thread count per allocator with 95% CI bands.",
-      scalingChartSpec(throughput, { testbeds }, ctx),
+      scalingChartSpec(
+        throughput,
+        { testbeds, cpus: Object.fromEntries(tbs.map((t) => [t.label, t.cpus])) },
+        ctx,
+      ),
     );
   const timelines = tbs.flatMap((t) => t.timelines);
   if (timelines.length > 0)

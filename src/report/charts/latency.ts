@@ -54,7 +54,7 @@ export function latencyChartSpec(
     ),
     data: { values },
     facet: { field: "panel", type: "nominal", title: null, sort: panels },
-    columns: Math.min(3, Math.max(ops.length, 1)),
+    columns: Math.min(2, Math.max(ops.length, 1)),
     resolve: { scale: { y: "independent" } },
     spec: {
       width: 200,

@@ -9,6 +9,7 @@ import {
   threadsLabel,
   topLevel,
   workloadFacet,
+  workloadRows,
   type ChartContext,
   type VlSpec,
 } from "./common.js";
@@ -23,7 +24,7 @@ export function overheadChartSpec(
     workload: r.workload,
     allocator: r.allocator,
     overhead: r.overhead,
-    label: `${ratioFormat(r.overhead)}x`,
+    label: `${ratioFormat(r.overhead)}x the live bytes`,
     rssMiB: r.peakRssBytes / 1048576,
     liveMiB: r.peakLiveBytes / 1048576,
   }));
@@ -44,10 +45,13 @@ export function overheadChartSpec(
       ctx,
     ),
     data: { values },
-    ...workloadFacet(ctx, opts.testbeds, { header: { labelAngle: 0, labelAlign: "left" } }),
+    // One testbed: one row per workload, so the numbers beside the points fit a 700 px column.
+    ...(ctx.multiTestbed
+      ? workloadFacet(ctx, opts.testbeds, { header: { labelAngle: 0, labelAlign: "left" } })
+      : { facet: { row: workloadRows(ctx) } }),
     resolve: { scale: { x: "shared" } },
     spec: {
-      width: 200,
+      width: ctx.multiTestbed ? 150 : 300,
       height: { step: 20 },
       encoding: { y, x },
       layer: [
@@ -68,7 +72,7 @@ export function overheadChartSpec(
           },
         },
         {
-          mark: { type: "text", dx: 8, align: "left", fontSize: 10 },
+          mark: { type: "text", dx: 8, align: "left", fontSize: 11 },
           encoding: { text: { field: "label" }, opacity: pickOpacity() },
         },
       ],

@@ -1,13 +1,7 @@
 /** Geometric mean of each allocator's ratios against the baseline, with its 95% CI. */
 import type { SummaryRow } from "../model.js";
-import {
-  pickOpacity,
-  ratioFormat,
-  intervalLayers,
-  topLevel,
-  type ChartContext,
-  type VlSpec,
-} from "./common.js";
+import { axisLabelExpr, directed, directedInterval, wordsFor } from "../../analysis/direction.js";
+import { pickOpacity, intervalLayers, topLevel, type ChartContext, type VlSpec } from "./common.js";
 
 export function summaryChartSpec(
   rows: SummaryRow[],
@@ -23,19 +17,22 @@ export function summaryChartSpec(
     lower: r.lower ?? r.geomean,
     upper: r.upper ?? r.geomean,
     cells: r.cells,
-    label: `${ratioFormat(r.geomean)}x`,
+    label: directed(r.geomean, wordsFor(r.metric)),
     ci:
       r.lower === null || r.upper === null
-        ? "one cell: no CI"
-        : `${ratioFormat(r.lower)}-${ratioFormat(r.upper)}`,
+        ? `no CI: ${r.cells} cell(s)`
+        : directedInterval(r.lower, r.upper, wordsFor(r.metric)),
+    left: r.oversubscribedCells,
   }));
   const allocators = ctx.palette.domain.filter((a) => rows.some((r) => r.allocator === a));
   const x = {
     type: "quantitative",
     scale: { type: "log", nice: false, padding: 10 },
     axis: {
-      title: `geometric mean ratio to ${base} (×, log scale)`,
-      format: "~g",
+      title: `geometric mean against ${base} (log scale)`,
+      labelExpr: axisLabelExpr({ below: "less", above: "more" }),
+      tickCount: 4,
+      labelOverlap: "greedy",
     },
   };
   const y = { field: "allocator", type: "nominal", sort: allocators, title: null };
@@ -46,11 +43,12 @@ export function summaryChartSpec(
     { field: "label", title: "geometric mean ratio" },
     { field: "ci", title: "95% CI" },
     { field: "cells", title: "cells (workload × threads)" },
+    { field: "left", title: "oversubscribed cells left out" },
   ];
   return {
     ...topLevel(
       `Summary: each allocator against ${base}`,
-      "Geometric mean over every workload and thread count of the per-cell ratios, with a 95% t interval on the log ratios. Time: lower is faster; peak RSS: lower is leaner.",
+      `Geometric mean over the workloads and thread counts of the per-cell ratios, with a 95% t interval on the log ratios${rows.some((r) => r.oversubscribedCells > 0) ? "; thread counts above the machine's CPUs (oversubscribed) are left out" : ""}. Left of 1: less time (faster) or less memory than ${base}.`,
       ctx,
     ),
     data: { values },
@@ -70,12 +68,12 @@ export function summaryChartSpec(
     },
     resolve: { scale: { x: "shared" } },
     spec: {
-      width: 320,
+      width: ctx.multiTestbed ? 180 : 200,
       height: { step: 22 },
       layer: [
         ...intervalLayers(ctx, { x, y, tooltip, estimate: "geomean", strokeWidth: 2.5, size: 90 }),
         {
-          mark: { type: "text", dy: -11, fontSize: 10, color: "#222" },
+          mark: { type: "text", dy: -12, fontSize: 11, color: "#222" },
           encoding: {
             y,
             x: { field: "geomean", ...x },

@@ -147,12 +147,12 @@ describe("bench report", () => {
     const r = await bench(["report", file, "--format", "terminal", "-o", path.join(dir, "none")]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(
-      /threadtest\s+1\s+musl\s+8\/8\s+[\d.]+\s+[12]\.\d\dx\s+[\d.]+-[\d.]+\s+-/,
+      /threadtest\s+1\s+musl\s+8\/8\s+[\d.]+\s+[12]\.\d\dx slower\s+[\d.]+-[\d.]+x slower\s+-/,
     );
     expect(r.stdout).toMatch(
-      /threadtest\s+1\s+jemalloc\s+8\/8\s+[\d.]+\s+0\.\d\dx\s+[\d.]+-[\d.]+\s+\+/,
+      /threadtest\s+1\s+jemalloc\s+8\/8\s+[\d.]+\s+[12]\.\d\dx faster\s+[\d.]+-[\d.]+x faster\s+\+/,
     );
-    expect(r.stdout).toContain("geometric mean time ratio to glibc");
+    expect(r.stdout).toContain("time against glibc, geometric mean (95% CI):");
     await expect(stat(path.join(dir, "none"))).rejects.toThrow();
   });
 

@@ -3,6 +3,7 @@ import { buildCharts } from "../../../src/report/charts/index.js";
 import { buildDocument, describeRatio, summaryText } from "../../../src/report/document.js";
 import { escapeHtml, jsonForScript, renderHtml } from "../../../src/report/html.js";
 import { escapeMarkdown, renderMarkdown } from "../../../src/report/markdown.js";
+import { MEMORY_WORDS, TIME_WORDS } from "../../../src/analysis/direction.js";
 import { buildModel } from "../../../src/report/model.js";
 import { syntheticResults } from "./synthetic.js";
 
@@ -14,35 +15,51 @@ describe("report text", () => {
     const model = buildModel([{ results, source: "r.json", baseline: "glibc" }]);
     const t = model.testbeds[0]!;
     const text = summaryText(t);
-    const jemalloc = t.time.summary.find((s) => s.allocator === "jemalloc")!;
+    const jemalloc = t.summary.find((s) => s.metric === "time" && s.allocator === "jemalloc")!;
     expect(text).toContain(
-      `Overall the fastest is jemalloc: ${describeRatio(jemalloc.geomean, jemalloc.lower!, jemalloc.upper!, { improved: "faster", regressed: "slower" }, "glibc")}`,
+      `Overall the fastest is jemalloc: ${describeRatio(jemalloc.geomean, jemalloc.lower, jemalloc.upper, TIME_WORDS, "glibc")}`,
     );
     expect(text).toMatch(
-      /The slowest is musl: \d\.\d\dx slower than glibc \(95% CI \d\.\d\d-\d\.\d\d\)/,
+      /The slowest is musl: \d\.\d\dx slower than glibc \(95% CI \d\.\d\d-\d\.\d\dx slower\)/,
     );
     expect(text).toMatch(
-      /The largest significant speed-up: at \d threads?, jemalloc is \d\.\d\dx faster than glibc \(95% CI [\d.]+-[\d.]+\) on (threadtest|larson)/,
+      /The largest significant speed-up: at \d threads?, jemalloc is \d\.\d\dx faster than glibc \(95% CI [\d.]+-[\d.]+x faster\) on (threadtest|larson)/,
     );
-    expect(text).toContain("8 of 8 comparisons are significant");
+    expect(text).toContain("8 of 8 tested comparisons are significant");
   });
 
-  it("turns ratios below 1 into 'x faster' with the inverted CI", () => {
-    expect(
-      describeRatio(0.5, 0.4, 0.625, { improved: "faster", regressed: "slower" }, "musl"),
-    ).toBe("2.00x faster than musl (95% CI 1.60-2.50)");
-    expect(
-      describeRatio(11.3, 10.8, 11.9, { improved: "faster", regressed: "slower" }, "glibc"),
-    ).toBe("11.3x slower than glibc (95% CI 10.8-11.9)");
+  it("folds every ratio to >= 1 with its direction word, CIs included", () => {
+    expect(describeRatio(0.5, 0.4, 0.625, TIME_WORDS, "musl")).toBe(
+      "2.00x faster than musl (95% CI 1.60-2.50x faster)",
+    );
+    expect(describeRatio(11.3, 10.8, 11.9, TIME_WORDS, "glibc")).toBe(
+      "11.3x slower than glibc (95% CI 10.8-11.9x slower)",
+    );
+    expect(describeRatio(1.3, 1.2, 1.4, MEMORY_WORDS, "glibc")).toBe(
+      "1.30x more memory than glibc (95% CI 1.20-1.40x more memory)",
+    );
+    expect(describeRatio(0.9, 0.8, 1.1, TIME_WORDS, "glibc")).toBe(
+      "1.11x faster than glibc (95% CI 1.25x faster to 1.10x slower)",
+    );
+    expect(describeRatio(1.001, null, null, TIME_WORDS, "glibc", 3)).toBe(
+      "1.00x: no difference from glibc (no CI: 3 runs)",
+    );
   });
 
-  it("says when runs are too few for a verdict", () => {
+  it("quick runs keep point estimates (ratio of medians), marked 'no CI: N runs'", () => {
     const model = buildModel([
-      { results: syntheticResults({ runs: 2 }), source: "r", baseline: "glibc" },
+      { results: syntheticResults({ runs: 3 }), source: "r", baseline: "glibc" },
     ]);
-    expect(summaryText(model.testbeds[0]!)).toContain(
-      "8 comparison(s) have too few runs for a verdict",
-    );
+    const t = model.testbeds[0]!;
+    expect(t.timeRatios).toHaveLength(8);
+    for (const r of t.timeRatios) {
+      expect(r.lower).toBeNull();
+      expect(r.ratio).toBeCloseTo(r.medianRatio, 12);
+    }
+    expect(summaryText(t)).toContain("8 of 8 time comparisons have too few runs");
+    expect(t.summary.filter((s) => s.metric === "time")).toHaveLength(2);
+    const md = renderMarkdown(buildDocument(model, []));
+    expect(md).toMatch(/\| \d\.\d\dx (faster|slower) \| no CI: 3 runs \|/);
   });
 });
 

@@ -10,7 +10,7 @@ const ctx = (multiTestbed: boolean): ChartContext => ({
 });
 
 describe("workloadFacet", () => {
-  it("wraps one testbed's workload panels four to a row, in plan order", () => {
+  it("wraps one testbed's workload panels two to a row (a 700 px column), in plan order", () => {
     expect(workloadFacet(ctx(false), ["a"])).toEqual({
       facet: {
         field: "workload",
@@ -18,7 +18,7 @@ describe("workloadFacet", () => {
         title: null,
         sort: ["larson", "xmalloc", "tree", "aligned", "rptest"],
       },
-      columns: 4,
+      columns: 2,
     });
   });
 
