@@ -316,6 +316,13 @@ function program(setCode: (code: number) => void): Command {
       "--format <list>",
       "comma-separated: md, html, svg, png, terminal (default md,html,svg,png)",
     )
+    .option(
+      "--focus <candidate:baseline>",
+      "open with this comparison: one sentence with its number and CI, then its chart (e.g. scudo-musl:musl)",
+    )
+    .option("--allocators <list>", "comma-separated allocators to show (default all)")
+    .option("--workloads <list>", "comma-separated workloads to show (default all)")
+    .option("--threads <list>", "comma-separated thread counts to show (default all)")
     .action(async (files, opts) =>
       setCode(await (await import("./commands/report.js")).reportCommand(files, opts)),
     );

@@ -9,6 +9,7 @@ import {
   type ReportFileFormat,
 } from "../report/index.js";
 import { RenderPool } from "../report/render-pool.js";
+import { checkSelection, parseFocus, parseSelection, selectResults } from "../report/select.js";
 import { checkOutputDir } from "../results/output-path.js";
 import { loadResultSets } from "../results/sets.js";
 import { pickBaseline } from "./compare.js";
@@ -18,6 +19,10 @@ export interface ReportCommandOptions {
   output?: string;
   baseline?: string;
   format?: string;
+  focus?: string;
+  allocators?: string;
+  workloads?: string;
+  threads?: string;
 }
 
 export const DEFAULT_REPORT_FORMATS: ReportFileFormat[] = ["md", "html", "svg", "png"];
@@ -75,6 +80,13 @@ export const REPORT_INTERRUPT_BUDGET = 16 * 67_584;
 export async function reportCommand(files: string[], opts: ReportCommandOptions): Promise<number> {
   if (files.length === 0) throw new UsageError("bench report needs at least one results file");
   const formats = parseFormats(opts.format);
+  const selection = parseSelection(opts);
+  const focus = parseFocus(opts.focus);
+  if (focus && opts.baseline !== undefined && opts.baseline !== focus.baseline)
+    throw new UsageError(
+      `--focus ${opts.focus} compares with ${focus.baseline}, --baseline names ${opts.baseline}: drop one or make them agree`,
+    );
+  const baseline = focus?.baseline ?? opts.baseline;
   const outDir = opts.output ?? defaultReportDir(files);
   if (formats.some((f) => f !== "terminal")) checkOutputDir(outDir, "-o");
   v8.setFlagsFromString(`--interrupt-budget=${REPORT_INTERRUPT_BUDGET}`);
@@ -83,16 +95,25 @@ export async function reportCommand(files: string[], opts: ReportCommandOptions)
   if (pool && (await totalSize(files)) >= WARM_UP_BYTES) pool.warmUp();
   const sets = [];
   try {
-    for (const file of files) {
-      for (const results of await loadResultSets(file, { deferTimelineSamples: true })) {
-        sets.push({ results, source: file, baseline: pickBaseline(results, opts.baseline) });
-      }
+    const loaded = [];
+    for (const file of files)
+      for (const results of await loadResultSets(file, { deferTimelineSamples: true }))
+        loaded.push({ results, source: file });
+    checkSelection(loaded, selection, focus);
+    for (const { results, source } of loaded) {
+      const selected = selectResults(results, selection);
+      sets.push({ results: selected, source, baseline: pickBaseline(selected, baseline) });
     }
   } catch (error) {
     await pool?.close();
     throw error;
   }
-  const out = await writeReport(sets, { outDir, formats, ...(pool ? { pool } : {}) });
+  const out = await writeReport(sets, {
+    outDir,
+    formats,
+    ...(pool ? { pool } : {}),
+    ...(focus ? { focus } : {}),
+  });
   if (out.terminal !== null) writeOut(out.terminal);
   const main = out.files.filter((f) => /index\.(md|html)$/.test(f));
   if (out.files.length > 0)

@@ -83,6 +83,36 @@ function extreme(rows: RatioRow[], below: boolean): RatioRow | undefined {
   return pick.reduce((a, b) => ((below ? b.ratio < a.ratio : b.ratio > a.ratio) ? b : a));
 }
 
+/**
+ * The headline of a focused report: one sentence with the number, its direction and its CI
+ * ("On <machine>, scudo-musl is 1.20x faster than musl (95% CI ...) in geometric mean over ...").
+ */
+export function focusText(
+  t: TestbedModel,
+  focus: { candidate: string; baseline: string },
+): string | null {
+  const s = t.summary.find(
+    (x) => x.metric === "time" && x.allocator === focus.candidate && x.against === focus.baseline,
+  );
+  if (!s) return null;
+  const rows = t.timeRatios.filter(
+    (r) => r.allocator === focus.candidate && r.against === focus.baseline && !r.oversubscribed,
+  );
+  const threads = [...new Set(rows.map((r) => r.threads))].sort((a, b) => a - b);
+  const workloads = new Set(rows.map((r) => r.workload)).size;
+  return (
+    `On ${t.description}, ${focus.candidate} is ${describeRatio(s.geomean, s.lower, s.upper, TIME_WORDS, focus.baseline, s.cells).replace(/\(no CI: (\d+) runs?\)/, "(no CI: $1 cells)")}` +
+    ` in geometric mean over ${s.cells} cell(s): ${workloads} workload(s) at ${threads.map(String).join(", ")} thread(s)` +
+    (s.oversubscribedCells > 0
+      ? `, leaving out ${s.oversubscribedCells} oversubscribed cell(s) (more threads than the ${t.cpus} CPUs)`
+      : "") +
+    (rows.some((r) => r.lower === null)
+      ? `; the cells themselves have ${t.runsPerCell} run(s) each, too few for a per-cell CI`
+      : "") +
+    "."
+  );
+}
+
 /** The summary paragraph of one testbed, written from its numbers. */
 export function summaryText(t: TestbedModel): string {
   const sentences: string[] = [];
@@ -376,7 +406,21 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
     if (c) blocks.push({ kind: "chart", chart: c });
   };
   const multi = model.testbeds.length > 1;
-  blocks.push({ kind: "heading", level: 1, text: "Malloc benchmark report" });
+  const focus = model.focus;
+  blocks.push({
+    kind: "heading",
+    level: 1,
+    text: focus
+      ? `${focus.candidate} against ${focus.baseline}: malloc benchmark report`
+      : "Malloc benchmark report",
+  });
+  if (focus) {
+    for (const t of model.testbeds) {
+      const text = focusText(t, focus);
+      if (text) blocks.push({ kind: "paragraph", text: multi ? `${t.label}: ${text}` : text });
+    }
+    chart("focus");
+  }
   for (const t of model.testbeds) {
     if (multi) blocks.push({ kind: "heading", level: 3, text: t.label });
     blocks.push({ kind: "paragraph", text: summaryText(t) });

@@ -14,6 +14,7 @@ import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { addComparisons, buildDescriptiveModel } from "./model.js";
 import { RenderPool, type RenderedChart } from "./render-pool.js";
+import type { Focus } from "./select.js";
 import { renderTerminal } from "./terminal.js";
 
 export const REPORT_FORMATS = ["md", "html", "svg", "png", "terminal"] as const;
@@ -27,6 +28,8 @@ export interface ReportOptions {
    * writeReport closes it. Default: one started here.
    */
   pool?: RenderPool;
+  /** The comparison to open with: candidate against baseline (the sets' baseline). */
+  focus?: Focus;
 }
 
 /** Whether a report in these formats draws charts (and so wants a {@link RenderPool}). */
@@ -91,7 +94,10 @@ async function writeReportWith(
   const early = await time("specs", () => buildDescriptiveCharts(descriptive));
   const chartsStart = performance.now();
   queue(early);
-  const model = await time("comparisons", () => addComparisons(descriptive));
+  const model = await time("comparisons", () => ({
+    ...addComparisons(descriptive),
+    ...(opts.focus ? { focus: opts.focus } : {}),
+  }));
   const late = await time("specs", () => buildComparisonCharts(model));
   queue(late);
   const charts = inReadingOrder([...early, ...late]);
@@ -102,7 +108,9 @@ async function writeReportWith(
   // The documents need the charts' specs, not their renders: written while the workers render.
   const blocks = buildDocument(model, charts);
   const markdown = want.has("md") ? await time("md", () => renderMarkdown(blocks)) : null;
-  const title = `Malloc benchmark report: ${model.testbeds.map((t) => t.label).join(", ")}`;
+  const title =
+    (model.focus ? `${model.focus.candidate} against ${model.focus.baseline}: ` : "") +
+    `Malloc benchmark report: ${model.testbeds.map((t) => t.label).join(", ")}`;
   const html = want.has("html") ? await time("html", () => renderHtml(blocks, title)) : null;
   if (pool) {
     await mkdir(chartDir, { recursive: true });

@@ -169,6 +169,8 @@ export interface DescriptiveModel {
 
 export interface ReportModel {
   testbeds: TestbedModel[];
+  /** The comparison the report opens with (`--focus A:B`). */
+  focus?: { candidate: string; baseline: string };
   /** Every allocator of the report in display order: the domain of the shared colours. */
   allocators: string[];
   generatedAt: string;
@@ -273,6 +275,14 @@ export function summaryRows(
       upper: gm.upper,
     };
   });
+}
+
+/** The hardening matrix of the selected allocators only. */
+function selectedHardening(h: Hardening | null, allocators: readonly string[]): Hardening | null {
+  if (!h) return null;
+  const kept = h.allocators.filter((a) => allocators.includes(a));
+  if (kept.length === 0) return null;
+  return { ...h, allocators: kept, cells: h.cells.filter((c) => kept.includes(c.allocator)) };
 }
 
 /** Number of CPUs in a Linux CPU list ("0-15", "0,2,4-7"); null when it does not parse. */
@@ -616,7 +626,7 @@ export function buildDescriptiveModel(
       pointsPerCell,
       latency,
       overhead,
-      hardening: hardeningOf(results),
+      hardening: selectedHardening(hardeningOf(results), allocators),
       failures: [...failureCounts.values()],
       caption: captionOf(results, runsPerCell),
     };

@@ -14,6 +14,7 @@ import { summaryChartSpec } from "./summary.js";
 import { timelineChartSpec } from "./timeline.js";
 
 export type ChartId =
+  | "focus"
   | "summary"
   | "time-ratio"
   | "scaling"
@@ -58,6 +59,8 @@ export function chartContext(model: DescriptiveModel): ChartContext {
  */
 export const RENDER_COST: Readonly<Record<ChartId, number>> = {
   distribution: 2.6,
+  // One heat map of workloads x thread counts.
+  focus: 0.2,
   latency: 1.8,
   "time-ratio": 1.7,
   "rss-ratio": 1.7,
@@ -96,6 +99,7 @@ function clipLabels<T>(value: T, seen = new Map<string, string>()): T {
 
 /** The charts' reading order. */
 const CHART_ORDER: readonly ChartId[] = [
+  "focus",
   "summary",
   "time-ratio",
   "scaling",
@@ -135,6 +139,33 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
   const testbeds = tbs.map((t) => t.label);
   const baselines = tbs.map((t) => t.baseline);
   const { charts, add } = collector();
+  const failed = tbs.flatMap((t) => t.failures.map((f) => ({ ...f, testbed: t.label })));
+  const focus = model.focus;
+  if (focus) {
+    const rows = tbs.flatMap((t) =>
+      t.timeRatios.filter((r) => r.allocator === focus.candidate && r.against === focus.baseline),
+    );
+    if (rows.length > 0)
+      add(
+        "focus",
+        `${focus.candidate} against ${focus.baseline}`,
+        `Time of ${focus.candidate} against ${focus.baseline} per workload and thread count, with the number and its direction in every cell.`,
+        ratioChartSpec(
+          rows,
+          {
+            metric: "time",
+            baselines: [focus.baseline],
+            testbeds,
+            failed: failed.filter((f) => f.allocator === focus.candidate),
+            focus: {
+              candidate: focus.candidate,
+              title: `Time of ${focus.candidate} against ${focus.baseline}`,
+            },
+          },
+          ctx,
+        ),
+      );
+  }
   const summary = tbs.flatMap((t) => t.summary);
   if (summary.length > 0)
     add(
@@ -143,7 +174,6 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
       "Geometric mean time and peak RSS ratio per allocator with 95% CIs.",
       summaryChartSpec(summary, { testbeds, baselines }, ctx),
     );
-  const failed = tbs.flatMap((t) => t.failures.map((f) => ({ ...f, testbed: t.label })));
   const time = tbs.flatMap((t) => t.timeRatios);
   if (time.length > 0)
     add(

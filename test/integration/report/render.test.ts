@@ -190,6 +190,26 @@ describe("bench report", () => {
         /--baseline: allocator "nope" is not in these results/,
       ],
       [["report", path.join(dir, "missing.json")], /missing\.json: cannot read/],
+      [
+        ["report", file, "--allocators", "glibc,nope"],
+        /--allocators: "nope" is not in these results \(have: glibc, musl, jemalloc\)/,
+      ],
+      [["report", file, "--workloads", "larsen"], /--workloads: "larsen" is not in these results/],
+      [["report", file, "--threads", "1,64"], /--threads: "64" is not in these results/],
+      [["report", file, "--threads", "two"], /--threads: "two" is not a positive whole number/],
+      [
+        ["report", file, "--focus", "musl"],
+        /--focus: give two different allocators as CANDIDATE:BASELINE/,
+      ],
+      [["report", file, "--focus", "scudo:glibc"], /--focus: "scudo" is not in these results/],
+      [
+        ["report", file, "--focus", "musl:glibc", "--baseline", "jemalloc"],
+        /--focus musl:glibc compares with glibc, --baseline names jemalloc/,
+      ],
+      [
+        ["report", file, "--focus", "musl:glibc", "--allocators", "glibc,jemalloc"],
+        /--focus: "musl" is left out by --allocators/,
+      ],
     ] as const) {
       const r = await bench([...args]);
       expect(r.exitCode, r.all).toBe(2);
@@ -197,5 +217,56 @@ describe("bench report", () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(pattern);
     }
+  });
+
+  it("--focus A:B opens with one sentence (number, direction, CI) and one chart; --allocators, --workloads, --threads select", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "r.json");
+    await writeFile(
+      file,
+      JSON.stringify(
+        syntheticResults({
+          runs: 10,
+          threads: [1, 2],
+          workloads: ["threadtest", "larson", "xmalloc"],
+        }),
+      ),
+    );
+    const out = path.join(dir, "rep");
+    const r = await bench([
+      "report",
+      file,
+      "-o",
+      out,
+      "--format",
+      "md,svg",
+      "--focus",
+      "jemalloc:musl",
+      "--allocators",
+      "musl,jemalloc,glibc",
+      "--workloads",
+      "threadtest,larson",
+      "--threads",
+      "2",
+    ]);
+    expect(r.exitCode, r.all).toBe(0);
+    const md = await readFile(path.join(out, "index.md"), "utf8");
+    const [title, , headline, , chart] = md.split("\n");
+    expect(title).toBe("# jemalloc against musl: malloc benchmark report");
+    expect(headline).toMatch(
+      /^On .*, jemalloc is \d+\.\d+x faster than musl \(95% CI \d+\.\d+-\d+\.\d+x faster\) in geometric mean over 2 cell\(s\): 2 workload\(s\) at 2 thread\(s\)\.$/,
+    );
+    expect(chart).toContain("charts/focus.png");
+    const focus = JSON.parse(await readFile(path.join(out, "charts", "focus.vl.json"), "utf8")) as {
+      data: { values: { workload: string; allocator: string; threads: number }[] };
+    };
+    expect(new Set(focus.data.values.map((v) => v.workload))).toEqual(
+      new Set(["threadtest", "larson"]),
+    );
+    expect(new Set(focus.data.values.map((v) => v.allocator))).toEqual(new Set(["jemalloc"]));
+    expect(new Set(focus.data.values.map((v) => v.threads))).toEqual(new Set([2]));
+    // The selection reaches every table: no xmalloc, no 1-thread row, no other allocator.
+    expect(md).not.toContain("xmalloc");
+    expect(md).not.toMatch(/\| threadtest \| 1 \|/);
   });
 });
