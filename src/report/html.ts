@@ -65,6 +65,21 @@ function inlineLibraries(): string {
   return libraries;
 }
 
+/** Tables longer than this are folded into a <details> element, closed. */
+export const FOLD_ROWS = 15;
+
+/** A heading's anchor: lower-case words joined by "-", numbered when repeated. */
+function anchorOf(text: string, used: Map<string, number>): string {
+  const base =
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "section";
+  const n = (used.get(base) ?? 0) + 1;
+  used.set(base, n);
+  return n === 1 ? base : `${base}-${n}`;
+}
+
 function table(block: Extract<Block, { kind: "table" }>): string {
   const numeric = new Set(block.numeric);
   const cell = (tag: string, text: string, i: number): string =>
@@ -73,17 +88,26 @@ function table(block: Extract<Block, { kind: "table" }>): string {
     ? `<thead><tr>${block.head.map((h, i) => cell("th", h, i)).join("")}</tr></thead>`
     : "";
   const body = block.rows.map((r) => `<tr>${r.map((c, i) => cell("td", c, i)).join("")}</tr>`);
-  return `<div class="table"><table>${head}<tbody>${body.join("\n")}</tbody></table></div>`;
+  const html = `<div class="table"><table>${head}<tbody>${body.join("\n")}</tbody></table></div>`;
+  return block.rows.length > FOLD_ROWS
+    ? `<details><summary>Show the table (${block.rows.length} rows)</summary>${html}</details>`
+    : html;
 }
 
 const STYLE = `
-body{font-family:"DejaVu Sans",Verdana,Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+body{font-family:"DejaVu Sans",Verdana,Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45;overflow-wrap:anywhere}
+h1{margin-top:0}
+nav.toc{font-size:.9em;border:1px solid #ddd;padding:.3em 1em;margin:1em 0;display:inline-block}
+nav.toc ol{margin:.3em 0;padding-left:1.3em}
+details>summary{cursor:pointer;color:#245;margin:.3em 0}
+.chart,.vega-embed{max-width:100%}
+.chart svg{max-width:100%;height:auto}
 h1{font-size:1.7em}h2{margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1.5em}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .table{overflow-x:auto}
-figure{margin:1.5em 0;overflow-x:auto}
+figure{margin:1.5em 0;overflow-x:auto;max-width:100%}
 figcaption{font-size:.85em;color:#555}
 .hint{font-size:.85em;color:#555}
 #vg-tooltip-element{font-size:12px}
@@ -109,10 +133,25 @@ const INIT = `
 export function renderHtml(blocks: Block[], title: string): string {
   const out: string[] = [];
   const specs: Record<string, unknown> = {};
-  for (const b of blocks) {
+  const used = new Map<string, number>();
+  const anchors = blocks.map((b) => (b.kind === "heading" ? anchorOf(b.text, used) : ""));
+  const sections = blocks.flatMap((b, i) =>
+    b.kind === "heading" && b.level === 2 ? [{ text: b.text, id: anchors[i] as string }] : [],
+  );
+  // The contents go before the first section, after the headline and its chart.
+  const tocAt = blocks.findIndex((b) => b.kind === "heading" && b.level === 2);
+  for (const [i, b] of blocks.entries()) {
+    if (i === tocAt && sections.length > 1)
+      out.push(
+        `<nav class="toc" aria-label="Contents"><strong>Contents</strong><ol>${sections
+          .map((s) => `<li><a href="#${escapeHtml(s.id)}">${escapeHtml(s.text)}</a></li>`)
+          .join("")}</ol></nav>`,
+      );
     switch (b.kind) {
       case "heading":
-        out.push(`<h${b.level}>${escapeHtml(b.text)}</h${b.level}>`);
+        out.push(
+          `<h${b.level} id="${escapeHtml(anchors[i] as string)}">${escapeHtml(b.text)}</h${b.level}>`,
+        );
         break;
       case "paragraph":
         out.push(`<p>${escapeHtml(b.text)}</p>`);

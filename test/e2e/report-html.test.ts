@@ -13,6 +13,19 @@ import { bench, tempDir } from "../helpers/cli.js";
 import { syntheticResults } from "../unit/report/synthetic.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** The little of the DOM the layout test reads (this project's types have no DOM). */
+interface PageElement {
+  getBoundingClientRect(): { bottom: number; right: number };
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+interface PageDocument {
+  documentElement: { scrollWidth: number; clientWidth: number };
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement> & { length: number };
+}
+
+const HEAT_CELL = "g.mark-rect.role-mark path";
 const HOSTILE = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`;
 
 let browser: Browser;
@@ -27,11 +40,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function report(results: object, dir: string): Promise<string> {
+async function report(results: object, dir: string, extra: string[] = []): Promise<string> {
   const file = path.join(dir, "results.json");
   await writeFile(file, JSON.stringify(results));
   const out = path.join(dir, "report");
-  const r = await bench(["report", file, "-o", out, "--format", "html"]);
+  const r = await bench(["report", file, "-o", out, "--format", "html", ...extra]);
   expect(r.exitCode, r.all).toBe(0);
   return path.join(out, "index.html");
 }
@@ -42,8 +55,8 @@ interface Loaded {
   dialogs: string[];
 }
 
-async function open(file: string): Promise<Loaded> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+async function open(file: string, width = 1400, height = 1000): Promise<Loaded> {
+  const page = await browser.newPage({ viewport: { width, height } });
   const errors: string[] = [];
   const dialogs: string[] = [];
   page.on("console", (m) => {
@@ -64,9 +77,13 @@ async function open(file: string): Promise<Loaded> {
   return { page, errors, dialogs };
 }
 
-/** Hover the centre of the first symbol mark of a chart; the tooltip's text. */
-async function tooltipOf(page: Page, chartId: string): Promise<string> {
-  const mark = page.locator(`#chart-${chartId} g.mark-symbol.role-mark path`).first();
+/** Hover the centre of the first symbol (or heat-map cell) of a chart; the tooltip's text. */
+async function tooltipOf(
+  page: Page,
+  chartId: string,
+  mark_ = "g.mark-symbol.role-mark path",
+): Promise<string> {
+  const mark = page.locator(`#chart-${chartId} ${mark_}`).first();
   await mark.scrollIntoViewIfNeeded();
   const box = await mark.boundingBox();
   expect(box, chartId).not.toBeNull();
@@ -113,10 +130,10 @@ describe("HTML report in Chromium", () => {
       expect(c.rendered, c.id).toBe("true");
       expect(c.marks, c.id).toBeGreaterThan(0);
     }
-    const tip = await tooltipOf(page, "time-ratio");
-    expect(tip).toMatch(/time ratio vs glibc\s*\d+\.\d+x/);
-    expect(tip).toMatch(/95% CI\s*\d+\.\d+-\d+\.\d+/);
-    expect(await tooltipOf(page, "scaling")).toMatch(/median Mop\/s\s*\d+\.\d\d/);
+    const tip = await tooltipOf(page, "time-ratio", HEAT_CELL);
+    expect(tip).toMatch(/time against glibc\s*\d+\.\d+x (faster|slower)/);
+    expect(tip).toMatch(/95% CI\s*\d+\.\d+-\d+\.\d+x (faster|slower)/);
+    expect(await tooltipOf(page, "scaling")).toMatch(/median throughput\s*\d+(\.\d+)?M ops\/s/);
 
     // Clicking an allocator in the legend fades the others' marks (the first entry is glibc,
     // the baseline, which has no mark of its own in the summary).
@@ -152,7 +169,7 @@ describe("HTML report in Chromium", () => {
     // The names are shown as text, in the tables and in the charts.
     expect(await page.locator("table").first().textContent()).toContain(`w${HOSTILE}`);
     expect(await page.locator("#chart-time-ratio svg").textContent()).toContain("<script>");
-    await tooltipOf(page, "time-ratio");
+    await tooltipOf(page, "time-ratio", HEAT_CELL);
     await tooltipOf(page, "summary");
     expect(
       await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
@@ -161,5 +178,48 @@ describe("HTML report in Chromium", () => {
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("at 700 and 1280 px: no horizontal overflow, the focused headline visible without scrolling, contents and folded long tables", async () => {
+    const dir = await tempDir();
+    const file = await report(
+      syntheticResults({
+        runs: 6,
+        threads: [1, 2, 4],
+        workloads: ["threadtest", "larson", "xmalloc", "mstress"],
+        allocators: ["glibc", "musl", "jemalloc", "tcmalloc", "mimalloc"],
+        timelines: true,
+      }),
+      dir,
+      ["--focus", "jemalloc:musl"],
+    );
+    for (const width of [700, 1280]) {
+      const { page, errors } = await open(file, width, 900);
+      const layout = await page.evaluate(() => {
+        const document = (globalThis as unknown as { document: PageDocument }).document;
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          clientWidth: document.documentElement.clientWidth,
+          headline: document.querySelector("h1 + p")?.getBoundingClientRect().bottom ?? Infinity,
+          headlineText: document.querySelector("h1 + p")?.textContent ?? "",
+          toc: [...document.querySelectorAll("nav.toc a")].map((a) => a.getAttribute("href")),
+          folded: document.querySelectorAll("details:not([open]) table").length,
+          wideCharts: [...document.querySelectorAll(".chart svg")].filter(
+            (svg) => svg.getBoundingClientRect().right > document.documentElement.clientWidth,
+          ).length,
+        };
+      });
+      expect(layout.scrollWidth, `${width} px`).toBeLessThanOrEqual(layout.clientWidth);
+      expect(layout.wideCharts, `${width} px`).toBe(0);
+      expect(layout.headline, `${width} px`).toBeLessThanOrEqual(900);
+      expect(layout.headlineText).toMatch(/jemalloc is \d+\.\d+x faster than musl \(95% CI/);
+      expect(layout.toc).toContain("#time");
+      expect(layout.toc).toContain("#environment");
+      expect(layout.folded, `${width} px`).toBeGreaterThan(0);
+      const shot = await page.screenshot({ path: path.join(dir, `report-${width}.png`) });
+      expect(shot.readUInt32BE(16)).toBe(width);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
   });
 });
