@@ -179,7 +179,7 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
     add(
       "time-ratio",
       "Time relative to the baseline",
-      "Time ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
+      "Time against the baseline as a heat map: one cell per workload, thread count and allocator, with the ratio and its direction written in it.",
       ratioChartSpec(time, { metric: "time", baselines, testbeds, failed }, ctx),
     );
   const rss = tbs.flatMap((t) => t.rssRatios);
@@ -187,7 +187,7 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
     add(
       "rss-ratio",
       "Peak RSS relative to the baseline",
-      "Peak RSS ratio to the baseline per workload, thread count and allocator, log scale, with 95% CIs.",
+      "Peak RSS against the baseline as a heat map: one cell per workload, thread count and allocator, with the ratio and its direction written in it.",
       ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds, failed }, ctx),
     );
   if (tbs.length > 1) {
@@ -215,7 +215,7 @@ export function buildDescriptiveCharts(model: DescriptiveModel): ChartDef[] {
     add(
       "scaling",
       "Scaling with threads",
-      "Median throughput against thread count per allocator with 95% CI bands.",
+      "Median throughput against thread count per allocator, with 95% CI bands where the runs allow one.",
       scalingChartSpec(
         throughput,
         { testbeds, cpus: Object.fromEntries(tbs.map((t) => [t.label, t.cpus])) },

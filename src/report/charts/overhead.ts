@@ -35,7 +35,7 @@ export function overheadChartSpec(
     type: "quantitative",
     title: "peak RSS / peak live bytes (×, log scale)",
     scale: { type: "log", nice: false, padding: 10 },
-    axis: { format: "~g" },
+    axis: { format: "~g", values: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] },
   };
   const at = [...new Set(opts.threads)].map(threadsLabel).join(" / ");
   return {
@@ -48,10 +48,17 @@ export function overheadChartSpec(
     // One testbed: one row per workload, so the numbers beside the points fit a 700 px column.
     ...(ctx.multiTestbed
       ? workloadFacet(ctx, opts.testbeds, { header: { labelAngle: 0, labelAlign: "left" } })
-      : { facet: { row: workloadRows(ctx) } }),
+      : {
+          facet: {
+            row: {
+              ...workloadRows(ctx),
+              header: { labelAngle: 0, labelOrient: "top", labelAnchor: "start" },
+            },
+          },
+        }),
     resolve: { scale: { x: "shared" } },
     spec: {
-      width: ctx.multiTestbed ? 150 : 300,
+      width: ctx.multiTestbed ? 150 : 360,
       height: { step: 20 },
       encoding: { y, x },
       layer: [
