@@ -37,10 +37,14 @@ export function hardeningChartSpec(
         sort: probes,
         title: null,
         axis: {
-          orient: "top",
+          // Below the matrix: multi-line labels grow downwards, away from the cells.
+          orient: "bottom",
           labelAngle: 0,
           labelLimit: 0,
           labelFontSize: 11,
+          // One word per line: long probe names side by side would collide.
+          labelExpr: "split(datum.label, '-')",
+          labelLineHeight: 13,
           grid: false,
           ticks: false,
           domain: false,
