@@ -60,12 +60,12 @@ function cellKey(workload: string, threads: number, allocator: string): string {
   return `${workload}\0${threads}\0${allocator}`;
 }
 
-/** "8 ⚠" for thread counts above the testbed's CPUs. */
+/** "8 †" for thread counts above the testbed's CPUs. */
 export function threadsCell(t: TestbedModel, threads: number): string {
   return t.oversubscribed.includes(threads) ? `${threads} ${OVERSUBSCRIBED_MARK}` : String(threads);
 }
 
-export const OVERSUBSCRIBED_MARK = "⚠";
+export const OVERSUBSCRIBED_MARK = "†";
 
 function oversubscriptionText(t: TestbedModel): string | null {
   if (t.oversubscribed.length === 0) return null;

@@ -41,7 +41,7 @@ export function ratioChartSpec(
   const over = (r: RatioRow): boolean => r.oversubscribed;
   const threads = [...new Set(rows.map((r) => r.threads))].sort((a, b) => a - b);
   const column = (r: RatioRow): string =>
-    `${opts.focus ? threadsLabel(r.threads) : panelLabel(ctx, r.testbed, r.threads)}${over(r) ? " ⚠" : ""}`;
+    `${opts.focus ? threadsLabel(r.threads) : panelLabel(ctx, r.testbed, r.threads)}${over(r) ? " †" : ""}`;
   const columns = ctx.multiTestbed
     ? opts.testbeds.flatMap((tb) =>
         threads
@@ -150,7 +150,7 @@ export function ratioChartSpec(
       : `Too few runs for a test or a confidence interval (${runs.join(", ")} per cell): each number is a point estimate, median against median (no CI).`,
     `Blue: ${lowWord}; red: ${highWord}; colours saturate at ${SATURATION}x ${words.below} and ${SATURATION}x ${words.above}.`,
     ...(rows.some(over)
-      ? ["⚠ columns (faded): more threads than the machine's CPUs (oversubscribed)."]
+      ? ["† columns (faded): more threads than the machine's CPUs (oversubscribed)."]
       : []),
     ...(rows.some((r) => r.bimodal)
       ? ["‡ the ratio of medians points the other way (bimodal runs)."]
