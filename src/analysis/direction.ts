@@ -48,10 +48,11 @@ export function directedInterval(lower: number, upper: number, words: DirectionW
  * "1x" at the reference line), so no bare ratio appears on a chart either.
  */
 export function axisLabelExpr(words: DirectionWords): string {
-  const num = (v: string): string => `format(${v}, '.2~r')`;
+  // Compact: chart specs cut strings beyond 120 characters (src/util/text.ts, LABEL_MAX).
+  const f = (v: string): string => `format(${v},'.2~r')`;
   return (
-    `datum.value < 0.999 ? ${num("1 / datum.value")} + 'x ${words.below}' : ` +
-    `datum.value > 1.001 ? ${num("datum.value")} + 'x ${words.above}' : '1x: same'`
+    `datum.value<1?${f("1/datum.value")}+'x ${words.below}':` +
+    `datum.value>1?${f("datum.value")}+'x ${words.above}':'1x: same'`
   );
 }
 

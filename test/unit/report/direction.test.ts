@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  axisLabelExpr,
   directed,
   directedInterval,
   disagrees,
@@ -9,6 +10,7 @@ import {
 import { buildDocument } from "../../../src/report/document.js";
 import { renderMarkdown } from "../../../src/report/markdown.js";
 import { buildModel, cpuListCount } from "../../../src/report/model.js";
+import { LABEL_MAX } from "../../../src/util/text.js";
 import { syntheticResults } from "./synthetic.js";
 
 describe("one ratio convention", () => {
@@ -53,5 +55,12 @@ describe("one ratio convention", () => {
     const md = renderMarkdown(buildDocument(model, []));
     expect(md).toMatch(/\| threadtest \| 1 \| musl \| [^|]+ \| [^|]+ \| 1\.\d\dx faster ‡ \|/);
     expect(md).toContain("‡ The ratio of the medians points the other way");
+  });
+});
+
+describe("axis labels", () => {
+  it("stay within the length chart specs keep (longer strings are cut)", () => {
+    expect(axisLabelExpr(TIME_WORDS).length).toBeLessThanOrEqual(LABEL_MAX);
+    expect(axisLabelExpr({ below: "less", above: "more" }).length).toBeLessThanOrEqual(LABEL_MAX);
   });
 });
