@@ -54,6 +54,16 @@ export function parseResults(value: unknown, source: string): ResultsFile {
     if (!checked.ok) throw new UsageError(`${source}: not a mallocbench results file: ${checked.message}`);
     return checked.value;
   })();
+  // Each run is recorded once; a repeated key would count one measurement twice.
+  const firstIndex = new Map<string, number>();
+  results.runs.forEach((run, i) => {
+    const first = firstIndex.get(run.key);
+    if (first !== undefined)
+      throw new UsageError(
+        `${source}: not a mallocbench results file: field runs[${i}].key: ${JSON.stringify(run.key)} is also runs[${first}]'s (a results file holds each run once)`,
+      );
+    firstIndex.set(run.key, i);
+  });
   results.runs.forEach((run, i) => {
     const problem = implausibleRun(run);
     if (problem) throw new UsageError(`${source}: not a mallocbench results file: field runs[${i}].${problem}`);

@@ -18,6 +18,13 @@ describe("results files", () => {
     expect(() => parseResults(bad, "f.json")).toThrow(/f\.json: not a mallocbench results file: field runs\[0\]\.metrics\.wallSeconds/);
   });
 
+  it("refuses a run recorded twice (the same key), naming both places", () => {
+    const twice = { ...header, finishedAt: null, complete: true, warnings: [], runs: [run, okRun({ key: "other" }), run] };
+    expect(() => parseResults(twice, "f.json")).toThrow(
+      /^f\.json: not a mallocbench results file: field runs\[2\]\.key: "larson\/glibc\/t1#r0" is also runs\[0\]'s/,
+    );
+  });
+
   it("rejects another schema version by name", () => {
     expect(() => parseResults({ schemaVersion: 99 }, "f.json")).toThrow(/unsupported schemaVersion 99/);
   });
