@@ -209,21 +209,7 @@ function compareCells(
   const pairing = opts.pairing ?? "auto";
   if (pairing === "independent" || opts.tolerance !== undefined)
     return compareValues(cand, base, opts);
-  // The rounds both cells measured, ascending (a merge of the two ascending lists).
-  const c = valuesByRound(candidate);
-  const b = valuesByRound(baseline);
-  const x: number[] = [];
-  const y: number[] = [];
-  for (let i = 0, j = 0; i < c.rounds.length && j < b.rounds.length;) {
-    const ri = c.rounds[i] as number;
-    const rj = b.rounds[j] as number;
-    if (ri < rj) i++;
-    else if (ri > rj) j++;
-    else {
-      x.push(c.values[i++] as number);
-      y.push(b.values[j++] as number);
-    }
-  }
+  const { x, y } = pairsByRound(candidate, baseline);
   const rounds = x.length;
   if (pairing === "auto" && rounds < PAIRED_MIN_PAIRS) return compareValues(cand, base, opts);
   const unusable = noRatio(x, y);
@@ -776,7 +762,7 @@ export class SequentialGate {
   }
 }
 
-/** The values of the rounds both cells measured, ascending by round. */
+/** The values of the rounds both cells measured, ascending by round (a merge of two ascending lists). */
 function pairsByRound(candidate: CellValues, baseline: CellValues): { x: number[]; y: number[] } {
   const c = valuesByRound(candidate);
   const b = valuesByRound(baseline);
