@@ -356,8 +356,11 @@ export async function checkCommand(
   writeOut(
     `baseline: ${baselineLabel}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n${power ? `${power}\n` : ""}`,
   );
-  const verdictLine =
-    flagged.length > 0
+  // Too few runs to ever decide is exit 2 below: no verdict line may say "passed" before it.
+  const undecidable = flagged.length === 0 && untestable.length > 0;
+  const verdictLine = undecidable
+    ? ""
+    : flagged.length > 0
       ? `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`
       : unsure.length > 0
         ? `check INCONCLUSIVE: no regression found in ${options.metric.name}, but ${unsure.length} cell(s) cannot rule out one beyond ${thresholdText} (exit 3)\n`
@@ -387,9 +390,11 @@ export async function checkCommand(
     const status =
       flagged.length > 0
         ? `failed: ${flagged.length} regression(s)`
-        : unsure.length > 0
-          ? `inconclusive: ${unsure.length} cell(s) could not rule out a regression beyond ${thresholdText}`
-          : "passed";
+        : undecidable
+          ? `not decided: ${untestable.length} cell(s) have too few runs to ever reach alpha ${options.alpha}`
+          : unsure.length > 0
+            ? `inconclusive: ${unsure.length} cell(s) could not rule out a regression beyond ${thresholdText}`
+            : "passed";
     await appendFile(
       summaryFile,
       `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n${power ? `${power}\n\n` : ""}${

@@ -31,10 +31,18 @@ describe("bench check refuses what cannot be decided", () => {
     const [a, b] = [path.join(dir, "a.json"), path.join(dir, "b.json")];
     await writeJsonAtomic(a, results([1, 1.01, 0.99]));
     await writeJsonAtomic(b, results([1.5, 1.52, 1.49]));
-    const r = await bench(["check", b, "--baseline", a]);
+    const summary = path.join(dir, "summary.md");
+    const r = await bench(["check", b, "--baseline", a], {
+      env: { GITHUB_STEP_SUMMARY: summary },
+    });
     expect(r.exitCode).toBe(2);
     expect(String(r.stderr).trim()).toBe(
       "bench: 1 cell(s) have too few runs to ever reach alpha 0.05: measure at least 4 runs per cell (bench run -n 4) in both files",
+    );
+    // Nothing before the refusal may read as a verdict.
+    expect(String(r.stdout)).not.toMatch(/check passed|check INCONCLUSIVE|check FAILED/);
+    expect(await readFile(summary, "utf8")).toMatch(
+      /^## mallocbench check not decided: 1 cell\(s\) have too few runs/,
     );
   });
 
