@@ -338,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onInterrupt);
+  watchOutputStream(process.stdout, "stdout");
   try {
     await cli.parseAsync(argv);
     return code;
@@ -360,6 +361,39 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bench: ${showControls(clipMiddle(error.message))}\n`);
       return error.exitCode;
     }
+    const why = writeFailure(error);
+    if (why) {
+      process.stderr.write(`bench: ${showControls(clipMiddle(why))}\n`);
+      return 2;
+    }
     throw error;
   }
+}
+
+/** Errors of the file system rather than of bench: the disk, a quota, permissions, a read-only mount. */
+const WRITE_ERRORS = new Set(["ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS", "EACCES", "EPERM"]);
+
+function writeFailure(error: unknown): string | undefined {
+  const e = error as NodeJS.ErrnoException;
+  if (!(error instanceof Error) || !e.code || !WRITE_ERRORS.has(e.code)) return undefined;
+  const where = e.path ?? "the output";
+  return `cannot write ${where} (${e.code}): fix the cause (disk space, quota, permissions) and run the command again`;
+}
+
+/**
+ * A reader that went away (`bench compare | head -1`) is not an error; a full disk behind a
+ * redirected stdout is one line and exit 2, never an unhandled 'error' event with a stack trace.
+ */
+function watchOutputStream(stream: NodeJS.WriteStream, name: string): void {
+  let failed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || failed) return;
+    failed = true;
+    process.stderr.write(
+      `bench: cannot write ${name} (${error.code ?? error.message}): fix the cause (disk space, a closed descriptor) and run the command again\n`,
+    );
+    process.on("exit", () => {
+      process.exitCode = 2;
+    });
+  });
 }

@@ -9,11 +9,10 @@ import {
   githubActionBenchmark,
   runsCsv,
 } from "../export/exports.js";
-import { writeJsonAtomic } from "../results/io.js";
+import { writeJsonAtomic, writeTextAtomic } from "../results/io.js";
 import { checkOutputDir, checkOutputFile } from "../results/output-path.js";
 import { SCHEMA_VERSION } from "../results/schema.js";
 import { loadResultSets, loadSingleSet, type MergedFile } from "../results/sets.js";
-import { writeFile } from "node:fs/promises";
 import { writeOut } from "../util/text.js";
 
 /** `bench baseline save <results.json> [--dir baselines]`: stored under its testbed's id. */
@@ -45,6 +44,7 @@ export async function mergeCommand(
     flag: "-o",
     overwrite: "measurements",
     force: opts.force ?? false,
+    inputs: files,
   });
   const sets = [];
   // A set is one run's: the same creation time in the same environment is a copy, not more data.
@@ -90,6 +90,7 @@ export async function exportCommand(
       flag: "-o",
       overwrite: "measurements",
       force: opts.force ?? false,
+      inputs: [file],
     });
   const results = await loadSingleSet(file);
   let text: string;
@@ -112,9 +113,7 @@ export async function exportCommand(
       text = `${JSON.stringify(githubActionBenchmark(results, metric), null, 2)}\n`;
     }
   }
-  if (opts.output) {
-    await mkdir(path.dirname(path.resolve(opts.output)), { recursive: true });
-    await writeFile(opts.output, text);
-  } else writeOut(text);
+  if (opts.output) await writeTextAtomic(opts.output, text);
+  else writeOut(text);
   return 0;
 }

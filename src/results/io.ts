@@ -187,12 +187,17 @@ export async function loadResults(file: string): Promise<ResultsFile> {
 
 /** Write JSON to `file` atomically: temp file in the same directory, fsync, rename. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeTextAtomic(file, `${JSON.stringify(value, null, 1)}\n`);
+}
+
+/** Write text to `file` atomically, so a failed write (disk full) never leaves half a file. */
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     const handle = await open(tmp, "w");
     try {
-      await handle.writeFile(`${JSON.stringify(value, null, 1)}\n`);
+      await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();

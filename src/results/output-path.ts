@@ -110,6 +110,8 @@ export interface FileCheck {
   force?: boolean;
   /** What --force does, for the message. */
   forceHint?: string;
+  /** The command's input files: writing over one would destroy what is being read, even with --force. */
+  inputs?: string[];
 }
 
 /** Check that `file` can be written as a regular file; returns its absolute path. */
@@ -132,6 +134,16 @@ export function checkOutputFile(file: string, check: FileCheck): string {
   }
   if (real.isDirectory()) refuse(check.flag, file, "is a directory: give a file name");
   if (!real.isFile()) refuse(check.flag, file, "exists and is not a regular file");
+  for (const input of check.inputs ?? []) {
+    let other;
+    try {
+      other = statSync(input);
+    } catch {
+      continue; // a missing input is reported by its reader
+    }
+    if (other.dev === real.dev && other.ino === real.ino)
+      refuse(check.flag, file, `is the input ${input}: write the output to another path`);
+  }
   const protect =
     check.overwrite === "never" || (check.overwrite === "measurements" && holdsMeasurements(target));
   if (protect && !check.force) {

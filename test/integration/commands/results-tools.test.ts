@@ -1,9 +1,12 @@
-import { readFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { readFile, symlink } from "node:fs/promises";
+import { execa } from "execa";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeJsonAtomic } from "../../../src/results/io.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
-import { bench, tempDir } from "../../helpers/cli.js";
+import { BIN, bench, errorLines, tempDir } from "../../helpers/cli.js";
 import { okRun, resultsHeader } from "../../helpers/records.js";
 
 function results(arch: string, samples: Record<string, number[]>, complete = true): ResultsFile {
@@ -137,5 +140,55 @@ describe("merge, baseline save and export", () => {
     expect(gab[0]?.range).toMatch(/^[\d.]+\.\.[\d.]+$/);
     const bad = await bench(["export", file, "--format", "gab", "--metric", "opsPerSecond"]);
     expect(bad.exitCode).toBe(2);
+  });
+
+  it("export -o and merge -o refuse their own input (directly or through a link), even with --force", async () => {
+    const dir = await tempDir();
+    const a = path.join(dir, "a.json");
+    const b = path.join(dir, "b.json");
+    await writeJsonAtomic(a, results("x86_64", { glibc: base }));
+    await writeJsonAtomic(b, results("aarch64", { glibc: fast }));
+    const before = await readFile(a, "utf8");
+    await symlink(a, path.join(dir, "link.json"));
+    for (const args of [
+      ["export", a, "-o", a, "--force"],
+      ["export", a, "-o", path.join(dir, "link.json"), "--force"],
+      ["merge", a, b, "-o", a, "--force"],
+    ]) {
+      const r = await bench(args);
+      expect(r.exitCode).toBe(2);
+      expect(errorLines(String(r.stderr))).toEqual([
+        expect.stringMatching(/is the input .*a\.json/),
+      ]);
+    }
+    expect(await readFile(a, "utf8")).toBe(before);
+  });
+
+  it("a full disk behind stdout is one line and exit 2; a reader that goes away is not an error", async () => {
+    const dir = await tempDir();
+    const a = path.join(dir, "a.json");
+    await writeJsonAtomic(a, results("x86_64", { glibc: base }));
+    // The descriptor itself is /dev/full (every write fails ENOSPC), as with `> /dev/full`.
+    const fd = openSync("/dev/full", "w");
+    let full;
+    try {
+      full = spawnSync("node", [BIN, "export", a], { stdio: ["ignore", fd, "pipe"] });
+    } finally {
+      closeSync(fd);
+    }
+    expect(full.status).toBe(2);
+    expect(errorLines(String(full.stderr))).toEqual([
+      expect.stringMatching(/cannot write stdout \(ENOSPC\)/),
+    ]);
+    // `bench export a.json | head -c 1`: the pipe closes early.
+    const child = execa("node", [BIN, "export", a], {
+      reject: false,
+      stdin: "ignore",
+      buffer: false,
+    });
+    child.stdout?.once("data", () => child.stdout?.destroy());
+    const closed = await child;
+    expect(String(closed.stderr ?? "")).not.toMatch(/Error|at /);
+    expect(closed.exitCode).toBe(0);
   });
 });
