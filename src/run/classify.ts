@@ -378,6 +378,19 @@ export function classify(
     case "exited":
       break;
   }
+  // Every workload reports as its last act, after its own checks: a result on the channel
+  // followed by code 3 or 4 came from other code in the process, not the workload's protocol.
+  if (
+    channel.ok &&
+    (record.exitCode === WORKLOAD_EXIT.corruption || record.exitCode === WORKLOAD_EXIT.oom)
+  ) {
+    return {
+      status: "failed",
+      kind: "exit",
+      message: `exited with code ${String(record.exitCode)} after the workload had written its result, so not the workload's own report (other code in the process exited)${lastErr ? `: ${lastErr}` : ""}`,
+      identity,
+    };
+  }
   if (record.exitCode === WORKLOAD_EXIT.corruption) {
     return {
       status: "failed",

@@ -10,7 +10,7 @@ import { benchRun, FIXTURE_LIBS, FIXTURE_WORKLOADS, tempDir } from "../helpers/c
  * printed to stdout is never taken; a second record on the result channel, work other than was
  * asked for, and a measured region longer than the process are failed runs of their own kind.
  */
-const MODES = ["stdout", "fds", "seed", "clock"] as const;
+const MODES = ["stdout", "fds", "seed", "clock", "exit"] as const;
 
 describe("forged and implausible results", () => {
   let results: ResultsFile;
@@ -75,6 +75,17 @@ describe("forged and implausible results", () => {
       expect(ok.metrics.ops).toBe(glibc.metrics.ops);
       expect(ok.metrics.seconds).toBeLessThanOrEqual(ok.metrics.wallSeconds);
       expect(ok.identity).toMatch(/libforge-stdout\.so$/);
+    }
+  });
+
+  it("does not take code 3 from a destructor, after the workload's result, as the workload's heap-corruption report", () => {
+    const runs = runsOf("forge-exit");
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) {
+      expect(run.status, all).toBe("failed");
+      if (run.status !== "failed") continue;
+      expect(run.failure.kind).toBe("exit");
+      expect(run.failure.message).toMatch(/code 3 after the workload had written its result/);
     }
   });
 

@@ -139,7 +139,13 @@ describe("classify", () => {
       kind: "heap-corruption",
       message: "heap corruption detected: x",
     });
-    expect(c({ exitCode: 4 })).toMatchObject({ kind: "out-of-memory" });
+    expect(c({ exitCode: 4 }, "")).toMatchObject({ kind: "out-of-memory" });
+    // Workloads report last: code 3 or 4 after a result is some other code's exit.
+    expect(c({ exitCode: 3 })).toMatchObject({
+      kind: "exit",
+      message: expect.stringMatching(/code 3 after the workload had written its result/),
+    });
+    expect(c({ exitCode: 4 })).toMatchObject({ kind: "exit" });
     expect(c({ exitCode: 9 })).toMatchObject({ kind: "exit", message: "exited with code 9" });
     expect(
       c({ status: "signaled", exitCode: null, signal: 11, signalName: "SIGSEGV" }),
