@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -86,4 +86,39 @@ export async function acquireLock(file = lockPath()): Promise<Lock> {
       server.close();
     },
   };
+}
+
+/**
+ * One writer per results file, whatever lock file each bench uses (another TMPDIR or
+ * MALLOCBENCH_LOCK): a second run, `--force` or `--resume` onto a file being written would
+ * interleave records in its journal. The same kernel-released abstract socket, named after the
+ * file's real path.
+ */
+export async function acquireResultsLock(file: string): Promise<Lock> {
+  let real = path.resolve(file);
+  try {
+    real = path.join(realpathSync(path.dirname(real)), path.basename(real));
+  } catch {
+    // the directory does not exist yet: nobody else can be writing there either
+  }
+  const digest = createHash("sha256").update(real).digest("hex").slice(0, 40);
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(`\0mallocbench-results-${digest}`, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    server.close();
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new UsageError(
+        `${file} is being written by another bench run; wait for it to finish, or choose another -o`,
+      );
+    throw error;
+  }
+  server.unref();
+  return { release: () => server.close() };
 }

@@ -47,7 +47,7 @@ import {
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
 import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./classify.js";
 import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
-import { acquireLock } from "./lock.js";
+import { acquireLock, acquireResultsLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
 import { probeKey, probeWorkloads, type Refusal } from "./identity.js";
 import { buildAll, buildKey, identityMatcher, toolchainsByLibc, type BuildSet } from "./prepare.js";
@@ -749,8 +749,15 @@ export async function runBenchmark(
   const output = checkRunOutput(options.output, options.force ?? false);
   checkCacheDir();
   const lock = await acquireLock(options.lockFile);
+  const fileLock = await acquireResultsLock(output).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
   // process.exit (a second Ctrl-C) skips finally blocks: the exit hook releases the lock then.
-  const release = (): void => lock.release();
+  const release = (): void => {
+    fileLock.release();
+    lock.release();
+  };
   process.once("exit", release);
   try {
     const prepared = await prepare(
@@ -761,7 +768,7 @@ export async function runBenchmark(
     return await measureAll(prepared, events, options.signal, options.sequential);
   } finally {
     process.off("exit", release);
-    lock.release();
+    release();
   }
 }
 
@@ -838,7 +845,14 @@ export async function resumeBenchmark(
   events: RunEvents = {},
 ): Promise<RunOutcome> {
   const lock = await acquireLock(options.lockFile);
-  const release = (): void => lock.release();
+  const fileLock = await acquireResultsLock(target).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
+  const release = (): void => {
+    fileLock.release();
+    lock.release();
+  };
   process.once("exit", release);
   try {
     const resumable = await loadResumable(target);
@@ -855,7 +869,7 @@ export async function resumeBenchmark(
     return await measureAll(prepared, events, options.signal);
   } finally {
     process.off("exit", release);
-    lock.release();
+    release();
   }
 }
 

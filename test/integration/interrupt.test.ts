@@ -98,4 +98,30 @@ describe("interrupting and resuming", () => {
     expect(lines[0]).toMatch(/another bench run is measuring on this machine \(pid \d+/);
     expect(existsSync(path.join(dir, "b.json"))).toBe(false);
   }, 300_000);
+
+  it("a run under another lock file cannot --resume, or --force over, a results file being written", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, "a.json");
+    const first = execa("node", [BIN, ...PLAN, "-o", out], {
+      cwd: ROOT,
+      reject: false,
+      env: { MALLOCBENCH_LOCK: path.join(dir, "lock-a") },
+      stdin: "ignore",
+    });
+    await waitFor(async () => (await journalRuns(`${out}.journal`)) >= 1, 120_000);
+    const other = { env: { MALLOCBENCH_LOCK: path.join(dir, "lock-b") } };
+    const resumed = await bench(["run", "--resume", out], other);
+    const forced = await bench([...PLAN, "-o", out, "--force"], other);
+    first.kill("SIGINT");
+    await first;
+    for (const r of [resumed, forced]) {
+      expect(r.exitCode).toBe(2);
+      expect(String(r.stderr).trim().split("\n")).toEqual([
+        expect.stringMatching(/a\.json is being written by another bench run/),
+      ]);
+    }
+    // The journal holds only the first run's records, each a whole line.
+    const lines = (await readFile(`${out}.journal`, "utf8")).trim().split("\n");
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  }, 300_000);
 });
