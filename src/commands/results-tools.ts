@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { metricInfo } from "../analysis/metrics.js";
 import { testbedOf } from "../analysis/testbed.js";
@@ -28,7 +28,8 @@ export async function baselineSaveCommand(file: string, opts: { dir?: string }):
   const target = path.join(dir, `${testbedOf(results).id}.json`);
   checkOutputFile(target, { flag: "--dir", overwrite: "always" });
   await mkdir(dir, { recursive: true });
-  await copyFile(file, target);
+  // Through a temporary file and a rename: a full disk must not truncate the baseline it replaces.
+  await writeTextAtomic(target, await readFile(file, "utf8"));
   writeOut(`${target}\n`);
   return 0;
 }
