@@ -741,6 +741,25 @@ function assemble(
   };
 }
 
+/**
+ * Take the machine lock and the results file's own lock; the returned function releases both.
+ * process.exit (a second Ctrl-C) skips finally blocks, so an exit hook releases them then.
+ */
+async function holdLocks(lockFile: string | undefined, results: string): Promise<() => void> {
+  const lock = await acquireLock(lockFile);
+  const fileLock = await acquireResultsLock(results).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
+  const release = (): void => {
+    process.off("exit", release);
+    fileLock.release();
+    lock.release();
+  };
+  process.once("exit", release);
+  return release;
+}
+
 /** `bench run`: plan, build, probe, measure in seeded rounds, journal each run, write the results. */
 export async function runBenchmark(
   options: RunOptions,
@@ -748,17 +767,7 @@ export async function runBenchmark(
 ): Promise<RunOutcome> {
   const output = checkRunOutput(options.output, options.force ?? false);
   checkCacheDir();
-  const lock = await acquireLock(options.lockFile);
-  const fileLock = await acquireResultsLock(output).catch((error: unknown) => {
-    lock.release();
-    throw error;
-  });
-  // process.exit (a second Ctrl-C) skips finally blocks: the exit hook releases the lock then.
-  const release = (): void => {
-    fileLock.release();
-    lock.release();
-  };
-  process.once("exit", release);
+  const release = await holdLocks(options.lockFile, output);
   try {
     const prepared = await prepare(
       { kind: "fresh", options: { ...options, output } },
@@ -767,7 +776,6 @@ export async function runBenchmark(
     );
     return await measureAll(prepared, events, options.signal, options.sequential);
   } finally {
-    process.off("exit", release);
     release();
   }
 }
@@ -844,16 +852,7 @@ export async function resumeBenchmark(
   options: Pick<RunOptions, "lockFile" | "signal" | "baseline">,
   events: RunEvents = {},
 ): Promise<RunOutcome> {
-  const lock = await acquireLock(options.lockFile);
-  const fileLock = await acquireResultsLock(target).catch((error: unknown) => {
-    lock.release();
-    throw error;
-  });
-  const release = (): void => {
-    fileLock.release();
-    lock.release();
-  };
-  process.once("exit", release);
+  const release = await holdLocks(options.lockFile, target);
   try {
     const resumable = await loadResumable(target);
     checkCacheDir();
@@ -868,7 +867,6 @@ export async function resumeBenchmark(
     );
     return await measureAll(prepared, events, options.signal);
   } finally {
-    process.off("exit", release);
     release();
   }
 }
