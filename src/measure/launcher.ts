@@ -2,6 +2,7 @@ import { mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { InterruptedError } from "../util/exec.js";
 import { readBounded } from "../util/files.js";
 
 /**
@@ -149,6 +150,12 @@ async function readChannel(file: string): Promise<{ text: string; overflow: bool
 }
 
 /** Run one program under the launcher; the child's output goes to temp files, read back afterwards. */
+function signalOf(reason: unknown): NodeJS.Signals {
+  return typeof reason === "string" && reason.startsWith("SIG")
+    ? (reason as NodeJS.Signals)
+    : "SIGINT";
+}
+
 export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-run-"));
   try {
@@ -192,6 +199,8 @@ export async function launch(request: LaunchRequest): Promise<LaunchOutcome> {
     try {
       record = JSON.parse(line) as LauncherRecord;
     } catch {
+      // Interrupted before the launcher could install its handler: no record, and none is owed.
+      if (request.signal?.aborted) throw new InterruptedError(signalOf(request.signal.reason));
       throw new Error(
         `launcher gave no record (exit ${String(result.exitCode)}): ${String(result.stderr).slice(-500)}`,
       );

@@ -473,3 +473,29 @@ describe("launcher", () => {
     expect(r.stderr.length).toBeGreaterThan(0);
   });
 });
+
+describe("launch", () => {
+  it("an interruption before the launcher can report is InterruptedError, not an internal error", async () => {
+    const { launch } = await import("../../src/measure/launcher.js");
+    const { InterruptedError } = await import("../../src/util/exec.js");
+    // A stand-in launcher that dies of the SIGTERM before writing a record, as the real one does
+    // when the signal lands before its handler is installed.
+    const silent = join(dir, "silent-launcher");
+    await writeFile(silent, "#!/bin/sh\nexec sleep 30\n", { mode: 0o755 });
+    const controller = new AbortController();
+    const outcome = launch({
+      launcher: silent,
+      program: "/bin/true",
+      args: [],
+      setEnv: {},
+      unsetEnv: [],
+      timeoutMs: 0,
+      rssIntervalMs: 0,
+      cpus: null,
+      resultChannel: true,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort("SIGINT"), 200);
+    await expect(outcome).rejects.toBeInstanceOf(InterruptedError);
+  });
+});
