@@ -28,7 +28,7 @@ export {
   parseUserAllocator,
   resolveAllocators,
   type UserAllocatorOptions,
-} from "./select.js";
+} from "./specs.js";
 
 export interface DiscoverOptions {
   /** Machine name (elf.ts vocabulary: x86_64, aarch64, ppc64le, ...). */

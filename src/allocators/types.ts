@@ -1,5 +1,6 @@
-/** The libc flavour a toolchain targets and an allocator library links against. */
-export type Libc = "glibc" | "musl";
+import type { Libc } from "../platform/toolchain.js";
+
+export type { Libc };
 
 /** Where an allocator entry came from. */
 export type AllocatorSource = "libc" | "discovered" | "user" | "config";

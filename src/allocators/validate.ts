@@ -4,7 +4,7 @@
  */
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { ElfError, ET_DYN, readElfInfo, type ElfInfo } from "./elf.js";
+import { ElfError, ET_DYN, readElfInfo, type ElfInfo } from "../platform/elf.js";
 import type { Libc, LibraryCheck } from "./types.js";
 
 /**

@@ -8,7 +8,7 @@
  * to set more variables. Config file: `"allocators": { NAME: { "base": BASE, "env": {...} } }`.
  */
 import { UsageError } from "../errors.js";
-import { checkAllocatorName } from "./select.js";
+import { checkAllocatorName } from "./specs.js";
 import type { AllocatorSpec } from "./types.js";
 
 export interface VariantDef {

@@ -1,15 +1,11 @@
-import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
+import { loadWorkloads, selectWorkloads, workloadRoots } from "../targets/workloads.js";
 import { parseWorkloadList } from "../config.js";
 import { UsageError } from "../errors.js";
 import { checkCacheDir } from "../results/output-path.js";
-import { buildAll, toolchainsByLibc } from "../run/prepare.js";
+import { buildAll, toolchainsByLibc } from "../setup/prepare.js";
 import { splitWorkloads } from "../run/programs.js";
-import { hostMachine } from "../allocators/elf.js";
-import {
-  ensureScudoMusl,
-  scudoMuslAllocators,
-  selfCheckScudoMusl,
-} from "../allocators/scudo-musl.js";
+import { hostMachine } from "../platform/elf.js";
+import { ensureScudoMusl, scudoMuslAllocators, selfCheckScudoMusl } from "../setup/scudo-musl.js";
 import { writeOut, writeErr } from "../util/text.js";
 
 export interface ScudoMuslBuildReport {

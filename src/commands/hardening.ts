@@ -8,7 +8,7 @@ import {
   resolveHardeningAllocators,
   runHardening,
 } from "../hardening/runner.js";
-import type { HardeningReport } from "../hardening/schema.js";
+import type { HardeningReport } from "../results/hardening-schema.js";
 import { writeJsonAtomic } from "../results/io.js";
 import { checkCacheDir, checkOutputFile } from "../results/output-path.js";
 import { writeOut, writeErr } from "../util/text.js";

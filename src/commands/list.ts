@@ -1,11 +1,11 @@
-import { detectToolchains } from "../build/toolchain.js";
+import { detectToolchains } from "../platform/toolchain.js";
 import { UsageError } from "../errors.js";
-import { availableAllocators } from "../run/select-allocators.js";
-import { loadWorkloads, workloadRoots } from "../workloads/registry.js";
+import { availableAllocators } from "../setup/allocators.js";
+import { loadWorkloads, workloadRoots } from "../targets/workloads.js";
 import { loadProbes } from "../hardening/probes.js";
-import { listPrograms } from "../workloads/external.js";
+import { listPrograms } from "../targets/programs.js";
 import { parseAllocatorArg } from "../allocators/index.js";
-import { identifySystemAllocator, type SystemAllocator } from "../allocators/system.js";
+import { identifySystemAllocator, type SystemAllocator } from "../platform/system-allocator.js";
 import {
   combineVariants,
   formatSettings,
@@ -80,7 +80,7 @@ export async function listCommand(
       variantsFromConfig(config.allocators ?? {}),
       parseVariantArgs(opts.variant ?? []),
     );
-    // What each libc's own malloc really is (allocators/system.ts).
+    // What each libc's own malloc really is (platform/system-allocator.ts).
     const system = new Map<string, SystemAllocator>();
     for (const t of toolchains)
       if (!system.has(t.libc)) system.set(t.libc, await identifySystemAllocator(t.libc, t.cc));

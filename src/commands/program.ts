@@ -6,7 +6,7 @@ import {
   checkAvailability,
   parseProgramManifest,
   type ProgramManifest,
-} from "../workloads/external.js";
+} from "../targets/programs.js";
 
 export interface ProgramInitOptions {
   /** Directory the manifest's directory is created in (a --workload-dir). */

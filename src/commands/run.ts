@@ -1,7 +1,8 @@
 import { randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { hostMachine, parseAllocatorArg, type AllocatorSpec } from "../allocators/index.js";
+import { parseAllocatorArg, type AllocatorSpec } from "../allocators/index.js";
+import { hostMachine } from "../platform/elf.js";
 import {
   DEFAULT_RSS_INTERVAL_MS,
   LIMITS,
@@ -26,7 +27,7 @@ import {
   variantsFromConfig,
 } from "../allocators/variants.js";
 import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js";
-import { formatSummary, summarize } from "../run/summary.js";
+import { formatSummary, summarize } from "../report/run-summary.js";
 import { parseFraction } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { attachHardening } from "../hardening/attach.js";

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import type { AllocatorSpec, Libc } from "../allocators/types.js";
-import { detectToolchains, type Toolchain } from "../build/toolchain.js";
-import { captureEnvironment, noiseWarnings } from "../results/environment.js";
-import { availableAllocators } from "../run/select-allocators.js";
+import { detectToolchains, type Toolchain } from "../platform/toolchain.js";
+import { captureEnvironment, noiseWarnings } from "../platform/environment.js";
+import { availableAllocators } from "../setup/allocators.js";
 import {
   detectDistro,
   installCommands,

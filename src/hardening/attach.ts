@@ -2,7 +2,7 @@ import { EnvironmentError } from "../errors.js";
 import { writeJsonAtomic } from "../results/io.js";
 import type { AllocatorRecord, ResultsFile } from "../results/schema.js";
 import { runHardening, type HardeningAllocator } from "./runner.js";
-import type { HardeningReport } from "./schema.js";
+import type { HardeningReport } from "../results/hardening-schema.js";
 
 /** The allocators a results file ran (validated by that run), as the probes need them. */
 export function hardeningAllocatorsOf(records: readonly AllocatorRecord[]): HardeningAllocator[] {

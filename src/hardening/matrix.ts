@@ -1,4 +1,4 @@
-import type { HardeningCell, HardeningReport, ProbeOutcome } from "./schema.js";
+import type { HardeningCell, HardeningReport, ProbeOutcome } from "../results/hardening-schema.js";
 import { showControls } from "../util/text.js";
 
 const LABEL: Record<ProbeOutcome, string> = {

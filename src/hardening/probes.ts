@@ -3,7 +3,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { readRegularFile } from "../util/files.js";
 import { workloadsDir } from "../paths.js";
-import type { Workload } from "../workloads/registry.js";
+import type { Workload } from "../targets/workloads.js";
 import { describeIssue } from "../util/schema-errors.js";
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;

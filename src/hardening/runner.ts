@@ -1,10 +1,10 @@
 import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import { launch } from "../measure/launcher.js";
-import { buildAll, buildKey, identityMatcher, toolchainsByLibc } from "../run/prepare.js";
-import { resolveForRun } from "../run/select-allocators.js";
-import { classifyProbe } from "./classify.js";
+import { buildAll, buildKey, identityMatcher, toolchainsByLibc } from "../setup/prepare.js";
+import { resolveForRun } from "../setup/allocators.js";
+import { classifyProbe } from "./verdict.js";
 import { loadProbes, probesDir, type Probe } from "./probes.js";
-import type { HardeningCell, HardeningReport } from "./schema.js";
+import type { HardeningCell, HardeningReport } from "../results/hardening-schema.js";
 import { preloadPath } from "../allocators/preload.js";
 
 /** Each probe is a few allocations long; anything still running after this is hung. */

@@ -1,5 +1,5 @@
 /** `bench report --format terminal`: the same compact table `bench run` ends with, per testbed. */
-import { formatSummary, summarize } from "../run/summary.js";
+import { formatSummary, summarize } from "./run-summary.js";
 import { directed, directedInterval, TIME_WORDS } from "../analysis/direction.js";
 import type { ReportModel } from "./model.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HardeningReportSchema } from "../hardening/schema.js";
+import { HardeningReportSchema } from "./hardening-schema.js";
 
 /** Version of the results file format. Bump on incompatible changes. */
 export const SCHEMA_VERSION = 1;

@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runHelper } from "../util/exec.js";
-import { readElfInfo } from "../allocators/elf.js";
+import { readElfInfo } from "../platform/elf.js";
 import type { Libc, ResolvedAllocator } from "../allocators/types.js";
-import type { Toolchain } from "../build/toolchain.js";
+import type { Toolchain } from "../platform/toolchain.js";
 import { UsageError } from "../errors.js";
 import { launch, type LaunchOutcome } from "../measure/launcher.js";
 import { cacheDir, workloadsDir } from "../paths.js";
@@ -21,10 +21,15 @@ import {
   TIME_UNITS,
   type ProgramAvailability,
   type ProgramDefinition,
-} from "../workloads/external.js";
-import { lastLine, metricsOf, perfUnavailable, tail, timelineOf } from "./classify.js";
-import { entryPointsOf, interpositionProblem, PROGRAM_ENTRY_POINTS, probeKey } from "./identity.js";
-import { realpathOr } from "./prepare.js";
+} from "../targets/programs.js";
+import { lastLine, metricsOf, perfUnavailable, tail, timelineOf } from "./outcome.js";
+import {
+  entryPointsOf,
+  interpositionProblem,
+  PROGRAM_ENTRY_POINTS,
+  probeKey,
+} from "../setup/identity.js";
+import { realpathOr } from "../setup/prepare.js";
 import { preloadList, preloadPath } from "../allocators/preload.js";
 
 /**

@@ -14,9 +14,9 @@ import path from "node:path";
 import type { Libc } from "../allocators/types.js";
 import { launchMeasured } from "../measure/callgrind.js";
 import { cacheDir } from "../paths.js";
-import type { LibcFacts } from "../results/environment.js";
-import { classify, echoOf, type ReferenceResult } from "./classify.js";
-import { identityMatcher } from "./prepare.js";
+import type { LibcFacts } from "../platform/environment.js";
+import { classify, echoOf, type ReferenceResult } from "./outcome.js";
+import { identityMatcher } from "../setup/prepare.js";
 
 /** Bumped when what a reference records, or how it is taken, changes. */
 const REFERENCE_FORMAT = 1;

@@ -25,7 +25,7 @@ import { valuesOf } from "../analysis/metrics.js";
 import { describe } from "../stats/index.js";
 import { sha256File } from "../util/hash.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
-import { captureEnvironment, noiseWarnings } from "../results/environment.js";
+import { captureEnvironment, noiseWarnings } from "../platform/environment.js";
 import { checkStringLimits } from "../results/limits.js";
 import {
   headerMismatch,
@@ -44,15 +44,21 @@ import {
   type ResultsHeader,
   type RunRecord,
 } from "../results/schema.js";
-import { loadWorkloads, selectWorkloads, workloadRoots } from "../workloads/registry.js";
-import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./classify.js";
+import { loadWorkloads, selectWorkloads, workloadRoots } from "../targets/workloads.js";
+import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./outcome.js";
 import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
 import { acquireLock, acquireResultsLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
-import { probeKey, probeWorkloads, type Refusal } from "./identity.js";
-import { buildAll, buildKey, identityMatcher, toolchainsByLibc, type BuildSet } from "./prepare.js";
+import { probeKey, probeWorkloads, type Refusal } from "../setup/identity.js";
+import {
+  buildAll,
+  buildKey,
+  identityMatcher,
+  toolchainsByLibc,
+  type BuildSet,
+} from "../setup/prepare.js";
 import { takeReference, type ReferenceOutcome } from "./reference.js";
-import { resolveForRun } from "./select-allocators.js";
+import { resolveForRun } from "../setup/allocators.js";
 import { preloadPath } from "../allocators/preload.js";
 
 export interface RunOptions {

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bench, tempDir } from "../helpers/cli.js";
-import { syntheticResults } from "../unit/report/synthetic.js";
+import { syntheticResults } from "../../testkit/synthetic.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** The little of the DOM the layout test reads (this project's types have no DOM). */

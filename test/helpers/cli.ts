@@ -65,17 +65,4 @@ export async function benchRun(
   return { exitCode: run.exitCode, stdout: String(run.stdout), all, results, dir, out };
 }
 
-/** Compiles test/fixtures/libs/<name>.c into `<dir>/lib<name>.so` (cc -shared -fPIC -O2, -ldl). */
-export async function buildFixtureLib(name: string, dir: string): Promise<string> {
-  const lib = path.join(dir, `lib${name}.so`);
-  await execa("cc", [
-    "-shared",
-    "-fPIC",
-    "-O2",
-    "-o",
-    lib,
-    path.join(FIXTURE_LIBS, `${name}.c`),
-    "-ldl",
-  ]);
-  return lib;
-}
+export { buildFixtureLib } from "../../testkit/fixture-lib.js";

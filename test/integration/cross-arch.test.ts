@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readElfInfo } from "../../src/allocators/elf.js";
-import { loadWorkloads, workloadRoots } from "../../src/workloads/registry.js";
+import { readElfInfo } from "../../src/platform/elf.js";
+import { loadWorkloads, workloadRoots } from "../../src/targets/workloads.js";
 import { bench, errorLines } from "../helpers/cli.js";
 
 /**

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runHardening, resolveHardeningAllocators } from "../../src/hardening/runner.js";
 import { probesDir } from "../../src/hardening/probes.js";
-import { HardeningReportSchema, type HardeningReport } from "../../src/hardening/schema.js";
+import { HardeningReportSchema, type HardeningReport } from "../../src/results/hardening-schema.js";
 import { loadResults } from "../../src/results/io.js";
 import { execa } from "execa";
 import { bench, errorLines, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";

@@ -10,7 +10,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadResults } from "../../src/results/io.js";
 import { bench, errorLines, ROOT, tempDir } from "../helpers/cli.js";
-import { okRun, resultsHeader } from "../helpers/records.js";
+import { okRun, resultsHeader } from "../../testkit/records.js";
 
 /** A directory name with a space, both quotes and a colon: LD_PRELOAD splits at the space and
  * the colon, and a quoted path in a script ends at the quote. */

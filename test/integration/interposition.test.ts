@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FailedRun, ResultsFile, RunRecord } from "../../src/results/schema.js";
-import { findOnPath } from "../../src/workloads/external.js";
+import { findOnPath } from "../../src/targets/programs.js";
 import { benchRun, buildFixtureLib, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
 
 /**

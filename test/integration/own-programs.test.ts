@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResultsFile, RunRecord } from "../../src/results/schema.js";
-import { findOnPath } from "../../src/workloads/external.js";
+import { findOnPath } from "../../src/targets/programs.js";
 import { bench, benchRun, errorLines, ROOT, tempDir } from "../helpers/cli.js";
 
 /**

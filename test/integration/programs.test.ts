@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResultsFile, RunRecord } from "../../src/results/schema.js";
-import { findOnPath } from "../../src/workloads/external.js";
+import { findOnPath } from "../../src/targets/programs.js";
 import { bench, benchRun, ROOT, tempDir } from "../helpers/cli.js";
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hostMachine } from "../../src/allocators/elf.js";
+import { hostMachine } from "../../src/platform/elf.js";
 import { loadResults } from "../../src/results/io.js";
 import type { ResultsFile } from "../../src/results/schema.js";
 import { bench, tempDir } from "../helpers/cli.js";

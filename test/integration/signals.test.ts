@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { BIN, buildFixtureLib, FIXTURE_WORKLOADS, ROOT, tempDir } from "../helpers/cli.js";
 import { descendants, running, waitUntil, type Proc } from "../helpers/procs.js";
-import { syntheticResults } from "../unit/report/synthetic.js";
+import { syntheticResults } from "../../testkit/synthetic.js";
 
 // Ctrl-C and SIGTERM in every phase, and the death of bench itself: each test starts the real
 // CLI, waits (polling /proc) until the phase it targets has its child processes, signals node,

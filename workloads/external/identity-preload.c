@@ -136,7 +136,7 @@ static void put_mapped(struct buf *b)
     put(b, "]");
 }
 
-/* Every entry point the harness may check (PROGRAM_ENTRY_POINTS in src/run/identity.ts). */
+/* Every entry point the harness may check (PROGRAM_ENTRY_POINTS in src/setup/identity.ts). */
 static const char *const entry_points[] = {"malloc",         "free",     "calloc",
                                            "realloc",        "aligned_alloc",
                                            "posix_memalign", "memalign", "malloc_usable_size",

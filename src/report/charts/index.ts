@@ -53,7 +53,7 @@ export function chartContext(model: DescriptiveModel): ChartContext {
 
 /**
  * What rendering each chart costs relative to the others (CPU seconds of Vega and resvg for the
- * 1,000-cell report of `npm run bench:report`, on one thread). Render workers take the costliest
+ * 1,000-cell report of `npm run perf:report`, on one thread). Render workers take the costliest
  * waiting chart first, so that none of the long ones is left to render alone at the end; the
  * weights change the order of rendering only, never a chart.
  */

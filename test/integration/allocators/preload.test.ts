@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverAllocators } from "../../../src/allocators/discover.js";
-import { hostMachine } from "../../../src/allocators/elf.js";
+import { hostMachine } from "../../../src/platform/elf.js";
 import { finalizeAllocators } from "../../../src/allocators/resolve.js";
 import type { ResolvedAllocator } from "../../../src/allocators/types.js";
 import { makeTempDir, removeDir } from "../../unit/allocators/helpers.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { writeJsonAtomic } from "../../../src/results/io.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
 import { bench, tempDir } from "../../helpers/cli.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { okRun, resultsHeader } from "../../../testkit/records.js";
 
 /** Results files written by hand: these tests are about what check refuses, not about timing. */
 function results(values: number[], size: "quick" | "default" = "quick"): ResultsFile {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { writeJsonAtomic } from "../../../src/results/io.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
 import { BIN, bench, errorLines, tempDir } from "../../helpers/cli.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { okRun, resultsHeader } from "../../../testkit/records.js";
 
 function results(arch: string, samples: Record<string, number[]>, complete = true): ResultsFile {
   const runs: RunRecord[] = [];

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeReport } from "../../../src/report/index.js";
 import { tempDir } from "../../helpers/cli.js";
-import { syntheticResults } from "../../unit/report/synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 /** What may follow a ratio such as "2.40x": its direction in words. */
 const DIRECTION =

@@ -10,7 +10,7 @@ import { buildCharts } from "../../../src/report/charts/index.js";
 import { buildModel } from "../../../src/report/model.js";
 import { renderSvg, svgToPng } from "../../../src/report/render.js";
 import type { RenderPool } from "../../../src/report/render-pool.js";
-import { syntheticResults } from "../../unit/report/synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 const compiled = pathToFileURL(
   path.resolve(import.meta.dirname, "../../../dist/report/render-pool.js"),

@@ -10,7 +10,7 @@ import { buildCharts } from "../../../src/report/charts/index.js";
 import { buildModel } from "../../../src/report/model.js";
 import { renderSvg, svgToPng } from "../../../src/report/render.js";
 import { bench, errorLines, tempDir } from "../../helpers/cli.js";
-import { syntheticResults } from "../../unit/report/synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

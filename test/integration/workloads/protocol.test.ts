@@ -1,14 +1,14 @@
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkload } from "../../../src/build/build.js";
-import { detectToolchains } from "../../../src/build/toolchain.js";
+import { buildWorkload } from "../../../src/platform/build.js";
+import { detectToolchains } from "../../../src/platform/toolchain.js";
 import { cacheDir } from "../../../src/paths.js";
-import { classify, parseResultLine } from "../../../src/run/classify.js";
-import { RUNTIME_ENTRY_POINTS } from "../../../src/run/identity.js";
-import { loadWorkloads, workloadRoots, type Workload } from "../../../src/workloads/registry.js";
+import { classify, parseResultLine } from "../../../src/run/outcome.js";
+import { RUNTIME_ENTRY_POINTS } from "../../../src/setup/identity.js";
+import { loadWorkloads, workloadRoots, type Workload } from "../../../src/targets/workloads.js";
 import { buildFixtureLib, FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
-import { launcherRecord } from "../../helpers/records.js";
+import { launcherRecord } from "../../../testkit/records.js";
 
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 

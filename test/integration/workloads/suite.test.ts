@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OkRun, ResultsFile } from "../../../src/results/schema.js";
-import { loadWorkloads, workloadRoots } from "../../../src/workloads/registry.js";
+import { loadWorkloads, workloadRoots } from "../../../src/targets/workloads.js";
 import { benchRun } from "../../helpers/cli.js";
 
 const ALLOCATORS = ["glibc", "musl", "jemalloc", "mimalloc", "tcmalloc", "scudo"];

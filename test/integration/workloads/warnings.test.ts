@@ -1,7 +1,7 @@
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { loadWorkloads, workloadRoots } from "../../../src/workloads/registry.js";
+import { loadWorkloads, workloadRoots } from "../../../src/targets/workloads.js";
 import { ROOT, tempDir } from "../../helpers/cli.js";
 
 const COMMON = path.join(ROOT, "workloads", "common");

@@ -8,7 +8,7 @@ import {
   discoverAllocatorsDetailed,
   findScudoCandidates,
 } from "../../../src/allocators/discover.js";
-import { hostMachine } from "../../../src/allocators/elf.js";
+import { hostMachine } from "../../../src/platform/elf.js";
 import type { AllocatorSpec } from "../../../src/allocators/types.js";
 import {
   compileAlpineStyleLib,

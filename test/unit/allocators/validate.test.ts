@@ -3,7 +3,7 @@ import { copyFile, open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostMachine } from "../../../src/allocators/elf.js";
+import { hostMachine } from "../../../src/platform/elf.js";
 import { checkLibrary, libcOfNeeded } from "../../../src/allocators/validate.js";
 import { compileAlpineStyleLib, compileShared, makeTempDir, removeDir, SYSTEM } from "./helpers.js";
 

@@ -14,7 +14,7 @@ import { metricInfo } from "../../../src/analysis/metrics.js";
 import { testbedMismatch, testbedOf } from "../../../src/analysis/testbed.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
 import { pairedRatioFromLogs } from "../../../src/stats/index.js";
-import { okRun, resultsHeader, roundsFile } from "../../helpers/records.js";
+import { okRun, resultsHeader, roundsFile } from "../../../testkit/records.js";
 
 const seconds = metricInfo("seconds");
 const options = { metric: seconds, alpha: 0.05, level: 0.95, threshold: 0.05 };

@@ -8,7 +8,7 @@ import {
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { UsageError } from "../../../src/errors.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { okRun, resultsHeader } from "../../../testkit/records.js";
 
 const instructions = metricInfo("instructions");
 

@@ -5,9 +5,9 @@ import {
   runExtras,
   workloadExtras,
   type WorkloadResult,
-} from "../../../src/run/classify.js";
+} from "../../../src/run/outcome.js";
 import { OkRunSchema } from "../../../src/results/schema.js";
-import { launcherRecord, okRun } from "../../helpers/records.js";
+import { launcherRecord, okRun } from "../../../testkit/records.js";
 
 /** An @result line as workloads/common/mallocbench.c prints it (larson, 2 threads). */
 const LINE =
@@ -126,7 +126,7 @@ describe("runExtras", () => {
 
 describe("hardware counters", () => {
   it("become metrics when the kernel gave them, and are absent (with the reason kept) when not", async () => {
-    const { metricsOf, perfUnavailable } = await import("../../../src/run/classify.js");
+    const { metricsOf, perfUnavailable } = await import("../../../src/run/outcome.js");
     const events = {
       taskClockNs: 2e8,
       contextSwitches: 3,

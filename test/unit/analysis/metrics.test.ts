@@ -9,7 +9,7 @@ import {
 } from "../../../src/analysis/metrics.js";
 import { MetricsSchema, type Timeline } from "../../../src/results/schema.js";
 import { UsageError } from "../../../src/errors.js";
-import { okRun } from "../../helpers/records.js";
+import { okRun } from "../../../testkit/records.js";
 
 function timeline(samples: [number, number][], intervalMs = 10): Timeline {
   return { intervalMs, samples, decimations: 0, maxSampledBytes: null };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatDuration, progressReporter } from "../../../src/commands/progress.js";
 import type { RunRecord } from "../../../src/results/schema.js";
-import { okRun } from "../../helpers/records.js";
+import { okRun } from "../../../testkit/records.js";
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   const stream = {

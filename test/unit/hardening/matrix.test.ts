@@ -4,7 +4,7 @@ import {
   HardeningReportSchema,
   type HardeningCell,
   type HardeningReport,
-} from "../../../src/hardening/schema.js";
+} from "../../../src/results/hardening-schema.js";
 import { ResultsFileSchema } from "../../../src/results/schema.js";
 
 function cell(allocator: string, probe: string, outcome: HardeningCell["outcome"]): HardeningCell {

@@ -4,8 +4,8 @@ import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { cellSummaries } from "../../../src/export/exports.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
-import { summarize } from "../../../src/run/summary.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { summarize } from "../../../src/report/run-summary.js";
+import { okRun, resultsHeader } from "../../../testkit/records.js";
 
 const options = { metric: metricInfo("seconds"), alpha: 0.05, level: 0.95, threshold: 0.05 };
 const base = [1.0, 1.01, 0.99, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.02];

@@ -7,7 +7,7 @@ import { buildModel } from "../../../src/report/model.js";
 import { paletteFor } from "../../../src/report/palette.js";
 import { toVega } from "../../../src/report/render.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
-import { syntheticResults } from "./synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 type Json = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import { buildDocument } from "../../../src/report/document.js";
 import { renderMarkdown } from "../../../src/report/markdown.js";
 import { buildModel, cpuListCount } from "../../../src/report/model.js";
 import { LABEL_MAX } from "../../../src/util/text.js";
-import { syntheticResults } from "./synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 describe("one ratio convention", () => {
   it("folds ratios to >= 1 and names the direction", () => {

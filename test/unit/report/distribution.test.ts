@@ -7,7 +7,7 @@ import {
   type Distribution,
 } from "../../../src/report/model.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
-import { syntheticResults } from "./synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 type Json = Record<string, unknown>;
 

@@ -5,7 +5,7 @@ import { escapeHtml, jsonForScript, renderHtml } from "../../../src/report/html.
 import { escapeMarkdown, renderMarkdown } from "../../../src/report/markdown.js";
 import { MEMORY_WORDS, TIME_WORDS } from "../../../src/analysis/direction.js";
 import { buildModel } from "../../../src/report/model.js";
-import { syntheticResults } from "./synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 const HOSTILE = `</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><!--`;
 

@@ -12,10 +12,10 @@ import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { runsCsv } from "../../../src/export/exports.js";
 import { writeReport } from "../../../src/report/index.js";
-import { formatSummary, summarize } from "../../../src/run/summary.js";
+import { formatSummary, summarize } from "../../../src/report/run-summary.js";
 import { terminalText } from "../../../src/util/text.js";
 import { tempDir } from "../../helpers/cli.js";
-import { syntheticResults } from "./synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 // eslint-disable-next-line no-control-regex -- what the test looks for
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

@@ -13,7 +13,7 @@ import { buildDescriptiveModel } from "../../../src/report/model.js";
 import { parseResults } from "../../../src/results/io.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
 import { loadResultSets } from "../../../src/results/sets.js";
-import { syntheticResults } from "../report/synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 /** A results file of 2,400 runs with 20-sample timelines: about 3 MB of JSON, above the cut. */
 function big(seed = 3): ResultsFile {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { compileFastParse, FAST_PARSE_FAILED } from "../../../src/results/fast-parse.js";
 import { parseResults, readJournal } from "../../../src/results/io.js";
 import { RunRecordSchema, type RunRecord } from "../../../src/results/schema.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { okRun, resultsHeader } from "../../../testkit/records.js";
 
 /** Each metric's domain, held by zod's schema and by the parser compiled from it alike. */
 const HOSTILE: [string, (run: Record<string, unknown>) => void, RegExp][] = [

@@ -10,7 +10,7 @@ import { UsageError } from "../../../src/errors.js";
 import { compileFastParse, FAST_PARSE_FAILED } from "../../../src/results/fast-parse.js";
 import { parseResults } from "../../../src/results/io.js";
 import { RunRecordSchema, type RunRecord } from "../../../src/results/schema.js";
-import { syntheticResults } from "../report/synthetic.js";
+import { syntheticResults } from "../../../testkit/synthetic.js";
 
 const fastRun = compileFastParse(RunRecordSchema);
 

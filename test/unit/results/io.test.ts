@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/errors.js";
 import { Journal, parseResults, readJournal, writeJsonAtomic } from "../../../src/results/io.js";
 import type { RunRecord } from "../../../src/results/schema.js";
-import { okRun, resultsHeader } from "../../helpers/records.js";
+import { okRun, resultsHeader } from "../../../testkit/records.js";
 
 const header = resultsHeader;
 const run: RunRecord = okRun();

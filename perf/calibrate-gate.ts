@@ -1,0 +1,477 @@
+/**
+ * npm run perf:gate — how the CI gate behaves on this machine.
+ *
+ * For n = 5, 10, 20 runs per cell, repeat R times (a "trial"): measure the slowdown shim with 0
+ * spins as the baseline and, as the current side, the shim with the spins that inject 0% (A/A),
+ * 2%, 5% and 10%, then apply `bench check`'s decision (a test after Benjamini-Hochberg, and the
+ * whole 95% ratio CI beyond the threshold). Reports the false-alarm rate (A/A flagged), the
+ * detection rate per slowdown and the slowdown actually measured (median ratio of its trials).
+ *
+ * Two modes, as a CI job can measure:
+ * - separate: baseline and current are separate invocations (`bench check --baseline file`);
+ * - interleaved: both in one invocation, runs interleaved (`bench check --against allocator`).
+ *   Its decision is the default one (pairing "auto": runs of a round are paired from 10 rounds
+ *   on); the table also shows what the independent test would have said on the same runs.
+ *
+ * Environment:
+ * - sequential: interleaved, rounds added until decided (`bench check --against allocator
+ *   --until-decided --max-runs GATE_MAX_RUNS`, default 60): the verdict and the rounds it took.
+ *
+ *   GATE_MODE      separate | interleaved | sequential (default all three)
+ *   GATE_REPS      trials per row (default 20)
+ *   GATE_CPUS      CPUs to run trials on, comma-separated: one stream of trials per CPU, each
+ *                  pinned to its CPU (default: the last CPU; "" leaves runs unpinned, one stream).
+ *                  Choose CPUs of different cores when the machine has SMT.
+ *   GATE_RUNS      runs per cell to calibrate, comma-separated (default 5,10,20)
+ *   GATE_WORKLOAD  (threadtest), GATE_SIZE (quick), GATE_THRESHOLD (0.01), GATE_ALPHA (0.05)
+ *   GATE_OUT       directory for the tables (gate-calibration.md) and every trial (trials.json);
+ *                  default a new temporary directory
+ */
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { median } from "simple-statistics";
+import {
+  compareAllocators,
+  compareResults,
+  decideVerdict,
+  inconclusiveRow,
+  PAIRED_MIN_PAIRS,
+  SequentialGate,
+  type ComparisonResult,
+} from "../src/analysis/comparisons.js";
+import { metricInfo } from "../src/analysis/metrics.js";
+import { parseAllocatorArg } from "../src/allocators/index.js";
+import type { Size } from "../src/config.js";
+import type { ResultsFile } from "../src/results/schema.js";
+import { runBenchmark, type RunOptions } from "../src/run/runner.js";
+import { buildFixtureLib } from "../testkit/fixture-lib.js";
+
+type Mode = "separate" | "interleaved" | "sequential";
+
+const REPS = Number(process.env["GATE_REPS"] ?? 20);
+const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
+const SIZE = (process.env["GATE_SIZE"] ?? "quick") as Size;
+const THRESHOLD = Number(process.env["GATE_THRESHOLD"] ?? 0.01);
+const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
+const MODES: Mode[] =
+  process.env["GATE_MODE"] === "separate" ||
+  process.env["GATE_MODE"] === "interleaved" ||
+  process.env["GATE_MODE"] === "sequential"
+    ? [process.env["GATE_MODE"]]
+    : ["separate", "interleaved", "sequential"];
+/** Most rounds of the sequential gate (its --max-runs); its trials ignore GATE_RUNS. */
+const MAX_RUNS = Number(process.env["GATE_MAX_RUNS"] ?? 60);
+/** Pinned by default: unpinned single-thread runs on a 2-vCPU VM were bimodal (0.09 s or 0.15 s). */
+const STREAM_CPUS: (string | null)[] =
+  process.env["GATE_CPUS"] === ""
+    ? [null]
+    : (process.env["GATE_CPUS"] ?? String(os.availableParallelism() - 1))
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean);
+const RUNS = (process.env["GATE_RUNS"] ?? "5,10,20").split(",").map(Number);
+const SLOWDOWNS = [0, 0.02, 0.05, 0.1];
+const EVERY = "10";
+
+let dir = "";
+let shim = "";
+let counter = 0;
+
+async function measure(
+  allocators: Record<string, Record<string, string>>,
+  runs: number,
+  cpu: string | null,
+  sequential?: RunOptions["sequential"],
+): Promise<ResultsFile> {
+  const n = counter++;
+  const outcome = await runBenchmark({
+    workloads: [WORKLOAD],
+    allocators: Object.keys(allocators),
+    userAllocators: Object.entries(allocators).map(([name, env]) => ({
+      ...parseAllocatorArg(`${name}=${shim}`),
+      env,
+    })),
+    threads: [1],
+    preset: SIZE,
+    size: SIZE,
+    runs,
+    warmup: 1,
+    seed: 1 + n,
+    timeoutMs: 120_000,
+    cpus: cpu,
+    rssIntervalMs: 0,
+    output: path.join(dir, `r${n}.json`),
+    workloadDirs: [],
+    // One lock per stream: streams on different CPUs run at the same time on purpose.
+    lockFile: path.join(dir, `lock-${cpu ?? "any"}`),
+    ...(sequential ? { sequential } : {}),
+  });
+  return outcome.results;
+}
+
+const OPTIONS = (pairing: "auto" | "independent" = "auto") => ({
+  metric: metricInfo("seconds"),
+  alpha: ALPHA,
+  level: 0.95,
+  threshold: THRESHOLD,
+  pairing,
+});
+
+type Compared = Extract<ComparisonResult, { kind: "compared" }>;
+
+function only(result: ComparisonResult | undefined): Compared {
+  if (!result || result.kind !== "compared")
+    throw new Error(`no comparison: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** One decision of a trial: the default one, and (interleaved) the independent test's. */
+interface Decision {
+  result: Compared;
+  independent?: Compared;
+  rounds?: number;
+}
+
+interface Trial {
+  mode: Mode;
+  runs: number;
+  slowdown: number;
+  cpu: string | null;
+  ratio: number;
+  lower: number;
+  upper: number;
+  p: number;
+  method: string;
+  flagged: boolean;
+  confirmed: boolean;
+  independentFlagged?: boolean;
+  independentConfirmed?: boolean;
+  /** bench check's verdict for the cell (exit 1, 3, 0): regressed, inconclusive, or pass. */
+  verdict: GateVerdict;
+  /** The minimum detectable effect the verdict stated (relative change, e.g. 0.03). */
+  mde: number | null;
+  /** A change from 1 at all: adjusted p < alpha and the CI excludes 1 (the MDE's own test). */
+  detected: boolean;
+  /** Sequential: the rounds measured before it stopped. */
+  rounds?: number;
+}
+
+type GateVerdict = "regressed" | "inconclusive" | "pass";
+
+/** What bench check says about one compared cell, with its stated MDE. */
+function gateVerdict(result: Compared): Pick<Trial, "verdict" | "mde" | "detected"> {
+  const metric = metricInfo("seconds");
+  const row = {
+    workload: WORKLOAD,
+    threads: 1,
+    allocator: "cand",
+    against: "base",
+    candidate: null,
+    baseline: null,
+    result,
+  };
+  const verdict: GateVerdict =
+    result.verdict === "regressed"
+      ? "regressed"
+      : inconclusiveRow(row, { threshold: THRESHOLD, metric })
+        ? "inconclusive"
+        : "pass";
+  return {
+    verdict,
+    mde: result.mde ?? null,
+    detected:
+      decideVerdict(result, result.adjustedP, { alpha: ALPHA, threshold: 0, metric }) !== "same",
+  };
+}
+
+async function main(): Promise<void> {
+  dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-gate-"));
+  const out = process.env["GATE_OUT"] ? path.resolve(process.env["GATE_OUT"]) : dir;
+  await mkdir(out, { recursive: true });
+  shim = await buildFixtureLib("slowdown", dir);
+
+  // The spins (per 10 mallocs) that inject each target: one invocation runs 0 and several spin
+  // levels interleaved, 20 runs each; a least-squares line through the origin of (ratio - 1)
+  // against spins gives the cost of a spin, robust to the noise of any single level.
+  const LEVELS = [10, 20, 40, 80, 160];
+  const probe = await measure(
+    Object.fromEntries(
+      [0, ...LEVELS].map((spins) => [
+        `s${spins}`,
+        { MB_SLOWDOWN_SPINS: String(spins), MB_SLOWDOWN_EVERY: EVERY },
+      ]),
+    ),
+    20,
+    STREAM_CPUS[0] ?? null,
+  );
+  const medianOf = (name: string): number =>
+    median(
+      probe.runs.flatMap((r) =>
+        r.allocator === name && !r.warmup && r.status === "ok" ? [r.metrics.seconds] : [],
+      ),
+    );
+  const zero = medianOf("s0");
+  let sxy = 0;
+  let sxx = 0;
+  for (const spins of LEVELS) {
+    const excess = medianOf(`s${spins}`) / zero - 1;
+    console.log(`${spins} spins every ${EVERY} mallocs: ${(excess * 100).toFixed(1)}%`);
+    sxy += spins * excess;
+    sxx += spins * spins;
+  }
+  const perSpin = sxy / sxx;
+  const fit = `fit: one spin per ${EVERY} mallocs costs ${(perSpin * 100).toFixed(3)}% of the run (s0 median ${(zero * 1e3).toFixed(1)} ms)`;
+  console.log(fit);
+  const spinsFor = new Map<number, number>(
+    SLOWDOWNS.map((x) => [x, Math.max(0, Math.round(x / perSpin))]),
+  );
+  const envFor = (slowdown: number): Record<string, string> => ({
+    MB_SLOWDOWN_SPINS: String(spinsFor.get(slowdown) ?? 0),
+    MB_SLOWDOWN_EVERY: EVERY,
+  });
+
+  /** One comparison: against the trial's baseline file, or a fresh interleaved invocation. */
+  async function once(
+    mode: Mode,
+    before: ResultsFile | undefined,
+    slowdown: number,
+    n: number,
+    cpu: string | null,
+  ): Promise<Decision> {
+    if (mode === "separate") {
+      const after = await measure({ subject: envFor(slowdown) }, n, cpu);
+      return {
+        result: only(compareResults(before as ResultsFile, after, OPTIONS()).rows[0]?.result),
+      };
+    }
+    if (mode === "sequential") {
+      const gate = new SequentialGate(
+        { workloads: [WORKLOAD], threads: [1], allocators: ["base", "cand"] },
+        "base",
+        OPTIONS(),
+        PAIRED_MIN_PAIRS,
+        MAX_RUNS,
+      );
+      const file = await measure(
+        { base: envFor(0), cand: envFor(slowdown) },
+        PAIRED_MIN_PAIRS,
+        cpu,
+        {
+          open: (runs) => gate.update(runs).open,
+        },
+      );
+      const rounds = Math.max(0, ...file.runs.map((r) => r.round + 1));
+      return { result: only(gate.update(file.runs).report.rows[0]?.result), rounds };
+    }
+    const file = await measure({ base: envFor(0), cand: envFor(slowdown) }, n, cpu);
+    return {
+      result: only(compareAllocators(file, "base", OPTIONS()).rows[0]?.result),
+      independent: only(compareAllocators(file, "base", OPTIONS("independent")).rows[0]?.result),
+    };
+  }
+
+  // A trial: (separate) one baseline invocation, then the A/A and each slowdown in a shuffled
+  // order, each its own invocation, as a CI job would measure them; a flagged one is measured
+  // again, as `bench check --confirm` does, and counts as confirmed if flagged again.
+  async function trial(mode: Mode, n: number, cpu: string | null): Promise<Trial[]> {
+    const before = mode === "separate" ? await measure({ subject: envFor(0) }, n, cpu) : undefined;
+    const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
+    const trials: Trial[] = [];
+    for (const slowdown of order) {
+      const first = await once(mode, before, slowdown, n, cpu);
+      const flagged = first.result.verdict === "regressed";
+      const independentFlagged = first.independent?.verdict === "regressed";
+      let again: Decision | undefined;
+      if ((flagged || independentFlagged) && mode !== "sequential")
+        again = await once(mode, before, slowdown, n, cpu);
+      trials.push({
+        mode,
+        runs: n,
+        slowdown,
+        cpu,
+        ratio: first.result.ratio,
+        lower: first.result.lower,
+        upper: first.result.upper,
+        p: first.result.adjustedP,
+        method: first.result.method,
+        flagged,
+        confirmed: flagged && again?.result.verdict === "regressed",
+        ...gateVerdict(first.result),
+        ...(first.rounds !== undefined ? { rounds: first.rounds } : {}),
+        ...(first.independent
+          ? {
+              independentFlagged,
+              independentConfirmed:
+                independentFlagged && again?.independent?.verdict === "regressed",
+            }
+          : {}),
+      });
+    }
+    return trials;
+  }
+
+  // Every trial is a task; one stream per CPU takes tasks until none are left.
+  const tasks: { mode: Mode; n: number }[] = [];
+  for (const mode of MODES)
+    for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS)
+      for (let rep = 0; rep < REPS; rep++) tasks.push({ mode, n });
+  const all: Trial[] = [];
+  let done = 0;
+  const started = Date.now();
+  await Promise.all(
+    STREAM_CPUS.map(async (cpu) => {
+      for (;;) {
+        const task = tasks.shift();
+        if (!task) return;
+        all.push(...(await trial(task.mode, task.n, cpu)));
+        done++;
+        // Kept as it goes, so a run stopped early still leaves its trials.
+        await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all)}\n`);
+        if (done % 10 === 0)
+          console.log(
+            `${done} trials of ${done + tasks.length} done (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+          );
+      }
+    }),
+  );
+
+  const pct = (k: number, of: number): string => `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
+  const sections: string[] = [];
+  for (const mode of MODES.filter((m) => m !== "sequential")) {
+    const rows: string[] = [];
+    for (const n of RUNS) {
+      for (const slowdown of SLOWDOWNS) {
+        const ts = all.filter((t) => t.mode === mode && t.runs === n && t.slowdown === slowdown);
+        const label = slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}% (detection)`;
+        const count = (f: (t: Trial) => boolean | undefined): number => ts.filter(f).length;
+        const methods = [
+          ...new Set(ts.map((t) => (t.method.startsWith("paired") ? "paired" : "independent"))),
+        ];
+        const cells = [
+          String(n),
+          label,
+          pct(
+            count((t) => t.flagged),
+            ts.length,
+          ),
+          pct(
+            count((t) => t.confirmed),
+            ts.length,
+          ),
+          ...(mode === "interleaved"
+            ? [
+                methods.join(", "),
+                pct(
+                  count((t) => t.independentFlagged),
+                  ts.length,
+                ),
+                pct(
+                  count((t) => t.independentConfirmed),
+                  ts.length,
+                ),
+              ]
+            : []),
+          median(ts.map((t) => t.ratio)).toFixed(3),
+        ];
+        rows.push(`| ${cells.join(" | ")} |`);
+      }
+    }
+    const header =
+      mode === "interleaved"
+        ? [
+            "| runs per cell | injected | flagged | flagged with --confirm | test (default: pairing auto) | flagged, independent test | with --confirm, independent | median measured ratio |",
+            "| ---: | --- | --- | --- | --- | --- | --- | ---: |",
+          ]
+        : [
+            "| runs per cell | injected | flagged | flagged with --confirm | median measured ratio |",
+            "| ---: | --- | --- | --- | ---: |",
+          ];
+    sections.push(
+      [
+        `### ${mode === "separate" ? "Baseline and current in separate invocations (bench check --baseline file)" : "Baseline and current interleaved in one invocation (bench check --against allocator)"}`,
+        "",
+        ...header,
+        ...rows,
+      ].join("\n"),
+    );
+  }
+  if (MODES.includes("sequential")) sections.push(sequentialTable(all));
+  sections.push(mdeTable(all));
+  const doc = [
+    `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
+    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${STREAM_CPUS[0] === null ? "unpinned, one stream" : `${STREAM_CPUS.length} stream(s) of trials at once, each pinned to its CPU (${STREAM_CPUS.join(", ")})`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%; ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    `${fit}. Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit over interleaved runs at 10 to 160 spins).`,
+    "",
+    ...sections.flatMap((s) => [s, ""]),
+  ].join("\n");
+  await writeFile(path.join(out, "gate-calibration.md"), `${doc}\n`);
+  await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all, null, 1)}\n`);
+  console.log(`\n${doc}\n(written to ${path.join(out, "gate-calibration.md")} and trials.json)`);
+}
+
+/** The sequential gate: per injected slowdown, its verdicts and the rounds they took. */
+function sequentialTable(all: readonly Trial[]): string {
+  const pct = (k: number, of: number): string =>
+    of === 0 ? "-" : `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
+  const rows = SLOWDOWNS.map((slowdown) => {
+    const ts = all.filter((t) => t.mode === "sequential" && t.slowdown === slowdown);
+    const count = (v: GateVerdict): number => ts.filter((t) => t.verdict === v).length;
+    const rounds = ts.map((t) => t.rounds ?? 0);
+    return `| ${slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}%`} | ${ts.length} | ${pct(count("regressed"), ts.length)} | ${pct(count("pass"), ts.length)} | ${pct(count("inconclusive"), ts.length)} | ${rounds.length > 0 ? median(rounds) : "-"} | ${rounds.length > 0 ? Math.max(...rounds) : "-"} |`;
+  });
+  return [
+    `### Sequential gate (bench check --against allocator --until-decided --max-runs ${MAX_RUNS})`,
+    "",
+    "| injected | trials | regressed (exit 1) | cleared (exit 0) | undecided at --max-runs (exit 3) | median rounds | most rounds |",
+    "| --- | ---: | --- | --- | --- | ---: | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
+/**
+ * "Stated MDE vs detected": the trials with a slowdown, by whether the injected slowdown was at
+ * or above the MDE the verdict stated. At or above it about 80% (the stated power) should be
+ * detected as a change; below it, where the MDE exceeds the threshold, the verdict must be
+ * "inconclusive", never "pass".
+ */
+function mdeTable(all: readonly Trial[]): string {
+  const pct = (k: number, of: number): string =>
+    of === 0 ? "-" : `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
+  const rows: string[] = [];
+  for (const mode of MODES) {
+    for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS) {
+      const ts = all.filter((t) => t.mode === mode && t.runs === n && t.mde !== null);
+      const buckets: [string, Trial[]][] = [
+        ["A/A", ts.filter((t) => t.slowdown === 0)],
+        [
+          "injected ≥ stated MDE",
+          ts.filter((t) => t.slowdown > 0 && t.slowdown >= (t.mde as number)),
+        ],
+        [
+          "injected < stated MDE",
+          ts.filter((t) => t.slowdown > 0 && t.slowdown < (t.mde as number)),
+        ],
+      ];
+      for (const [label, b] of buckets) {
+        const count = (v: GateVerdict): number => b.filter((t) => t.verdict === v).length;
+        const mdes = b.map((t) => t.mde as number);
+        rows.push(
+          `| ${mode} | ${n} | ${label} | ${b.length} | ${mdes.length > 0 ? `${(median(mdes) * 100).toFixed(1)}%` : "-"} | ${pct(b.filter((t) => t.detected).length, b.length)} | ${pct(count("regressed"), b.length)} | ${pct(count("inconclusive"), b.length)} | ${pct(count("pass"), b.length)} |`,
+        );
+      }
+    }
+  }
+  return [
+    `### Stated MDE vs detected (alpha ${ALPHA}, 80% power, threshold ${THRESHOLD * 100}%)`,
+    "",
+    "| mode | runs per cell | injected | trials | median stated MDE | detected (p < alpha, CI excludes 1) | regressed (exit 1) | inconclusive (exit 3) | pass (exit 0) |",
+    "| --- | ---: | --- | ---: | ---: | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
