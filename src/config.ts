@@ -156,13 +156,6 @@ export function parsePositiveInt(
   return n;
 }
 
-/** A number from the config file or a flag, within [min, max]; `what` names it in the message. */
-export function checkRange(n: number, what: string, min: number, max: number): number {
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(`${what}: ${n} is outside ${min}..${max}`);
-  return n;
-}
-
 /** "90", "90s", "500ms", "2m", "1h" -> milliseconds; 0 disables. */
 export function parseDuration(value: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());

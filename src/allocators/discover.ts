@@ -22,12 +22,9 @@ import { checkLibrary } from "./validate.js";
 
 export {
   addUserAllocators,
-  checkAllocatorName,
-  clashWithBuiltin,
   parseAllocatorArg,
   parseUserAllocator,
   resolveAllocators,
-  type UserAllocatorOptions,
 } from "./specs.js";
 
 export interface DiscoverOptions {

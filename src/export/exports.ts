@@ -4,8 +4,6 @@ import { cellKey, paramVariants, sameParams } from "../plan/schedule.js";
 import { csvCell } from "../util/text.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 
-export type ExportFormat = "csv" | "json" | "bmf" | "gab";
-
 const RUN_COLUMNS = [
   "key",
   "workload",

@@ -20,16 +20,11 @@ export type ElfTypeName = "none" | "rel" | "exec" | "dyn" | "core" | "unknown";
 export interface ElfInfo {
   path: string;
   elfClass: ElfClass;
-  endian: ElfEndian;
   /** Raw e_type. */
   type: number;
   typeName: ElfTypeName;
-  /** Raw e_machine. */
-  eMachine: number;
   /** Normalised machine name (see machineName); `unknown-em-<n>` when not known. */
   machine: string;
-  /** EI_OSABI byte. */
-  osabi: number;
   /** PT_INTERP contents (the requested program interpreter), when present. */
   interp?: string;
   /** Whether a PT_DYNAMIC segment exists. */
@@ -37,10 +32,6 @@ export interface ElfInfo {
   /** DT_NEEDED entries, in order. */
   needed: string[];
   soname?: string;
-  rpath?: string;
-  runpath?: string;
-  /** DT_FLAGS_1 value (0 when absent). */
-  flags1: number;
   /** DT_FLAGS_1 has DF_1_PIE: a position-independent executable. */
   pie: boolean;
   /**
@@ -457,7 +448,6 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
       `malformed ELF file (EI_DATA ${dataByte ?? "?"} is neither little nor big endian)`,
     );
   }
-  const osabi = ident[7] ?? 0;
   const f = new Fields(elfClass, endian, path);
   const ehsize = elfClass === 64 ? 64 : 52;
   if (r.size < ehsize) {
@@ -503,15 +493,11 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
   const info: ElfInfo = {
     path,
     elfClass,
-    endian,
     type,
     typeName: typeNameOf(type),
-    eMachine,
     machine: machineName(eMachine, elfClass, endian),
-    osabi,
     hasDynamic: false,
     needed: [],
-    flags1: 0,
     pie: false,
   };
 
@@ -583,6 +569,7 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
     let runpathOff: number | undefined;
     let strtabAddr: number | undefined;
     let strsz: number | undefined;
+    let flags1 = 0;
     for (let i = 0; i < count; i++) {
       const o = i * dynSize;
       const tag = f.sword(dyn, o);
@@ -620,11 +607,11 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
           gnuHashAddr = val;
           break;
         case DT_FLAGS_1:
-          info.flags1 = val;
+          flags1 = val;
           break;
       }
     }
-    info.pie = (info.flags1 & DF_1_PIE) !== 0;
+    info.pie = (flags1 & DF_1_PIE) !== 0;
     const wantsStrings =
       neededOffsets.length > 0 ||
       sonameOff !== undefined ||
@@ -671,8 +658,9 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
     };
     info.needed = neededOffsets.map((o) => str(o, "DT_NEEDED"));
     if (sonameOff !== undefined) info.soname = str(sonameOff, "DT_SONAME");
-    if (rpathOff !== undefined) info.rpath = str(rpathOff, "DT_RPATH");
-    if (runpathOff !== undefined) info.runpath = str(runpathOff, "DT_RUNPATH");
+    // Search paths are not used, but a malformed one makes the file malformed, as for the loader.
+    if (rpathOff !== undefined) str(rpathOff, "DT_RPATH");
+    if (runpathOff !== undefined) str(runpathOff, "DT_RUNPATH");
   }
 
   // ---- dynamic symbols: prefer the section headers, fall back to DT_SYMTAB + hash tables.
@@ -852,9 +840,4 @@ function* dynsymCountFromHash(
     return undefined;
   }
   return undefined;
-}
-
-/** Whether the ELF exports (defines) a dynamic symbol; undefined when unknown. */
-export function definesSymbol(info: ElfInfo, name: string): boolean | undefined {
-  return info.definedSymbols?.has(name);
 }

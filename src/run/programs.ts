@@ -74,10 +74,6 @@ export interface ProgramSet {
   warnings: string[];
 }
 
-export function isProgram(set: ProgramSet, workload: string): boolean {
-  return set.programs.has(workload);
-}
-
 /**
  * Split the requested workload names into synthetic workloads and programs. `all` means the
  * synthetic workloads; programs come in by name, or all of them with `includePrograms`.
@@ -1056,9 +1052,4 @@ async function measureServer(
     checksum: null,
     program,
   };
-}
-
-/** The cells of a plan that must not be scheduled (plan.skipped). */
-export function skippedKeys(plan: Plan): Set<string> {
-  return new Set((plan.skipped ?? []).map((s) => s.cell));
 }

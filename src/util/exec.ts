@@ -15,9 +15,6 @@ export const HELPER_MAX_OUTPUT = 1024 * 1024;
 const interruption = new AbortController();
 const groups = new Set<number>();
 
-/** Aborted once the harness is interrupted (its reason is the signal's name). */
-export const interrupted: AbortSignal = interruption.signal;
-
 /** Thrown where work stops because the harness was interrupted; the CLI exits 128 + signal. */
 export class InterruptedError extends Error {
   readonly signal: NodeJS.Signals;

@@ -22,9 +22,6 @@ export const FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
  */
 export const WRAP = 76;
 
-/** Width of a blog column: every chart fits it at scale 1, so its text keeps its size. */
-export const COLUMN_WIDTH = 700;
-
 /** Wrap text into lines of at most `width` characters at spaces. */
 export function wrap(text: string, width = WRAP): string[] {
   const lines: string[] = [];

@@ -43,9 +43,7 @@ describe.runIf(onDebianX64)("real system libraries", () => {
   it("reads jemalloc: x86_64 ELF64 LE shared object, NEEDED, SONAME, exports malloc", async () => {
     const info = await readElfInfo(SYSTEM.jemalloc);
     expect(info.elfClass).toBe(64);
-    expect(info.endian).toBe("little");
     expect(info.typeName).toBe("dyn");
-    expect(info.eMachine).toBe(62);
     expect(info.machine).toBe("x86_64");
     expect(info.needed).toContain("libc.so.6");
     expect(info.soname).toBe("libjemalloc.so.2");
@@ -87,7 +85,6 @@ describe.runIf(onDebianX64)("real system libraries", () => {
     expect(info.interp).toMatch(/ld-linux/);
     expect(info.soname).toBeUndefined();
     expect(info.pie).toBe(true);
-    expect(info.flags1 & DF_1_PIE).toBe(DF_1_PIE);
   });
 
   it("reads glibc's libc.so.6, a shared library that also has PT_INTERP", async () => {
@@ -116,7 +113,6 @@ describe.runIf(onDebianX64)("real system libraries", () => {
     await fh.close();
     const info = await readElfInfo(copy);
     expect(info.machine).toBe("aarch64");
-    expect(info.eMachine).toBe(183);
     expect(info.needed).toContain("libc.so.6");
   });
 
@@ -192,7 +188,6 @@ describe("synthetic ELF images", () => {
     );
     const info = await readElfInfo(p);
     expect(info.elfClass).toBe(64);
-    expect(info.endian).toBe("big");
     expect(info.machine).toBe("ppc64");
     expect(info.needed).toEqual(["libm.so.6", "libc.so.6"]);
     expect(info.soname).toBe("libfoo.so.1");
@@ -219,7 +214,7 @@ describe("synthetic ELF images", () => {
       }),
     );
     const a = await readElfInfo(mips);
-    expect([a.elfClass, a.endian, a.machine]).toEqual([32, "big", "mips"]);
+    expect([a.elfClass, a.machine]).toEqual([32, "mips"]);
     expect(a.needed).toEqual(["libc.so.6"]);
     expect(a.definedSymbols?.has("malloc")).toBe(true);
     const arm = await write(
