@@ -68,11 +68,9 @@ async function totalSize(files: string[]): Promise<number> {
  * for optimisation), 16 times its default (67,584 in Node 20's V8 11.3): a report runs Vega's
  * large code base in each render worker for a few seconds, and V8 spent about a third of the
  * report's CPU time optimising it on background threads. With the larger budget only the truly
- * hot functions are optimised. On the 100,000-run benchmark (four runs each, alternating) the
- * CPU time of V8's background threads went from 7.0-8.1 s to 4.1-4.6 s, the process's total
- * from 19.7-23.2 s to 18.1-19.7 s and the wall time from 13.0-15.3 s to 12.4-13.4 s
- * (docs/reports.md, "Speed"). The output is the same. Set before the render workers start;
- * the flag is process-wide, so they get it too.
+ * hot functions are optimised, with the same output (docs/reports.md, "Speed", has the report's
+ * time and the command that measures it). Set before the render workers start; the flag is
+ * process-wide, so they get it too.
  */
 export const REPORT_INTERRUPT_BUDGET = 16 * 67_584;
 

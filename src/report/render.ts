@@ -11,8 +11,8 @@ import { FONT, type VlSpec } from "./charts/common.js";
 
 /**
  * Vega, Vega-Lite and resvg are CommonJS packages, loaded with require: an ESM import of them
- * first scans their sources for export names (cjs-module-lexer), which took 0.15-0.18 s of each
- * render worker's start-up (import 355-377 ms against require 196-218 ms).
+ * first scans their sources for export names (cjs-module-lexer), which every render worker would
+ * pay again at start-up.
  */
 const require = createRequire(import.meta.url);
 const vegaModule = require("vega") as typeof VegaModule;

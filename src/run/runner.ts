@@ -356,7 +356,7 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
   }
   if (!recorded && header.plan.cpus === null && header.environment.cores > 1) {
     noise.push(
-      "runs are not pinned: the scheduler may move them between CPUs mid-run (on a 2-vCPU VM this made single-thread runs bimodal, 0.09 s or 0.15 s); --cpus pins them",
+      "runs are not pinned: the scheduler may move them between CPUs mid-run, which can split one cell's times into two clusters; --cpus pins them",
     );
   }
   for (const w of noise) events.onWarning?.(w);
