@@ -50,6 +50,13 @@ export default {
     ...upward,
     ...siblings,
     {
+      name: "in-a-layer",
+      comment: "every folder and file of src/ is in LAYERS above, so the layer rules see it",
+      severity: "error",
+      from: { path: "^src/", pathNot: anyOf(LAYERS.flat()) },
+      to: {},
+    },
+    {
       name: "no-circular",
       comment: "no import cycles between files",
       severity: "error",
