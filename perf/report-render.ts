@@ -70,8 +70,7 @@ try {
 
   // Where the time goes (in process, after loading).
   const loadStart = performance.now();
-  // As bench report loads it: the runs' RSS samples parsed when read.
-  const [loaded] = await loadResultSets(file, { deferTimelineSamples: true });
+  const [loaded] = await loadResultSets(file);
   if (!loaded) throw new Error("no result set");
   const loadMs = performance.now() - loadStart;
   const { timings } = await writeReport([{ results: loaded, source: file, baseline: "glibc" }], {

@@ -95,8 +95,7 @@ export async function reportCommand(files: string[], opts: ReportCommandOptions)
   try {
     const loaded = [];
     for (const file of files)
-      for (const results of await loadResultSets(file, { deferTimelineSamples: true }))
-        loaded.push({ results, source: file });
+      for (const results of await loadResultSets(file)) loaded.push({ results, source: file });
     checkSelection(loaded, selection, focus);
     for (const { results, source } of loaded) {
       const selected = selectResults(results, selection);

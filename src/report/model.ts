@@ -6,7 +6,6 @@ import { compareAllocatorsByMetric, type ComparisonReport } from "../analysis/co
 import { metricInfo } from "../analysis/metrics.js";
 import { describeTestbed, testbedOf } from "../analysis/testbed.js";
 import { paramVariants, workloadLabel } from "../plan/schedule.js";
-import { timelineSamples } from "../results/deferred-samples.js";
 import type { OkRun, ResultsFile, RunRecord } from "../results/schema.js";
 import { quantileSorted } from "simple-statistics";
 import { describeCentre, geometricMeanRatio } from "../stats/index.js";
@@ -376,9 +375,7 @@ function medianOf(values: number[]): number | null {
 
 /**
  * The run with RSS samples whose measured time is closest to its cell's median (the first of
- * equally close ones): the cell's typical run. The runs are ranked by that distance first and
- * their samples read in that order: for a file loaded with its samples deferred
- * (src/results/deferred-samples.ts), one run's samples are parsed here, not every run's.
+ * equally close ones): the cell's typical run.
  */
 function typicalRun(runs: OkRun[]): OkRun | undefined {
   const m = medianOf(runs.map((r) => r.metrics.seconds));
@@ -386,7 +383,7 @@ function typicalRun(runs: OkRun[]): OkRun | undefined {
   const ranked = runs
     .filter((r) => r.timeline !== undefined)
     .sort((a, b) => Math.abs(a.metrics.seconds - m) - Math.abs(b.metrics.seconds - m));
-  return ranked.find((r) => r.timeline !== undefined && timelineSamples(r.timeline).length > 0);
+  return ranked.find((r) => r.timeline !== undefined && r.timeline.samples.length > 0);
 }
 
 function versionOf(results: ResultsFile, allocator: string): string {
@@ -553,7 +550,7 @@ export function buildDescriptiveModel(
           if (t !== detailThreads) continue;
           const typical = typicalRun(runs);
           if (typical?.timeline) {
-            for (const [ms, bytes] of timelineSamples(typical.timeline))
+            for (const [ms, bytes] of typical.timeline.samples)
               timelines.push({ ...key, ms, mib: bytes / 1048576 });
           }
           const lat = runs.map(latencyOf);

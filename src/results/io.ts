@@ -12,9 +12,8 @@ import path from "node:path";
 import type { z } from "zod";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { NotRegularFileError, readRegularFile } from "../util/files.js";
-import { claimSamples, cutSamples, deferSamples } from "./deferred-samples.js";
 import { checkStringLimits } from "./limits.js";
-import { compileFastParse, FAST_PARSE_FAILED } from "./fast-parse.js";
+import { checkedRun } from "./run-validator.js";
 import {
   ResultsFileSchema,
   ResultsHeaderSchema,
@@ -84,22 +83,20 @@ export function implausibleRun(run: RunRecord): string | undefined {
   return undefined;
 }
 
-/** Run records checked by a parser compiled from RunRecordSchema (null: zod alone). */
-const fastRunParser = compileFastParse(RunRecordSchema);
-
 /**
- * A results file whose runs all pass the fast parser, the rest (header, plan, hardening) by zod:
- * the same value zod's parse of the whole file gives, in a fraction of the time for files of
- * many runs. Undefined when anything fails, so the caller's zod parse reports the first issue.
+ * A results file whose runs all pass the compiled run validator, the rest (header, plan,
+ * hardening) checked by zod: the value zod's parse of the whole file gives, but for the order of
+ * keys in each run (the file's). Undefined when any run fails, so that zod's parse of the whole
+ * file reports the first issue.
  */
 function fastParseResults(value: unknown): ResultsFile | undefined {
-  if (!fastRunParser || typeof value !== "object" || value === null) return undefined;
+  if (typeof value !== "object" || value === null) return undefined;
   const runs = (value as { runs?: unknown }).runs;
   if (!Array.isArray(runs)) return undefined;
   const parsedRuns = new Array<RunRecord>(runs.length);
   for (let i = 0; i < runs.length; i++) {
-    const run = fastRunParser(runs[i]);
-    if (run === FAST_PARSE_FAILED) return undefined;
+    const run = checkedRun(runs[i]);
+    if (run === undefined) return undefined;
     parsedRuns[i] = run;
   }
   const rest = ResultsFileSchema.safeParse({ ...value, runs: [] });
@@ -115,59 +112,6 @@ export function parseJsonText(text: string, file: string): unknown {
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-}
-
-/**
- * The result sets of a file's text, validated by `validate` (which throws a usage error on a
- * bad file). With `deferTimelineSamples`, the runs' timeline samples are left unparsed where
- * that is safe, for `timelineSamples` to parse when read (src/results/deferred-samples.ts);
- * else, and for every bad file, everything comes from a parse of the whole text.
- */
-export function parseResultSetsText(
-  text: string,
-  file: string,
-  validate: (json: unknown) => ResultsFile[],
-  deferTimelineSamples = false,
-): ResultsFile[] {
-  const cut = deferTimelineSamples ? cutSamples(text) : null;
-  if (cut) {
-    let json: unknown;
-    try {
-      json = JSON.parse(cut.text);
-    } catch {
-      json = undefined; // the whole text's parse below says what is wrong
-    }
-    const lists = runListsOf(json);
-    const claims = lists && claimSamples(lists, cut);
-    if (claims) {
-      let sets: ResultsFile[] | undefined;
-      try {
-        sets = validate(json);
-      } catch {
-        sets = undefined; // likewise
-      }
-      if (sets && sets.length === claims.length) {
-        deferSamples(sets, claims, cut);
-        return sets;
-      }
-    }
-  }
-  return validate(parseJsonText(text, file));
-}
-
-/** The `runs` arrays of a results file (one) or a merged file (one per set); null if neither. */
-function runListsOf(json: unknown): unknown[][] | null {
-  if (typeof json !== "object" || json === null) return null;
-  const { runs, sets } = json as { runs?: unknown; sets?: unknown };
-  if (Array.isArray(runs)) return [runs];
-  if (!Array.isArray(sets)) return null;
-  const lists: unknown[][] = [];
-  for (const set of sets) {
-    const setRuns = (set as { runs?: unknown } | null)?.runs;
-    if (!Array.isArray(setRuns)) return null;
-    lists.push(setRuns);
-  }
-  return lists;
 }
 
 /** Read a file's text, or a usage error naming the file. */
@@ -317,8 +261,8 @@ export async function readJournal(file: string): Promise<JournalContents> {
       if (!checked.ok) throw new UsageError(`${file}:1: ${checked.message}`);
       header = checked.value;
     } else if (type === "run") {
-      const fast = fastRunParser ? fastRunParser(rest) : FAST_PARSE_FAILED;
-      const checked = fast !== FAST_PARSE_FAILED ? ({ ok: true, value: fast } as const) : firstIssue(RunRecordSchema, rest);
+      const fast = checkedRun(rest);
+      const checked = fast ? ({ ok: true, value: fast } as const) : firstIssue(RunRecordSchema, rest);
       if (!checked.ok) throw new UsageError(`${file}:${index + 1}: ${checked.message}`);
       const problem = implausibleRun(checked.value);
       if (problem) throw new UsageError(`${file}:${index + 1}: field ${problem}`);

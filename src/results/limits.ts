@@ -35,6 +35,14 @@ function fieldPath(parts: readonly (string | number)[]): string {
   return out || "(root)";
 }
 
+function holdsStringOrObject(list: unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const t = typeof list[i];
+    if (t === "string" || t === "object") return true;
+  }
+  return false;
+}
+
 /**
  * Throws a UsageError naming the first string (value or key) longer than its limit, or the first
  * value nested deeper than MAX_DEPTH. Iterative with one frame per level, so neither a hostile
@@ -66,6 +74,8 @@ export function checkStringLimits(
     }
     if (typeof v !== "object" || v === null) return;
     if (stack.length >= MAX_DEPTH) fail(key, `nested more than ${MAX_DEPTH} levels deep`);
+    // Arrays of numbers (RSS samples: millions of pairs in a large file) need no frame.
+    if (Array.isArray(v) && !holdsStringOrObject(v)) return;
     const keys = Array.isArray(v) ? null : Object.keys(v);
     stack.push({ container: v as Frame["container"], keys, next: 0, text });
   };

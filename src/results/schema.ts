@@ -4,12 +4,14 @@ import { HardeningReportSchema } from "./hardening-schema.js";
 /** Version of the results file format. Bump on incompatible changes. */
 export const SCHEMA_VERSION = 1;
 
-const finite = z.number().refine(Number.isFinite, "must be a finite number");
+// Domains use zod's built-in checks, never refine(): z.toJSONSchema keeps built-in checks (and
+// drops refinements), and the run validator is compiled from that JSON Schema
+// (results/run-validator.ts). z.number() itself refuses NaN and the infinities.
 const count = z.number().int("must be an integer").nonnegative("must be >= 0");
 /** A duration that covers real work: wall time, the measured region. */
-const positiveTime = finite.refine((v) => v > 0, "must be > 0");
+const positiveTime = z.number().positive("must be > 0");
 /** CPU time, rates, ratios, latencies and offsets: zero is possible, a negative value is not. */
-const nonnegative = finite.refine((v) => v >= 0, "must be >= 0");
+const nonnegative = z.number().nonnegative("must be >= 0");
 
 export const LibcSchema = z.enum(["glibc", "musl"]);
 export const SizeSchema = z.enum(["quick", "default", "full"]);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { checkStringLimits } from "./limits.js";
-import { parseResults, parseResultSetsText, readResultsText } from "./io.js";
+import { parseJsonText, parseResults, readResultsText } from "./io.js";
 import { SCHEMA_VERSION, type ResultsFile } from "./schema.js";
 
 /**
@@ -26,23 +26,9 @@ export interface MergedFile {
   sets: ResultsFile[];
 }
 
-/**
- * Load a results file or a merged file as a list of result sets. `deferTimelineSamples`: leave
- * the runs' RSS samples unparsed until read through `timelineSamples`
- * (src/results/deferred-samples.ts), for a caller that reads only a few (the report); their
- * `samples` arrays are empty until then.
- */
-export async function loadResultSets(
-  file: string,
-  opts: { deferTimelineSamples?: boolean } = {},
-): Promise<ResultsFile[]> {
-  const text = await readResultsText(file);
-  return parseResultSetsText(
-    text,
-    file,
-    (json) => resultSetsOf(json, file),
-    opts.deferTimelineSamples === true,
-  );
+/** Load a results file or a merged file as a list of result sets. */
+export async function loadResultSets(file: string): Promise<ResultsFile[]> {
+  return resultSetsOf(parseJsonText(await readResultsText(file), file), file);
 }
 
 /** Validate parsed JSON as a results file or a merged file: its result sets. */
