@@ -40,7 +40,10 @@ function firstIssue<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value:
   return { ok: false, message: `field ${fieldName(issue?.path ?? [])}: ${issue?.message ?? "invalid"}` };
 }
 
-/** Validate parsed JSON as a results file; throws UsageError naming the first bad field. */
+/**
+ * Validate parsed JSON as a results file; throws UsageError naming the first bad field. Unknown
+ * keys of its runs are deleted in place (src/results/run-validator.ts): pass JSON parsed for it.
+ */
 export function parseResults(value: unknown, source: string): ResultsFile {
   checkStringLimits(value, source);
   if (typeof value === "object" && value !== null && "schemaVersion" in value) {

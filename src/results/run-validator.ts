@@ -39,8 +39,7 @@ function refuseProtoKeys(node: unknown): void {
 /**
  * The JSON Schemas ajv compiles, by the value of `status` they take: zod's, one per branch of
  * the union. Each branch is compiled on its own, and the run's `status` picks the one to run:
- * ajv inlines a union's branches into one function, too large for V8 to optimise, and that ran
- * about eight times slower.
+ * ajv inlines a union's branches into one function, too large for V8 to optimise.
  */
 export function runRecordJsonSchemas(): Map<unknown, JsonSchema> {
   // "output": objects that strip unknown keys say `additionalProperties: false`.
@@ -50,11 +49,11 @@ export function runRecordJsonSchemas(): Map<unknown, JsonSchema> {
     const properties = isObject(branch) ? branch["properties"] : undefined;
     const tag = isObject(properties) ? properties[DISCRIMINATOR] : undefined;
     if (!isObject(branch) || !isObject(tag) || !("const" in tag) || byTag.has(tag["const"]))
-      throw new Error(`RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update ${import.meta.url}`);
+      throw new Error(`RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update src/results/run-validator.ts`);
     refuseProtoKeys(branch);
     byTag.set(tag["const"], branch);
   }
-  if (byTag.size === 0) throw new Error(`RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update ${import.meta.url}`);
+  if (byTag.size === 0) throw new Error(`RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update src/results/run-validator.ts`);
   return byTag;
 }
 
