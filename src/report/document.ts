@@ -8,8 +8,16 @@ import { verdictText } from "../analysis/format.js";
 import { formatValue } from "../analysis/metrics.js";
 import { workloadLabel } from "../plan/schedule.js";
 import type { ChartDef } from "./charts/index.js";
-import { threadsLabel } from "./charts/common.js";
-import type { RatioRow, ReportModel, SummaryRow, TestbedModel } from "./model.js";
+import { ratioFormat, threadsLabel } from "./charts/common.js";
+import { PERCENTILES } from "./charts/latency.js";
+import type {
+  LatencyRow,
+  RatioRow,
+  ReportModel,
+  RunInterval,
+  SummaryRow,
+  TestbedModel,
+} from "./model.js";
 import { median } from "simple-statistics";
 import {
   BIMODAL_MARK,
@@ -338,6 +346,77 @@ function environmentTable(t: TestbedModel): Block {
   return { kind: "table", head: ["", ""], rows, numeric: [] };
 }
 
+/** "3: no CI" / "1: single run" / "10": a run count that says when there is no interval. */
+function runsCell(r: RunInterval): string {
+  if (r.lower !== null && r.upper !== null) return String(r.n);
+  return r.n === 1 ? "1: single run" : `${r.n}: no CI`;
+}
+
+/** A value with its interval, "812 (790-840)", or the value alone when there is none. */
+function withInterval(r: RunInterval, value: number, format: (x: number) => string): string {
+  return r.lower === null || r.upper === null
+    ? format(value)
+    : `${format(value)} (${format(r.lower)}-${format(r.upper)})`;
+}
+
+const INTERVAL_NOTE =
+  "In brackets: the 95% confidence interval of the median over the runs (distribution-free, from order statistics: the k-th smallest and largest runs with binomial coverage of at least 95%, which needs 6 runs); cells with fewer runs show the median alone and say so in the runs column.";
+
+/** Memory overhead per workload and allocator with its interval over runs. */
+export function overheadTable(t: TestbedModel): Block[] {
+  if (t.overhead.length === 0) return [];
+  const x = (v: number): string => ratioFormat(v);
+  return [
+    { kind: "paragraph", text: INTERVAL_NOTE },
+    {
+      kind: "table",
+      head: ["workload", "allocator", "runs", "peak RSS / peak live bytes (95% CI)"],
+      numeric: [2],
+      rows: t.overhead.map((r) => [
+        r.workload,
+        r.allocator,
+        runsCell(r),
+        `${withInterval(r, r.overhead, x)}x the live bytes`,
+      ]),
+    },
+  ];
+}
+
+/** Latency percentiles per workload, operation and allocator, each with its interval. */
+export function latencyTable(t: TestbedModel): Block[] {
+  if (t.latency.length === 0) return [];
+  const ns = (v: number): string => Math.round(v).toLocaleString("en-US");
+  const cells = new Map<string, LatencyRow[]>();
+  for (const r of t.latency) {
+    const key = `${r.workload}\0${r.op}\0${r.allocator}`;
+    const list = cells.get(key);
+    if (list) list.push(r);
+    else cells.set(key, [r]);
+  }
+  const percentiles = PERCENTILES.filter((p) => t.latency.some((r) => r.percentile === p));
+  return [
+    { kind: "paragraph", text: INTERVAL_NOTE },
+    {
+      kind: "table",
+      head: ["workload", "call", "allocator", "runs", ...percentiles.map((p) => `${p} (ns)`)],
+      numeric: [3, ...percentiles.map((_, i) => 4 + i)],
+      rows: [...cells.values()].map((rows) => {
+        const first = rows[0] as LatencyRow;
+        return [
+          first.workload,
+          first.op,
+          first.allocator,
+          runsCell(first),
+          ...percentiles.map((p) => {
+            const r = rows.find((x) => x.percentile === p);
+            return r ? withInterval(r, r.ns, ns) : "-";
+          }),
+        ];
+      }),
+    },
+  ];
+}
+
 /** The whole report as blocks; `charts` are placed in their sections. */
 /**
  * Memory held after frees: for workloads that free everything and then hold (a `hold` phase:
@@ -449,6 +528,18 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   chart("rss-timeline");
   chart("memory-overhead");
   for (const t of model.testbeds) {
+    const table = overheadTable(t);
+    if (table.length > 0)
+      blocks.push(
+        {
+          kind: "heading",
+          level: 3,
+          text: `Memory overhead, at ${threadsLabel(t.detailThreads)}${multi ? `: ${t.label}` : ""}`,
+        },
+        ...table,
+      );
+  }
+  for (const t of model.testbeds) {
     blocks.push({
       kind: "heading",
       level: 3,
@@ -472,6 +563,16 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   if (charts.some((c) => c.id === "latency")) {
     blocks.push({ kind: "heading", level: 2, text: "Latency" });
     chart("latency");
+    for (const t of model.testbeds) {
+      const table = latencyTable(t);
+      if (table.length === 0) continue;
+      blocks.push({
+        kind: "heading",
+        level: 3,
+        text: `Latency percentiles, at ${threadsLabel(t.detailThreads)}${multi ? `: ${t.label}` : ""}`,
+      });
+      blocks.push(...table);
+    }
   }
   blocks.push({ kind: "heading", level: 2, text: "Geometric means" });
   for (const t of model.testbeds) {

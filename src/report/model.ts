@@ -90,17 +90,30 @@ export interface TimelineRow extends CellKey {
   mib: number;
 }
 
-export interface LatencyRow extends CellKey {
+/**
+ * An estimate over a cell's runs with its interval: the median of the per-run values and the
+ * distribution-free 95% CI of that median from order statistics ({@link describeCentre}); null
+ * bounds when the runs are too few for one (fewer than 6), `n` saying how many there were.
+ */
+export interface RunInterval {
+  n: number;
+  lower: number | null;
+  upper: number | null;
+}
+
+export interface LatencyRow extends CellKey, RunInterval {
   op: LatencyOp;
   percentile: string;
   /** Position of the percentile on the x axis (p50 = 0 ...). */
   order: number;
+  /** Median over the runs of each run's percentile. */
   ns: number;
 }
 
-export interface OverheadRow extends CellKey {
-  /** Median peak RSS / median peak live bytes. */
+export interface OverheadRow extends CellKey, RunInterval {
+  /** Median over the runs of each run's peak RSS / peak live bytes (bounds: its 95% CI). */
   overhead: number;
+  /** Medians over the runs. */
   peakRssBytes: number;
   peakLiveBytes: number;
 }
@@ -366,6 +379,18 @@ function boxOf(
   };
 }
 
+/** Median of per-run values with its distribution-free 95% CI (module {@link RunInterval}). */
+export function runInterval(values: readonly number[]): (RunInterval & { median: number }) | null {
+  if (values.length === 0) return null;
+  const d = describeCentre(values, { level: LEVEL });
+  return {
+    n: d.n,
+    median: d.median,
+    lower: d.medianCi?.lower ?? null,
+    upper: d.medianCi?.upper ?? null,
+  };
+}
+
 /** The median as {@link describe} computes it (null for no values). */
 function medianOf(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -567,22 +592,38 @@ export function buildDescriptiveModel(
               const values = lat
                 .map((l) => l[op]?.[p])
                 .filter((v): v is number => typeof v === "number" && v > 0);
-              const m = medianOf(values);
-              if (m !== null)
-                latency.push({ ...key, op, percentile: p === "p999" ? "p99.9" : p, order, ns: m });
+              const est = runInterval(values);
+              if (est !== null) {
+                const { median: ns, ...interval } = est;
+                latency.push({
+                  ...key,
+                  ...interval,
+                  op,
+                  percentile: p === "p999" ? "p99.9" : p,
+                  order,
+                  ns,
+                });
+              }
             }
           }
-          const live = medianOf(
-            runs.map(liveBytesOf).filter((v): v is number => v !== null && v > 0),
-          );
-          const peak = medianOf(runs.map((r) => r.metrics.maxRssBytes));
-          if (live !== null && peak !== null)
+          // Each run's own ratio, so the interval is over runs like every other one.
+          const paired = runs.flatMap((r) => {
+            const liveBytes = liveBytesOf(r);
+            return liveBytes !== null && liveBytes > 0 && r.metrics.maxRssBytes > 0
+              ? [{ live: liveBytes, peak: r.metrics.maxRssBytes }]
+              : [];
+          });
+          const est = runInterval(paired.map((x) => x.peak / x.live));
+          if (est !== null) {
+            const { median, ...interval } = est;
             overhead.push({
               ...key,
-              overhead: peak / live,
-              peakRssBytes: peak,
-              peakLiveBytes: live,
+              ...interval,
+              overhead: median,
+              peakRssBytes: medianOf(paired.map((x) => x.peak)) as number,
+              peakLiveBytes: medianOf(paired.map((x) => x.live)) as number,
             });
+          }
         }
       }
     }

@@ -212,3 +212,42 @@ export function panelSort(
 export function ratioFormat(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
+
+/** Runs too few for a median's 95% CI: "single run" or "no CI: 3 runs". */
+export function noIntervalText(n: number): string {
+  return n === 1 ? "single run" : `no CI: ${n} runs`;
+}
+
+/**
+ * What a chart's interval bars are, in words, for rows that may or may not have one: the method
+ * where some do, the run counts where some do not, never a bar that was not computed.
+ */
+export function runIntervalText(
+  rows: readonly { n: number; lower: number | null; upper: number | null }[],
+): string {
+  const without = rows.filter((r) => r.lower === null || r.upper === null);
+  const counts = [...new Set(without.map((r) => r.n))].sort((a, b) => a - b);
+  const few =
+    counts.length === 1 && counts[0] === 1
+      ? "a single run per cell"
+      : `too few runs (${counts.join(", ")} per cell; an interval needs 6)`;
+  const method =
+    "the bar is the 95% confidence interval of the median over the runs (distribution-free, from order statistics)";
+  if (without.length === 0) return `${capitalise(method)}.`;
+  if (without.length === rows.length) return `No interval: ${few}.`;
+  return `${capitalise(method)}; no bar where there are ${few}.`;
+}
+
+/** Tooltip text of a run interval. */
+export function runIntervalTooltip(
+  r: { n: number; lower: number | null; upper: number | null },
+  format: (x: number) => string,
+): string {
+  return r.lower === null || r.upper === null
+    ? noIntervalText(r.n)
+    : `${format(r.lower)} to ${format(r.upper)}`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

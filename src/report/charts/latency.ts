@@ -6,6 +6,8 @@ import {
   dashEncoding,
   pickOpacity,
   pickParam,
+  runIntervalText,
+  runIntervalTooltip,
   shapeEncoding,
   threadsLabel,
   topLevel,
@@ -34,8 +36,13 @@ export function latencyChartSpec(
     op: r.op,
     percentile: r.percentile,
     ns: r.ns,
+    lower: r.lower,
+    upper: r.upper,
+    n: r.n,
+    ci: runIntervalTooltip(r, (x) => `${Math.round(x).toLocaleString("en-US")} ns`),
     panel: panel(r),
   }));
+  const banded = rows.some((r) => r.lower !== null && r.upper !== null);
   const panels = opts.testbeds.flatMap((testbed) =>
     workloads.flatMap((workload) =>
       ops
@@ -49,7 +56,7 @@ export function latencyChartSpec(
   return {
     ...topLevel(
       `Latency of single allocator calls, at ${at}`,
-      "Percentiles of sampled calls (about one in 256, timed with the monotonic clock), median over the measured runs. Log scale; lower is better.",
+      `Percentiles of sampled calls (about one in 256, timed with the monotonic clock), median over the measured runs. ${runIntervalText(rows)} Log scale; lower is better.`,
       ctx,
     ),
     data: { values },
@@ -77,6 +84,19 @@ export function latencyChartSpec(
         color: colorEncoding(ctx),
       },
       layer: [
+        ...(banded
+          ? [
+              {
+                transform: [{ filter: "datum.lower != null && datum.upper != null" }],
+                mark: { type: "rule", strokeWidth: 1.4 },
+                encoding: {
+                  y: { field: "lower", type: "quantitative" },
+                  y2: { field: "upper" },
+                  opacity: pickOpacity(0.7, 0.08),
+                },
+              },
+            ]
+          : []),
         {
           mark: { type: "line", strokeWidth: 1.6 },
           encoding: { strokeDash: dashEncoding(ctx), opacity: pickOpacity() },
@@ -93,6 +113,8 @@ export function latencyChartSpec(
               { field: "op" },
               { field: "percentile" },
               { field: "ns", title: "latency (ns)", format: ",.0f" },
+              { field: "ci", title: "95% CI" },
+              { field: "n", title: "runs" },
             ],
           },
         },
