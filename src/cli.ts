@@ -323,6 +323,10 @@ function program(setCode: (code: number) => void): Command {
     .option("--allocators <list>", "comma-separated allocators to show (default all)")
     .option("--workloads <list>", "comma-separated workloads to show (default all)")
     .option("--threads <list>", "comma-separated thread counts to show (default all)")
+    .option(
+      "--scale <linear|log>",
+      "throughput axis of the scaling chart: linear from zero (default) or log",
+    )
     .action(async (files, opts) =>
       setCode(await (await import("./commands/report.js")).reportCommand(files, opts)),
     );

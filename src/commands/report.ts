@@ -8,6 +8,7 @@ import {
   writeReport,
   type ReportFileFormat,
 } from "../report/index.js";
+import { CHART_SCALES, type ChartScale } from "../report/charts/common.js";
 import { RenderPool } from "../report/render-pool.js";
 import { checkSelection, parseFocus, parseSelection, selectResults } from "../report/select.js";
 import { checkOutputDir } from "../results/output-path.js";
@@ -23,6 +24,15 @@ export interface ReportCommandOptions {
   allocators?: string;
   workloads?: string;
   threads?: string;
+  scale?: string;
+}
+
+/** `--scale`: one of {@link CHART_SCALES}. */
+export function parseScale(value: string | undefined): ChartScale | undefined {
+  if (value === undefined) return undefined;
+  if (!(CHART_SCALES as readonly string[]).includes(value))
+    throw new UsageError(`--scale: "${value}" is not one of ${CHART_SCALES.join(", ")}`);
+  return value as ChartScale;
 }
 
 export const DEFAULT_REPORT_FORMATS: ReportFileFormat[] = ["md", "html", "svg", "png"];
@@ -78,6 +88,7 @@ export const REPORT_INTERRUPT_BUDGET = 16 * 67_584;
 export async function reportCommand(files: string[], opts: ReportCommandOptions): Promise<number> {
   if (files.length === 0) throw new UsageError("bench report needs at least one results file");
   const formats = parseFormats(opts.format);
+  const scale = parseScale(opts.scale);
   const selection = parseSelection(opts);
   const focus = parseFocus(opts.focus);
   if (focus && opts.baseline !== undefined && opts.baseline !== focus.baseline)
@@ -110,6 +121,7 @@ export async function reportCommand(files: string[], opts: ReportCommandOptions)
     formats,
     ...(pool ? { pool } : {}),
     ...(focus ? { focus } : {}),
+    ...(scale ? { scale } : {}),
   });
   if (out.terminal !== null) writeOut(out.terminal);
   const main = out.files.filter((f) => /index\.(md|html)$/.test(f));

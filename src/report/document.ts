@@ -36,7 +36,9 @@ export type Block =
   | { kind: "paragraph"; text: string }
   | { kind: "list"; items: string[] }
   | { kind: "table"; head: string[]; rows: string[][]; numeric: number[] }
-  | { kind: "chart"; chart: ChartDef };
+  | { kind: "chart"; chart: ChartDef }
+  /** Links to the parts of a split chart (ChartDef.id of each). */
+  | { kind: "index"; text: string; items: { text: string; chart: string }[] };
 
 /**
  * "1.80x faster than glibc (95% CI 1.62-2.01x faster)", or with no CI "1.80x faster than glibc
@@ -480,9 +482,19 @@ export function retainedTable(t: TestbedModel): Block | null {
 
 export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
   const blocks: Block[] = [];
-  const chart = (id: ChartDef["id"]): void => {
-    const c = charts.find((x) => x.id === id);
-    if (c) blocks.push({ kind: "chart", chart: c });
+  // A chart split by workload (ChartDef.part) gets an index of its parts, then each part.
+  const chart = (kind: ChartDef["kind"]): void => {
+    const parts = charts.filter((x) => x.kind === kind);
+    if (parts.length > 1)
+      blocks.push({
+        kind: "index",
+        text: `${parts.length} charts, split by workload so that each fits the column:`,
+        items: parts.map((p) => ({
+          text: (p.part?.workloads ?? []).join(", "),
+          chart: p.id,
+        })),
+      });
+    for (const c of parts) blocks.push({ kind: "chart", chart: c });
   };
   const multi = model.testbeds.length > 1;
   const focus = model.focus;
@@ -560,7 +572,7 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
       blocks.push(retained);
     }
   }
-  if (charts.some((c) => c.id === "latency")) {
+  if (charts.some((c) => c.kind === "latency")) {
     blocks.push({ kind: "heading", level: 2, text: "Latency" });
     chart("latency");
     for (const t of model.testbeds) {

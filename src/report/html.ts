@@ -162,6 +162,16 @@ export function renderHtml(blocks: Block[], title: string): string {
       case "table":
         out.push(table(b));
         break;
+      case "index":
+        out.push(
+          `<p>${escapeHtml(b.text)}</p><ol class="parts">${b.items
+            .map(
+              (item) =>
+                `<li><a href="#chart-${escapeHtml(item.chart)}">${escapeHtml(item.text)}</a></li>`,
+            )
+            .join("")}</ol>`,
+        );
+        break;
       case "chart": {
         const { id, alt, title: heading } = b.chart;
         specs[id] = b.chart.spec;

@@ -6,9 +6,10 @@ import {
   buildComparisonCharts,
   buildDescriptiveCharts,
   inReadingOrder,
-  RENDER_COST,
+  renderCost,
   type ChartDef,
 } from "./charts/index.js";
+import type { ChartScale } from "./charts/common.js";
 import { buildDocument } from "./document.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
@@ -30,6 +31,8 @@ export interface ReportOptions {
   pool?: RenderPool;
   /** The comparison to open with: candidate against baseline (the sets' baseline). */
   focus?: Focus;
+  /** Value axis of the scaling chart: linear from zero (default) or log. */
+  scale?: ChartScale;
 }
 
 /** Whether a report in these formats draws charts (and so wants a {@link RenderPool}). */
@@ -82,8 +85,8 @@ async function writeReportWith(
   // comparisons; without, one SVG after the other while earlier PNGs rasterise on libuv's pool.
   const queue = (charts: ChartDef[]): void => {
     if (!pool) return;
-    for (const c of [...charts].sort((a, b) => RENDER_COST[b.id] - RENDER_COST[a.id])) {
-      const chart = pool.render(c.spec, pngScale, RENDER_COST[c.id]);
+    for (const c of [...charts].sort((a, b) => renderCost(b) - renderCost(a))) {
+      const chart = pool.render(c.spec, pngScale, renderCost(c));
       chart.catch(() => undefined); // awaited below, in order; not an unhandled rejection
       rendered.set(c, chart);
     }
@@ -91,7 +94,9 @@ async function writeReportWith(
   // The charts of the runs themselves first, so they render while the comparisons (the costly
   // statistics) are computed.
   const descriptive = await time("model", () => buildDescriptiveModel(sets));
-  const early = await time("specs", () => buildDescriptiveCharts(descriptive));
+  const early = await time("specs", () =>
+    buildDescriptiveCharts(descriptive, opts.scale ? { scale: opts.scale } : {}),
+  );
   const chartsStart = performance.now();
   queue(early);
   const model = await time("comparisons", () => ({

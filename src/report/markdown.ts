@@ -42,6 +42,17 @@ export function renderMarkdown(blocks: Block[], chartDir = "charts"): string {
       case "table":
         out.push(...table(b), "");
         break;
+      case "index":
+        // Each part is a link to its image: a Markdown page has no anchors on images.
+        out.push(
+          escapeBlock(b.text),
+          "",
+          ...b.items.map(
+            (item, i) => `${i + 1}. [${escapeMarkdown(item.text)}](${chartDir}/${item.chart}.png)`,
+          ),
+          "",
+        );
+        break;
       case "chart": {
         const { id, alt } = b.chart;
         out.push(

@@ -1,6 +1,10 @@
 /** Pieces every chart spec shares: the look, the allocator scales, the legend toggle, captions. */
 import type { Palette } from "../palette.js";
 
+/** Value axis of the scaling charts: linear from zero (default) or logarithmic. */
+export const CHART_SCALES = ["linear", "log"] as const;
+export type ChartScale = (typeof CHART_SCALES)[number];
+
 /** A Vega-Lite specification as plain JSON. */
 export type VlSpec = Record<string, unknown>;
 

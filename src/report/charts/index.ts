@@ -1,13 +1,13 @@
 /** Every chart of a report, in reading order, from the model. Charts without data are left out. */
-import type { DescriptiveModel, ReportModel } from "../model.js";
+import type { DescriptiveModel, RatioRow, ReportModel } from "../model.js";
 import { clipLabel, LABEL_MAX, showControls } from "../../util/text.js";
 import { paletteFor } from "../palette.js";
 import { architecturesChartSpec } from "./architectures.js";
-import type { ChartContext, VlSpec } from "./common.js";
+import { wrap, type ChartContext, type ChartScale, type VlSpec } from "./common.js";
 import { distributionChartSpec } from "./distribution.js";
 import { hardeningChartSpec } from "./hardening.js";
 import { latencyChartSpec } from "./latency.js";
-import { overheadChartSpec } from "./overhead.js";
+import { overheadChartSpec, overheadClip } from "./overhead.js";
 import { ratioChartSpec } from "./ratio.js";
 import { scalingChartSpec } from "./scaling.js";
 import { summaryChartSpec } from "./summary.js";
@@ -27,7 +27,11 @@ export type ChartId =
   | "architectures";
 
 export interface ChartDef {
-  id: ChartId;
+  /** File name of the chart: its kind, with "-2" etc. when the kind is split into parts. */
+  id: string;
+  kind: ChartId;
+  /** Part of a chart split by workload so that each fits a blog column (see {@link splitParts}). */
+  part?: { index: number; count: number; workloads: string[] };
   /** Heading in the reports. */
   title: string;
   /** One sentence for alt text and the Markdown. */
@@ -74,6 +78,11 @@ export const RENDER_COST: Readonly<Record<ChartId, number>> = {
   summary: 0.2,
 };
 
+/** What rendering a chart costs: its kind's weight, shared among the kind's parts. */
+export function renderCost(chart: Pick<ChartDef, "kind" | "part">): number {
+  return RENDER_COST[chart.kind] / (chart.part?.count ?? 1);
+}
+
 /**
  * The spec with every string longer than a label can usefully be cut by {@link clipLabel}, and
  * every control or bidi character shown as an escape: the same name always becomes the same
@@ -113,23 +122,143 @@ const CHART_ORDER: readonly ChartId[] = [
 ];
 
 /** Every chart of the report, in reading order. */
-export function buildCharts(model: ReportModel): ChartDef[] {
-  return inReadingOrder([...buildDescriptiveCharts(model), ...buildComparisonCharts(model)]);
+export function buildCharts(model: ReportModel, options: ChartOptions = {}): ChartDef[] {
+  return inReadingOrder([
+    ...buildDescriptiveCharts(model, options),
+    ...buildComparisonCharts(model),
+  ]);
 }
 
+/** Reading order of the kinds; the parts of one kind stay in order (the sort is stable). */
 export function inReadingOrder(charts: ChartDef[]): ChartDef[] {
-  return [...charts].sort((a, b) => CHART_ORDER.indexOf(a.id) - CHART_ORDER.indexOf(b.id));
+  return [...charts].sort((a, b) => CHART_ORDER.indexOf(a.kind) - CHART_ORDER.indexOf(b.kind));
 }
 
-function collector(): {
+/** Options of the charts that are not in the results: how to draw them. */
+export interface ChartOptions {
+  /** Value axis of the scaling chart (default linear from zero). */
+  scale?: ChartScale;
+}
+
+/**
+ * Height (px at scale 1) a chart's panels may take before it is split by workload into parts,
+ * so that each part reads in a blog column without endless scrolling (about two screens).
+ */
+export const MAX_PANELS_HEIGHT = 1400;
+
+/**
+ * Workloads in groups whose estimated panel heights add up to at most {@link MAX_PANELS_HEIGHT}
+ * (one group when all fit; a workload taller than that alone is a group of its own).
+ */
+export function splitParts(
+  workloads: readonly string[],
+  heightOf: (workload: string) => number,
+  max = MAX_PANELS_HEIGHT,
+): string[][] {
+  const parts: string[][] = [];
+  let current: string[] = [];
+  let used = 0;
+  for (const w of workloads) {
+    const h = heightOf(w);
+    if (h <= 0) continue;
+    if (current.length > 0 && used + h > max) {
+      parts.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(w);
+    used += h;
+  }
+  if (current.length > 0) parts.push(current);
+  // Even parts rather than full ones and a small last one.
+  if (parts.length > 1) {
+    const kept = workloads.filter((w) => heightOf(w) > 0);
+    const size = Math.ceil(kept.length / parts.length);
+    const even: string[][] = [];
+    for (let i = 0; i < kept.length; i += size) even.push(kept.slice(i, i + size));
+    const fits = even.every((p) => p.length === 1 || p.reduce((a, w) => a + heightOf(w), 0) <= max);
+    if (fits) return even;
+  }
+  return parts;
+}
+
+/** Estimated panel heights per workload of each splittable chart (px at scale 1). */
+const PANEL_HEIGHT = {
+  // Two panels to a row, one per thread count (and testbed); a 22 px row per allocator.
+  distribution: (cells: number, allocators: number) =>
+    Math.ceil(cells / 2) * (22 * allocators + 45),
+  // Two panels to a row, one per operation (and testbed), 160 px high.
+  latency: (panels: number) => Math.ceil(panels / 2) * 270,
+  // One heat map per workload: a row per allocator, up to 44 px with its interval.
+  ratio: (allocators: number) => 44 * allocators + 40,
+  // One row per workload, a 20 px row per allocator.
+  overhead: (allocators: number) => 20 * allocators + 40,
+  // Two panels to a row, 170 px high.
+  grid: () => 125,
+} as const;
+
+function collector(ctx: ChartContext): {
   charts: ChartDef[];
   add: (id: ChartId, title: string, alt: string, spec: VlSpec) => void;
+  addParts: <R extends { workload: string }>(
+    id: ChartId,
+    title: string,
+    alt: string,
+    rows: R[],
+    heightOf: (rows: R[]) => number,
+    build: (rows: R[], ctx: ChartContext) => VlSpec,
+  ) => void;
 } {
   const charts: ChartDef[] = [];
   return {
     charts,
-    add: (id, title, alt, spec) => charts.push({ id, title, alt, spec: clipLabels(spec) }),
+    add: (id, title, alt, spec) =>
+      charts.push({ id, kind: id, title, alt, spec: clipLabels(spec) }),
+    addParts: (id, title, alt, rows, heightOf, build) => {
+      const byWorkload = new Map<string, typeof rows>();
+      for (const r of rows) {
+        const list = byWorkload.get(r.workload);
+        if (list) list.push(r);
+        else byWorkload.set(r.workload, [r]);
+      }
+      const order = [
+        ...ctx.workloads.filter((w) => byWorkload.has(w)),
+        ...[...byWorkload.keys()].filter((w) => !ctx.workloads.includes(w)),
+      ];
+      const parts = splitParts(order, (w) => heightOf(byWorkload.get(w) ?? []));
+      if (parts.length <= 1) {
+        charts.push({ id, kind: id, title, alt, spec: clipLabels(build(rows, ctx)) });
+        return;
+      }
+      for (const [i, workloads] of parts.entries()) {
+        const part = { index: i + 1, count: parts.length, workloads };
+        const spec = build(
+          workloads.flatMap((w) => byWorkload.get(w) ?? []),
+          { ...ctx, workloads },
+        );
+        const label = `${part.index} of ${part.count}: ${workloads.join(", ")}`;
+        // Said first in the subtitle: a longer title would widen the chart past the column.
+        const head = spec.title as { subtitle?: string[] } | undefined;
+        if (head?.subtitle)
+          head.subtitle = [
+            ...wrap(`Part ${part.index} of ${part.count} (by workload): ${workloads.join(", ")}.`),
+            ...head.subtitle,
+          ];
+        charts.push({
+          id: `${id}-${part.index}`,
+          kind: id,
+          part,
+          title: `${title}, ${label}`,
+          alt: `${alt} Part ${label}.`,
+          spec: clipLabels(spec),
+        });
+      }
+    },
   };
+}
+
+function count<R>(rows: R[], key: (r: R) => string): number {
+  return new Set(rows.map(key)).size;
 }
 
 /** The charts that need the comparisons against the baseline (see addComparisons). */
@@ -138,7 +267,7 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
   const tbs = model.testbeds;
   const testbeds = tbs.map((t) => t.label);
   const baselines = tbs.map((t) => t.baseline);
-  const { charts, add } = collector();
+  const { charts, add, addParts } = collector(ctx);
   const failed = tbs.flatMap((t) => t.failures.map((f) => ({ ...f, testbed: t.label })));
   const focus = model.focus;
   if (focus) {
@@ -174,21 +303,34 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
       "Geometric mean time and peak RSS ratio per allocator with 95% CIs.",
       summaryChartSpec(summary, { testbeds, baselines }, ctx),
     );
+  const ratioHeight = (rows: RatioRow[]): number =>
+    PANEL_HEIGHT.ratio(count(rows, (r) => r.allocator));
+  // Failed cells of a part's workloads only: the heat map draws them as cells.
+  const failedIn = (c: ChartContext): typeof failed =>
+    failed.filter((f) =>
+      c.workloads.some((w) => w === f.workload || w.startsWith(`${f.workload}[`)),
+    );
   const time = tbs.flatMap((t) => t.timeRatios);
   if (time.length > 0)
-    add(
+    addParts(
       "time-ratio",
       "Time relative to the baseline",
       "Time against the baseline as a heat map: one cell per workload, thread count and allocator, with the ratio and its direction written in it.",
-      ratioChartSpec(time, { metric: "time", baselines, testbeds, failed }, ctx),
+      time,
+      ratioHeight,
+      (rows, c) =>
+        ratioChartSpec(rows, { metric: "time", baselines, testbeds, failed: failedIn(c) }, c),
     );
   const rss = tbs.flatMap((t) => t.rssRatios);
   if (rss.length > 0)
-    add(
+    addParts(
       "rss-ratio",
       "Peak RSS relative to the baseline",
       "Peak RSS against the baseline as a heat map: one cell per workload, thread count and allocator, with the ratio and its direction written in it.",
-      ratioChartSpec(rss, { metric: "peak RSS", baselines, testbeds, failed }, ctx),
+      rss,
+      ratioHeight,
+      (rows, c) =>
+        ratioChartSpec(rows, { metric: "peak RSS", baselines, testbeds, failed: failedIn(c) }, c),
     );
   if (tbs.length > 1) {
     const rows = tbs.flatMap((t) => t.timeRatios.filter((r) => r.threads === t.detailThreads));
@@ -204,58 +346,92 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
 }
 
 /** The charts of the runs themselves, which need no comparisons (a {@link DescriptiveModel}). */
-export function buildDescriptiveCharts(model: DescriptiveModel): ChartDef[] {
+export function buildDescriptiveCharts(
+  model: DescriptiveModel,
+  options: ChartOptions = {},
+): ChartDef[] {
   const ctx = chartContext(model);
   const tbs = model.testbeds;
   const testbeds = tbs.map((t) => t.label);
   const detail = tbs.map((t) => t.detailThreads);
-  const { charts, add } = collector();
+  const { charts, add, addParts } = collector(ctx);
+  // With several testbeds these charts put workloads side by side: splitting does not shorten them.
+  const gridHeight = (): number => (ctx.multiTestbed ? 0 : PANEL_HEIGHT.grid());
+  const single = <R>(rows: R[]): number => (rows.length > 0 ? 1 : 0);
   const throughput = tbs.flatMap((t) => t.throughput);
+  const cpus = Object.fromEntries(tbs.map((t) => [t.label, t.cpus]));
   if (throughput.length > 0)
-    add(
+    (ctx.multiTestbed ? addWhole : addParts)(
       "scaling",
       "Scaling with threads",
       "Median throughput against thread count per allocator, with 95% CI bands where the runs allow one.",
-      scalingChartSpec(
-        throughput,
-        { testbeds, cpus: Object.fromEntries(tbs.map((t) => [t.label, t.cpus])) },
-        ctx,
-      ),
+      throughput,
+      gridHeight,
+      (rows, c) =>
+        scalingChartSpec(
+          rows,
+          { testbeds, cpus, ...(options.scale ? { scale: options.scale } : {}) },
+          c,
+        ),
     );
   const timelines = tbs.flatMap((t) => t.timelines);
   if (timelines.length > 0)
-    add(
+    (ctx.multiTestbed ? addWhole : addParts)(
       "rss-timeline",
       "RSS over time",
       "Resident set size over time of a typical run per workload and allocator.",
-      timelineChartSpec(timelines, { testbeds, threads: detail }, ctx),
+      timelines,
+      gridHeight,
+      (rows, c) => timelineChartSpec(rows, { testbeds, threads: detail }, c),
     );
   const dist = tbs.flatMap((t) => t.distributions);
   if (dist.length > 0)
-    add(
+    addParts(
       "distribution",
       "Distribution of runs",
       dist.every((d) => d.style === "runs")
         ? "Every measured run per cell as a point over a box plot."
         : "Box plot of the measured runs per cell, with outlying runs as points.",
-      distributionChartSpec(dist, { testbeds }, ctx),
+      dist,
+      (rows) =>
+        PANEL_HEIGHT.distribution(
+          count(rows, (r) => `${r.testbed}\0${r.threads}`),
+          count(rows, (r) => r.allocator),
+        ),
+      (rows, c) => distributionChartSpec(rows, { testbeds }, c),
     );
   const latency = tbs.flatMap((t) => t.latency);
   if (latency.length > 0)
-    add(
+    addParts(
       "latency",
       "Latency percentiles",
       "Percentiles of single malloc and free call latencies per allocator, log scale.",
-      latencyChartSpec(latency, { testbeds, threads: detail }, ctx),
+      latency,
+      (rows) => PANEL_HEIGHT.latency(count(rows, (r) => `${r.testbed}\0${r.op}`)),
+      (rows, c) => latencyChartSpec(rows, { testbeds, threads: detail }, c),
     );
   const overhead = tbs.flatMap((t) => t.overhead);
+  // One axis end for every part, so the parts compare.
+  const clip = overheadClip(overhead.map((r) => r.overhead));
   if (overhead.length > 0)
-    add(
+    (ctx.multiTestbed ? addWhole : addParts)(
       "memory-overhead",
       "Memory overhead",
       "Peak RSS divided by the peak bytes held live, per workload and allocator.",
-      overheadChartSpec(overhead, { testbeds, threads: detail }, ctx),
+      overhead,
+      (rows) => PANEL_HEIGHT.overhead(count(rows, (r) => r.allocator)) * single(rows),
+      (rows, c) => overheadChartSpec(rows, { testbeds, threads: detail, clip }, c),
     );
+  function addWhole<R>(
+    id: ChartId,
+    title: string,
+    alt: string,
+    rows: R[],
+    _heightOf: (rows: R[]) => number,
+    build: (rows: R[], c: ChartContext) => VlSpec,
+  ): void {
+    add(id, title, alt, build(rows, ctx));
+  }
   const hardening = tbs.flatMap((t) =>
     t.hardening ? [{ testbed: t.label, hardening: t.hardening }] : [],
   );

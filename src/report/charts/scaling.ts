@@ -9,6 +9,7 @@ import {
   topLevel,
   workloadFacet,
   type ChartContext,
+  type ChartScale,
   type VlSpec,
 } from "./common.js";
 
@@ -25,9 +26,10 @@ export function opsText(x: number): string {
 
 export function scalingChartSpec(
   rows: CellEstimate[],
-  opts: { testbeds: string[]; cpus?: Record<string, number | null> },
+  opts: { testbeds: string[]; cpus?: Record<string, number | null>; scale?: ChartScale },
   ctx: ChartContext,
 ): VlSpec {
+  const log = opts.scale === "log";
   const cpusOf = (testbed: string): number | null => opts.cpus?.[testbed] ?? null;
   const firstOf = new Set<string>();
   const values = rows.map((r) => {
@@ -96,6 +98,7 @@ export function scalingChartSpec(
     ...topLevel(
       "Throughput against threads",
       `Median allocator operations per second of the measured region; ${band} Higher is better.` +
+        (log ? " Log scale: equal distances are equal ratios." : "") +
         (oversubscribed
           ? " Grey: more threads than the machine's CPUs (oversubscribed), time-sharing rather than scaling."
           : ""),
@@ -141,8 +144,8 @@ export function scalingChartSpec(
             y: {
               field: "ops",
               type: "quantitative",
-              title: "throughput (ops/s)",
-              scale: { zero: true },
+              title: log ? "throughput (ops/s, log scale)" : "throughput (ops/s)",
+              scale: log ? { type: "log", zero: false } : { zero: true },
               axis: { format: ".3~s", tickCount: 5 },
             },
             color: colorEncoding(ctx),
