@@ -149,6 +149,10 @@ function program(setCode: (code: number) => void): Command {
     )
     .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
     .option("--timeout <duration>", "per-probe timeout, e.g. 10s (default 10s)")
+    .option(
+      "--trials <n>",
+      "runs of each probe per allocator (default 5); cells whose runs differ are flaky",
+    )
     .option("-o, --output <file>", "also write the matrix as JSON to this file")
     .option("--json", "print the matrix as JSON")
     .option("-q, --quiet", "no progress messages")

@@ -2,9 +2,10 @@ import path from "node:path";
 import { parseAllocatorArg } from "../allocators/index.js";
 import { parseDuration, parseList } from "../config.js";
 import { UsageError } from "../errors.js";
-import { formatMatrix } from "../hardening/matrix.js";
+import { cellLabel, formatMatrix } from "../hardening/matrix.js";
 import {
   DEFAULT_PROBE_TIMEOUT_MS,
+  DEFAULT_PROBE_TRIALS,
   resolveHardeningAllocators,
   runHardening,
 } from "../hardening/runner.js";
@@ -19,7 +20,17 @@ export interface HardeningCommandOptions {
   output?: string;
   json?: boolean;
   timeout?: string;
+  trials?: string;
   quiet?: boolean;
+}
+
+/** `--trials`: runs of each probe per allocator, 1 to 100. */
+export function parseTrials(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PROBE_TRIALS;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 100)
+    throw new UsageError(`--trials must be a whole number from 1 to 100, got "${value}"`);
+  return n;
 }
 
 export function parseProbeTimeout(value: string | undefined): number {
@@ -32,6 +43,7 @@ export function parseProbeTimeout(value: string | undefined): number {
 /** `bench hardening`: the misuse probes under each allocator; prints the matrix, optionally writes it. */
 export async function hardeningCommand(opts: HardeningCommandOptions): Promise<number> {
   const timeoutMs = parseProbeTimeout(opts.timeout);
+  const trials = parseTrials(opts.trials);
   if (opts.output)
     checkOutputFile(opts.output, {
       flag: "-o",
@@ -58,12 +70,13 @@ export async function hardeningCommand(opts: HardeningCommandOptions): Promise<n
       allocators: resolved.allocators,
       warnings: resolved.warnings,
       timeoutMs,
+      trials,
       signal: controller.signal,
       onMessage: (m) => {
         if (!opts.quiet) writeErr(`${m}\n`);
       },
       onCell: (c) => {
-        if (!opts.quiet) writeErr(`  ${c.allocator} / ${c.probe}: ${c.outcome}\n`);
+        if (!opts.quiet) writeErr(`  ${c.allocator} / ${c.probe}: ${cellLabel(c)}\n`);
       },
     }));
   } finally {

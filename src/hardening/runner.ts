@@ -2,13 +2,19 @@ import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import { launch } from "../measure/launcher.js";
 import { buildAll, buildKey, identityMatcher, toolchainsByLibc } from "../setup/prepare.js";
 import { resolveForRun } from "../setup/allocators.js";
-import { classifyProbe } from "./verdict.js";
+import { classifyProbe, detectionOf, summariseTrials } from "./verdict.js";
 import { loadProbes, probesDir, type Probe } from "./probes.js";
-import type { HardeningCell, HardeningReport } from "../results/hardening-schema.js";
+import type { HardeningCell, HardeningReport, ProbeTrial } from "../results/hardening-schema.js";
 import { preloadPath } from "../allocators/preload.js";
 
 /** Each probe is a few allocations long; anything still running after this is hung. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs of each probe per allocator: where the heap is mapped changes between runs, and with it
+ * whether some misuse is caught (docs/hardening.md); five runs show such a cell as flaky.
+ */
+export const DEFAULT_PROBE_TRIALS = 5;
 
 /** What a probe run needs of an allocator (a validated one: resolved now, or recorded by a run). */
 export type HardeningAllocator = Pick<
@@ -30,6 +36,8 @@ export interface HardeningOptions {
   /** Carried into the report (e.g. allocators skipped while resolving). */
   warnings?: readonly string[];
   timeoutMs?: number;
+  /** Runs of each probe per allocator (default {@link DEFAULT_PROBE_TRIALS}). */
+  trials?: number;
   /** Directory with probes.json and the probe sources (default workloads/hardening). */
   probesDir?: string;
   signal?: AbortSignal;
@@ -49,6 +57,7 @@ export interface HardeningOutcome {
  */
 export async function runHardening(options: HardeningOptions): Promise<HardeningOutcome> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const trials = options.trials ?? DEFAULT_PROBE_TRIALS;
   const probes: Probe[] = await loadProbes(options.probesDir ?? probesDir());
   const toolchains = await toolchainsByLibc();
   const allocators = options.allocators;
@@ -71,11 +80,18 @@ export async function runHardening(options: HardeningOptions): Promise<Hardening
         interrupted = true;
         break outer;
       }
-      const cell = await runProbe(allocator, probe, buildSet, matcher, timeoutMs, options.signal);
-      if (cell === null) {
-        interrupted = true;
-        break outer;
+      const runs: ProbeRun[] = [];
+      for (let i = 0; i < trials; i++) {
+        const run = await runProbe(allocator, probe, buildSet, matcher, timeoutMs, options.signal);
+        if (run === null) {
+          interrupted = true;
+          break outer;
+        }
+        runs.push(run);
+        // A probe that could not be built fails the same way every time.
+        if (run.built === false) break;
       }
+      const cell = cellOf(allocator.name, probe.name, runs);
       cells.push(cell);
       options.onCell?.(cell);
     }
@@ -85,6 +101,7 @@ export async function runHardening(options: HardeningOptions): Promise<Hardening
     report: {
       createdAt: new Date().toISOString(),
       timeoutMs,
+      trials,
       probes: probes.map((p) => ({ name: p.name, description: p.description })),
       allocators: allocators.map((a) => ({
         name: a.name,
@@ -97,6 +114,17 @@ export async function runHardening(options: HardeningOptions): Promise<Hardening
   };
 }
 
+/** One trial, with the identity its probe reported. */
+type ProbeRun = ProbeTrial & { identity: string | null; built?: false };
+
+/** The cell of a probe's trials (see summariseTrials). */
+function cellOf(allocator: string, probe: string, runs: readonly ProbeRun[]): HardeningCell {
+  const { first, flaky } = summariseTrials(runs);
+  const trials = runs.map(({ identity: _identity, built: _built, ...trial }) => trial);
+  const { built: _built, ...fields } = first;
+  return { allocator, probe, ...fields, trials, flaky };
+}
+
 async function runProbe(
   allocator: HardeningAllocator,
   probe: Probe,
@@ -104,12 +132,11 @@ async function runProbe(
   matcher: ReturnType<typeof identityMatcher>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<HardeningCell | null> {
-  const base = { allocator: allocator.name, probe: probe.name };
+): Promise<ProbeRun | null> {
   const build = buildSet.builds.get(buildKey(probe.name, allocator.libc));
   if (!build || build.status === "failed") {
     return {
-      ...base,
+      built: false,
       outcome: "error",
       reason: `build failed: ${build?.status === "failed" ? build.reason : `no ${allocator.libc} build`}`,
       signal: null,
@@ -140,13 +167,16 @@ async function runProbe(
   const markers = channel?.text ?? "";
   const verdict = classifyProbe(record, markers, stderr, matcher.expected, matcher.matches);
   if (verdict.outcome === "interrupted") return null;
-  return {
-    ...base,
-    outcome: verdict.outcome,
-    reason: verdict.reason,
+  const end = {
     signal: record.status === "signaled" ? record.signalName : null,
     exitCode: record.exitCode,
     stderr: verdict.stderr,
+  };
+  return {
+    outcome: verdict.outcome,
+    ...(verdict.outcome === "detected" ? { detection: detectionOf(end) } : {}),
+    reason: verdict.reason,
+    ...end,
     identity: verdict.identity,
   };
 }

@@ -1,4 +1,4 @@
-import type { ProbeOutcome } from "../results/hardening-schema.js";
+import type { Detection, ProbeOutcome } from "../results/hardening-schema.js";
 
 /** The lines a probe prints on stdout (workloads/hardening/probe.c). */
 export const MARKERS = {
@@ -119,4 +119,85 @@ export function classifyProbe(
     outcome: "error",
     reason: "exited with code 0 after the misuse without its end marker",
   };
+}
+
+/**
+ * What a probe run shows, in the classes the matrix names: detected with the allocator's
+ * diagnostic, died without one, not detected, or no answer (error, timeout).
+ */
+export type ProbeClass = "diagnostic" | "incidental" | "not-detected" | "error" | "timeout";
+
+/** The fields of a cell or trial that decide its class (old files may lack some). */
+export interface ClassInput {
+  outcome: string;
+  detection?: Detection | undefined;
+  signal?: string | null | undefined;
+  exitCode?: number | null | undefined;
+  stderr?: string | undefined;
+}
+
+/**
+ * Whether a detected misuse was stopped on purpose: the allocator said something on stderr (the
+ * probes write nothing there), or it aborted or exited non-zero; a silent fault signal (SIGSEGV,
+ * SIGBUS, SIGILL, ...) is incidental. musl's mallocng crashes on purpose without a message, and
+ * is classed incidental: nothing tells the two apart from outside.
+ */
+export function detectionOf(end: Omit<ClassInput, "outcome" | "detection">): Detection {
+  if ((end.stderr ?? "").trim() !== "") return "diagnostic";
+  if (end.signal === "SIGABRT") return "diagnostic";
+  if (!end.signal && typeof end.exitCode === "number" && end.exitCode !== 0) return "diagnostic";
+  return "incidental";
+}
+
+/** The class of one trial or of an old single-trial cell. */
+export function classOf(x: ClassInput): ProbeClass {
+  switch (x.outcome) {
+    case "detected":
+      return x.detection ?? detectionOf(x);
+    case "not-detected":
+    case "error":
+    case "timeout":
+      return x.outcome;
+    default:
+      return "error";
+  }
+}
+
+/** Classes in the order a summary names them. */
+export const CLASS_ORDER: readonly ProbeClass[] = [
+  "diagnostic",
+  "incidental",
+  "not-detected",
+  "timeout",
+  "error",
+];
+
+/** How many trials ended in each class, in {@link CLASS_ORDER}, leaving out zeros. */
+export function classCounts(trials: readonly ClassInput[]): { class: ProbeClass; count: number }[] {
+  const counts = new Map<ProbeClass, number>();
+  for (const t of trials) counts.set(classOf(t), (counts.get(classOf(t)) ?? 0) + 1);
+  return CLASS_ORDER.filter((c) => counts.has(c)).map((c) => ({
+    class: c,
+    count: counts.get(c) as number,
+  }));
+}
+
+/**
+ * The cell of repeated trials: the fields of the first trial of the most frequent class (ties:
+ * the class met first), every trial, and whether they differ (flaky).
+ */
+export function summariseTrials<T extends ClassInput>(
+  trials: readonly T[],
+): { first: T; flaky: boolean } {
+  const classes = trials.map(classOf);
+  let best = 0;
+  let bestCount = 0;
+  for (const [i, c] of classes.entries()) {
+    const n = classes.filter((x) => x === c).length;
+    if (n > bestCount) {
+      best = i;
+      bestCount = n;
+    }
+  }
+  return { first: trials[best] as T, flaky: new Set(classes).size > 1 };
 }

@@ -36,6 +36,8 @@ describe("bench hardening", () => {
       "hardening",
       "-a",
       "glibc,musl,scudo,jemalloc",
+      "--trials",
+      "3",
       "--json",
       "-q",
       "-o",
@@ -62,9 +64,22 @@ describe("bench hardening", () => {
       }
   });
 
+  it("repeats every probe, classes each trial, and marks a cell flaky exactly when its trials differ", () => {
+    expect(report.trials).toBe(3);
+    for (const c of report.cells) {
+      expect(c.trials, `${c.allocator}/${c.probe}`).toHaveLength(3);
+      const classes = new Set(c.trials?.map((t) => `${t.outcome}/${t.detection ?? ""}`));
+      expect(c.flaky, `${c.allocator}/${c.probe}`).toBe(classes.size > 1);
+      for (const t of c.trials ?? [])
+        if (t.outcome === "detected") expect(["diagnostic", "incidental"]).toContain(t.detection);
+        else expect(t.detection).toBeUndefined();
+    }
+  });
+
   it("scudo detects a double free and says so", () => {
     const cell = report.cells.find((c) => c.allocator === "scudo" && c.probe === "double-free");
-    expect(cell).toMatchObject({ outcome: "detected", signal: "SIGABRT" });
+    expect(cell).toMatchObject({ outcome: "detected", signal: "SIGABRT", flaky: false });
+    expect(cell?.trials?.every((t) => t.detection === "diagnostic")).toBe(true);
     expect(cell?.stderr).toMatch(/^Scudo ERROR: invalid chunk state when deallocating address/);
     expect(cell?.identity).toMatch(/libclang_rt\.scudo_standalone/);
   });
@@ -137,10 +152,12 @@ MB_NORETURN void probe_survived(void);
       allocators,
       probesDir: fixture,
       timeoutMs: 1500,
+      trials: 2,
     });
     expect(interrupted).toBe(false);
     // It returned at all: the launcher killed the hanging probe at its timeout.
     expect(report.cells).toHaveLength(2);
+    expect(report.cells[0]?.trials).toHaveLength(2);
     expect(report.cells[0]).toMatchObject({
       probe: "hang",
       outcome: "timeout",
