@@ -20,6 +20,13 @@ export interface SyntheticOptions {
   timelines?: boolean;
   /** Add a hardening matrix. */
   hardening?: boolean;
+  /**
+   * Repeat each hardening probe this many times (the file format of repeated probes; without
+   * it, the format of files written before: one trial, no classes). One cell is flaky.
+   */
+  hardeningTrials?: number;
+  /** A workload whose live set is tiny (its memory overhead an outlier, about 1000x). */
+  tinyLive?: string;
   /** Fail every run of this "workload/allocator/threads" cell. */
   failCell?: string;
 }
@@ -79,7 +86,9 @@ export function syntheticResults(opts: SyntheticOptions = {}): ResultsFile {
             opsPerSecond: ops / seconds,
           };
           if (opts.latency) {
-            metrics.peakLiveBytes = Math.round(rss / (2 + ai));
+            metrics.peakLiveBytes = Math.round(
+              rss / (2 + ai) / (opts.tinyLive === workload ? 400 : 1),
+            );
             for (const op of ["malloc", "free"]) {
               const p50 = (30 + 10 * ai) * (1 + 0.1 * random());
               metrics[`latency.${op}.mean`] = p50 * 1.5;
@@ -189,17 +198,50 @@ export function syntheticResults(opts: SyntheticOptions = {}): ResultsFile {
               libc: name === "musl" ? "musl" : "glibc",
               lib: null,
             })),
+            ...(opts.hardeningTrials ? { trials: opts.hardeningTrials } : {}),
             cells: allocators.flatMap((allocator, i) =>
-              ["double-free", "overflow"].map((probe, j) => ({
-                allocator,
-                probe,
-                outcome: (i + j) % 2 === 0 ? "detected" : "not-detected",
-                reason: "synthetic",
-                signal: null,
-                exitCode: 0,
-                stderr: "",
-                identity: null,
-              })),
+              ["double-free", "overflow"].map((probe, j) => {
+                const outcome = (i + j) % 2 === 0 ? "detected" : "not-detected";
+                const cell = {
+                  allocator,
+                  probe,
+                  outcome,
+                  reason: "synthetic",
+                  signal: null,
+                  exitCode: 0,
+                  stderr: "",
+                  identity: null,
+                };
+                const n = opts.hardeningTrials;
+                if (!n) return cell;
+                // The first allocator's first probe is flaky: detected with a diagnostic in all
+                // trials but the last, which ran past the misuse.
+                const trial = (k: number): Record<string, unknown> =>
+                  outcome === "detected" && !(i === 0 && j === 0 && k === n - 1)
+                    ? {
+                        outcome: "detected",
+                        detection: "diagnostic",
+                        reason: "killed by SIGABRT after the misuse",
+                        signal: "SIGABRT",
+                        exitCode: null,
+                        stderr: `${allocator}: double free`,
+                      }
+                    : {
+                        outcome: "not-detected",
+                        reason: "ran past the misuse to its end",
+                        signal: null,
+                        exitCode: 0,
+                        stderr: "",
+                      };
+                const trials = Array.from({ length: n }, (_, k) => trial(k));
+                return {
+                  ...cell,
+                  ...(trials[0] as object),
+                  identity: null,
+                  trials,
+                  flaky: i === 0 && j === 0 && n > 1,
+                };
+              }),
             ),
             warnings: [],
           },

@@ -10,6 +10,7 @@ import { workloadLabel } from "../plan/schedule.js";
 import type { ChartDef } from "./charts/index.js";
 import { ratioFormat, threadsLabel } from "./charts/common.js";
 import { PERCENTILES } from "./charts/latency.js";
+import { CLASS_MEANING } from "../hardening/matrix.js";
 import type {
   LatencyRow,
   RatioRow,
@@ -599,13 +600,21 @@ export function buildDocument(model: ReportModel, charts: ChartDef[]): Block[] {
       const h = t.hardening as NonNullable<TestbedModel["hardening"]>;
       if (multi) blocks.push({ kind: "heading", level: 3, text: t.label });
       blocks.push({
+        kind: "paragraph",
+        text:
+          (h.trials === 1
+            ? "One trial per probe (a file written before probes were repeated): flakiness was not measured. "
+            : `Each probe ran ${h.trials} times per allocator; "flaky" cells ended differently across the trials, with how many ended each way. `) +
+          `detected: ${CLASS_MEANING.diagnostic}; died: ${CLASS_MEANING.incidental}.`,
+      });
+      blocks.push({
         kind: "table",
         head: ["allocator", ...h.probes],
         numeric: [],
         rows: h.allocators.map((a) => [
           a,
           ...h.probes.map(
-            (p) => h.cells.find((c) => c.allocator === a && c.probe === p)?.outcome ?? "-",
+            (p) => h.cells.find((c) => c.allocator === a && c.probe === p)?.label ?? "-",
           ),
         ]),
       });

@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
+import { classCounts, classOf, type ProbeClass } from "../hardening/classify.js";
+import { cellLabel, trialsOf } from "../hardening/matrix.js";
 
 /** Operation kinds the workloads sample (the results' metrics "latency.<op>.<stat>"). */
 export const LATENCY_OPS = ["malloc", "free", "realloc", "calloc", "aligned"] as const;
@@ -50,17 +52,42 @@ export function liveBytesOf(run: RunRecord): number | null {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
-const HardeningCell = z.object({
+const Trial = z.object({
+  outcome: z.string(),
+  detection: z.enum(["diagnostic", "incidental"]).optional(),
+  reason: z.string().optional(),
+  signal: z.string().nullable().optional(),
+  exitCode: z.number().nullable().optional(),
+  stderr: z.string().optional(),
+});
+
+const HardeningCell = Trial.extend({
   allocator: z.string(),
   probe: z.string(),
-  outcome: z.string(),
-  reason: z.string().optional(),
+  trials: z.array(Trial).optional(),
 });
+
+/** A probe's cell as a report shows it: its class, or "flaky" when its trials differ. */
+export interface HardeningCellView {
+  allocator: string;
+  probe: string;
+  /** The raw outcome of the cell (its most frequent one). */
+  outcome: string;
+  class: ProbeClass | "flaky";
+  /** In words: "detected", "died", "not detected", "flaky: 4 detected, 1 not detected". */
+  label: string;
+  /** How many trials ended in each class. */
+  counts: { class: ProbeClass; count: number }[];
+  trials: number;
+  detail?: string;
+}
 
 export interface Hardening {
   allocators: string[];
   probes: string[];
-  cells: { allocator: string; probe: string; outcome: string; detail?: string }[];
+  /** Runs of each probe per allocator (1 for files written before probes were repeated). */
+  trials: number;
+  cells: HardeningCellView[];
 }
 
 /** The hardening matrix of a results file, or null when absent or unreadable. */
@@ -80,14 +107,28 @@ export function hardeningOf(results: ResultsFile): Hardening | null {
   const probes = names((raw as { probes?: unknown }).probes) ?? [
     ...new Set(cells.data.map((c) => c.probe)),
   ];
+  const trials = z
+    .number()
+    .int()
+    .positive()
+    .safeParse((raw as { trials?: unknown }).trials);
   return {
     allocators,
     probes,
-    cells: cells.data.map((c) => ({
-      allocator: c.allocator,
-      probe: c.probe,
-      outcome: c.outcome,
-      ...(c.reason ? { detail: c.reason } : {}),
-    })),
+    trials: trials.success ? trials.data : 1,
+    cells: cells.data.map((c) => {
+      const runs = trialsOf(c);
+      const counts = classCounts(runs);
+      return {
+        allocator: c.allocator,
+        probe: c.probe,
+        outcome: c.outcome,
+        class: counts.length > 1 ? "flaky" : classOf(c),
+        label: cellLabel(c),
+        counts,
+        trials: runs.length,
+        ...(c.reason ? { detail: c.reason } : {}),
+      };
+    }),
   };
 }

@@ -1,6 +1,38 @@
 /** The hardening matrix: what each allocator did when a probe misused the heap. */
 import type { Hardening } from "../extras.js";
+import type { ProbeClass } from "../../hardening/classify.js";
+import { CLASS_LABEL } from "../../hardening/matrix.js";
 import { topLevel, type ChartContext, type VlSpec } from "./common.js";
+
+type ViewClass = ProbeClass | "flaky";
+
+const ORDER: readonly ViewClass[] = [
+  "diagnostic",
+  "incidental",
+  "flaky",
+  "not-detected",
+  "timeout",
+  "error",
+];
+
+/** Legend entries: the class and what it means. */
+const LEGEND: Record<ViewClass, string> = {
+  diagnostic: "detected: with a diagnostic",
+  incidental: "died: signal, no diagnostic",
+  flaky: "flaky: trials differ",
+  "not-detected": "not detected",
+  timeout: "timeout",
+  error: "error: no answer",
+};
+
+const FILL: Record<ViewClass, string> = {
+  diagnostic: "#a6dcbc",
+  incidental: "#d8e8a8",
+  flaky: "#e6ccf0",
+  "not-detected": "#f6b8a6",
+  timeout: "#fde2a0",
+  error: "#d9d9d9",
+};
 
 export function hardeningChartSpec(
   matrices: { testbed: string; hardening: Hardening }[],
@@ -11,25 +43,29 @@ export function hardeningChartSpec(
       testbed,
       allocator: c.allocator,
       probe: c.probe,
-      outcome: c.outcome,
+      outcome: LEGEND[c.class],
+      // Flaky cells: how many trials ended each way, a line each.
+      lines:
+        c.class === "flaky"
+          ? ["flaky:", ...c.counts.map((k) => `${k.count} ${CLASS_LABEL[k.class]}`)]
+          : [c.label],
+      label: c.label,
+      trials: c.trials,
       detail: c.detail ?? "",
     })),
   );
+  const trials = [...new Set(matrices.map((m) => m.hardening.trials))].sort((a, b) => a - b);
+  const lineCount = Math.max(1, ...values.map((v) => v.lines.length));
   const allocators = ctx.palette.domain.filter((a) => values.some((v) => v.allocator === a));
   const probes = [...new Set(matrices.flatMap((m) => m.hardening.probes))];
-  const outcomes = [...new Set(values.map((v) => v.outcome))].sort();
-  // Light fills so the black outcome label reads on each; known outcomes have fixed colours.
-  const KNOWN: Record<string, string> = {
-    detected: "#a6dcbc",
-    "not-detected": "#f6b8a6",
-    error: "#d9d9d9",
-    timeout: "#fde2a0",
-  };
-  const SPARE = ["#c6d7f2", "#e6ccf0", "#f0e6c0"];
-  const range = outcomes.map((o, i) => KNOWN[o] ?? (SPARE[i % SPARE.length] as string));
+  // Light fills so the black label reads on each, in a fixed order and colour per class.
+  const outcomes = ORDER.map((c) => LEGEND[c]).filter((o) => values.some((v) => v.outcome === o));
+  const range = ORDER.filter((c) => values.some((v) => v.outcome === LEGEND[c])).map(
+    (c) => FILL[c],
+  );
   const inner: VlSpec = {
     width: { step: Math.max(70, Math.min(165, Math.floor(520 / Math.max(1, probes.length)))) },
-    height: { step: 28 },
+    height: { step: 15 + 13 * lineCount },
     encoding: {
       x: {
         field: "probe",
@@ -72,20 +108,25 @@ export function hardeningChartSpec(
           tooltip: [
             { field: "allocator" },
             { field: "probe" },
-            { field: "outcome" },
-            { field: "detail" },
+            { field: "label", title: "outcome" },
+            { field: "trials" },
+            { field: "detail", title: "most frequent ending" },
           ],
         },
       },
       {
-        mark: { type: "text", fontSize: 11, color: "#111" },
-        encoding: { text: { field: "outcome" } },
+        mark: { type: "text", fontSize: 11, color: "#111", lineHeight: 13 },
+        encoding: { text: { field: "lines" } },
       },
     ],
   };
   const top = topLevel(
     "Hardening matrix",
-    "What each allocator did when a probe misused the heap (double free, overflow, use after free...). Each cell names the outcome.",
+    "What each allocator did when a probe misused the heap (double free, overflow, use after free...). " +
+      (trials.length === 1 && trials[0] === 1
+        ? "One trial per probe (a file written before probes were repeated): flakiness was not measured. "
+        : `Each probe ran ${trials.join(" / ")} times per allocator; flaky: the trials ended differently, with how many ended each way. `) +
+      "Detected: the allocator stopped the program on purpose (said so on stderr, aborted or exited non-zero); died: killed by a signal without a diagnostic (a crash on the corrupted heap, or a silent check such as musl's).",
     ctx,
   );
   return ctx.multiTestbed

@@ -70,11 +70,21 @@ describe("a report as read", () => {
     latency: true,
     timelines: true,
     hardening: true,
+    hardeningTrials: 5,
   });
-  const quick = render({ threads: [1, 2], runs: 3 });
+  const quick = render({ threads: [1, 2], runs: 3, latency: true });
+  // Tall enough to be split into parts, with a workload whose overhead is an outlier.
+  const tall = render({
+    workloads: ["threadtest", "larson", "xmalloc", "mstress", "cache-scratch", "tiny", "w7", "w8"],
+    allocators: ["glibc", "musl", "jemalloc", "tcmalloc"],
+    threads: [1, 2, 4],
+    runs: 6,
+    latency: true,
+    tinyLive: "tiny",
+  });
 
   it("every ratio shown, in md, html, svg and terminal, carries its direction word", async () => {
-    for (const r of [await full, await quick]) {
+    for (const r of [await full, await quick, await tall]) {
       expect(bareRatios(r.md), "md").toEqual([]);
       const body = r.html.slice(0, r.html.indexOf('<script type="application/json"'));
       expect(bareRatios(body.replace(/<[^>]*>/g, " ")), "html").toEqual([]);
@@ -109,7 +119,7 @@ describe("a report as read", () => {
   });
 
   it("every chart fits a 700 px column with its text at least 11 px there", async () => {
-    for (const r of [await full, await quick]) {
+    for (const r of [await full, await quick, await tall]) {
       for (const [name, svg] of Object.entries(r.svgs)) {
         const width = Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1]);
         expect(width, name).toBeGreaterThan(0);
@@ -119,6 +129,46 @@ describe("a report as read", () => {
         expect(Math.min(...sizes) * scale, name).toBeGreaterThanOrEqual(11);
       }
     }
+  });
+
+  it("tall charts are split by workload into parts with an index; overhead outliers are labelled at the axis end", async () => {
+    const { md, svgs } = await tall;
+    const parts = Object.keys(svgs).filter((n) => /^distribution-\d+\.svg$/.test(n));
+    expect(parts.length).toBeGreaterThan(1);
+    expect(svgs["distribution.svg"]).toBeUndefined();
+    expect(md).toMatch(/\d charts, split by workload so that each fits the column:/);
+    for (const name of parts) {
+      expect(svgText(svgs[name] ?? "")).toMatch(/Part \d of \d \(by workload\)/);
+      const height = Number(/<svg[^>]*\sheight="([\d.]+)"/.exec(svgs[name] ?? "")?.[1]);
+      expect(height, name).toBeLessThan(2000);
+    }
+    const overhead = Object.entries(svgs)
+      .filter(([n]) => n.startsWith("memory-overhead"))
+      .map(([, svg]) => svgText(svg))
+      .join("\n");
+    expect(overhead).toMatch(/\d+x the live bytes →/);
+    expect(overhead).toContain("drawn at the right edge");
+  });
+
+  it("latency and overhead show their interval over runs, or say there is none", async () => {
+    const { md, svgs } = await full;
+    expect(md).toMatch(
+      /\| larson \| musl \| 10 \| \d+\.\d\d \(\d+\.\d\d-\d+\.\d\d\)x the live bytes \|/,
+    );
+    expect(svgText(svgs["latency.svg"] ?? "")).toContain("95% confidence");
+    const q = await quick;
+    expect(q.md).toContain("| 3: no CI |");
+    expect(svgText(q.svgs["memory-overhead.svg"] ?? "")).toContain("No interval: too few runs");
+  });
+
+  it("hardening: repeated probes classed, flaky cells shown as flaky in the table and the chart", async () => {
+    const { md, svgs } = await full;
+    expect(md).toContain("Each probe ran 5 times per allocator");
+    expect(md).toMatch(/\| glibc \| flaky: 4 detected, 1 not detected \| /);
+    const chart = svgText(svgs["hardening.svg"] ?? "");
+    expect(chart).toContain("flaky:");
+    expect(chart).toContain("4 detected");
+    expect(chart).toContain("flaky: trials differ");
   });
 
   it("names no absolute local path in the Environment table", async () => {
