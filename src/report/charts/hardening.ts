@@ -17,9 +17,9 @@ const ORDER: readonly ViewClass[] = [
 
 /** Legend entries: the class and what it means. */
 const LEGEND: Record<ViewClass, string> = {
-  diagnostic: "detected: with a diagnostic",
-  incidental: "died: signal, no diagnostic",
-  flaky: "flaky: trials differ",
+  diagnostic: "detected (diagnostic)",
+  incidental: "died (no diagnostic)",
+  flaky: "flaky (trials differ)",
   "not-detected": "not detected",
   timeout: "timeout",
   error: "error: no answer",
@@ -103,6 +103,7 @@ export function hardeningChartSpec(
             type: "nominal",
             title: "outcome",
             sort: outcomes,
+            legend: { columns: 3, labelLimit: 0 },
             scale: { domain: outcomes, range },
           },
           tooltip: [

@@ -68,7 +68,8 @@ export function summaryChartSpec(
     },
     resolve: { scale: { x: "shared" } },
     spec: {
-      width: ctx.multiTestbed ? 180 : 200,
+      // Room for the numbers written beside the points at the ends of the axis.
+      width: ctx.multiTestbed ? 180 : 190,
       height: { step: 22 },
       layer: [
         ...intervalLayers(ctx, { x, y, tooltip, estimate: "geomean", strokeWidth: 2.5, size: 90 }),

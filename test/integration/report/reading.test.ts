@@ -168,7 +168,7 @@ describe("a report as read", () => {
     const chart = svgText(svgs["hardening.svg"] ?? "");
     expect(chart).toContain("flaky:");
     expect(chart).toContain("4 detected");
-    expect(chart).toContain("flaky: trials differ");
+    expect(chart).toContain("flaky (trials differ)");
   });
 
   it("names no absolute local path in the Environment table", async () => {

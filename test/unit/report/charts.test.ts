@@ -242,7 +242,7 @@ describe("chart specs", () => {
     // A file of one trial per probe: its silent detections (no signal name, no stderr) are
     // classed as died without a diagnostic, and nothing is flaky.
     expect(new Set(rows.map((r) => r.outcome))).toEqual(
-      new Set(["died: signal, no diagnostic", "not detected"]),
+      new Set(["died (no diagnostic)", "not detected"]),
     );
     expect(JSON.stringify(spec.layer)).toContain('"text":{"field":"lines"}');
     expect(JSON.stringify(spec.title)).toContain("flakiness was not measured");
