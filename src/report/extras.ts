@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
-import { classCounts, classOf, type ProbeClass } from "../hardening/classify.js";
+import { classCounts, classOf, type ProbeClass } from "../hardening/verdict.js";
 import { cellLabel, trialsOf } from "../hardening/matrix.js";
 
 /** Operation kinds the workloads sample (the results' metrics "latency.<op>.<stat>"). */

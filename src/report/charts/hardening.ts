@@ -1,6 +1,6 @@
 /** The hardening matrix: what each allocator did when a probe misused the heap. */
 import type { Hardening } from "../extras.js";
-import type { ProbeClass } from "../../hardening/classify.js";
+import type { ProbeClass } from "../../hardening/verdict.js";
 import { CLASS_LABEL } from "../../hardening/matrix.js";
 import { topLevel, type ChartContext, type VlSpec } from "./common.js";
 

@@ -9,7 +9,7 @@ import { overheadClip } from "../../../src/report/charts/overhead.js";
 import { buildDocument } from "../../../src/report/document.js";
 import { buildModel, runInterval } from "../../../src/report/model.js";
 import { renderMarkdown } from "../../../src/report/markdown.js";
-import { syntheticResults, type SyntheticOptions } from "./synthetic.js";
+import { syntheticResults, type SyntheticOptions } from "../../../testkit/synthetic.js";
 
 type Json = Record<string, unknown>;
 
@@ -65,9 +65,7 @@ describe("median over runs with its 95% CI", () => {
     const charts = buildCharts(m);
     const latency = charts.find((c) => c.id === "latency")!;
     expect(JSON.stringify(latency.spec)).toContain('"y2":{"field":"upper"}');
-    expect(subtitle(latency)).toContain(
-      "distribution-free, from order statistics",
-    );
+    expect(subtitle(latency)).toContain("distribution-free, from order statistics");
     const overhead = charts.find((c) => c.id === "memory-overhead")!;
     expect(JSON.stringify(overhead.spec)).toContain('"x2":{"field":"upper"}');
     const md = renderMarkdown(buildDocument(m, charts));
