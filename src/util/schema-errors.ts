@@ -1,5 +1,5 @@
 /** One line naming what to fix in a file that a zod schema rejected. */
-import type { z } from "zod";
+import { z } from "zod";
 
 type Issue = z.core.$ZodIssue;
 
@@ -41,26 +41,33 @@ function innermost(
 }
 
 /** Every object key a schema knows anywhere in it, for "did you mean". */
-export function schemaKeys(
-  schema: unknown,
-  out = new Set<string>(),
-  seen = new Set<unknown>(),
-): Set<string> {
-  if (schema === null || typeof schema !== "object" || seen.has(schema)) return out;
-  seen.add(schema);
-  const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
-  if (!def) return out;
-  const shape = def["shape"];
-  if (shape && typeof shape === "object") {
-    for (const [key, value] of Object.entries(shape)) {
-      out.add(key);
-      schemaKeys(value, out, seen);
+export function schemaKeys(schema: z.ZodType): Set<string> {
+  const out = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== "object" || node === null) return;
+    const n = node as Record<string, unknown>;
+    const properties = n["properties"];
+    if (typeof properties === "object" && properties !== null) {
+      for (const [key, value] of Object.entries(properties)) {
+        out.add(key);
+        visit(value);
+      }
     }
-  }
-  for (const field of ["innerType", "element", "valueType", "in", "out", "left", "right"])
-    schemaKeys(def[field], out, seen);
-  for (const option of (def["options"] as unknown[] | undefined) ?? [])
-    schemaKeys(option, out, seen);
+    for (const keyword of [
+      "items",
+      "prefixItems",
+      "additionalProperties",
+      "anyOf",
+      "oneOf",
+      "allOf",
+    ])
+      visit(n[keyword]);
+    if (typeof n["$defs"] === "object" && n["$defs"] !== null)
+      Object.values(n["$defs"]).forEach(visit);
+  };
+  // zod's public JSON Schema of the input; what it cannot express (transforms) is left open.
+  visit(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }));
   return out;
 }
 
@@ -98,7 +105,7 @@ export function didYouMean(key: string, known: Iterable<string>): string | undef
  * `file: path: what is wrong`, e.g. `bench.config.json: allocators.jem: unknown key "evn" (did you
  * mean "env"?)`.
  */
-export function describeIssue(file: string, error: z.ZodError, schema?: unknown): string {
+export function describeIssue(file: string, error: z.ZodError, schema?: z.ZodType): string {
   const first = error.issues[0];
   if (!first) return `${file}: invalid`;
   const { issue, path } = innermost(first);
