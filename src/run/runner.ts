@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
@@ -27,15 +26,16 @@ import { sha256File } from "../util/hash.js";
 import { deriveSeed, mulberry32, shuffled } from "../util/prng.js";
 import { captureEnvironment, noiseWarnings } from "../platform/environment.js";
 import { checkStringLimits } from "../results/limits.js";
-import {
-  headerMismatch,
-  Journal,
-  journalPathFor,
-  loadResults,
-  readJournal,
-  writeJsonAtomic,
-} from "../results/io.js";
+import { Journal, journalPathFor, writeJsonAtomic } from "../results/io.js";
 import { checkCacheDir, checkOutputFile } from "../results/output-path.js";
+import {
+  defaultMaxRuns,
+  loadResumable,
+  planFromRecorded,
+  recordedPlan,
+  type Resumable,
+  type RunPlan,
+} from "../plan/plan.js";
 import {
   SCHEMA_VERSION,
   type AllocatorRecord,
@@ -153,27 +153,6 @@ function allocatorRecord(a: ResolvedAllocator): AllocatorRecord {
   return record;
 }
 
-/** The variants of an earlier invocation, to define them again (resume, --confirm). */
-export function recordedVariants(records: readonly AllocatorRecord[]): VariantDef[] {
-  return records.flatMap((a) =>
-    a.variant ? [{ name: a.name, base: a.variant.base, env: { ...a.variant.env } }] : [],
-  );
-}
-
-/** The user's own allocators of an earlier invocation, to run them again (resume, --confirm). */
-export function recordedUserAllocators(records: readonly AllocatorRecord[]): AllocatorSpec[] {
-  return records
-    .filter((a) => (a.source === "user" || a.source === "config") && a.lib && !a.variant)
-    .map((a) => ({
-      name: a.name,
-      family: a.family,
-      lib: a.lib as string,
-      libc: a.libc,
-      env: a.env,
-      source: a.source,
-    }));
-}
-
 interface Prepared {
   header: ResultsHeader;
   allocators: Map<string, ResolvedAllocator>;
@@ -191,75 +170,77 @@ interface Prepared {
   references: Map<string, ReferenceOutcome>;
 }
 
-/** What to prepare: fresh options, or the plan recorded by an interrupted invocation. */
-type Source =
-  | { kind: "fresh"; options: RunOptions }
-  | { kind: "resume"; resumable: Resumable; baseline?: string };
+/** The plan of a fresh run: its options, with the workload roots and adaptive bounds settled. */
+export function planFromOptions(options: RunOptions): RunPlan {
+  return {
+    workloadRoots: workloadRoots(options.workloadDirs),
+    workloads: options.workloads,
+    programs: options.programs ?? false,
+    allocators: options.allocators,
+    userAllocators: options.userAllocators,
+    variants: options.variants ?? [],
+    threads: options.threads,
+    ...(options.params ? { params: options.params } : {}),
+    preset: options.preset,
+    size: options.size,
+    runs: options.runs,
+    warmup: options.warmup,
+    seed: options.seed,
+    timeoutMs: options.timeoutMs,
+    cpus: options.cpus,
+    rssIntervalMs: options.rssIntervalMs,
+    ...(options.onlyCells ? { onlyCells: options.onlyCells } : {}),
+    ...(options.measure ? { measure: options.measure } : {}),
+    ...(options.precision !== undefined
+      ? {
+          precision: options.precision,
+          maxRuns: options.maxRuns ?? defaultMaxRuns(options.runs),
+          ...(options.maxTimeMs !== undefined ? { maxTimeMs: options.maxTimeMs } : {}),
+        }
+      : {}),
+    output: options.output,
+    ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
+  };
+}
 
 /** Everything before the first measured run: resolve, validate, build, probe, open the journal. */
-async function prepare(source: Source, events: RunEvents, signal?: AbortSignal): Promise<Prepared> {
-  const resume = source.kind === "resume" ? source.resumable : undefined;
-  const recorded = resume?.header;
-  const options = source.kind === "fresh" ? source.options : undefined;
-  const roots = recorded ? recorded.plan.workloadRoots : workloadRoots(options?.workloadDirs);
-  const available = await loadWorkloads(roots);
+async function prepare(plan: RunPlan, events: RunEvents, signal?: AbortSignal): Promise<Prepared> {
+  const { resume } = plan;
+  const instructions = plan.measure === "instructions";
+  const available = await loadWorkloads(plan.workloadRoots);
   const split = await splitWorkloads(
-    roots,
+    plan.workloadRoots,
     available.map((w) => w.name),
-    recorded ? recorded.plan.workloads : (options?.workloads ?? "all"),
-    options?.programs ?? false,
+    plan.workloads,
+    plan.programs,
   );
   const workloads = selectWorkloads(available, split.synthetic);
-  if (options?.params) checkParams([...workloads, ...split.programs], options.params);
+  // A recorded plan's parameters were checked when it was made.
+  if (!resume && plan.params) checkParams([...workloads, ...split.programs], plan.params);
   const toolchains = await toolchainsByLibc();
-  if ((recorded?.plan.measure ?? options?.measure) === "instructions") await findValgrind();
+  if (instructions) await findValgrind();
 
-  const userAllocators = recorded
-    ? recordedUserAllocators(recorded.allocators)
-    : (options?.userAllocators ?? []);
   const { allocators, warnings: selectionWarnings } = await resolveForRun({
-    requested: recorded ? recorded.plan.allocators : (options?.allocators ?? "all"),
-    userAllocators,
+    requested: plan.allocators,
+    userAllocators: plan.userAllocators,
     libcs: [...toolchains.keys()],
-    variants: recorded ? recordedVariants(recorded.allocators) : (options?.variants ?? []),
+    variants: plan.variants,
   });
-  if ((recorded?.plan.measure ?? options?.measure) === "instructions") {
-    const why = dropCallgrindUnsupported(allocators, options?.allocators ?? "all");
+  if (instructions) {
+    const why = dropCallgrindUnsupported(allocators, plan.allocators);
     if (why) selectionWarnings.push(why);
   }
   for (const w of selectionWarnings) events.onWarning?.(w);
-  const baseline = source.kind === "fresh" ? source.options.baseline : source.baseline;
-  if (baseline !== undefined && !allocators.some((a) => a.name === baseline))
-    throw new UsageError(
-      `--baseline: allocator "${baseline}" is not in this run (its allocators: ${allocators.map((a) => a.name).join(", ")})`,
-    );
-
-  if (recorded) await checkSameTool(recorded);
-  for (const before of recorded?.allocators ?? []) {
-    const now = allocators.find((a) => a.name === before.name);
-    if (!now)
-      throw new UsageError(
-        `cannot resume: allocator ${before.name} of the recorded plan is not available now${before.lib ? ` (${before.lib})` : ""}; the runs left would be missing it`,
-      );
-    if (before.sha256 && before.sha256 !== now.sha256) {
-      throw new UsageError(
-        `cannot resume: allocator ${before.name} (${now.lib ?? before.lib ?? ""}) changed since the recorded runs (sha256 ${before.sha256.slice(0, 12)} then, ${now.sha256?.slice(0, 12) ?? "none"} now); mixing them would measure two libraries: start a new run`,
-      );
-    }
-  }
-
-  const planned = recorded?.plan ?? (options as RunOptions);
+  checkBaseline(plan.baseline, allocators);
+  if (resume) await checkSameAllocators(resume.header, allocators);
   checkPlanSize({
     workloads: workloads.length + split.programs.length,
     allocators: allocators.length,
-    threads: planned.threads.length,
-    params: planned.params,
-    runs: planned.runs,
-    warmup: planned.warmup,
-    maxRuns:
-      planned.precision === undefined
-        ? undefined
-        : (planned.maxRuns ?? Math.max(planned.runs * 6, 30)),
+    threads: plan.threads.length,
+    params: plan.params,
+    runs: plan.runs,
+    warmup: plan.warmup,
+    maxRuns: plan.precision === undefined ? undefined : (plan.maxRuns ?? defaultMaxRuns(plan.runs)),
   });
 
   const libcs = [...new Set(allocators.map((a) => a.libc))];
@@ -269,16 +250,15 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
   const programs = await preparePrograms({
     programs: split.programs,
     allocators,
-    threads: recorded ? recorded.plan.threads : (options as RunOptions).threads,
+    threads: plan.threads,
     host: [...toolchains.values()].find((t) => t.kind === "host"),
     toolchains,
-    instructions: (recorded?.plan.measure ?? options?.measure) === "instructions",
+    instructions,
     onWarning: (m) => events.onWarning?.(m),
   });
   const programHashes = await programBuilds(programs);
-  if (recorded) checkSameBuilds(recorded, buildSet, programHashes);
-  if (!recorded && workloads.length === 0)
-    refuseIfNothingRuns(programs, allocators, planned.threads);
+  if (resume) checkSameBuilds(resume.header, buildSet, programHashes);
+  else if (workloads.length === 0) refuseIfNothingRuns(programs, allocators, plan.threads);
 
   // Probe: settle every cell's interposition (all entry points) before spending time on it.
   events.onMessage?.("probing allocator interposition");
@@ -292,73 +272,17 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
   for (const w of probeWarnings) events.onWarning?.(w);
   const refused = new Map([...probe.refused, ...programs.refused]);
 
-  let header: ResultsHeader;
-  if (recorded) {
-    header = recorded;
-  } else {
-    const o = options as RunOptions;
-    header = {
-      schemaVersion: SCHEMA_VERSION,
-      tool: { name: "mallocbench", version: await toolVersion() },
-      createdAt: new Date().toISOString(),
-      environment: await captureEnvironment([...buildSet.libcs.values()], buildSet.launcher),
-      plan: {
-        workloads: [...workloads.map((w) => w.name), ...split.programs.map((p) => p.name)],
-        allocators: allocators.map((a) => a.name),
-        threads: o.threads,
-        size: o.size,
-        preset: o.preset,
-        runs: o.runs,
-        warmup: o.warmup,
-        seed: o.seed,
-        timeoutMs: o.timeoutMs,
-        cpus: o.cpus,
-        rssIntervalMs: o.rssIntervalMs,
-        workloadRoots: roots,
-        ...(o.params && Object.keys(o.params).length > 0 ? { params: o.params } : {}),
-        ...(o.onlyCells ? { onlyCells: o.onlyCells } : {}),
-        ...(programs.skipped.length > 0 ? { skipped: programs.skipped } : {}),
-        ...(o.measure === "instructions" ? { measure: o.measure } : {}),
-        ...(o.precision !== undefined
-          ? {
-              precision: o.precision,
-              maxRuns: o.maxRuns ?? Math.max(o.runs * 6, 30),
-              ...(o.maxTimeMs !== undefined ? { maxTimeMs: o.maxTimeMs } : {}),
-            }
-          : {}),
-      },
-      allocators: allocators.map(allocatorRecord),
-      builds: [...buildSet.builds.values()].map((b) => ({
-        workload: b.workload,
-        libc: b.libc,
-        toolchain: b.toolchainId,
-        hash: b.hash,
-        status: b.status,
-        ...(b.status === "failed" ? { reason: b.reason } : {}),
-      })),
-    };
-    header.builds.push(...programHashes);
-  }
-  // What the results file could not be read back with (a 5000-character --variant value).
-  if (!recorded)
-    checkStringLimits(
-      header,
-      "bench run",
-      "the results file would hold what mallocbench refuses to read back",
-      "; shorten it",
-    );
-  const noise = recorded ? [] : noiseWarnings(header.environment);
-  if (!recorded && header.plan.measure === "instructions") {
-    const multi = header.plan.threads.filter((t) => t > 1);
-    noise.push(
-      multi.length > 0 ? `${CALLGRIND_CAVEAT} (here: t${multi.join(", t")})` : CALLGRIND_CAVEAT,
-    );
-  }
-  if (!recorded && header.plan.cpus === null && header.environment.cores > 1) {
-    noise.push(
-      "runs are not pinned: the scheduler may move them between CPUs mid-run, which can split one cell's times into two clusters; --cpus pins them",
-    );
-  }
+  // A resumed run keeps its recorded header; its machine warnings are in its results already.
+  const header =
+    resume?.header ??
+    (await newHeader(plan, {
+      workloads: [...workloads.map((w) => w.name), ...split.programs.map((p) => p.name)],
+      allocators,
+      buildSet,
+      programs,
+      programHashes,
+    }));
+  const noise = resume ? [] : machineWarnings(header);
   for (const w of noise) events.onWarning?.(w);
   const warnings = [
     ...(resume?.warnings ?? []),
@@ -377,17 +301,6 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     signal,
     warnings,
   );
-
-  const file = resume?.file ?? (options as RunOptions).output;
-  const journalFile = journalPathFor(file);
-  let journal: Journal;
-  if (resume?.journalExists) {
-    journal = await Journal.append(journalFile);
-    for (const run of resume.unjournaled ?? []) journal.record(run);
-  } else {
-    journal = await Journal.create(journalFile, header);
-    for (const run of resume?.runs ?? []) journal.record(run);
-  }
   return {
     header,
     allocators: new Map(allocators.map((a) => [a.name, a])),
@@ -395,12 +308,127 @@ async function prepare(source: Source, events: RunEvents, signal?: AbortSignal):
     programs,
     refused,
     previous: resume?.runs ?? [],
-    journal,
-    file,
+    journal: await openJournal(plan.output, header, resume),
+    file: plan.output,
     warnings,
     resumed: resume !== undefined,
     references,
   };
+}
+
+function checkBaseline(
+  baseline: string | undefined,
+  allocators: readonly ResolvedAllocator[],
+): void {
+  if (baseline !== undefined && !allocators.some((a) => a.name === baseline))
+    throw new UsageError(
+      `--baseline: allocator "${baseline}" is not in this run (its allocators: ${allocators.map((a) => a.name).join(", ")})`,
+    );
+}
+
+/**
+ * A resumed run measures with the same harness and the same allocator libraries as its recorded
+ * runs: mixing them would compare two versions.
+ */
+async function checkSameAllocators(
+  recorded: ResultsHeader,
+  allocators: readonly ResolvedAllocator[],
+): Promise<void> {
+  await checkSameTool(recorded);
+  for (const before of recorded.allocators) {
+    const now = allocators.find((a) => a.name === before.name);
+    if (!now)
+      throw new UsageError(
+        `cannot resume: allocator ${before.name} of the recorded plan is not available now${before.lib ? ` (${before.lib})` : ""}; the runs left would be missing it`,
+      );
+    if (before.sha256 && before.sha256 !== now.sha256) {
+      throw new UsageError(
+        `cannot resume: allocator ${before.name} (${now.lib ?? before.lib ?? ""}) changed since the recorded runs (sha256 ${before.sha256.slice(0, 12)} then, ${now.sha256?.slice(0, 12) ?? "none"} now); mixing them would measure two libraries: start a new run`,
+      );
+    }
+  }
+}
+
+/** The header of a new results file: tool, machine, the plan as resolved, allocators, builds. */
+async function newHeader(
+  plan: RunPlan,
+  resolved: {
+    workloads: string[];
+    allocators: readonly ResolvedAllocator[];
+    buildSet: BuildSet;
+    programs: ProgramSet;
+    programHashes: ResultsHeader["builds"];
+  },
+): Promise<ResultsHeader> {
+  const { buildSet, allocators } = resolved;
+  const header: ResultsHeader = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: "mallocbench", version: await toolVersion() },
+    createdAt: new Date().toISOString(),
+    environment: await captureEnvironment([...buildSet.libcs.values()], buildSet.launcher),
+    plan: recordedPlan(plan, {
+      workloads: resolved.workloads,
+      allocators: allocators.map((a) => a.name),
+      skipped: resolved.programs.skipped,
+    }),
+    allocators: allocators.map(allocatorRecord),
+    builds: [
+      ...[...buildSet.builds.values()].map((b) => ({
+        workload: b.workload,
+        libc: b.libc,
+        toolchain: b.toolchainId,
+        hash: b.hash,
+        status: b.status,
+        ...(b.status === "failed" ? { reason: b.reason } : {}),
+      })),
+      ...resolved.programHashes,
+    ],
+  };
+  // What the results file could not be read back with (a 5000-character --variant value).
+  checkStringLimits(
+    header,
+    "bench run",
+    "the results file would hold what mallocbench refuses to read back",
+    "; shorten it",
+  );
+  return header;
+}
+
+/** What about this machine and mode makes the new run's figures noisier or partial. */
+function machineWarnings(header: ResultsHeader): string[] {
+  const noise = noiseWarnings(header.environment);
+  if (header.plan.measure === "instructions") {
+    const multi = header.plan.threads.filter((t) => t > 1);
+    noise.push(
+      multi.length > 0 ? `${CALLGRIND_CAVEAT} (here: t${multi.join(", t")})` : CALLGRIND_CAVEAT,
+    );
+  }
+  if (header.plan.cpus === null && header.environment.cores > 1) {
+    noise.push(
+      "runs are not pinned: the scheduler may move them between CPUs mid-run, which can split one cell's times into two clusters; --cpus pins them",
+    );
+  }
+  return noise;
+}
+
+/**
+ * The journal beside the results file: a new one holding the header (and, when resuming without
+ * one, the runs so far), or the existing one, appended to.
+ */
+async function openJournal(
+  file: string,
+  header: ResultsHeader,
+  resume: Resumable | undefined,
+): Promise<Journal> {
+  const journalFile = journalPathFor(file);
+  if (resume?.journalExists) {
+    const journal = await Journal.append(journalFile);
+    for (const run of resume.unjournaled ?? []) journal.record(run);
+    return journal;
+  }
+  const journal = await Journal.create(journalFile, header);
+  for (const run of resume?.runs ?? []) journal.record(run);
+  return journal;
 }
 
 /** Only programs were asked for and none of their cells can run: say why, measure nothing. */
@@ -775,11 +803,7 @@ export async function runBenchmark(
   checkCacheDir();
   const release = await holdLocks(options.lockFile, output);
   try {
-    const prepared = await prepare(
-      { kind: "fresh", options: { ...options, output } },
-      events,
-      options.signal,
-    );
+    const prepared = await prepare(planFromOptions({ ...options, output }), events, options.signal);
     return await measureAll(prepared, events, options.signal, options.sequential);
   } finally {
     release();
@@ -803,55 +827,6 @@ export function checkRunOutput(output: string, force: boolean): string {
   return file;
 }
 
-/** What an earlier invocation left behind. */
-export interface Resumable {
-  header: ResultsHeader;
-  runs: RunRecord[];
-  /** Results file it writes (the journal is beside it). */
-  file: string;
-  journalExists: boolean;
-  /** Runs of the results file missing from the journal, to append to it. */
-  unjournaled?: RunRecord[];
-  /** Warnings already in the results file. */
-  warnings: string[];
-}
-
-/** Load what an earlier invocation left: the journal when present (it has every finished run), else the results file. */
-export async function loadResumable(target: string): Promise<Resumable> {
-  const file = target.endsWith(".journal") ? target.slice(0, -".journal".length) : target;
-  const journalFile = journalPathFor(file);
-  if (!existsSync(file) && !existsSync(journalFile))
-    throw new UsageError(`--resume: ${target} does not exist`);
-  // Both are rewritten: check now, not after measuring.
-  checkOutputFile(file, { flag: "--resume", overwrite: "always" });
-  checkOutputFile(journalFile, { flag: "--resume: its journal", overwrite: "always" });
-  const results = existsSync(file) ? await loadResults(file) : undefined;
-  if (existsSync(journalFile)) {
-    const { header, runs } = await readJournal(journalFile);
-    if (results) {
-      const differs = headerMismatch(header, results);
-      if (differs)
-        throw new UsageError(
-          `cannot resume: ${journalFile} belongs to another run than ${file} (${differs}, journal vs results file); keep the one you mean and move the other away`,
-        );
-    }
-    // Runs in the results file that the journal lacks (a journal write that failed): kept too.
-    const journaled = new Set(runs.map((r) => r.key));
-    const unjournaled = (results?.runs ?? []).filter((r) => !journaled.has(r.key));
-    return {
-      header,
-      runs: [...runs, ...unjournaled],
-      unjournaled,
-      file,
-      journalExists: true,
-      warnings: results?.warnings ?? [],
-    };
-  }
-  if (!results) throw new UsageError(`--resume: ${target} does not exist`);
-  const { runs, finishedAt: _f, complete: _c, warnings, ...header } = results;
-  return { header, runs, file, journalExists: false, warnings };
-}
-
 /** `bench run --resume`: the recorded plan, minus the runs already finished. */
 export async function resumeBenchmark(
   target: string,
@@ -863,11 +838,7 @@ export async function resumeBenchmark(
     const resumable = await loadResumable(target);
     checkCacheDir();
     const prepared = await prepare(
-      {
-        kind: "resume",
-        resumable,
-        ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
-      },
+      planFromRecorded(resumable, options.baseline),
       events,
       options.signal,
     );
