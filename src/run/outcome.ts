@@ -344,39 +344,10 @@ export function classify(
   const channel = parseResultChannel(outcome.channel);
   const identity = channel.ok ? channel.result.allocator : null;
   const lastErr = lastLine(stderr);
-  switch (record.status) {
-    case "interrupted":
-      return { status: "interrupted" };
-    case "spawn-failed":
-      return {
-        status: "failed",
-        kind: "spawn-failed",
-        message: record.error ?? "could not start the workload",
-        identity,
-      };
-    case "timeout":
-      return {
-        status: "failed",
-        kind: "timeout",
-        message: `killed after the ${record.timeoutMs} ms timeout`,
-        identity,
-      };
-    case "signaled":
-      if (record.signalName === "SIGXFSZ")
-        return {
-          status: "failed",
-          kind: "output-limit",
-          message: `stopped by SIGXFSZ: it wrote a file (its stdout or stderr counts) past the limit of ${fileLimitText()}${lastErr ? `: ${lastErr}` : ""}`,
-          identity,
-        };
-      return {
-        status: "failed",
-        kind: "signal",
-        message: `killed by ${record.signalName ?? `signal ${String(record.signal)}`}${lastErr ? `: ${lastErr}` : ""}`,
-        identity,
-      };
-    case "exited":
-      break;
+  if (record.status !== "exited") {
+    const failure = processFailure(outcome);
+    if (failure === "interrupted") return { status: "interrupted" };
+    if (failure) return { status: "failed", ...failure, identity };
   }
   // Every workload reports as its last act, after its own checks: a result on the channel
   // followed by code 3 or 4 came from other code in the process, not the workload's protocol.
@@ -458,4 +429,94 @@ export function classify(
       identity: result.allocator,
     };
   return { status: "ok", result, identity: result.allocator };
+}
+
+/** Why a run failed: a kind and one line. */
+export interface Failure {
+  kind: FailureKind;
+  message: string;
+}
+
+/**
+ * What the launcher saw of the process, as a failure; undefined when it exited 0. `what` names
+ * the program in messages (a built-in workload's messages name none).
+ */
+export function processFailure(
+  outcome: LaunchOutcome,
+  what?: string,
+): Failure | "interrupted" | undefined {
+  const { record, stderr } = outcome;
+  const lastErr = lastLine(stderr);
+  const subject = what === undefined ? "" : `${what} `;
+  switch (record.status) {
+    case "interrupted":
+      return "interrupted";
+    case "spawn-failed":
+      return {
+        kind: "spawn-failed",
+        message: record.error ?? `could not start ${what ?? "the workload"}`,
+      };
+    case "timeout":
+      return {
+        kind: "timeout",
+        message: `${subject}killed after the ${record.timeoutMs} ms timeout`,
+      };
+    case "signaled":
+      if (record.signalName === "SIGXFSZ")
+        return {
+          kind: "output-limit",
+          message: `${subject}stopped by SIGXFSZ: it wrote a file (its stdout or stderr counts) past the limit of ${fileLimitText()}${lastErr ? `: ${lastErr}` : ""}`,
+        };
+      return {
+        kind: "signal",
+        message: `${subject}killed by ${record.signalName ?? `signal ${String(record.signal)}`}${lastErr ? `: ${lastErr}` : ""}`,
+      };
+    case "exited":
+      if (record.exitCode === 0) return undefined;
+      return {
+        kind: "exit",
+        message: `${subject}exited with code ${String(record.exitCode)}${lastErr ? `: ${lastErr}` : ""}`,
+      };
+  }
+}
+
+/** The fields every run's record shares, before its outcome is known. */
+export type RunBase = Omit<
+  Extract<RunRecord, { status: "ok" }>,
+  "status" | "identity" | "metrics" | "checksum" | "program"
+>;
+
+/** What a launch recorded beyond rusage: the RSS timeline and perf counters it could not open. */
+export function launchExtras(
+  outcome: LaunchOutcome,
+): Pick<RunBase, "timeline" | "perfUnavailable"> {
+  const timeline = timelineOf(outcome.record);
+  const perf = perfUnavailable(outcome.record);
+  return { ...(timeline ? { timeline } : {}), ...(perf ? { perfUnavailable: perf } : {}) };
+}
+
+/**
+ * A failed run's record. Without an outcome the run was never launched (refused by the probe,
+ * no build, a setup step failed); with one, what the process had measured is kept.
+ */
+export function failedRun(
+  base: RunBase,
+  failure: Failure,
+  identity: string | null,
+  outcome?: LaunchOutcome,
+  more: { program?: RunRecord["program"]; extraStderr?: string } = {},
+): RunRecord {
+  const metrics = outcome ? metricsOf(outcome.record) : undefined;
+  return {
+    ...base,
+    ...(outcome ? launchExtras(outcome) : {}),
+    status: "failed",
+    identity,
+    failure,
+    ...(metrics && outcome?.record.status !== "spawn-failed" ? { metrics } : {}),
+    exitCode: outcome?.record.exitCode ?? null,
+    signal: outcome?.record.signalName ?? null,
+    stderrTail: tail(`${outcome?.stderr ?? ""}${more.extraStderr ?? ""}`),
+    ...(more.program ? { program: more.program } : {}),
+  };
 }

@@ -7,7 +7,7 @@ import { readElfInfo } from "../platform/elf.js";
 import type { Libc, ResolvedAllocator } from "../allocators/types.js";
 import type { Toolchain } from "../platform/toolchain.js";
 import { UsageError } from "../errors.js";
-import { launch, type LaunchOutcome } from "../measure/launcher.js";
+import { launch, type LaunchRequest } from "../measure/launcher.js";
 import { cacheDir, workloadsDir } from "../paths.js";
 import { cellKey } from "../plan/schedule.js";
 import type { FailureKind, Plan, ProgramRun, RunRecord } from "../results/schema.js";
@@ -22,7 +22,15 @@ import {
   type ProgramAvailability,
   type ProgramDefinition,
 } from "../targets/programs.js";
-import { lastLine, metricsOf, perfUnavailable, tail, timelineOf } from "./outcome.js";
+import {
+  failedRun,
+  launchExtras,
+  metricsOf,
+  processFailure,
+  tail,
+  type Failure,
+  type RunBase,
+} from "./outcome.js";
 import {
   entryPointsOf,
   interpositionProblem,
@@ -436,37 +444,6 @@ function firstMatch(text: string, pattern: string): string | undefined {
   return re.exec(text)?.[1];
 }
 
-/** What the launcher saw, as a failure; undefined when the process exited 0. */
-function processFailure(
-  outcome: LaunchOutcome,
-  what: string,
-): { kind: FailureKind; message: string } | "interrupted" | undefined {
-  const { record, stderr } = outcome;
-  const lastErr = lastLine(stderr);
-  switch (record.status) {
-    case "interrupted":
-      return "interrupted";
-    case "spawn-failed":
-      return { kind: "spawn-failed", message: record.error ?? `could not start ${what}` };
-    case "timeout":
-      return {
-        kind: "timeout",
-        message: `${what} killed after the ${record.timeoutMs} ms timeout`,
-      };
-    case "signaled":
-      return {
-        kind: "signal",
-        message: `${what} killed by ${record.signalName ?? `signal ${String(record.signal)}`}${lastErr ? `: ${lastErr}` : ""}`,
-      };
-    case "exited":
-      if (record.exitCode === 0) return undefined;
-      return {
-        kind: "exit",
-        message: `${what} exited with code ${String(record.exitCode)}${lastErr ? `: ${lastErr}` : ""}`,
-      };
-  }
-}
-
 async function runCommands(
   commands: readonly (readonly string[])[],
   resolved: Map<string, string>,
@@ -575,43 +552,10 @@ async function verify(
   return { interposition, identity: malloc, failure: why };
 }
 
-type Base = Omit<
-  Extract<RunRecord, { status: "ok" }>,
-  "status" | "identity" | "metrics" | "checksum" | "program"
->;
-
-function failed(
-  base: Base,
-  failure: { kind: FailureKind; message: string },
-  outcome: LaunchOutcome | undefined,
-  program: ProgramRun,
-  identity: string | null,
-  extraStderr = "",
-): RunRecord {
-  const metrics = outcome ? metricsOf(outcome.record) : undefined;
-  return {
-    ...base,
-    status: "failed",
-    identity,
-    failure,
-    ...(metrics && outcome?.record.status !== "spawn-failed" ? { metrics } : {}),
-    exitCode: outcome?.record.exitCode ?? null,
-    signal: outcome?.record.signalName ?? null,
-    stderrTail: tail(`${outcome?.stderr ?? ""}${extraStderr}`),
-    program,
-  };
-}
-
-function extrasOf(outcome: LaunchOutcome): Partial<Base> {
-  const timeline = timelineOf(outcome.record);
-  const perf = perfUnavailable(outcome.record);
-  return { ...(timeline ? { timeline } : {}), ...(perf ? { perfUnavailable: perf } : {}) };
-}
-
 /** Measure one run of a program cell; null when interrupted. */
 export async function measureProgram(
   set: ProgramSet,
-  base: Base,
+  base: RunBase,
   allocator: ResolvedAllocator,
   launcher: string,
   plan: Plan,
@@ -666,26 +610,26 @@ export async function measureProgram(
       },
     };
     if (cwd === undefined)
-      return failed(
+      return failedRun(
         base,
         { kind: "spawn-failed", message: `cwd ${def.cwd ?? ""} does not exist` },
-        undefined,
-        program,
         null,
+        undefined,
+        { program },
       );
     const setupError = await runCommands(def.setup, availability.commands, values, signal);
     if (setupError) {
       if (signal?.aborted) return null;
-      return failed(
+      return failedRun(
         base,
         { kind: "spawn-failed", message: `setup: ${setupError}` },
-        undefined,
-        program,
         null,
+        undefined,
+        { program },
       );
     }
     try {
-      const request = {
+      const request: LaunchRequest = {
         launcher,
         program: binary,
         args,
@@ -698,20 +642,19 @@ export async function measureProgram(
         ...(availability.stdin ? { stdin: availability.stdin } : {}),
         ...(signal ? { signal } : {}),
       };
-      const record = def.server
-        ? await measureServer(
-            def,
-            availability,
-            values,
-            request,
-            base,
-            allocator,
-            preload,
-            program,
-            identityFile,
-            signal,
-          )
-        : await measureProcess(def, request, base, allocator, preload, program, identityFile);
+      const run: ProgramLaunch = {
+        def,
+        availability,
+        values,
+        request,
+        base,
+        allocator,
+        preload,
+        program,
+        identityFile,
+        signal,
+      };
+      const record = def.server ? await measureServer(run) : await measureProcess(run);
       if (
         !checkResult ||
         record?.status !== "ok" ||
@@ -751,7 +694,7 @@ async function checkChecksum(
   const key = JSON.stringify([allocator.libc, record.threads, record.params ?? {}]);
   let reference = ready.references.get(key);
   if (!reference) {
-    const base = { ...record, key: `${record.key}#reference` } as Base;
+    const base = { ...record, key: `${record.key}#reference` } as RunBase;
     reference = measureProgram(set, base, libcOwn, launcher, plan, signal, false).then((r) => {
       if (!r) return { error: "interrupted" };
       if (r.status !== "ok") return { error: `${r.failure.kind}: ${r.failure.message}` };
@@ -788,41 +731,51 @@ async function checkChecksum(
   };
 }
 
-async function measureProcess(
-  def: ProgramDefinition,
-  request: Parameters<typeof launch>[0],
-  base: Base,
-  allocator: ResolvedAllocator,
-  preload: string,
-  program: ProgramRun,
-  identityFile: string,
-): Promise<RunRecord | null> {
+/** One launch of a program cell: what to start, and what judging its outcome needs. */
+interface ProgramLaunch {
+  def: ProgramDefinition;
+  availability: Extract<ProgramAvailability, { available: true }>;
+  /** The values substituted into the manifest's arguments, environment and commands. */
+  values: Record<string, string>;
+  request: LaunchRequest;
+  base: RunBase;
+  allocator: ResolvedAllocator;
+  preload: string;
+  /** The run's program record; its interposition and figures are filled in when judged. */
+  program: ProgramRun;
+  /** Where the identity probe writes what the process resolved its allocator to. */
+  identityFile: string;
+  signal: AbortSignal | undefined;
+}
+
+/** A program that exits: its own wall time or a figure it prints is the measurement. */
+async function measureProcess(run: ProgramLaunch): Promise<RunRecord | null> {
+  const { def, request, base, allocator, preload, program, identityFile } = run;
   const outcome = await launch(request);
   const problem = processFailure(outcome, request.program);
   if (problem === "interrupted") return null;
   const id = await readIdentity(identityFile);
   const verdict = await verify(id, allocator, preload);
   program.interposition = verdict.interposition;
-  const extras = extrasOf(outcome);
-  if (problem) return failed({ ...base, ...extras }, problem, outcome, program, verdict.identity);
+  if (problem) return failedRun(base, problem, verdict.identity, outcome, { program });
   if (verdict.failure)
-    return failed(
-      { ...base, ...extras },
+    return failedRun(
+      base,
       { kind: "not-interposed", message: verdict.failure },
-      outcome,
-      program,
       verdict.identity,
+      outcome,
+      { program },
     );
   const metrics = metricsOf(outcome.record);
   if (!metrics) throw new Error(`launcher reported an exited program without rusage: ${base.key}`);
   const value = measuredValue(def.metric, outcome.stdout, metrics.wallSeconds);
   if ("problem" in value)
-    return failed(
-      { ...base, ...extras },
+    return failedRun(
+      base,
       { kind: value.kind, message: `${path.basename(request.program)} ${value.problem}` },
-      outcome,
-      program,
       verdict.identity,
+      outcome,
+      { program },
     );
   if (value.figures) program.figures = value.figures;
   const checksum =
@@ -831,7 +784,7 @@ async function measureProcess(
       : undefined;
   return {
     ...base,
-    ...extras,
+    ...launchExtras(outcome),
     status: "ok",
     identity: verdict.identity,
     metrics: { ...metrics, ...value.metrics },
@@ -899,18 +852,13 @@ export function measuredValue(
   return { metrics: { seconds, ops: 1, opsPerSecond: 1 / seconds }, figures };
 }
 
-async function measureServer(
-  def: ProgramDefinition,
-  availability: Extract<ProgramAvailability, { available: true }>,
-  values: Record<string, string>,
-  request: Parameters<typeof launch>[0],
-  base: Base,
-  allocator: ResolvedAllocator,
-  preload: string,
-  program: ProgramRun,
-  identityFile: string,
-  signal: AbortSignal | undefined,
-): Promise<RunRecord | null> {
+/**
+ * A server: started under the launcher, polled until ready, loaded by the manifest's load
+ * client, stopped; the load client's rates are the measurement.
+ */
+async function measureServer(run: ProgramLaunch): Promise<RunRecord | null> {
+  const { def, availability, values, request, base, allocator, preload, program } = run;
+  const { identityFile, signal } = run;
   const server = def.server as NonNullable<ProgramDefinition["server"]>;
   const metric = def.metric as Extract<ProgramDefinition["metric"], { kind: "rate-csv" }>;
   const command = (c: readonly string[]): [string, string[]] => [
@@ -921,7 +869,7 @@ async function measureServer(
   const running = launch(request).finally(() => {
     exited = true;
   });
-  let problem: { kind: FailureKind; message: string } | undefined;
+  let problem: Failure | undefined;
   let loadOutput = "";
   let mapsDuringLoad: string | undefined;
   let id: IdentityLine | undefined;
@@ -1006,35 +954,32 @@ async function measureServer(
   if (exitProblem === "interrupted" || signal?.aborted) return null;
   const verdict = await verify(id, allocator, preload, mapsDuringLoad);
   program.interposition = verdict.interposition;
-  const extras = extrasOf(outcome);
   const loadTail = loadOutput ? `\n--- load ---\n${tail(loadOutput, 1000)}` : "";
+  const judged = { program, extraStderr: loadTail };
   const first = problem ?? exitProblem;
-  if (first)
-    return failed({ ...base, ...extras }, first, outcome, program, verdict.identity, loadTail);
+  if (first) return failedRun(base, first, verdict.identity, outcome, judged);
   if (verdict.failure)
-    return failed(
-      { ...base, ...extras },
+    return failedRun(
+      base,
       { kind: "not-interposed", message: verdict.failure },
-      outcome,
-      program,
       verdict.identity,
-      loadTail,
+      outcome,
+      judged,
     );
   const rates = ratesFromCsv(loadOutput, metric.label, metric.rate);
   const perRow = Number(substitute(metric.opsPerRow, values));
   const metrics = metricsOf(outcome.record);
   if (!metrics) throw new Error(`launcher reported an exited server without rusage: ${base.key}`);
   if (rates.size === 0 || !Number.isFinite(perRow) || perRow <= 0) {
-    return failed(
-      { ...base, ...extras },
+    return failedRun(
+      base,
       {
         kind: "no-result",
         message: `no "${metric.rate}" rows in the output of ${server.load.command[0] ?? "the load"}`,
       },
-      outcome,
-      program,
       verdict.identity,
-      loadTail,
+      outcome,
+      judged,
     );
   }
   const ops = perRow * rates.size;
@@ -1045,7 +990,7 @@ async function measureServer(
   };
   return {
     ...base,
-    ...extras,
+    ...launchExtras(outcome),
     status: "ok",
     identity: verdict.identity,
     metrics: { ...metrics, ops, seconds, opsPerSecond: ops / seconds },

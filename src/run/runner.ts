@@ -45,7 +45,14 @@ import {
   type RunRecord,
 } from "../results/schema.js";
 import { loadWorkloads, selectWorkloads, workloadRoots } from "../targets/workloads.js";
-import { classify, metricsOf, perfUnavailable, runExtras, tail, timelineOf } from "./outcome.js";
+import {
+  classify,
+  failedRun,
+  launchExtras,
+  metricsOf,
+  runExtras,
+  type RunBase,
+} from "./outcome.js";
 import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
 import { acquireLock, acquireResultsLock } from "./lock.js";
 import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
@@ -642,20 +649,15 @@ async function measureOne(
     startedAt: new Date().toISOString(),
   };
   const refusal = prepared.refused.get(probeKey(item.cell.workload, allocator.name));
-  if (refusal) {
-    return {
-      ...base,
-      status: "failed",
-      identity: refusal.identity,
-      failure: {
+  if (refusal)
+    return failedRun(
+      base,
+      {
         kind: "not-interposed",
         message: `${refusal.message} (found by the probe before measuring; not run)`,
       },
-      exitCode: null,
-      signal: null,
-      stderrTail: "",
-    };
-  }
+      refusal.identity,
+    );
   if (prepared.programs.programs.has(item.cell.workload))
     return measureProgram(
       prepared.programs,
@@ -665,26 +667,33 @@ async function measureOne(
       plan,
       signal,
     );
-  const build = prepared.buildSet.builds.get(buildKey(item.cell.workload, allocator.libc));
-  if (!build || build.status === "failed") {
-    return {
-      ...base,
-      status: "failed",
-      identity: null,
-      failure: {
+  return measureWorkload(base, item.cell, allocator, prepared, plan, signal);
+}
+
+/** One run of a built-in workload: launched with its result channel, judged by classify. */
+async function measureWorkload(
+  base: RunBase,
+  cell: Cell,
+  allocator: ResolvedAllocator,
+  prepared: Prepared,
+  plan: Plan,
+  signal: AbortSignal | undefined,
+): Promise<RunRecord | null> {
+  const build = prepared.buildSet.builds.get(buildKey(cell.workload, allocator.libc));
+  if (!build || build.status === "failed")
+    return failedRun(
+      base,
+      {
         kind: "build-failed",
         message:
           build?.status === "failed"
             ? build.reason
-            : `no ${allocator.libc} build of ${item.cell.workload}`,
+            : `no ${allocator.libc} build of ${cell.workload}`,
       },
-      exitCode: null,
-      signal: null,
-      stderrTail: "",
-    };
-  }
+      null,
+    );
   const libcMalloc = allocator.lib ? undefined : allocator.libc;
-  const args = workloadArgs(item.cell, plan);
+  const args = workloadArgs(cell, plan);
   const { outcome, counted } = await launchMeasured(plan.measure, libcMalloc, {
     launcher: prepared.buildSet.launcher,
     program: build.binary,
@@ -706,45 +715,33 @@ async function measureOne(
   };
   const verdict = classify(outcome, matcher.expected, matcher.matches, { reference });
   if (verdict.status === "interrupted") return null;
+  if (verdict.status === "failed")
+    return failedRun(
+      base,
+      { kind: verdict.kind, message: verdict.message },
+      verdict.identity,
+      outcome,
+    );
   const metrics = metricsOf(outcome.record);
-  const extras = {
-    ...(timelineOf(outcome.record) ? { timeline: timelineOf(outcome.record) } : {}),
-    ...(perfUnavailable(outcome.record)
-      ? { perfUnavailable: perfUnavailable(outcome.record) }
-      : {}),
-  };
-  if (verdict.status === "ok") {
-    const { ops, seconds } = verdict.result;
-    if (!metrics) throw new Error(`launcher reported a successful run without rusage: ${item.key}`);
-    const more = runExtras(outcome, verdict.result, metrics, counted);
-    if (counted)
-      for (const k of ["cycles", "cacheMisses", "branchMisses"] as const) delete metrics[k];
-    return {
-      ...base,
-      ...extras,
-      ...more.record,
-      status: "ok",
-      identity: verdict.identity,
-      metrics: {
-        ...metrics,
-        ops,
-        seconds,
-        ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}),
-        ...more.metrics,
-      },
-      checksum: typeof verdict.result.checksum === "string" ? verdict.result.checksum : null,
-    };
-  }
+  const { ops, seconds } = verdict.result;
+  if (!metrics) throw new Error(`launcher reported a successful run without rusage: ${base.key}`);
+  const more = runExtras(outcome, verdict.result, metrics, counted);
+  if (counted)
+    for (const k of ["cycles", "cacheMisses", "branchMisses"] as const) delete metrics[k];
   return {
     ...base,
-    ...extras,
-    status: "failed",
+    ...launchExtras(outcome),
+    ...more.record,
+    status: "ok",
     identity: verdict.identity,
-    failure: { kind: verdict.kind, message: verdict.message },
-    ...(metrics && outcome.record.status !== "spawn-failed" ? { metrics } : {}),
-    exitCode: outcome.record.exitCode,
-    signal: outcome.record.signalName,
-    stderrTail: tail(outcome.stderr),
+    metrics: {
+      ...metrics,
+      ops,
+      seconds,
+      ...(seconds > 0 ? { opsPerSecond: ops / seconds } : {}),
+      ...more.metrics,
+    },
+    checksum: typeof verdict.result.checksum === "string" ? verdict.result.checksum : null,
   };
 }
 
