@@ -3,12 +3,7 @@ import path from "node:path";
 import { metricInfo } from "../analysis/metrics.js";
 import { testbedOf } from "../analysis/testbed.js";
 import { UsageError } from "../errors.js";
-import {
-  bencherMetricFormat,
-  cellSummaries,
-  githubActionBenchmark,
-  runsCsv,
-} from "../export/exports.js";
+import { EXPORTERS, exporterNamed } from "../export/index.js";
 import { writeJsonAtomic, writeTextAtomic } from "../results/io.js";
 import { checkOutputDir, checkOutputFile } from "../results/output-path.js";
 import { SCHEMA_VERSION } from "../results/schema.js";
@@ -76,16 +71,18 @@ export async function mergeCommand(
   return 0;
 }
 
-const EXPORTS = ["csv", "json", "bmf", "gab"] as const;
-
 /** `bench export <results.json> --format csv|json|bmf|gab [--metric m] [-o file]` */
 export async function exportCommand(
   file: string,
   opts: { format?: string; metric?: string; output?: string; force?: boolean },
 ): Promise<number> {
   const format = opts.format ?? "csv";
-  if (!(EXPORTS as readonly string[]).includes(format))
-    throw new UsageError(`--format: "${format}" is not one of ${EXPORTS.join(", ")}`);
+  const exporter = exporterNamed(format);
+  if (!exporter)
+    throw new UsageError(
+      `--format: "${format}" is not one of ${EXPORTERS.map((e) => e.name).join(", ")}`,
+    );
+  const metric = metricInfo(opts.metric ?? "seconds");
   if (opts.output)
     checkOutputFile(opts.output, {
       flag: "-o",
@@ -94,26 +91,7 @@ export async function exportCommand(
       inputs: [file],
     });
   const results = await loadSingleSet(file);
-  let text: string;
-  switch (format) {
-    case "csv":
-      text = runsCsv(results);
-      break;
-    case "json":
-      text = `${JSON.stringify({ testbed: testbedOf(results), plan: results.plan, cells: cellSummaries(results) }, null, 2)}\n`;
-      break;
-    case "bmf":
-      text = `${JSON.stringify(bencherMetricFormat(results), null, 2)}\n`;
-      break;
-    default: {
-      const metric = metricInfo(opts.metric ?? "seconds");
-      if (metric.better !== "lower")
-        throw new UsageError(
-          `--metric ${metric.name}: github-action-benchmark's customSmallerIsBetter needs a smaller-is-better metric`,
-        );
-      text = `${JSON.stringify(githubActionBenchmark(results, metric), null, 2)}\n`;
-    }
-  }
+  const text = exporter.serialize(results, { metric });
   if (opts.output) await writeTextAtomic(opts.output, text);
   else writeOut(text);
   return 0;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compareAllocators, compareResults } from "../../../src/analysis/comparisons.js";
 import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
-import { cellSummaries } from "../../../src/export/exports.js";
+import { cellSummaries } from "../../../src/export/cells.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
 import { summarize } from "../../../src/report/run-summary.js";
 import { okRun, resultsHeader } from "../../../testkit/records.js";

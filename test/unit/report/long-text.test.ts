@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { compareAllocators } from "../../../src/analysis/comparisons.js";
 import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
-import { runsCsv } from "../../../src/export/exports.js";
+import { runsCsv } from "../../../src/export/csv.js";
 import { writeReport } from "../../../src/report/index.js";
 import { formatSummary, summarize } from "../../../src/report/run-summary.js";
 import { terminalText } from "../../../src/util/text.js";
