@@ -3,6 +3,8 @@
  * HTML, SVG and PNG report, the terminal report, compare's text, Markdown and CSV, and the CSV
  * and JSON exports. A quadratic step anywhere would take hours at these sizes, so finishing
  * within the timeout is the proof of linearity; the checks are that the output is escaped.
+ * Rendering megabyte names into every chart and PNG takes minutes of CPU, so it runs with the
+ * integration tests rather than the quick unit run.
  */
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
