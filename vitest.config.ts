@@ -11,10 +11,14 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        // Pure TypeScript: no compiler, LLVM or other program, so no native build before them
-        // (`npx vitest run test/unit`).
+        // Pure TypeScript: no compiler, LLVM or other program (no-programs.ts enforces it), so no
+        // native build before them (`npx vitest run test/unit`).
         extends: true,
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          setupFiles: ["test/unit/no-programs.ts"],
+        },
       },
       {
         // Real compilers, allocators and processes. The global setup builds the tool and every

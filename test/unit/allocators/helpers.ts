@@ -1,13 +1,11 @@
 /**
- * Test helpers for the allocator layer: temporary directories, real shared libraries
- * compiled with the system's cc / musl-gcc, and a synthetic ELF writer for layouts this
- * machine cannot produce (big endian, other classes, stripped section headers).
+ * Test helpers for the allocator layer: temporary directories, file trees, and a synthetic ELF
+ * writer, for libraries of any machine and layout without a compiler (big endian, other
+ * classes, stripped section headers).
  */
-import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { execa } from "execa";
 
 export async function makeTempDir(prefix = "mallocbench-alloc-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -33,73 +31,35 @@ export async function link(root: string, rel: string, target: string): Promise<s
   return dest;
 }
 
-/** The first existing path among candidates, or undefined. */
-export function firstExisting(...paths: string[]): string | undefined {
-  return paths.find((p) => existsSync(p));
-}
-
-export const SYSTEM = {
-  jemalloc: "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-  tcmalloc: "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
-  mimalloc: "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
-  scudo16: "/usr/lib/llvm-16/lib/clang/16/lib/linux/libclang_rt.scudo_standalone-x86_64.so",
-  scudo14: "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.scudo_standalone-x86_64.so",
-  scudo16i386: "/usr/lib/llvm-16/lib/clang/16/lib/linux/libclang_rt.scudo_standalone-i386.so",
-  /** Debian's musl (musl / musl-tools); /lib/ld-musl-x86_64.so.1 links here. */
-  muslLibc: firstExisting(
-    "/usr/lib/x86_64-linux-musl/libc.so",
-    "/lib/x86_64-linux-musl/libc.so",
-    "/usr/lib/musl/lib/libc.so",
-  ),
-};
-
-const MALLOC_SOURCE = `
-#include <stddef.h>
-static char arena[1 << 16];
-static size_t used;
-void *malloc(size_t n) { void *p = arena + used; used += (n + 15) & ~(size_t)15; return p; }
-void free(void *p) { (void)p; }
-`;
+/** e_machine numbers the synthetic images use. */
+export const EM = { i386: 3, x86_64: 62, aarch64: 183 } as const;
 
 /**
- * Compile a shared library from C source with `cc` (or another compiler) and extra
- * arguments. Returns its path.
+ * The ELF facts discovery and validation read from an allocator library: a little-endian
+ * shared object for `machine` that exports malloc and free and links `needed` (glibc's
+ * libc.so.6 unless told). Written without a compiler, so the same tree can be laid out on any
+ * machine.
  */
-export async function compileShared(
-  dir: string,
-  fileName: string,
-  source: string = MALLOC_SOURCE,
-  extraArgs: string[] = [],
-  compiler = "cc",
-): Promise<string> {
-  const src = join(dir, `${fileName}.c`);
-  const out = join(dir, fileName);
-  await writeFile(src, source);
-  await execa(compiler, ["-shared", "-fPIC", "-O1", "-o", out, src, ...extraArgs]);
-  return out;
+export function allocatorElf(
+  options: { needed?: string[]; symbols?: string[]; machine?: keyof typeof EM } = {},
+): Buffer {
+  const machine = options.machine ?? "x86_64";
+  return buildElf({
+    elfClass: machine === "i386" ? 32 : 64,
+    endian: "little",
+    machine: EM[machine],
+    needed: options.needed ?? ["libc.so.6"],
+    symbols: options.symbols ?? ["malloc", "free"],
+  });
 }
 
-/**
- * A shared library exporting malloc that links an Alpine-style musl libc
- * (DT_NEEDED libc.musl-x86_64.so.1), built against a stub with that soname.
- */
-export async function compileAlpineStyleLib(dir: string, fileName: string): Promise<string> {
-  const stubDir = join(dir, "alpine-stub");
-  await mkdir(stubDir, { recursive: true });
-  const soname = "libc.musl-x86_64.so.1";
-  await compileShared(stubDir, soname, "int __stub_symbol;\n", [
-    `-Wl,-soname,${soname}`,
-    "-nostdlib",
-  ]);
-  return compileShared(dir, fileName, MALLOC_SOURCE, [
-    "-nostdlib",
-    `-L${stubDir}`,
-    "-Wl,--no-as-needed",
-    `-l:${soname}`,
-  ]);
+/** Write `image` to `root`/`rel`, creating directories. Returns the path. */
+export async function writeImage(root: string, rel: string, image: Buffer): Promise<string> {
+  const dest = join(root, rel);
+  await mkdir(dirname(dest), { recursive: true });
+  await writeFile(dest, image);
+  return dest;
 }
-
-export { MALLOC_SOURCE };
 
 // ---------------------------------------------------------------------------------------
 // Synthetic ELF writer
