@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addUserAllocators,
@@ -8,14 +7,7 @@ import {
 } from "../../../src/allocators/discover.js";
 import type { AllocatorSpec } from "../../../src/allocators/types.js";
 import { UsageError } from "../../../src/errors.js";
-import {
-  compileAlpineStyleLib,
-  compileShared,
-  link,
-  makeTempDir,
-  removeDir,
-  SYSTEM,
-} from "./helpers.js";
+import { allocatorElf, link, makeTempDir, removeDir, writeImage } from "./helpers.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -72,7 +64,7 @@ function usageError(fn: () => unknown): UsageError {
 
 describe("parseAllocatorArg", () => {
   it("parses name=/path into a user spec, reading the libc from the ELF", async () => {
-    const lib = await compileShared(dir, "libmine.so");
+    const lib = await writeImage(dir, "libmine.so", allocatorElf());
     expect(parseAllocatorArg(`mine=${lib}`)).toEqual({
       name: "mine",
       family: "custom",
@@ -83,8 +75,12 @@ describe("parseAllocatorArg", () => {
     });
   });
 
-  it.runIf(process.arch === "x64")("a musl library gets libc musl", async () => {
-    const lib = await compileAlpineStyleLib(dir, "libmusl-alloc.so");
+  it("a musl library gets libc musl", async () => {
+    const lib = await writeImage(
+      dir,
+      "libmusl-alloc.so",
+      allocatorElf({ needed: ["libc.musl-x86_64.so.1"] }),
+    );
     expect(parseAllocatorArg(`mm=${lib}`).libc).toBe("musl");
   });
 
@@ -132,12 +128,11 @@ describe("addUserAllocators", () => {
     expect(e.message).toContain("--allocator");
     expect(e.message).toContain("/x/libjemalloc.so.2");
     expect(addUserAllocators(["jemalloc=/x/libjemalloc.so.2"], available)).toEqual(available);
-    if (existsSync(SYSTEM.jemalloc)) {
-      // same file through a symlink
-      const viaLink = await link(dir, "links/libje.so", SYSTEM.jemalloc);
-      const real: AllocatorSpec = { ...jemalloc, lib: SYSTEM.jemalloc };
-      expect(addUserAllocators([`jemalloc=${viaLink}`], [real])).toEqual([real]);
-    }
+    // same file through a symlink
+    const file = await writeImage(dir, "real/libjemalloc.so.2", allocatorElf());
+    const viaLink = await link(dir, "links/libje.so", file);
+    const real: AllocatorSpec = { ...jemalloc, lib: file };
+    expect(addUserAllocators([`jemalloc=${viaLink}`], [real])).toEqual([real]);
   });
 
   it("rejects a name given twice", () => {
