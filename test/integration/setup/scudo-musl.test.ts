@@ -4,13 +4,27 @@
  * self-checks under it at 1 and 4 threads, with the musl-linked Scudo as the identity of
  * every run. Real musl-gcc, real archive, real processes.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { readElfInfo } from "../../../src/platform/elf.js";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hostMachine, readElfInfo } from "../../../src/platform/elf.js";
+import {
+  ensureScudoMusl,
+  findScudoArchives,
+  scudoMuslLibPath,
+  selfCheckScudoMusl,
+} from "../../../src/setup/scudo-musl.js";
+import type { AllocatorSpec } from "../../../src/allocators/types.js";
+import { detectToolchains, type Toolchain } from "../../../src/platform/toolchain.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
 import { loadWorkloads, workloadRoots, type Workload } from "../../../src/targets/workloads.js";
 import { bench, benchRun } from "../../helpers/cli.js";
+import { makeTempDir, removeDir } from "../../unit/allocators/helpers.js";
+import { missing } from "../allocators/helpers.js";
+
+const machine = hostMachine();
+const noMusl = missing("musl-gcc", "musl-tools");
 
 interface ListedAllocator {
   name: string;
@@ -107,5 +121,85 @@ describe("scudo-musl", () => {
       expect(r.libc).toBe("musl");
       expect(r.identity).toBe(lib);
     }
+  });
+});
+
+async function touch(root: string, rel: string): Promise<string> {
+  const file = path.join(root, rel);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, "");
+  return file;
+}
+
+let dir: string;
+let musl: Toolchain | undefined;
+beforeAll(async () => {
+  dir = await makeTempDir("mallocbench-scudo-musl-");
+  musl = (await detectToolchains()).find((t) => t.libc === "musl" && !t.cross);
+});
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+describe("ensureScudoMusl", () => {
+  it("reports a link failure in one message naming the archive", async (ctx) => {
+    ctx.skip(musl === undefined, noMusl);
+    const tc = musl as Toolchain;
+    const archive = await touch(dir, "bad/libclang_rt.scudo_standalone.a");
+    await writeFile(archive, "not an archive\n");
+    const spec: AllocatorSpec = {
+      name: "scudo-musl@99",
+      family: "scudo-musl",
+      lib: await scudoMuslLibPath({ major: 99, path: archive }, tc, path.join(dir, "cache-bad")),
+      libc: "musl",
+      env: {},
+      source: "discovered",
+      builtFrom: archive,
+    };
+    const built = await ensureScudoMusl(spec, tc, machine);
+    expect(built.status).toBe("failed");
+    if (built.status === "failed") expect(built.reason).toContain(`linking ${archive}`);
+  });
+
+  it("builds the newest installed archive into a musl-linked library exporting malloc, once", async (ctx) => {
+    ctx.skip(musl === undefined, noMusl);
+    const tc = musl as Toolchain;
+    const [archive] = await findScudoArchives(machine);
+    ctx.skip(archive === undefined, missing("a Scudo archive", "libclang-rt-N-dev"));
+    if (!archive) return;
+    const cache = path.join(dir, "cache");
+    const lib = await scudoMuslLibPath(archive, tc, cache);
+    expect(lib.startsWith(path.join(cache, "scudo-musl", `${archive.major}-`))).toBe(true);
+    const spec: AllocatorSpec = {
+      name: `scudo-musl@${archive.major}`,
+      family: "scudo-musl",
+      lib,
+      libc: "musl",
+      env: {},
+      source: "discovered",
+      builtFrom: archive.path,
+    };
+    const first = await ensureScudoMusl(spec, tc, machine);
+    expect(first).toEqual({ status: "ok", lib, cached: false });
+    const info = await readElfInfo(lib);
+    expect(info.needed).toEqual(["libc.so"]);
+    for (const symbol of ["malloc", "free", "calloc", "realloc", "posix_memalign", "_Znwm"])
+      expect(info.definedSymbols?.has(symbol), symbol).toBe(true);
+    // The compat definitions stay private to the library.
+    for (const symbol of ["backtrace", "backtrace_symbols", "__memcpy_chk"])
+      expect(info.definedSymbols?.has(symbol), symbol).toBe(false);
+    expect(await ensureScudoMusl(spec, tc, machine)).toEqual({ status: "ok", lib, cached: true });
+    expect(await selfCheckScudoMusl(lib, tc)).toBeUndefined();
+  });
+
+  it("the self-check rejects a library that does not replace malloc", async (ctx) => {
+    ctx.skip(musl === undefined, noMusl);
+    const tc = musl as Toolchain;
+    const src = path.join(dir, "nomalloc.c");
+    await writeFile(src, "int mallocbench_unrelated(void) { return 1; }\n");
+    const lib = path.join(dir, "libnomalloc.so");
+    const [cmd, ...pre] = tc.cc as [string, ...string[]];
+    await execa(cmd, [...pre, "-shared", "-fPIC", src, "-o", lib]);
+    expect(await selfCheckScudoMusl(lib, tc)).toMatch(/self-check failed: .* takes malloc from /);
   });
 });
