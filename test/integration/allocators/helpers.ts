@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { librarySearchDirs } from "../../../src/allocators/catalog.js";
 import { discoverAllocators, findScudoCandidates } from "../../../src/allocators/discover.js";
-import { hostMachine } from "../../../src/allocators/elf.js";
+import { hostMachine } from "../../../src/platform/elf.js";
 
 export interface ScudoBuild {
   /** LLVM major version. */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLibrary } from "../../../src/allocators/validate.js";
-import { detectToolchains } from "../../../src/build/toolchain.js";
+import { detectToolchains } from "../../../src/platform/toolchain.js";
 import { makeTempDir, removeDir } from "../../unit/allocators/helpers.js";
 import { compileAlpineStyleLib, compileShared, installed, missing } from "./helpers.js";
 

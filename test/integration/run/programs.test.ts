@@ -5,10 +5,10 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResolvedAllocator } from "../../../src/allocators/types.js";
-import { detectToolchains } from "../../../src/build/toolchain.js";
+import { detectToolchains } from "../../../src/platform/toolchain.js";
 import { workloadsDir } from "../../../src/paths.js";
 import { preparePrograms } from "../../../src/run/programs.js";
-import { findOnPath, loadPrograms } from "../../../src/workloads/external.js";
+import { findOnPath, loadPrograms } from "../../../src/targets/programs.js";
 import { ROOT } from "../../helpers/cli.js";
 
 const FIXTURES = path.join(ROOT, "test", "fixtures", "programs");

@@ -3,7 +3,7 @@
  * writer, for libraries of any machine and layout without a compiler (big endian, other
  * classes, stripped section headers).
  */
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -13,14 +13,6 @@ export async function makeTempDir(prefix = "mallocbench-alloc-"): Promise<string
 
 export async function removeDir(dir: string | undefined): Promise<void> {
   if (dir) await rm(dir, { recursive: true, force: true });
-}
-
-/** Copy `src` to `root`/`rel`, creating directories. Returns the destination. */
-export async function place(root: string, rel: string, src: string): Promise<string> {
-  const dest = join(root, rel);
-  await mkdir(dirname(dest), { recursive: true });
-  await copyFile(src, dest);
-  return dest;
 }
 
 /** Create a symlink `root`/`rel` -> `target` (target taken literally, keep it relative). */

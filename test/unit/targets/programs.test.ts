@@ -459,7 +459,6 @@ describe("workload selection with programs", () => {
 
 describe("cells a program skips", () => {
   const glibc = { name: "glibc", family: "glibc", libc: "glibc", env: {}, source: "libc" };
-  const musl = { name: "musl", family: "musl", libc: "musl", env: {}, source: "libc" };
 
   it("skips every program cell in instructions mode", async () => {
     const programs = (await loadPrograms([workloadsDir()])).filter((p) => p.name === "lua5.4");

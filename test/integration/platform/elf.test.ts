@@ -1,14 +1,14 @@
 /**
  * The ELF reader on this machine's real libraries and programs (jemalloc, the libcs, an i386
- * Scudo), found where they are installed; test/unit/allocators/elf.test.ts covers every layout
+ * Scudo), found where they are installed; test/unit/platform/elf.test.ts covers every layout
  * with synthetic images.
  */
 import { copyFile, open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DF_1_PIE, ElfError, readElfInfo, readElfInfoSync } from "../../../src/allocators/elf.js";
+import { ElfError, readElfInfo, readElfInfoSync } from "../../../src/platform/elf.js";
 import { makeTempDir, removeDir } from "../../unit/allocators/helpers.js";
-import { installed, missing } from "./helpers.js";
+import { installed, missing } from "../allocators/helpers.js";
 
 const found = await installed();
 const jemalloc = found.libs.jemalloc;
@@ -79,7 +79,6 @@ describe("real system libraries", () => {
     expect(info.interp).toMatch(/\/ld-/);
     expect(info.soname).toBeUndefined();
     expect(info.pie).toBe(true);
-    expect(info.flags1 & DF_1_PIE).toBe(DF_1_PIE);
   });
 
   it("reads glibc's libc.so.6, a shared library that also has PT_INTERP", async (ctx) => {
@@ -107,16 +106,15 @@ describe("real system libraries", () => {
     ctx.skip(jemalloc === undefined, noJemalloc);
     const copy = join(dir, "jemalloc-aarch64.so");
     await copyFile(jemalloc as string, copy);
-    const info0 = await readElfInfo(copy);
+    const littleEndian = (await readFile(copy))[5] === 1; // EI_DATA
     const fh = await open(copy, "r+");
     const b = Buffer.alloc(2);
-    if (info0.endian === "little") b.writeUInt16LE(183);
+    if (littleEndian) b.writeUInt16LE(183);
     else b.writeUInt16BE(183);
     await fh.write(b, 0, 2, 18);
     await fh.close();
     const info = await readElfInfo(copy);
     expect(info.machine).toBe("aarch64");
-    expect(info.eMachine).toBe(183);
     expect(info.needed).toContain("libc.so.6");
   });
 

@@ -1,8 +1,8 @@
 /** Toolchain detection with this machine's real compilers. */
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { hostMachine } from "../../../src/allocators/elf.js";
-import { detectToolchains } from "../../../src/build/toolchain.js";
+import { hostMachine } from "../../../src/platform/elf.js";
+import { detectToolchains } from "../../../src/platform/toolchain.js";
 
 const hasAarch64Gcc =
   (await execa("aarch64-linux-gnu-gcc", ["-dumpmachine"], { reject: false })).exitCode === 0;

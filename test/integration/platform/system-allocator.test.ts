@@ -7,9 +7,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { identifySystemAllocator, signaturesIn } from "../../../src/allocators/system.js";
-import { detectToolchains, type Toolchain } from "../../../src/build/toolchain.js";
-import { installed, missing } from "./helpers.js";
+import { identifySystemAllocator, signaturesIn } from "../../../src/platform/system-allocator.js";
+import { detectToolchains, type Toolchain } from "../../../src/platform/toolchain.js";
+import { installed, missing } from "../allocators/helpers.js";
 
 const found = await installed();
 
