@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResolvedAllocator } from "../../../src/allocators/types.js";
 import { UsageError } from "../../../src/errors.js";
+import { DF_1_PIE } from "../../../src/platform/elf.js";
 import { workloadsDir } from "../../../src/paths.js";
 import {
   measuredValue,
@@ -13,22 +14,41 @@ import {
 } from "../../../src/run/programs.js";
 import {
   checkAvailability,
-  findOnPath,
   loadPrograms,
   paramValues,
   parseProgramManifest,
   substitute,
 } from "../../../src/targets/programs.js";
 import { ROOT, tempDir } from "../../helpers/cli.js";
+import { buildElf, EM } from "../allocators/helpers.js";
 
 const FIXTURES = path.join(ROOT, "test", "fixtures", "programs");
+
+/**
+ * A dynamically linked glibc program as availability reads it (ELF header, PT_INTERP,
+ * DT_NEEDED): synthetic, so the tests need no particular program installed.
+ */
+const BIN = await realpath(await tempDir());
+const PROGRAM = path.join(BIN, "demo-prog");
+await writeFile(
+  PROGRAM,
+  buildElf({
+    elfClass: 64,
+    endian: "little",
+    machine: EM.x86_64,
+    needed: ["libc.so.6"],
+    interp: "/lib64/ld-linux-x86-64.so.2",
+    flags1: DF_1_PIE,
+  }),
+  { mode: 0o755 },
+);
 
 /** A minimal valid manifest, to break one field at a time. */
 function manifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: "demo",
     description: "a demo program",
-    binary: "sh",
+    binary: PROGRAM,
     probe: ["-c", "true"],
     args: ["-c", "echo ops={n}"],
     params: [{ name: "n", help: "count", default: { quick: 1, default: 2, full: 3 } }],
@@ -249,8 +269,10 @@ describe("program availability", () => {
     });
   });
 
-  it("finds a dynamically linked program and its libc", async () => {
-    const availability = await checkAvailability(parse(manifest()));
+  it("finds a dynamically linked program on PATH and its libc", async () => {
+    const availability = await checkAvailability(parse(manifest({ binary: "demo-prog" })), {
+      PATH: `/nonexistent:${BIN}`,
+    });
     expect(availability.available).toBe(true);
     if (availability.available) {
       const binary = availability.builds.get("glibc");
@@ -267,8 +289,7 @@ describe("paths in a manifest", () => {
     await mkdir(path.join(root, "m"));
     await mkdir(path.join(root, "real", "sub"), { recursive: true });
     await symlink(path.join(root, "real", "sub"), path.join(root, "m", "link"));
-    const sh = await findOnPath("sh");
-    await copyFile(await realpath(sh as string), path.join(root, at));
+    await copyFile(PROGRAM, path.join(root, at));
     return root;
   }
   const inDir = (binary: unknown, dir: string): ReturnType<typeof parseProgramManifest> =>
