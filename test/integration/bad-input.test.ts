@@ -4,8 +4,10 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bench, errorLines, FIXTURE_LIBS, tempDir } from "../helpers/cli.js";
+import { installed } from "./allocators/helpers.js";
 
-const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+// Where `bench run` finds jemalloc on this machine (Debian x86_64's path when it is absent).
+const JEMALLOC = (await installed()).libs.jemalloc ?? "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 
 /** Bad input: one clear line naming what to fix, exit code 2, no stack trace. */
 describe("bad input gets one line and exit code 2", () => {

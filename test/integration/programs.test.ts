@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ResultsFile, RunRecord } from "../../src/results/schema.js";
 import { findOnPath } from "../../src/targets/programs.js";
 import { bench, benchRun, ROOT, tempDir } from "../helpers/cli.js";
+import { installed } from "./allocators/helpers.js";
 
 /**
  * External programs under real allocators: the Debian sqlite3, lua5.4 and redis-server binaries
@@ -11,7 +12,8 @@ import { bench, benchRun, ROOT, tempDir } from "../helpers/cli.js";
  * jemalloc; musl and an absent program must be skipped with their reasons.
  */
 const FIXTURES = path.join(ROOT, "test", "fixtures", "programs");
-const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+// Where `bench run` finds jemalloc on this machine (Debian x86_64's path when it is absent).
+const JEMALLOC = (await installed()).libs.jemalloc ?? "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 const PROGRAMS = ["sqlite3", "lua5.4", "redis"] as const;
 
 describe("bench run with external programs", () => {

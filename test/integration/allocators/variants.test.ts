@@ -9,10 +9,12 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResultsFile } from "../../../src/results/schema.js";
 import { bench, benchRun, errorLines, tempDir } from "../../helpers/cli.js";
+import { installed } from "./helpers.js";
 
 const TUNABLES = "glibc.malloc.tcache_count=0";
 const SCUDO_OPTIONS = "zero_contents=0:release_to_os_interval_ms=-1";
-const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+// Where `bench run` finds jemalloc on this machine (Debian x86_64's path when it is absent).
+const JEMALLOC = (await installed()).libs.jemalloc ?? "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 
 describe("variants on a real run", () => {
   let results: ResultsFile;

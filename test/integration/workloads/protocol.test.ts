@@ -9,8 +9,10 @@ import { RUNTIME_ENTRY_POINTS } from "../../../src/setup/identity.js";
 import { loadWorkloads, workloadRoots, type Workload } from "../../../src/targets/workloads.js";
 import { buildFixtureLib, FIXTURE_LIBS, tempDir } from "../../helpers/cli.js";
 import { launcherRecord } from "../../../testkit/records.js";
+import { installed } from "../allocators/helpers.js";
 
-const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+// Where `bench run` finds jemalloc on this machine (Debian x86_64's path when it is absent).
+const JEMALLOC = (await installed()).libs.jemalloc ?? "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 
 /** The workload protocol, checked on the real programs built by the real toolchains. */
 describe("workload protocol", () => {
