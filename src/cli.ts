@@ -38,7 +38,7 @@ function program(setCode: (code: number) => void): Command {
     )
     .option(
       "--programs",
-      "also run every external program (sqlite3, lua5.4, redis; docs/programs.md); named ones run without it",
+      "also run every external program (sqlite3, lua5.4, redis, z3, ghostscript, rocksdb, python3; docs/programs.md); named ones run without it",
     )
     .option(
       "-a, --allocators <list>",
@@ -177,6 +177,10 @@ function program(setCode: (code: number) => void): Command {
     )
     .option("--dry-run", "print the commands without running them")
     .option("--tests", "also install what the test suite needs (Debian/Ubuntu; as .ci/run does)")
+    .option(
+      "--programs",
+      "also install the packages of the real programs measured as workloads that are absent (docs/programs.md)",
+    )
     .action(async (opts) =>
       setCode(await (await import("./commands/doctor.js")).setupCommand(opts)),
     );

@@ -3,6 +3,8 @@ import { formatDoctor, runDoctor } from "../doctor/doctor.js";
 import { detectDistro, installCommands, quoteCommand } from "../doctor/distro.js";
 import { APT_TEST_PACKAGES } from "../doctor/test-packages.js";
 import { EnvironmentError } from "../errors.js";
+import { checkAvailability, loadPrograms } from "../workloads/external.js";
+import { workloadRoots } from "../workloads/registry.js";
 import { writeOut, writeErr } from "../util/text.js";
 
 /** `bench doctor [--json]` */
@@ -31,10 +33,43 @@ async function runInstall(commands: string[][], dryRun: boolean | undefined): Pr
 }
 
 /**
- * `bench setup [--dry-run] [--tests]`: run the install command that `bench doctor` prints; with
+ * The packages of every declared program that is absent here (their manifests' `packages` for
+ * this distribution's package manager), installed; a program without packages for it is named.
+ */
+async function installPrograms(dryRun: boolean | undefined): Promise<void> {
+  const distro = await detectDistro();
+  const packages = new Set<string>();
+  const unknown: string[] = [];
+  for (const program of await loadPrograms(workloadRoots([]))) {
+    if ((await checkAvailability(program)).available) continue;
+    const names = distro.manager ? program.packages?.[distro.manager] : undefined;
+    if (names) for (const name of names) packages.add(name);
+    else unknown.push(program.name);
+  }
+  if (unknown.length > 0)
+    writeErr(
+      `no ${distro.manager ?? "known"} package is declared for the absent program(s) ${unknown.join(", ")} on ${distro.name}: install them by hand (docs/programs.md)\n`,
+    );
+  if (packages.size === 0 || !distro.manager) {
+    if (unknown.length === 0) writeOut("every declared program is installed.\n");
+    return;
+  }
+  await runInstall(
+    installCommands(distro.manager, [...packages], process.getuid?.() === 0),
+    dryRun,
+  );
+}
+
+/**
+ * `bench setup [--dry-run] [--tests] [--programs]`: run the install command that `bench doctor` prints; with
  * --tests, also the packages the test suite needs (Debian/Ubuntu: the list .ci/run installs).
  */
-export async function setupCommand(opts: { dryRun?: boolean; tests?: boolean }): Promise<number> {
+export async function setupCommand(opts: {
+  dryRun?: boolean;
+  tests?: boolean;
+  programs?: boolean;
+}): Promise<number> {
+  if (opts.programs) await installPrograms(opts.dryRun);
   if (opts.tests) {
     const distro = await detectDistro();
     if (distro.manager !== "apt")

@@ -25,6 +25,9 @@ const SizeValue = z.union([z.number().int().nonnegative(), z.string()]);
  */
 const Command = z.array(z.string()).min(1);
 
+/** A package name as package managers spell them (no option or shell syntax). */
+const PackageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/);
+
 const WallMetric = z.strictObject({
   /** The measured value is the process's wall time (fork to exit, from the launcher). */
   kind: z.literal("wall"),
@@ -78,6 +81,18 @@ export const ProgramManifestSchema = z
           message: "name a glibc or a musl binary",
         }),
     ]),
+    /**
+     * The distribution packages that install the program and every command its manifest runs,
+     * per package manager: `bench setup --programs` installs them for an absent program.
+     */
+    packages: z
+      .strictObject({
+        apt: z.array(PackageName).min(1).optional(),
+        dnf: z.array(PackageName).min(1).optional(),
+        apk: z.array(PackageName).min(1).optional(),
+        pacman: z.array(PackageName).min(1).optional(),
+      })
+      .optional(),
     /** False: the program is run at 1 thread only. True: `{threads}` appears in its arguments. */
     multithreaded: z.boolean().default(false),
     /** What the threads axis means for this program (required when multithreaded). */
@@ -412,6 +427,14 @@ async function notFound(name: string, dir: string): Promise<string> {
   return resolved ? `${name} (${resolved}) is not an executable file` : `${name} does not exist`;
 }
 
+/** A reason an absent program cannot run, with the command that installs it when it has packages. */
+function withInstallHint(program: ProgramManifest, reason: string): string {
+  const packages = program.packages;
+  if (!packages || Object.keys(packages).length === 0) return reason;
+  const apt = packages.apt ? ` (Debian/Ubuntu: ${packages.apt.join(" ")})` : "";
+  return `${reason}; bench setup --programs installs it${apt}`;
+}
+
 /** The libc a binary links, or why it cannot be measured under LD_PRELOAD. */
 async function libcOfBinary(binary: string): Promise<{ libc: Libc } | { reason: string }> {
   try {
@@ -447,7 +470,11 @@ export async function checkAvailability(
   for (const name of names) {
     if (commands.has(name)) continue;
     const found = await findOnPath(name, env, program.dir);
-    if (!found) return { available: false, reason: await notFound(name, program.dir) };
+    if (!found)
+      return {
+        available: false,
+        reason: withInstallHint(program, await notFound(name, program.dir)),
+      };
     commands.set(name, found);
   }
   let stdin: string | null = null;
@@ -504,7 +531,8 @@ export async function checkAvailability(
       builds.set(checked.libc, binary as string);
     }
   }
-  if (builds.size === 0) return { available: false, reason: reasons.join("; ") };
+  if (builds.size === 0)
+    return { available: false, reason: withInstallHint(program, reasons.join("; ")) };
   return { available: true, builds, missing, commands, stdin };
 }
 
@@ -535,6 +563,7 @@ export async function listPrograms(roots: readonly string[]): Promise<Record<str
       multithreaded: p.multithreaded,
       threads: p.multithreaded ? (p.threads ?? null) : "single-threaded: runs at t1 only",
       params: p.params,
+      ...(p.packages ? { packages: p.packages } : {}),
       binary: !availability.available
         ? p.binary
         : typeof p.binary === "string"
