@@ -50,6 +50,16 @@ export type ComparisonResult =
       mde?: number;
     };
 
+export interface NotRunRow {
+  workload: string;
+  threads: number;
+  params?: Record<string, string>;
+  allocator: string;
+  against: string;
+  /** plan.skipped's reason for the candidate's cell, else for the baseline's. */
+  reason: string;
+}
+
 export interface ComparisonRow {
   workload: string;
   threads: number;
@@ -108,6 +118,12 @@ export interface ComparisonReport {
   /** Set by the sequential gate: its planned looks (rounds); CIs are at each look's alpha. */
   sequentialLooks?: number[];
   rows: ComparisonRow[];
+  /**
+   * Comparisons left out because the plan skipped one of their cells (a program not built for
+   * the allocator's libc, absent, or single-threaded at t>1), each with the plan's reason: not
+   * a failure, and not a row.
+   */
+  notRun?: NotRunRow[];
   /** Geometric mean of the ratios per candidate allocator, across its compared cells. */
   summary: {
     allocator: string;
@@ -363,6 +379,7 @@ export function decideVerdict(
 function finish(
   pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[],
   opts: ComparisonOptions,
+  notRun: NotRunRow[] = [],
 ): ComparisonReport {
   const open = pending.filter((p) => p.pending.kind === "pending");
   const adjusted = benjaminiHochberg(open.map((p) => (p.pending as { p: number }).p));
@@ -414,6 +431,7 @@ function finish(
     threshold: opts.threshold,
     ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
     rows,
+    ...(notRun.length > 0 ? { notRun } : {}),
     summary,
   };
 }
@@ -484,17 +502,35 @@ export function compareAllocatorsByMetric(
   opts: Omit<ComparisonOptions, "metric">,
 ): ComparisonReport[] {
   const groups = groupRuns(results.runs);
+  const skipped = new Map((results.plan.skipped ?? []).map((s) => [s.cell, s.reason]));
   return metrics.map((metric) => {
     const metricOpts: ComparisonOptions = { ...opts, metric };
     const pending: { row: Omit<ComparisonRow, "result">; pending: Pending }[] = [];
+    const notRun: NotRunRow[] = [];
     for (const workload of results.plan.workloads) {
       for (const threads of results.plan.threads) {
         for (const params of paramVariants(results.plan.params)) {
           const cellOf = (allocator: string) =>
             cellValues(groups.get(groupKey(workload, threads, params, allocator)) ?? [], metric);
+          // plan.skipped names a cell without its parameters: the skip holds for every value.
+          const skipReason = (allocator: string) =>
+            skipped.get(cellKey({ workload, allocator, threads }));
           const base = cellOf(baseline);
           for (const allocator of results.plan.allocators) {
             if (allocator === baseline) continue;
+            // A planned skip is not a comparison without runs: list it, do not tabulate it.
+            const reason = skipReason(allocator) ?? skipReason(baseline);
+            if (reason !== undefined) {
+              notRun.push({
+                workload,
+                threads,
+                ...(Object.keys(params).length > 0 ? { params } : {}),
+                allocator,
+                against: baseline,
+                reason,
+              });
+              continue;
+            }
             const cand = cellOf(allocator);
             pending.push({
               row: cellRow(
@@ -508,7 +544,7 @@ export function compareAllocatorsByMetric(
         }
       }
     }
-    return finish(pending, metricOpts);
+    return finish(pending, metricOpts, notRun);
   });
 }
 

@@ -58,6 +58,34 @@ export function verdictText(row: ComparisonRow, report: ComparisonReport): strin
   }
 }
 
+/**
+ * The comparisons the plan never ran, once per reason (not a row each): "program is linked
+ * against glibc: z3, rocksdb (under musl, scudo-musl at t1)".
+ */
+export function notRunLines(report: Pick<ComparisonReport, "notRun">): string[] {
+  const byReason = new Map<
+    string,
+    { workloads: Set<string>; allocators: Set<string>; threads: Set<number> }
+  >();
+  for (const row of report.notRun ?? []) {
+    const g = byReason.get(row.reason) ?? {
+      workloads: new Set<string>(),
+      allocators: new Set<string>(),
+      threads: new Set<number>(),
+    };
+    g.workloads.add(workloadLabel(row.workload, row.params));
+    g.allocators.add(row.allocator);
+    g.threads.add(row.threads);
+    byReason.set(row.reason, g);
+  }
+  return [...byReason].map(
+    ([reason, g]) =>
+      `${reason}: ${[...g.workloads].join(", ")} (under ${[...g.allocators].join(", ")} at ${[...g.threads].map((t) => `t${t}`).join(", ")})`,
+  );
+}
+
+export const NOT_RUN_TITLE = "not run, as planned (left out of the comparison):";
+
 /** A benchstat-like mark: + improved, - regressed, ~ same, ? no verdict. */
 export function verdictMark(row: ComparisonRow): string {
   const r = row.result;
@@ -197,6 +225,14 @@ export function formatReport(report: ComparisonReport, format: ReportFormat): st
         for (const s of summaryLines(report))
           lines.push(`| ${s.map(escapeMarkdown).join(" | ")} |`);
       }
+      const notRun = notRunLines(report);
+      if (notRun.length > 0)
+        lines.push(
+          "",
+          escapeMarkdown(NOT_RUN_TITLE),
+          "",
+          ...notRun.map((l) => `- ${escapeMarkdown(l)}`),
+        );
       return lines.join("\n");
     }
     case "text": {
@@ -214,6 +250,9 @@ export function formatReport(report: ComparisonReport, format: ReportFormat): st
           ),
         );
       }
+      const notRun = notRunLines(report);
+      if (notRun.length > 0)
+        lines.push("", NOT_RUN_TITLE, ...notRun.map((l) => `  ${showControls(l)}`));
       return lines.join("\n");
     }
   }

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { ComparisonReport, ComparisonRow } from "../analysis/comparisons.js";
-import { verdictText } from "../analysis/format.js";
+import { NOT_RUN_TITLE, notRunLines, verdictText } from "../analysis/format.js";
 import { formatValue } from "../analysis/metrics.js";
 import { workloadLabel } from "../plan/schedule.js";
 import type { ChartDef } from "./charts/index.js";
@@ -261,6 +261,11 @@ function comparisonTable(t: TestbedModel, metric: "time" | "peak RSS"): Block[] 
     }),
   };
   const notes: string[] = [];
+  const notRun = notRunLines(report);
+  if (notRun.length > 0)
+    notes.push(
+      `${NOT_RUN_TITLE.charAt(0).toUpperCase()}${NOT_RUN_TITLE.slice(1)} ${notRun.join("; ")}.`,
+    );
   if (bimodal) notes.push(bimodalNote(words));
   if (t.oversubscribed.length > 0)
     notes.push(
