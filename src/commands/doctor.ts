@@ -3,8 +3,8 @@ import { formatDoctor, runDoctor } from "../doctor/doctor.js";
 import { detectDistro, installCommands, quoteCommand } from "../doctor/distro.js";
 import { APT_TEST_PACKAGES } from "../doctor/test-packages.js";
 import { EnvironmentError } from "../errors.js";
-import { checkAvailability, loadPrograms } from "../workloads/external.js";
-import { workloadRoots } from "../workloads/registry.js";
+import { checkAvailability, loadPrograms } from "../targets/programs.js";
+import { workloadRoots } from "../targets/workloads.js";
 import { writeOut, writeErr } from "../util/text.js";
 
 /** `bench doctor [--json]` */
