@@ -113,7 +113,8 @@ export async function splitWorkloads(
 /** Compile the identity probe library once per content, with the toolchain of the programs' libc. */
 async function buildIdentityLib(host: Toolchain): Promise<string> {
   const source = path.join(workloadsDir(), "external", "identity-preload.c");
-  const flags = ["-O2", "-fPIC", "-shared", "-Wall", "-Wextra"];
+  // -z now: the jump slots the probe reads are bound before its constructor runs.
+  const flags = ["-O2", "-fPIC", "-shared", "-Wl,-z,now", "-Wall", "-Wextra"];
   const hash = sha256Hex(
     [await readFile(source, "utf8"), host.cc.join(" "), host.ccVersion, flags.join(" ")].join("\0"),
   ).slice(0, 16);

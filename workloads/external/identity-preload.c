@@ -3,9 +3,10 @@
  *
  * Preloaded AFTER the allocator under test (LD_PRELOAD="<allocator>:<this>"). It defines no
  * allocation function, so it changes no symbol binding. Its constructor names the object file
- * each allocation entry point of the process resolves to: the address this library's own
- * reference was bound to (dladdr of it). Built against the program's libc, that reference
- * carries the same symbol version as the program's (malloc@GLIBC_2.2.5 on x86_64 glibc), so it
+ * each allocation entry point of the process resolves to: the target this library's own call
+ * was bound to (dladdr of its jump slot; calls only, never an address-of reference, which a
+ * non-PIE program's canonical PLT stub would capture). Built against the program's libc, that
+ * reference carries the same symbol version as the program's (malloc@GLIBC_2.2.5 on x86_64 glibc), so it
  * binds where the program's calls go; an unversioned dlsym(RTLD_DEFAULT) would also find a
  * malloc exported under a foreign version that the program never calls
  * (test/fixtures/libs/versioned-malloc.c). It also names the libc (the object defining
@@ -16,7 +17,10 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +146,108 @@ static const char *const entry_points[] = {"malloc",         "free",     "calloc
                                            "posix_memalign", "memalign", "malloc_usable_size",
                                            "valloc",         "pvalloc"};
 
+/* Never run: gives this library a PLT (jump slot) relocation for each entry point. */
+static void *volatile sink;
+__attribute__((used, noinline)) static void mallocbench_identity_calls(void)
+{
+    void *p = NULL;
+    sink = malloc(1);
+    sink = calloc(1, 1);
+    sink = realloc(sink, 2);
+    sink = aligned_alloc(16, 16);
+    (void)posix_memalign(&p, 16, 16);
+    sink = memalign(16, 16);
+    sink = (void *)malloc_usable_size(p);
+    sink = valloc(16);
+    sink = pvalloc(16);
+    free(p);
+}
+
+struct self_search {
+    uintptr_t inside;
+    const ElfW(Dyn) * dyn;
+    uintptr_t base;
+    uintptr_t start, end;
+};
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct self_search *s = data;
+    const ElfW(Dyn) *dyn = NULL;
+    uintptr_t start = UINTPTR_MAX, end = 0;
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD) {
+            uintptr_t from = info->dlpi_addr + ph->p_vaddr;
+            if (from < start)
+                start = from;
+            if (from + ph->p_memsz > end)
+                end = from + ph->p_memsz;
+        } else if (ph->p_type == PT_DYNAMIC) {
+            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+        }
+    }
+    if (dyn == NULL || s->inside < start || s->inside >= end)
+        return 0;
+    s->dyn = dyn;
+    s->base = info->dlpi_addr;
+    s->start = start;
+    s->end = end;
+    return 1;
+}
+
+#if UINTPTR_MAX > 0xffffffffu
+#define REL_SYM(info) ELF64_R_SYM(info)
+#else
+#define REL_SYM(info) ELF32_R_SYM(info)
+#endif
+
+/*
+ * Where this library's calls to each entry point go: the targets in its jump slots (bound at
+ * load: it is linked with -z now). A non-PIE program that takes an entry point's address
+ * (python3's allocator table holds &malloc) makes every address-of reference in the process
+ * bind to its canonical PLT stub, so dladdr of such an address names the program; calls, and
+ * jump slots, still reach the allocator. This library takes no entry point's address: the
+ * linker would then route its calls through that reference too. Leaves out[i] null when unknown.
+ */
+static void bound_targets(void *out[], size_t n)
+{
+    struct self_search s = {(uintptr_t)FN_ADDR(mallocbench_identity_calls), NULL, 0, 0, 0};
+    if (dl_iterate_phdr(find_self, &s) == 0 || s.dyn == NULL)
+        return;
+    uintptr_t jmprel = 0, symtab = 0, strtab = 0;
+    size_t pltrelsz = 0;
+    long pltrel = DT_RELA;
+    for (const ElfW(Dyn) *d = s.dyn; d->d_tag != DT_NULL; d++) {
+        /* glibc relocates these addresses in place on most architectures, musl never does. */
+        uintptr_t value = d->d_un.d_ptr < s.base ? s.base + d->d_un.d_ptr : d->d_un.d_ptr;
+        switch (d->d_tag) {
+        case DT_JMPREL: jmprel = value; break;
+        case DT_SYMTAB: symtab = value; break;
+        case DT_STRTAB: strtab = value; break;
+        case DT_PLTRELSZ: pltrelsz = d->d_un.d_val; break;
+        case DT_PLTREL: pltrel = (long)d->d_un.d_val; break;
+        default: break;
+        }
+    }
+    if (jmprel == 0 || symtab == 0 || strtab == 0)
+        return;
+    size_t entsize = pltrel == DT_RELA ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
+    for (size_t off = 0; off + entsize <= pltrelsz; off += entsize) {
+        const ElfW(Rel) *r = (const ElfW(Rel) *)(jmprel + off); /* Rela starts the same way */
+        const ElfW(Sym) *sym = (const ElfW(Sym) *)symtab + REL_SYM(r->r_info);
+        const char *name = (const char *)strtab + sym->st_name;
+        void *target = *(void *const *)(s.base + r->r_offset);
+        /* Unbound (lazy) slots point back into this library: not an answer. */
+        if (target == NULL || ((uintptr_t)target >= s.start && (uintptr_t)target < s.end))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(name, entry_points[i]) == 0)
+                out[i] = target;
+    }
+}
+
 __attribute__((constructor)) static void mallocbench_identity(void)
 {
     const char *target = getenv("MALLOCBENCH_IDENTITY_FILE");
@@ -155,10 +261,8 @@ __attribute__((constructor)) static void mallocbench_identity(void)
     put(&b, "{\"pid\":");
     put(&b, pid);
     /* In the order of entry_points. */
-    void *const addresses[] = {FN_ADDR(malloc),         FN_ADDR(free),     FN_ADDR(calloc),
-                               FN_ADDR(realloc),        FN_ADDR(aligned_alloc),
-                               FN_ADDR(posix_memalign), FN_ADDR(memalign), FN_ADDR(malloc_usable_size),
-                               FN_ADDR(valloc),         FN_ADDR(pvalloc)};
+    void *addresses[sizeof(entry_points) / sizeof(entry_points[0])] = {NULL};
+    bound_targets(addresses, sizeof(addresses) / sizeof(addresses[0]));
     put(&b, ",\"malloc\":");
     put_object_at(&b, addresses[0]);
     put(&b, ",\"free\":");
