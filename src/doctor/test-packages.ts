@@ -15,6 +15,10 @@ export const APT_TEST_PACKAGES: readonly string[] = [
   "lua5.4",
   "redis-server",
   "redis-tools",
+  "z3",
+  "ghostscript",
+  "rocksdb-tools",
+  "python3",
   // the four-architecture test: cross compilers with their libcs, and qemu-user
   "gcc-aarch64-linux-gnu",
   "libc6-dev-arm64-cross",

@@ -143,9 +143,13 @@ describe("bench list workloads with programs", () => {
     const programs = list.filter((w) => w.kind === "program");
     expect(programs.map((p) => p.name).sort()).toEqual([
       "absent-program",
+      "ghostscript",
       "lua5.4",
+      "python3",
       "redis",
+      "rocksdb",
       "sqlite3",
+      "z3",
     ]);
     expect(programs.find((p) => p.name === "sqlite3")?.status).toBe("available");
     expect(programs.find((p) => p.name === "absent-program")?.status).toBe(

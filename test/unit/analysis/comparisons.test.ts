@@ -46,6 +46,41 @@ describe("decideVerdict", () => {
 });
 
 describe("compareAllocators", () => {
+  it("leaves planned skips out of the rows and lists them once per reason", () => {
+    // larson has runs under glibc and jemalloc; musl's cell was skipped by the plan.
+    const file = roundsFile(
+      {
+        glibc: base.map((seconds) => ({ seconds })),
+        jemalloc: slow.map((seconds) => ({ seconds })),
+      },
+      {
+        allocators: ["glibc", "jemalloc", "musl", "scudo-musl"],
+        skipped: [
+          { cell: "larson/musl/t1", reason: "program is linked against glibc" },
+          { cell: "larson/scudo-musl/t1", reason: "program is linked against glibc" },
+        ],
+      },
+    );
+    const report = compareAllocators(file, "glibc", options);
+    expect(report.rows.map((r) => r.allocator)).toEqual(["jemalloc"]);
+    expect(report.notRun?.map((r) => [r.allocator, r.reason])).toEqual([
+      ["musl", "program is linked against glibc"],
+      ["scudo-musl", "program is linked against glibc"],
+    ]);
+    const text = formatReport(report, "text");
+    expect(text).not.toMatch(/no successful runs/);
+    expect(text).toMatch(
+      /not run, as planned \(left out of the comparison\):\n {2}program is linked against glibc: larson \(under musl, scudo-musl at t1\)$/,
+    );
+    expect(formatReport(report, "markdown")).toMatch(
+      /- program is linked against glibc: larson \(under musl, scudo-musl at t1\)$/,
+    );
+    // A skipped baseline leaves out every comparison with it.
+    const noBase = compareAllocators(file, "musl", options);
+    expect(noBase.rows).toEqual([]);
+    expect(noBase.notRun).toHaveLength(3);
+  });
+
   it("flags a 20% slower allocator, keeps an identical one the same, and corrects across both", () => {
     const report = compareAllocators(
       results({ glibc: base, slow, same: [...base].reverse() }),

@@ -72,9 +72,18 @@ function usageMessage(fn: () => unknown): string {
 }
 
 describe("program manifests", () => {
-  it("loads the shipped manifests: sqlite3, lua5.4 and redis", async () => {
+  it("loads the shipped manifests, each with its Debian package", async () => {
     const programs = await loadPrograms([workloadsDir()]);
-    expect(programs.map((p) => p.name).sort()).toEqual(["lua5.4", "redis", "sqlite3"]);
+    expect(programs.map((p) => p.name).sort()).toEqual([
+      "ghostscript",
+      "lua5.4",
+      "python3",
+      "redis",
+      "rocksdb",
+      "sqlite3",
+      "z3",
+    ]);
+    for (const p of programs) expect(p.packages?.apt?.length, p.name).toBeGreaterThan(0);
     const redis = programs.find((p) => p.name === "redis");
     expect(redis?.multithreaded).toBe(true);
     expect(redis?.server?.ready.expect).toBe("PONG");
@@ -105,6 +114,27 @@ describe("program manifests", () => {
   it("rejects a missing field, naming it", () => {
     const { binary: _b, ...rest } = manifest();
     expect(usageMessage(() => parse(rest))).toMatch(/program\.json: binary: /);
+  });
+
+  it("packages: names per package manager; option or shell syntax is refused", async () => {
+    const p = parse(
+      manifest({ binary: "no-such-cmd-xyz", packages: { apt: ["z3", "libfoo2.0+x"] } }),
+    );
+    expect(p.packages?.apt).toEqual(["z3", "libfoo2.0+x"]);
+    expect(usageMessage(() => parse(manifest({ packages: { apt: ["-y"] } })))).toMatch(
+      /packages\.apt/,
+    );
+    expect(usageMessage(() => parse(manifest({ packages: { apt: ["a;b"] } })))).toMatch(
+      /packages\.apt/,
+    );
+    expect(usageMessage(() => parse(manifest({ packages: { brew: ["z3"] } })))).toMatch(/brew/);
+    // An absent program with packages says what installs it.
+    const availability = await checkAvailability(p);
+    expect(availability).toEqual({
+      available: false,
+      reason:
+        "no-such-cmd-xyz not found on PATH; bench setup --programs installs it (Debian/Ubuntu: z3 libfoo2.0+x)",
+    });
   });
 
   it("rejects unknown fields", () => {
@@ -454,9 +484,13 @@ describe("workload selection with programs", () => {
     const withPrograms = await splitWorkloads(roots, ["larson"], "all", true);
     expect(withPrograms.programs.map((p) => p.name).sort()).toEqual([
       "absent-program",
+      "ghostscript",
       "lua5.4",
+      "python3",
       "redis",
+      "rocksdb",
       "sqlite3",
+      "z3",
     ]);
   });
 
