@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { benchRun, FIXTURE_WORKLOADS } from "../helpers/cli.js";
+import { benchRun, FIXTURE_WORKLOADS, ROOT } from "../helpers/cli.js";
 
 // A child that floods its output must not push the harness's memory up nor land in the results:
 // the flood fixture writes 100 MiB to stderr as one line or many, or to stdout before its result.
@@ -76,5 +77,31 @@ describe("output floods", () => {
       expect(r.failure.kind).toBe("output-limit");
       expect(r.failure.message).toMatch(/SIGXFSZ.*limit of 1 MiB/);
     }
+  }, 300_000);
+  it("an external program writing past the file-size limit is recorded as output-limit too", async () => {
+    const run = await benchRun(
+      [
+        "--workload-dir",
+        path.join(ROOT, "test", "fixtures", "program-flood"),
+        "-w",
+        "zeros",
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "-n",
+        "1",
+        "--warmup",
+        "0",
+        "--quick",
+      ],
+      { env: { MALLOCBENCH_MAX_FILE_BYTES: String(1 << 20) } },
+    );
+    expect(run.exitCode, run.all).toBe(1);
+    const [r] = run.results.runs.filter((x) => x.workload === "zeros");
+    expect(r?.status).toBe("failed");
+    if (r?.status !== "failed") return;
+    expect(r.failure.kind).toBe("output-limit");
+    expect(r.failure.message).toMatch(/head stopped by SIGXFSZ.*limit of 1 MiB/);
   }, 300_000);
 });
