@@ -6,12 +6,13 @@
  * RUNS runs after one warmup), then `hyperfine -N` times the exact argument vectors those runs
  * recorded (`program.command`), RUNS runs after one warmup, with the manifest's environment.
  * Alternating batches lets the machine's drift hit both tools alike. Prints each tool's median
- * over all batches and their difference; exits 1 when a difference exceeds LIMIT.
+ * wall time over all batches and their difference (exit 1 when one exceeds LIMIT), and the mean
+ * CPU time (user + system) of the process, which waiting for a busy CPU does not inflate.
  *
  * The two do not measure exactly the same thing: mallocbench's run preloads its identity probe
  * (a constructor that reads /proc/self/maps and names where malloc binds), hyperfine's does not.
  *
- *   PROGRAMS=ghostscript,python3 BATCHES=4 RUNS=5 npm run perf:programs-hyperfine
+ *   PROGRAMS=ghostscript,python3 BATCHES=4 RUNS=5 [RSS_INTERVAL=0] npm run perf:programs-hyperfine
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -24,6 +25,8 @@ const PROGRAMS = (process.env["PROGRAMS"] ?? "ghostscript,python3").split(",");
 const BATCHES = Number(process.env["BATCHES"] ?? 4);
 const RUNS = Number(process.env["RUNS"] ?? 5);
 const LIMIT = 0.03;
+/** bench run's --rss-interval (ms; 0 disables the RSS timeline); default: bench's own default. */
+const RSS_INTERVAL = process.env["RSS_INTERVAL"];
 const ROOT = path.resolve(import.meta.dirname, "..");
 const BENCH = path.join(ROOT, "bin", "bench.js");
 
@@ -50,6 +53,9 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), "programs-hyperfine-"));
   const bench = new Map<string, number[]>(PROGRAMS.map((p) => [p, []]));
   const hyper = new Map<string, number[]>(PROGRAMS.map((p) => [p, []]));
+  // CPU time (user + system) per run; hyperfine exports only its mean per batch.
+  const benchCpu = new Map<string, number[]>(PROGRAMS.map((p) => [p, []]));
+  const hyperCpu = new Map<string, number[]>(PROGRAMS.map((p) => [p, []]));
   try {
     for (let batch = 0; batch < BATCHES; batch++) {
       const out = path.join(work, `batch-${batch}.json`);
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
           "--warmup",
           "1",
           "-q",
+          ...(RSS_INTERVAL !== undefined ? ["--rss-interval", RSS_INTERVAL] : []),
           "-o",
           out,
           "--force",
@@ -80,8 +87,10 @@ async function main(): Promise<void> {
       for (const name of PROGRAMS) {
         const runs = results.runs.filter((r) => r.workload === name && !r.warmup);
         for (const r of runs)
-          if (r.status === "ok") bench.get(name)?.push(r.metrics.seconds);
-          else throw new Error(`${name}: a bench run failed: ${r.failure.message}`);
+          if (r.status === "ok") {
+            bench.get(name)?.push(r.metrics.seconds);
+            benchCpu.get(name)?.push(r.metrics.userSeconds + r.metrics.sysSeconds);
+          } else throw new Error(`${name}: a bench run failed: ${r.failure.message}`);
         const command = runs[0]?.program?.command;
         if (!command) throw new Error(`${name}: no run recorded its command`);
         const tmp = await mkdtemp(path.join(work, "tmp-"));
@@ -102,10 +111,16 @@ async function main(): Promise<void> {
           ],
           { env: await manifestEnv(name), stdio: "inherit" },
         );
-        const times = (
-          JSON.parse(await readFile(json, "utf8")) as { results: { times: number[] }[] }
-        ).results[0]?.times;
-        hyper.get(name)?.push(...(times ?? []));
+        const exported = (
+          JSON.parse(await readFile(json, "utf8")) as {
+            results: { times: number[]; user: number; system: number }[];
+          }
+        ).results[0];
+        hyper.get(name)?.push(...(exported?.times ?? []));
+        // The batch's mean, once per run it stands for, so that batches weigh alike.
+        if (exported)
+          for (let i = 0; i < exported.times.length; i++)
+            hyperCpu.get(name)?.push(exported.user + exported.system);
       }
       process.stderr.write(`batch ${batch + 1}/${BATCHES} done\n`);
     }
@@ -113,14 +128,19 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
   let worst = 0;
-  console.log("program       runs  mallocbench median  hyperfine -N median  difference");
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(
+    "program       runs  mallocbench median  hyperfine -N median  difference  |  CPU mean: mallocbench  hyperfine  difference",
+  );
   for (const name of PROGRAMS) {
     const b = median(bench.get(name) ?? []);
     const h = median(hyper.get(name) ?? []);
     const diff = b / h - 1;
     worst = Math.max(worst, Math.abs(diff));
+    const bc = mean(benchCpu.get(name) ?? []);
+    const hc = mean(hyperCpu.get(name) ?? []);
     console.log(
-      `${name.padEnd(12)}  ${String(bench.get(name)?.length).padStart(4)}  ${b.toFixed(4).padStart(16)} s  ${h.toFixed(4).padStart(17)} s  ${(diff * 100).toFixed(2).padStart(9)}%`,
+      `${name.padEnd(12)}  ${String(bench.get(name)?.length).padStart(4)}  ${b.toFixed(4).padStart(16)} s  ${h.toFixed(4).padStart(17)} s  ${(diff * 100).toFixed(2).padStart(9)}%  |  ${bc.toFixed(4).padStart(20)} s  ${hc.toFixed(4).padStart(7)} s  ${((bc / hc - 1) * 100).toFixed(2).padStart(9)}%`,
     );
   }
   console.log(
