@@ -33,11 +33,17 @@ function fieldName(issuePath: readonly PropertyKey[]): string {
   return out || "(root)";
 }
 
-function firstIssue<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value: T } | { ok: false; message: string } {
+function firstIssue<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+): { ok: true; value: T } | { ok: false; message: string } {
   const parsed = schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
-  return { ok: false, message: `field ${fieldName(issue?.path ?? [])}: ${issue?.message ?? "invalid"}` };
+  return {
+    ok: false,
+    message: `field ${fieldName(issue?.path ?? [])}: ${issue?.message ?? "invalid"}`,
+  };
 }
 
 /**
@@ -48,14 +54,20 @@ export function parseResults(value: unknown, source: string): ResultsFile {
   checkStringLimits(value, source);
   if (typeof value === "object" && value !== null && "schemaVersion" in value) {
     const version = (value as { schemaVersion: unknown }).schemaVersion;
-    if (version !== 1) throw new UsageError(`${source}: unsupported schemaVersion ${JSON.stringify(version)} (this mallocbench reads 1)`);
+    if (version !== 1)
+      throw new UsageError(
+        `${source}: unsupported schemaVersion ${JSON.stringify(version)} (this mallocbench reads 1)`,
+      );
   }
   const fast = fastParseResults(value);
-  const results = fast ?? (() => {
-    const checked = firstIssue(ResultsFileSchema, value);
-    if (!checked.ok) throw new UsageError(`${source}: not a mallocbench results file: ${checked.message}`);
-    return checked.value;
-  })();
+  const results =
+    fast ??
+    (() => {
+      const checked = firstIssue(ResultsFileSchema, value);
+      if (!checked.ok)
+        throw new UsageError(`${source}: not a mallocbench results file: ${checked.message}`);
+      return checked.value;
+    })();
   // Each run is recorded once; a repeated key would count one measurement twice.
   const firstIndex = new Map<string, number>();
   results.runs.forEach((run, i) => {
@@ -68,7 +80,10 @@ export function parseResults(value: unknown, source: string): ResultsFile {
   });
   results.runs.forEach((run, i) => {
     const problem = implausibleRun(run);
-    if (problem) throw new UsageError(`${source}: not a mallocbench results file: field runs[${i}].${problem}`);
+    if (problem)
+      throw new UsageError(
+        `${source}: not a mallocbench results file: field runs[${i}].${problem}`,
+      );
   });
   return results;
 }
@@ -123,7 +138,9 @@ export async function readResultsText(file: string): Promise<string> {
     return await readRegularFile(file, "utf8");
   } catch (error) {
     if (error instanceof NotRegularFileError) throw new UsageError(error.message);
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
 }
 
@@ -241,7 +258,9 @@ export async function readJournal(file: string): Promise<JournalContents> {
     text = await readRegularFile(file, "utf8");
   } catch (error) {
     if (error instanceof NotRegularFileError) throw new UsageError(error.message);
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const lines = text.split("\n");
   // The last piece is "" after a final newline, or a torn line from a process that died mid-write.
@@ -259,13 +278,16 @@ export async function readJournal(file: string): Promise<JournalContents> {
     checkStringLimits(json, `${file}:${index + 1}`);
     const { type, ...rest } = json;
     if (index === 0) {
-      if (type !== "header") throw new UsageError(`${file}:1: not a mallocbench journal (no header line)`);
+      if (type !== "header")
+        throw new UsageError(`${file}:1: not a mallocbench journal (no header line)`);
       const checked = firstIssue(ResultsHeaderSchema, rest);
       if (!checked.ok) throw new UsageError(`${file}:1: ${checked.message}`);
       header = checked.value;
     } else if (type === "run") {
       const fast = checkedRun(rest);
-      const checked = fast ? ({ ok: true, value: fast } as const) : firstIssue(RunRecordSchema, rest);
+      const checked = fast
+        ? ({ ok: true, value: fast } as const)
+        : firstIssue(RunRecordSchema, rest);
       if (!checked.ok) throw new UsageError(`${file}:${index + 1}: ${checked.message}`);
       const problem = implausibleRun(checked.value);
       if (problem) throw new UsageError(`${file}:${index + 1}: field ${problem}`);

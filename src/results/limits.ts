@@ -62,7 +62,10 @@ export function checkStringLimits(
   }
   const stack: Frame[] = [];
   const path = (last: string | number): string =>
-    fieldPath([...stack.map((f) => (f.keys ? (f.keys[f.next - 1] as string) : f.next - 1)).slice(0, -1), last]);
+    fieldPath([
+      ...stack.map((f) => (f.keys ? (f.keys[f.next - 1] as string) : f.next - 1)).slice(0, -1),
+      last,
+    ]);
   const fail = (last: string | number, problem: string): never => {
     throw new UsageError(`${source}: ${what}: field ${path(last)}: ${problem}${fix}`);
   };
@@ -98,7 +101,10 @@ export function checkStringLimits(
       }
       const key = keys[frame.next++] as string;
       if (key.length > FIELD_MAX_CHARS)
-        fail(`${key.slice(0, 40)}…`, `a key ${key.length} characters long, above the limit of ${FIELD_MAX_CHARS}`);
+        fail(
+          `${key.slice(0, 40)}…`,
+          `a key ${key.length} characters long, above the limit of ${FIELD_MAX_CHARS}`,
+        );
       visit((container as Record<string, unknown>)[key], key, frame.text || TEXT_FIELDS.has(key));
     }
   }

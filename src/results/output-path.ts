@@ -145,7 +145,8 @@ export function checkOutputFile(file: string, check: FileCheck): string {
       refuse(check.flag, file, `is the input ${input}: write the output to another path`);
   }
   const protect =
-    check.overwrite === "never" || (check.overwrite === "measurements" && holdsMeasurements(target));
+    check.overwrite === "never" ||
+    (check.overwrite === "measurements" && holdsMeasurements(target));
   if (protect && !check.force) {
     refuse(
       check.flag,

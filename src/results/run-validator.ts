@@ -49,11 +49,16 @@ export function runRecordJsonSchemas(): Map<unknown, JsonSchema> {
     const properties = isObject(branch) ? branch["properties"] : undefined;
     const tag = isObject(properties) ? properties[DISCRIMINATOR] : undefined;
     if (!isObject(branch) || !isObject(tag) || !("const" in tag) || byTag.has(tag["const"]))
-      throw new Error(`RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update src/results/run-validator.ts`);
+      throw new Error(
+        `RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update src/results/run-validator.ts`,
+      );
     refuseProtoKeys(branch);
     byTag.set(tag["const"], branch);
   }
-  if (byTag.size === 0) throw new Error(`RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update src/results/run-validator.ts`);
+  if (byTag.size === 0)
+    throw new Error(
+      `RunRecordSchema is no longer a union on "${DISCRIMINATOR}": update src/results/run-validator.ts`,
+    );
   return byTag;
 }
 

@@ -97,7 +97,11 @@ export const AllocatorRecordSchema = z.object({
   source: z.enum(["libc", "discovered", "user", "config"]),
   sha256: z.string().optional(),
   package: z
-    .object({ manager: z.enum(["dpkg", "rpm", "apk", "pacman"]), name: z.string(), version: z.string() })
+    .object({
+      manager: z.enum(["dpkg", "rpm", "apk", "pacman"]),
+      name: z.string(),
+      version: z.string(),
+    })
     .optional(),
   /** Allocators the harness builds (scudo-musl): the static archive it was built from. */
   builtFrom: z.string().optional(),
@@ -267,7 +271,14 @@ export const ResultsHeaderSchema = z.object({
   plan: PlanSchema,
   allocators: z.array(AllocatorRecordSchema),
   builds: z.array(
-    z.object({ workload: z.string(), libc: LibcSchema, toolchain: z.string(), hash: z.string(), status: z.enum(["ok", "failed"]), reason: z.string().optional() }),
+    z.object({
+      workload: z.string(),
+      libc: LibcSchema,
+      toolchain: z.string(),
+      hash: z.string(),
+      status: z.enum(["ok", "failed"]),
+      reason: z.string().optional(),
+    }),
   ),
 });
 

@@ -38,7 +38,9 @@ function resultSetsOf(json: unknown, file: string): ResultsFile[] {
     const parsed = MergedFileSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new UsageError(`${file}: not a mallocbench merged file: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+      throw new UsageError(
+        `${file}: not a mallocbench merged file: field ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
+      );
     }
     return parsed.data.sets.map((set, i) => parseResults(set, `${file} (set ${i})`));
   }
@@ -48,6 +50,7 @@ function resultSetsOf(json: unknown, file: string): ResultsFile[] {
 /** Exactly one result set, or a usage error naming the file. */
 export async function loadSingleSet(file: string): Promise<ResultsFile> {
   const sets = await loadResultSets(file);
-  if (sets.length !== 1) throw new UsageError(`${file}: holds ${sets.length} result sets; give one results file`);
+  if (sets.length !== 1)
+    throw new UsageError(`${file}: holds ${sets.length} result sets; give one results file`);
   return sets[0] as ResultsFile;
 }

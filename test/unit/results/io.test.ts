@@ -13,20 +13,36 @@ const run: RunRecord = okRun();
 
 describe("results files", () => {
   it("names the first bad field", () => {
-    const bad = { ...header, finishedAt: null, complete: true, warnings: [], runs: [{ ...run, metrics: { ...run.metrics, wallSeconds: "fast" } }] };
+    const bad = {
+      ...header,
+      finishedAt: null,
+      complete: true,
+      warnings: [],
+      runs: [{ ...run, metrics: { ...run.metrics, wallSeconds: "fast" } }],
+    };
     expect(() => parseResults(bad, "f.json")).toThrow(UsageError);
-    expect(() => parseResults(bad, "f.json")).toThrow(/f\.json: not a mallocbench results file: field runs\[0\]\.metrics\.wallSeconds/);
+    expect(() => parseResults(bad, "f.json")).toThrow(
+      /f\.json: not a mallocbench results file: field runs\[0\]\.metrics\.wallSeconds/,
+    );
   });
 
   it("refuses a run recorded twice (the same key), naming both places", () => {
-    const twice = { ...header, finishedAt: null, complete: true, warnings: [], runs: [run, okRun({ key: "other" }), run] };
+    const twice = {
+      ...header,
+      finishedAt: null,
+      complete: true,
+      warnings: [],
+      runs: [run, okRun({ key: "other" }), run],
+    };
     expect(() => parseResults(twice, "f.json")).toThrow(
       /^f\.json: not a mallocbench results file: field runs\[2\]\.key: "larson\/glibc\/t1#r0" is also runs\[0\]'s/,
     );
   });
 
   it("rejects another schema version by name", () => {
-    expect(() => parseResults({ schemaVersion: 99 }, "f.json")).toThrow(/unsupported schemaVersion 99/);
+    expect(() => parseResults({ schemaVersion: 99 }, "f.json")).toThrow(
+      /unsupported schemaVersion 99/,
+    );
   });
 
   it("round-trips through an atomic write", async () => {
@@ -55,7 +71,10 @@ describe("journal", () => {
   it("reports a bad line in the middle with its line number", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "mb-journal-"));
     const file = path.join(dir, "bad.journal");
-    await writeFile(file, `${JSON.stringify({ type: "header", ...header })}\nnot json\n${JSON.stringify({ type: "run", ...run })}\n`);
+    await writeFile(
+      file,
+      `${JSON.stringify({ type: "header", ...header })}\nnot json\n${JSON.stringify({ type: "run", ...run })}\n`,
+    );
     await expect(readJournal(file)).rejects.toThrow(/bad\.journal:2: not valid JSON/);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { checkStringLimits, FIELD_MAX_CHARS, MAX_DEPTH, TEXT_MAX_CHARS } from "../../../src/results/limits.js";
+import {
+  checkStringLimits,
+  FIELD_MAX_CHARS,
+  MAX_DEPTH,
+  TEXT_MAX_CHARS,
+} from "../../../src/results/limits.js";
 import { UsageError } from "../../../src/errors.js";
 
 function message(value: unknown): string {
@@ -17,7 +22,10 @@ describe("checkStringLimits", () => {
     expect(
       message({
         runs: [
-          { allocator: "a".repeat(FIELD_MAX_CHARS), failure: { message: "m".repeat(TEXT_MAX_CHARS) } },
+          {
+            allocator: "a".repeat(FIELD_MAX_CHARS),
+            failure: { message: "m".repeat(TEXT_MAX_CHARS) },
+          },
         ],
       }),
     ).toBe("");
