@@ -281,6 +281,11 @@ function program(setCode: (code: number) => void): Command {
     .description("store a results file as the baseline of its testbed")
     .argument("<results>", "a complete results file")
     .option("--dir <dir>", "baseline directory (default ./baselines)")
+    .option(
+      "--add",
+      "add the file to this testbed's baseline as one more invocation (bench check then estimates the variance between invocations)",
+    )
+    .option("--keep <n>", "with --add: keep the newest n invocations")
     .action(async (file, opts) =>
       setCode(await (await import("./commands/results-tools.js")).baselineSaveCommand(file, opts)),
     );

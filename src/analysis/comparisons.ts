@@ -8,12 +8,15 @@ import {
   mannWhitney,
   minimumDetectableLogRatio,
   lookAlphas,
+  pooledTTest,
+  tDetectableStandardErrors,
   plannedLooks,
   minimumPossibleP,
   ratioFromLogs,
   runsNeeded,
 } from "../stats/index.js";
 import { UsageError } from "../errors.js";
+import { invocationOf } from "../results/invocations.js";
 import type { ResultsFile, RunRecord } from "../results/schema.js";
 import { cellKey, paramVariants, paramsKey } from "../plan/schedule.js";
 import { measuredValue, valuesOf, type MetricInfo } from "./metrics.js";
@@ -48,6 +51,13 @@ export type ComparisonResult =
        * {@link GATE_POWER} power (stats/power.ts). Absent for counted metrics, which are exact.
        */
       mde?: number;
+      /**
+       * Two files (--baseline): the invocations each side holds, and the spread between them
+       * (pooled SD of the invocations' median log values) when it could be estimated: from three
+       * invocations in all. Null spread: one invocation per side, so the drift between
+       * invocations is not in the CI, and the cell cannot be cleared.
+       */
+      between?: { baseline: number; current: number; spread: number | null };
     };
 
 export interface NotRunRow {
@@ -150,7 +160,17 @@ function cellStats(values: number[]): CellStats | null {
 /** Everything but the BH adjustment and the verdict, which need every comparison of the report. */
 type Pending =
   | { kind: "final"; result: ComparisonResult }
-  | { kind: "pending"; ratio: number; lower: number; upper: number; p: number; method: string };
+  | {
+      kind: "pending";
+      ratio: number;
+      lower: number;
+      upper: number;
+      p: number;
+      method: string;
+      /** The MDE on the log scale when the test's own power formula gives it (t tests). */
+      mdeLog?: number;
+      between?: { baseline: number; current: number; spread: number | null };
+    };
 
 /** A cell's values of one metric, read once and shared by every row the cell is in. */
 interface CellValues {
@@ -164,6 +184,23 @@ interface CellValues {
   byRound?: { readonly rounds: number[]; readonly values: number[] };
 }
 
+/** Invocations seen in files of several (bench baseline save --add), numbered in order of sight. */
+const invocationNumbers = new Map<string, number>();
+
+/**
+ * A round number unique across invocations: rounds pair only within one invocation, so a round
+ * of a saved baseline's second invocation must not pair with the first's.
+ */
+function roundOfInvocation(run: RunRecord): number {
+  const id = run.invocation as string;
+  let k = invocationNumbers.get(id);
+  if (k === undefined) {
+    k = invocationNumbers.size + 1;
+    invocationNumbers.set(id, k);
+  }
+  return k * 1e7 + run.round;
+}
+
 /** One pass over a cell's runs: what valuesOf returns, with each value's round. */
 function cellValues(runs: readonly RunRecord[], metric: MetricInfo): CellValues {
   const values: number[] = [];
@@ -172,7 +209,7 @@ function cellValues(runs: readonly RunRecord[], metric: MetricInfo): CellValues 
     const value = measuredValue(run, metric.name);
     if (value === null) continue;
     values.push(value);
-    rounds.push(run.round);
+    rounds.push(run.invocation === undefined ? run.round : roundOfInvocation(run));
   }
   return { values, rounds };
 }
@@ -400,8 +437,10 @@ function finish(
         method: p.method,
         verdict: decideVerdict(p, adjustedP, opts),
         mde: Math.expm1(
-          minimumDetectableLogRatio(p.lower, p.upper, opts.level, opts.alpha, GATE_POWER),
+          p.mdeLog ??
+            minimumDetectableLogRatio(p.lower, p.upper, opts.level, opts.alpha, GATE_POWER),
         ),
+        ...(p.between ? { between: p.between } : {}),
       },
     };
   });
@@ -548,7 +587,13 @@ export function compareAllocatorsByMetric(
   });
 }
 
-/** Two results files: each cell of `current` against the same cell of `previous`. */
+/**
+ * Two results files: each cell of `current` against the same cell of `previous`. They are
+ * separate invocations: from three invocations in all (a baseline saved from several with
+ * `bench baseline save --add`), each invocation's median is one observation and the sides are
+ * compared by {@link compareInvocations}; with one invocation per side, run by run, and the
+ * result says the drift between invocations was not estimated.
+ */
 export function compareResults(
   previous: ResultsFile,
   current: ResultsFile,
@@ -563,21 +608,85 @@ export function compareResults(
         for (const allocator of current.plan.allocators) {
           const key = groupKey(workload, threads, params, allocator);
           if (!before.has(key)) continue;
-          const cand = valuesOf(after.get(key) ?? [], opts.metric.name);
-          const base = valuesOf(before.get(key) ?? [], opts.metric.name);
+          const candRuns = after.get(key) ?? [];
+          const baseRuns = before.get(key) ?? [];
+          const cand = valuesOf(candRuns, opts.metric.name);
+          const base = valuesOf(baseRuns, opts.metric.name);
+          const x = invocationMedians(candRuns, current, opts.metric);
+          const y = invocationMedians(baseRuns, previous, opts.metric);
           pending.push({
             row: cellRow(
               { workload, threads, params, allocator, against: `${allocator} (baseline)` },
               cellStats(cand),
               cellStats(base),
             ),
-            pending: compareValues(cand, base, opts),
+            pending:
+              opts.tolerance === undefined && x.length + y.length >= 3
+                ? compareInvocations(x, y, opts)
+                : withBetween(compareValues(cand, base, opts), {
+                    baseline: y.length,
+                    current: x.length,
+                    spread: null,
+                  }),
           });
         }
       }
     }
   }
   return finish(pending, opts);
+}
+
+/** Each invocation's median of the metric among `runs` (invocations without a value left out). */
+function invocationMedians(
+  runs: readonly RunRecord[],
+  file: ResultsFile,
+  metric: MetricInfo,
+): number[] {
+  const by = new Map<string, RunRecord[]>();
+  for (const run of runs) {
+    const id = invocationOf(run, file);
+    const list = by.get(id) ?? [];
+    list.push(run);
+    by.set(id, list);
+  }
+  return [...by.values()].flatMap((list) => {
+    const values = valuesOf(list, metric.name);
+    return values.length > 0 ? [describe(values).median] : [];
+  });
+}
+
+/** A run-by-run comparison of two invocations, marked as such (counted and final ones stay). */
+function withBetween(
+  p: Pending,
+  between: { baseline: number; current: number; spread: number | null },
+): Pending {
+  return p.kind === "pending" ? { ...p, between } : p;
+}
+
+/**
+ * Separate invocations, invocation by invocation: Student's pooled two-sample t test on the
+ * invocations' median log values (stats/invocations.ts), its CI as the ratio's, and its MDE from
+ * the t quantiles at its degrees of freedom. The spread between invocations is in the test, so
+ * more runs per invocation do not raise its false-alarm rate.
+ */
+function compareInvocations(x: number[], y: number[], opts: ComparisonOptions): Pending {
+  const unusable = noRatio(x, y);
+  if (unusable) return unusable;
+  const t = pooledTTest(
+    x.map((v) => Math.log(v)),
+    y.map((v) => Math.log(v)),
+    opts.level,
+  );
+  return {
+    kind: "pending",
+    ratio: Math.exp(t.estimate),
+    lower: Math.exp(t.lower),
+    upper: Math.exp(t.upper),
+    p: t.p,
+    method: `invocation medians: pooled t test, ${x.length} vs ${y.length} invocation(s), ${t.df} df, spread between invocations ±${(Math.expm1(t.spread) * 100).toFixed(1)}%`,
+    mdeLog: tDetectableStandardErrors(opts.alpha, t.df, GATE_POWER) * t.standardError,
+    between: { baseline: y.length, current: x.length, spread: t.spread },
+  };
 }
 
 /**
@@ -587,7 +696,11 @@ export function compareResults(
  */
 export interface InconclusiveRow {
   row: ComparisonRow;
-  reason: "power" | "interval";
+  /**
+   * "invocations": two files of one invocation each, whose drift apart is unknown (a baseline
+   * saved from several invocations, or --against, can clear it).
+   */
+  reason: "power" | "interval" | "invocations";
   /** The cell's minimum detectable effect (relative change); null when unknown. */
   mde: number | null;
   /**
@@ -627,6 +740,9 @@ export function inconclusiveRow(
   const estimate = sign * Math.log(r.ratio);
   const reach = Math.max(sign * Math.log(r.lower), sign * Math.log(r.upper));
   const mdeLog = r.mde === undefined ? null : Math.log1p(r.mde);
+  // One invocation per side: whatever the runs say, the drift between invocations is unknown.
+  if (r.between && r.between.spread === null)
+    return { row, reason: "invocations", mde: r.mde ?? null, runsToClear: null };
   const blind = mdeLog !== null && !(mdeLog <= limit);
   if (!blind && !(reach > limit)) return null;
   const halfWidth = Math.abs(Math.log(r.upper) - Math.log(r.lower)) / 2;
@@ -640,8 +756,9 @@ export function inconclusiveRow(
     row,
     reason: blind ? "power" : "interval",
     mde: r.mde ?? null,
+    // Between invocations, more runs per invocation do not narrow the spread: no run count.
     runsToClear:
-      room > 0 && n > 0 && limit > 0 && Number.isFinite(need)
+      !r.between && room > 0 && n > 0 && limit > 0 && Number.isFinite(need)
         ? Math.min(1e6, Math.ceil(need))
         : null,
   };

@@ -261,12 +261,8 @@ export async function checkCommand(
   const baselineLabel = base ? base.file : `allocator ${against} in the same file`;
   const notes: string[] = [];
   if (base?.note) notes.push(base.note);
-  if (base && tolerance === undefined)
-    // One invocation per side cannot estimate how far invocations drift apart; say so.
-    notes.push(
-      "baseline and current are separate invocations: the drift between invocations is not in these CIs, so more runs can mean more false alarms (docs/gate-calibration.md); measure both in one run and use --against <allocator> where the baseline can be built in the job",
-    );
   let report = makeReport(current);
+  if (base && tolerance === undefined) notes.push(...invocationNotes(report));
   if (sequentialLimits && against !== undefined) {
     const seq = await sequentialCheck(currentFile, current, against, options, sequentialLimits);
     report = seq.report;
@@ -372,13 +368,20 @@ export async function checkCommand(
     if (unsure.length === 0) return "";
     const bound = `${options.metric.better === "lower" ? "+" : "-"}${(options.threshold * 100).toFixed(1)}%`;
     const why = (u: (typeof unsure)[number]): string =>
-      u.reason === "power"
-        ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}`
-        : `its 95% CI reaches beyond ${bound}`;
-    const settle = (u: (typeof unsure)[number]): string =>
-      u.runsToClear === null
+      u.reason === "invocations"
+        ? INVOCATIONS_UNKNOWN
+        : u.reason === "power"
+          ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}`
+          : `its 95% CI reaches beyond ${bound}`;
+    const settle = (u: (typeof unsure)[number]): string => {
+      const between = u.row.result.kind === "compared" ? u.row.result.between : undefined;
+      if (between?.spread === null) return INVOCATIONS_FIX;
+      if (between)
+        return `the spread between invocations is ±${(Math.expm1(between.spread) * 100).toFixed(1)}%: more runs per invocation do not narrow it; more baseline invocations (bench baseline save --add) narrow the CI towards it, --against <allocator> removes it`;
+      return u.runsToClear === null
         ? "estimate already past the threshold: more runs will decide"
         : `about ${u.runsToClear} runs per cell would clear it if the noise and estimate held`;
+    };
     const more = report.sequentialLooks
       ? "more rounds: a higher --max-runs or --max-time"
       : "more runs: bench run -n N, --precision, or bench check --until-decided";
@@ -418,7 +421,9 @@ export async function checkCommand(
     }
     for (const u of unsure) {
       const why =
-        u.reason === "power"
+        u.reason === "invocations"
+          ? `${INVOCATIONS_UNKNOWN}: ${INVOCATIONS_FIX}`
+          : u.reason === "power"
           ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}, more than the threshold ${thresholdText}`
           : `the CI reaches beyond the threshold ${thresholdText}`;
       writeOut(
@@ -439,6 +444,32 @@ export async function checkCommand(
     );
   }
   return unsure.length > 0 ? EXIT_INCONCLUSIVE : 0;
+}
+
+const INVOCATIONS_UNKNOWN =
+  "the variance between invocations cannot be estimated from one invocation per side";
+const INVOCATIONS_FIX =
+  "save the baseline from several invocations (bench baseline save --add; 5 or more see small changes) or measure both in one run and use --against <allocator>";
+
+/** What the report's separate-invocation cells could and could not estimate, as notes. */
+function invocationNotes(report: ComparisonReport): string[] {
+  const between = report.rows.flatMap((r) =>
+    r.result.kind === "compared" && r.result.between ? [r.result.between] : [],
+  );
+  const notes: string[] = [];
+  if (between.some((b) => b.spread === null))
+    notes.push(
+      `baseline and current are separate invocations: the drift between invocations is not in these CIs, and ${INVOCATIONS_UNKNOWN}, so no cell can pass and more runs can mean more false alarms (docs/gate-calibration.md); ${INVOCATIONS_FIX}`,
+    );
+  const estimated = between.filter((b) => b.spread !== null);
+  if (estimated.length > 0) {
+    const k = Math.min(...estimated.map((b) => b.baseline));
+    const m = Math.max(...estimated.map((b) => b.current));
+    notes.push(
+      `baseline and current are separate invocations: compared invocation by invocation (each invocation's median one observation; Student's pooled t test over ${k}${k === Math.max(...estimated.map((b) => b.baseline)) ? "" : "+"} baseline and ${m} current invocation(s)), so the variance between invocations is in the CIs`,
+    );
+  }
+  return notes;
 }
 
 /** Exit code of a check that found no regression but could not rule one out. */

@@ -1,17 +1,30 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { metricInfo } from "../analysis/metrics.js";
 import { testbedOf } from "../analysis/testbed.js";
 import { UsageError } from "../errors.js";
 import { EXPORTERS, exporterNamed } from "../export/index.js";
+import { addInvocation } from "../results/invocations.js";
 import { writeJsonAtomic, writeTextAtomic } from "../results/io.js";
+import { parsePositiveInt } from "../config.js";
 import { checkOutputDir, checkOutputFile } from "../results/output-path.js";
 import { SCHEMA_VERSION } from "../results/schema.js";
 import { loadResultSets, loadSingleSet, type MergedFile } from "../results/sets.js";
 import { writeOut } from "../util/text.js";
 
-/** `bench baseline save <results.json> [--dir baselines]`: stored under its testbed's id. */
-export async function baselineSaveCommand(file: string, opts: { dir?: string }): Promise<number> {
+/**
+ * `bench baseline save <results.json> [--dir baselines] [--add [--keep N]]`: stored under its
+ * testbed's id; with --add, added to that baseline as one more invocation.
+ */
+export async function baselineSaveCommand(
+  file: string,
+  opts: { dir?: string; add?: boolean; keep?: string },
+): Promise<number> {
+  if (opts.keep !== undefined && !opts.add)
+    throw new UsageError("--keep bounds the invocations --add accumulates: give --add too");
+  const keep =
+    opts.keep === undefined ? undefined : parsePositiveInt(opts.keep, "--keep", 2, 10_000);
   const results = await loadSingleSet(file);
   if (!results.complete)
     throw new UsageError(
@@ -23,6 +36,17 @@ export async function baselineSaveCommand(file: string, opts: { dir?: string }):
   const target = path.join(dir, `${testbedOf(results).id}.json`);
   checkOutputFile(target, { flag: "--dir", overwrite: "always" });
   await mkdir(dir, { recursive: true });
+  if (opts.add && existsSync(target)) {
+    // More invocations let the gate estimate how far invocations drift apart (bench check).
+    const before = await loadSingleSet(target);
+    const merged = addInvocation(before, results, keep, { baseline: target, next: file });
+    await writeJsonAtomic(target, merged);
+    const count = merged.invocations?.length ?? 1;
+    writeOut(
+      `${target}\n${target}: ${count} invocation(s)${count < 3 ? "; bench check estimates the variance between invocations from 2 on, and sees small changes only from about 5" : ""}\n`,
+    );
+    return 0;
+  }
   // Through a temporary file and a rename: a full disk must not truncate the baseline it replaces.
   await writeTextAtomic(target, await readFile(file, "utf8"));
   writeOut(`${target}\n`);

@@ -203,6 +203,11 @@ const RunBase = z.object({
   warmup: z.boolean(),
   /** Order in which the run was executed in its invocation. */
   seq: count,
+  /**
+   * The invocation (`bench run`) that measured it, in a baseline saved from several
+   * (`bench baseline save --add`); absent: the file's own invocation (see results/invocations.ts).
+   */
+  invocation: z.string().optional(),
   startedAt: z.string(),
   identity: z.string().nullable(),
   perfUnavailable: z.string().optional(),
@@ -287,6 +292,8 @@ export const ResultsFileSchema = ResultsHeaderSchema.extend({
   /** False when the invocation was interrupted: `bench run --resume <file>` completes it. */
   complete: z.boolean(),
   warnings: z.array(z.string()),
+  /** A baseline saved from several invocations: each one's id (its runs' `invocation`), oldest first. */
+  invocations: z.array(z.object({ id: z.string(), createdAt: z.string() })).optional(),
   runs: z.array(RunRecordSchema),
   /** `bench run --hardening`: the heap-misuse probe matrix (docs/hardening.md). */
   hardening: HardeningReportSchema.optional(),

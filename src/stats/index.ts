@@ -18,3 +18,4 @@ export * from "./wilcoxon-distribution.js";
 export * from "./signed-rank.js";
 export * from "./power.js";
 export * from "./sequential.js";
+export * from "./invocations.js";
