@@ -8,7 +8,13 @@
  * detection rate per slowdown and the slowdown actually measured (median ratio of its trials).
  *
  * Two modes, as a CI job can measure:
- * - separate: baseline and current are separate invocations (`bench check --baseline file`);
+ * - separate: baseline and current are separate invocations (`bench check --baseline file`).
+ *   A chain of invocations per run count: at each step one A invocation (0 spins) and one
+ *   invocation per slowdown; each is checked against a baseline of the GATE_INVOCATIONS A
+ *   invocations before it (`bench baseline save --add --keep K`: the invocation-level test), and
+ *   against the single A invocation before it (one invocation per side: the run-level test);
+ *   then the step's A invocation joins the rolling baseline. Trials of one chain share baseline
+ *   invocations, as the checks of a CI job with a rolling baseline do.
  * - interleaved: both in one invocation, runs interleaved (`bench check --against allocator`).
  *   Its decision is the default one (pairing "auto": runs of a round are paired from 10 rounds
  *   on); the table also shows what the independent test would have said on the same runs.
@@ -24,11 +30,12 @@
  *                  Choose CPUs of different cores when the machine has SMT.
  *   GATE_RUNS      runs per cell to calibrate, comma-separated (default 5,10,20)
  *   GATE_WORKLOAD  (threadtest), GATE_SIZE (quick), GATE_THRESHOLD (0.01), GATE_ALPHA (0.05)
+ *   GATE_INVOCATIONS  baseline invocations of the separate mode (default 5)
  *   GATE_PER_SPIN  the cost of one spin as a fraction of the run, instead of the fit (e.g. 0.0014)
  *   GATE_OUT       directory for the tables (gate-calibration.md) and every trial (trials.json);
  *                  default a new temporary directory
  */
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { median } from "simple-statistics";
@@ -44,6 +51,7 @@ import {
 import { metricInfo } from "../src/analysis/metrics.js";
 import { parseAllocatorArg } from "../src/allocators/index.js";
 import type { Size } from "../src/config.js";
+import { addInvocation } from "../src/results/invocations.js";
 import type { ResultsFile } from "../src/results/schema.js";
 import { runBenchmark, type RunOptions } from "../src/run/runner.js";
 import { buildFixtureLib } from "../testkit/fixture-lib.js";
@@ -73,6 +81,7 @@ const STREAM_CPUS: (string | null)[] =
         .filter(Boolean);
 const RUNS = (process.env["GATE_RUNS"] ?? "5,10,20").split(",").map(Number);
 const SLOWDOWNS = [0, 0.02, 0.05, 0.1];
+const INVOCATIONS = Number(process.env["GATE_INVOCATIONS"] ?? 5);
 const EVERY = "10";
 
 let dir = "";
@@ -111,8 +120,14 @@ async function measure(
   return outcome.results;
 }
 
-const OPTIONS = (pairing: "auto" | "independent" = "auto") => ({
-  metric: metricInfo("seconds"),
+/** The second metric every trial is also decided on: CPU time, the candidate narrower spread. */
+const CPU_METRIC = "userSeconds";
+
+const OPTIONS = (
+  pairing: "auto" | "independent" = "auto",
+  metric: "seconds" | typeof CPU_METRIC = "seconds",
+) => ({
+  metric: metricInfo(metric),
   alpha: ALPHA,
   level: 0.95,
   threshold: THRESHOLD,
@@ -130,6 +145,7 @@ function only(result: ComparisonResult | undefined): Compared {
 /** One decision of a trial: the default one, and (interleaved) the independent test's. */
 interface Decision {
   result: Compared;
+  user?: Compared;
   independent?: Compared;
   rounds?: number;
 }
@@ -148,12 +164,17 @@ interface Trial {
   confirmed: boolean;
   independentFlagged?: boolean;
   independentConfirmed?: boolean;
+  /** Separate: what the run-level test said against one baseline invocation (the old gate). */
+  singleFlagged?: boolean;
+  singleVerdict?: GateVerdict;
   /** bench check's verdict for the cell (exit 1, 3, 0): regressed, inconclusive, or pass. */
   verdict: GateVerdict;
   /** The minimum detectable effect the verdict stated (relative change, e.g. 0.03). */
   mde: number | null;
   /** A change from 1 at all: adjusted p < alpha and the CI excludes 1 (the MDE's own test). */
   detected: boolean;
+  /** The same runs decided on user CPU time (userSeconds) instead of seconds. */
+  user?: { ratio: number; flagged: boolean; verdict: GateVerdict; mde: number | null };
   /** Sequential: the rounds measured before it stopped. */
   rounds?: number;
 }
@@ -161,8 +182,11 @@ interface Trial {
 type GateVerdict = "regressed" | "inconclusive" | "pass";
 
 /** What bench check says about one compared cell, with its stated MDE. */
-function gateVerdict(result: Compared): Pick<Trial, "verdict" | "mde" | "detected"> {
-  const metric = metricInfo("seconds");
+function gateVerdict(
+  result: Compared,
+  metricName: "seconds" | typeof CPU_METRIC = "seconds",
+): Pick<Trial, "verdict" | "mde" | "detected"> {
+  const metric = metricInfo(metricName);
   const row = {
     workload: WORKLOAD,
     threads: 1,
@@ -186,7 +210,37 @@ function gateVerdict(result: Compared): Pick<Trial, "verdict" | "mde" | "detecte
   };
 }
 
+function mdeMedian(mdes: readonly (number | null)[]): string {
+  const known = mdes.filter((m): m is number => m !== null);
+  return known.length === 0 ? "-" : `${(median(known) * 100).toFixed(1)}%`;
+}
+
+function userOf(result: Compared): NonNullable<Trial["user"]> {
+  const v = gateVerdict(result, CPU_METRIC);
+  return {
+    ratio: result.ratio,
+    flagged: result.verdict === "regressed",
+    verdict: v.verdict,
+    mde: v.mde,
+  };
+}
+
 async function main(): Promise<void> {
+  const from = process.env["GATE_TABLES"];
+  if (from) {
+    // The tables of a calibration's trials.json, also of one stopped early.
+    const trials = JSON.parse(await readFile(from, "utf8")) as Trial[];
+    const meta = await readFile(path.join(path.dirname(from), "meta.txt"), "utf8").catch(() => "");
+    const perRow = new Map<string, number>();
+    for (const t of trials) {
+      const key = `${t.mode} ${t.runs} ${t.slowdown}`;
+      perRow.set(key, (perRow.get(key) ?? 0) + 1);
+    }
+    console.log(
+      `${meta}Trials per row: ${Math.min(...perRow.values())} to ${Math.max(...perRow.values())} (from ${from}).\n\n${tablesOf(trials).join("\n\n")}`,
+    );
+    return;
+  }
   dir = await mkdtemp(path.join(os.tmpdir(), "mallocbench-gate-"));
   const out = process.env["GATE_OUT"] ? path.resolve(process.env["GATE_OUT"]) : dir;
   await mkdir(out, { recursive: true });
@@ -233,6 +287,13 @@ async function main(): Promise<void> {
   const perSpin = given > 0 ? given : fitted;
   const fit = `fit: one spin per ${EVERY} mallocs costs ${(fitted * 100).toFixed(3)}% of the run's CPU time (s0 median ${(medianOf("s0", "wall") * 1e3).toFixed(1)} ms wall, ${(zero * 1e3).toFixed(1)} ms CPU)${given > 0 ? `; GATE_PER_SPIN sets ${(given * 100).toFixed(3)}%` : ""}`;
   console.log(fit);
+  const meta = (finished: boolean) =>
+    [
+      `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
+      `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${STREAM_CPUS[0] === null ? "unpinned, one stream" : `${STREAM_CPUS.length} stream(s) of trials at once, each pinned to its CPU (${STREAM_CPUS.join(", ")})`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%${finished ? `; ${((Date.now() - started) / 1000).toFixed(0)} s` : ""}.`,
+      `${fit}. Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit of CPU time over interleaved runs at 10 to 160 spins).`,
+      "",
+    ].join("\n");
   const spinsFor = new Map<number, number>(
     SLOWDOWNS.map((x) => [x, Math.max(0, Math.round(x / perSpin))]),
   );
@@ -277,6 +338,7 @@ async function main(): Promise<void> {
     const file = await measure({ base: envFor(0), cand: envFor(slowdown) }, n, cpu);
     return {
       result: only(compareAllocators(file, "base", OPTIONS()).rows[0]?.result),
+      user: only(compareAllocators(file, "base", OPTIONS("auto", CPU_METRIC)).rows[0]?.result),
       independent: only(compareAllocators(file, "base", OPTIONS("independent")).rows[0]?.result),
     };
   }
@@ -308,6 +370,7 @@ async function main(): Promise<void> {
         flagged,
         confirmed: flagged && again?.result.verdict === "regressed",
         ...gateVerdict(first.result),
+        ...(first.user ? { user: userOf(first.user) } : {}),
         ...(first.rounds !== undefined ? { rounds: first.rounds } : {}),
         ...(first.independent
           ? {
@@ -321,20 +384,86 @@ async function main(): Promise<void> {
     return trials;
   }
 
-  // Every trial is a task; one stream per CPU takes tasks until none are left.
+  /**
+   * The separate mode's chain for n runs per cell: INVOCATIONS A invocations to start the
+   * rolling baseline, then REPS steps of an A invocation and one per slowdown (shuffled).
+   */
+  async function chain(
+    n: number,
+    cpu: string | null,
+    onStep: (trials: Trial[]) => Promise<void>,
+  ): Promise<Trial[]> {
+    const history: ResultsFile[] = [];
+    for (let i = 0; i < INVOCATIONS; i++)
+      history.push(await measure({ subject: envFor(0) }, n, cpu));
+    const trials: Trial[] = [];
+    for (let step = 0; step < REPS; step++) {
+      const window = history.slice(-INVOCATIONS);
+      let baseline = window[0] as ResultsFile;
+      for (const next of window.slice(1))
+        baseline = addInvocation(baseline, next, INVOCATIONS, {
+          baseline: "baseline",
+          next: "run",
+        });
+      const single = window[window.length - 1] as ResultsFile;
+      const order = [...SLOWDOWNS].sort(() => Math.random() - 0.5);
+      let fresh: ResultsFile | undefined;
+      for (const slowdown of order) {
+        const after = await measure({ subject: envFor(slowdown) }, n, cpu);
+        if (slowdown === 0) fresh = after;
+        const result = only(compareResults(baseline, after, OPTIONS()).rows[0]?.result);
+        const old = only(compareResults(single, after, OPTIONS()).rows[0]?.result);
+        const user = only(
+          compareResults(baseline, after, OPTIONS("auto", CPU_METRIC)).rows[0]?.result,
+        );
+        trials.push({
+          mode: "separate",
+          runs: n,
+          slowdown,
+          cpu,
+          ratio: result.ratio,
+          lower: result.lower,
+          upper: result.upper,
+          p: result.adjustedP,
+          method: result.method,
+          flagged: result.verdict === "regressed",
+          confirmed: false,
+          ...gateVerdict(result),
+          singleFlagged: old.verdict === "regressed",
+          singleVerdict: gateVerdict(old).verdict,
+          user: userOf(user),
+        });
+      }
+      history.push(fresh as ResultsFile);
+      await onStep(trials.slice(-SLOWDOWNS.length));
+    }
+    return [];
+  }
+
+  // Every trial is a task (a separate-mode chain: REPS trials); one stream per CPU takes tasks
+  // until none are left.
   const tasks: { mode: Mode; n: number }[] = [];
+  // Round-robin over the run counts, so a calibration stopped early has trials of each.
   for (const mode of MODES)
-    for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS)
-      for (let rep = 0; rep < REPS; rep++) tasks.push({ mode, n });
+    for (let rep = 0; rep < (mode === "separate" ? 1 : REPS); rep++)
+      for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS) tasks.push({ mode, n });
   const all: Trial[] = [];
   let done = 0;
   const started = Date.now();
+  await writeFile(path.join(out, "meta.txt"), meta(false));
   await Promise.all(
     STREAM_CPUS.map(async (cpu) => {
       for (;;) {
         const task = tasks.shift();
         if (!task) return;
-        all.push(...(await trial(task.mode, task.n, cpu)));
+        all.push(
+          ...(await (task.mode === "separate"
+            ? chain(task.n, cpu, async (step) => {
+                all.push(...step);
+                await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all)}\n`);
+              })
+            : trial(task.mode, task.n, cpu))),
+        );
         done++;
         // Kept as it goes, so a run stopped early still leaves its trials.
         await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all)}\n`);
@@ -346,6 +475,15 @@ async function main(): Promise<void> {
     }),
   );
 
+  const sections = tablesOf(all);
+  const doc = [meta(true), ...sections.flatMap((s) => [s, ""])].join("\n");
+  await writeFile(path.join(out, "gate-calibration.md"), `${doc}\n`);
+  await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all, null, 1)}\n`);
+  console.log(`\n${doc}\n(written to ${path.join(out, "gate-calibration.md")} and trials.json)`);
+}
+
+/** The tables of every mode in `all`: per mode and run count, then the sequential and MDE tables. */
+function tablesOf(all: readonly Trial[]): string[] {
   const pct = (k: number, of: number): string => `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
   const sections: string[] = [];
   for (const mode of MODES.filter((m) => m !== "sequential")) {
@@ -365,10 +503,34 @@ async function main(): Promise<void> {
             count((t) => t.flagged),
             ts.length,
           ),
-          pct(
-            count((t) => t.confirmed),
-            ts.length,
-          ),
+          ...(mode === "separate"
+            ? []
+            : [
+                pct(
+                  count((t) => t.confirmed),
+                  ts.length,
+                ),
+              ]),
+          ...(mode === "separate"
+            ? [
+                pct(
+                  count((t) => t.verdict === "inconclusive"),
+                  ts.length,
+                ),
+                pct(
+                  count((t) => t.verdict === "pass"),
+                  ts.length,
+                ),
+                pct(
+                  count((t) => t.singleFlagged),
+                  ts.length,
+                ),
+                pct(
+                  count((t) => t.singleVerdict === "pass"),
+                  ts.length,
+                ),
+              ]
+            : []),
           ...(mode === "interleaved"
             ? [
                 methods.join(", "),
@@ -383,6 +545,11 @@ async function main(): Promise<void> {
               ]
             : []),
           median(ts.map((t) => t.ratio)).toFixed(3),
+          pct(
+            count((t) => t.user?.flagged),
+            ts.length,
+          ),
+          `${mdeMedian(ts.map((t) => t.mde))} / ${mdeMedian(ts.map((t) => t.user?.mde ?? null))}`,
         ];
         rows.push(`| ${cells.join(" | ")} |`);
       }
@@ -390,16 +557,16 @@ async function main(): Promise<void> {
     const header =
       mode === "interleaved"
         ? [
-            "| runs per cell | injected | flagged | flagged with --confirm | test (default: pairing auto) | flagged, independent test | with --confirm, independent | median measured ratio |",
-            "| ---: | --- | --- | --- | --- | --- | --- | ---: |",
+            "| runs per cell | injected | flagged | flagged with --confirm | test (default: pairing auto) | flagged, independent test | with --confirm, independent | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |",
+            "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ]
         : [
-            "| runs per cell | injected | flagged | flagged with --confirm | median measured ratio |",
-            "| ---: | --- | --- | --- | ---: |",
+            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | inconclusive | pass | flagged, 1 baseline invocation (run-level test) | pass, 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
+            "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ];
     sections.push(
       [
-        `### ${mode === "separate" ? "Baseline and current in separate invocations (bench check --baseline file)" : "Baseline and current interleaved in one invocation (bench check --against allocator)"}`,
+        `### ${mode === "separate" ? `Baseline and current in separate invocations (bench check --baseline file; baseline of ${INVOCATIONS} invocations: bench baseline save --add --keep ${INVOCATIONS})` : "Baseline and current interleaved in one invocation (bench check --against allocator)"}`,
         "",
         ...header,
         ...rows,
@@ -408,16 +575,7 @@ async function main(): Promise<void> {
   }
   if (MODES.includes("sequential")) sections.push(sequentialTable(all));
   sections.push(mdeTable(all));
-  const doc = [
-    `Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.availableParallelism()} CPUs, Linux ${os.release()}; ${new Date().toISOString()}`,
-    `Workload ${WORKLOAD} --size ${SIZE}, 1 thread; ${STREAM_CPUS[0] === null ? "unpinned, one stream" : `${STREAM_CPUS.length} stream(s) of trials at once, each pinned to its CPU (${STREAM_CPUS.join(", ")})`}; ${REPS} trials per row; alpha ${ALPHA}, threshold ${THRESHOLD * 100}%; ${((Date.now() - started) / 1000).toFixed(0)} s.`,
-    `${fit}. Injected with test/fixtures/libs/slowdown.c, spins every ${EVERY} mallocs: ${[...spinsFor].map(([x, s]) => `+${x * 100}% = ${s}`).join(", ")} (a least-squares fit of CPU time over interleaved runs at 10 to 160 spins).`,
-    "",
-    ...sections.flatMap((s) => [s, ""]),
-  ].join("\n");
-  await writeFile(path.join(out, "gate-calibration.md"), `${doc}\n`);
-  await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all, null, 1)}\n`);
-  console.log(`\n${doc}\n(written to ${path.join(out, "gate-calibration.md")} and trials.json)`);
+  return sections;
 }
 
 /** The sequential gate: per injected slowdown, its verdicts and the rounds they took. */
