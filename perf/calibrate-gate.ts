@@ -42,6 +42,7 @@ import { median } from "simple-statistics";
 import {
   compareAllocators,
   compareResults,
+  decideCountedVerdict,
   decideVerdict,
   inconclusiveRow,
   PAIRED_MIN_PAIRS,
@@ -56,7 +57,7 @@ import type { ResultsFile } from "../src/results/schema.js";
 import { runBenchmark, type RunOptions } from "../src/run/runner.js";
 import { buildFixtureLib } from "../testkit/fixture-lib.js";
 
-type Mode = "separate" | "interleaved" | "sequential";
+type Mode = "separate" | "interleaved" | "sequential" | "exact";
 
 const REPS = Number(process.env["GATE_REPS"] ?? 20);
 const WORKLOAD = process.env["GATE_WORKLOAD"] ?? "threadtest";
@@ -66,9 +67,14 @@ const ALPHA = Number(process.env["GATE_ALPHA"] ?? 0.05);
 const MODES: Mode[] =
   process.env["GATE_MODE"] === "separate" ||
   process.env["GATE_MODE"] === "interleaved" ||
-  process.env["GATE_MODE"] === "sequential"
+  process.env["GATE_MODE"] === "sequential" ||
+  process.env["GATE_MODE"] === "exact"
     ? [process.env["GATE_MODE"]]
-    : ["separate", "interleaved", "sequential"];
+    : ["separate", "interleaved", "sequential", "exact"];
+/** The exact mode: instruction changes injected, trials per change (GATE_EXACT_REPS, default 5). */
+const EXACT_CHANGES = [0.005, 0.01];
+const EXACT_REPS = Number(process.env["GATE_EXACT_REPS"] ?? 5);
+const EXACT_TOLERANCES = [0.001, 0.0025, 0.005];
 /** Most rounds of the sequential gate (its --max-runs); its trials ignore GATE_RUNS. */
 const MAX_RUNS = Number(process.env["GATE_MAX_RUNS"] ?? 60);
 /** Pinned by default: unpinned single-thread runs on a 2-vCPU VM were bimodal (0.09 s or 0.15 s). */
@@ -93,6 +99,7 @@ async function measure(
   runs: number,
   cpu: string | null,
   sequential?: RunOptions["sequential"],
+  exact?: { seed: number },
 ): Promise<ResultsFile> {
   const n = counter++;
   const outcome = await runBenchmark({
@@ -106,8 +113,10 @@ async function measure(
     preset: SIZE,
     size: SIZE,
     runs,
-    warmup: 1,
-    seed: 1 + n,
+    // Counted runs are deterministic: no warm-up, and the seed a CI job fixes (--seed).
+    warmup: exact ? 0 : 1,
+    seed: exact ? exact.seed : 1 + n,
+    ...(exact ? { measure: "instructions" as const } : {}),
     timeoutMs: 120_000,
     cpus: cpu,
     rssIntervalMs: 0,
@@ -245,6 +254,12 @@ async function main(): Promise<void> {
   const out = process.env["GATE_OUT"] ? path.resolve(process.env["GATE_OUT"]) : dir;
   await mkdir(out, { recursive: true });
   shim = await buildFixtureLib("slowdown", dir);
+  if (MODES.length === 1 && MODES[0] === "exact") {
+    const section = await exactCalibration(STREAM_CPUS[0] ?? null);
+    await writeFile(path.join(out, "gate-calibration.md"), `${section}\n`);
+    console.log(`\n${section}`);
+    return;
+  }
 
   // The spins (per 10 mallocs) that inject each target: one invocation runs 0 and several spin
   // levels interleaved, 20 runs each; a least-squares line through the origin of (ratio - 1)
@@ -444,7 +459,7 @@ async function main(): Promise<void> {
   // until none are left.
   const tasks: { mode: Mode; n: number }[] = [];
   // Round-robin over the run counts, so a calibration stopped early has trials of each.
-  for (const mode of MODES)
+  for (const mode of MODES.filter((m) => m !== "exact"))
     for (let rep = 0; rep < (mode === "separate" ? 1 : REPS); rep++)
       for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS) tasks.push({ mode, n });
   const all: Trial[] = [];
@@ -476,17 +491,92 @@ async function main(): Promise<void> {
   );
 
   const sections = tablesOf(all);
+  if (MODES.includes("exact")) sections.push(await exactCalibration(STREAM_CPUS[0] ?? null));
   const doc = [meta(true), ...sections.flatMap((s) => [s, ""])].join("\n");
   await writeFile(path.join(out, "gate-calibration.md"), `${doc}\n`);
   await writeFile(path.join(out, "trials.json"), `${JSON.stringify(all, null, 1)}\n`);
   console.log(`\n${doc}\n(written to ${path.join(out, "gate-calibration.md")} and trials.json)`);
 }
 
+/**
+ * The exact mode: `bench run --metric instructions` (callgrind), baseline and current in separate
+ * invocations with the same --seed, as a CI job on every push measures them; one run per side.
+ * The spins that add +0.5% and +1% instructions come from counting 0 and 20 spins (instruction
+ * counts are linear in the spins). Each trial is a fresh pair of invocations; A/A is also
+ * measured with another seed, which a CI job should not do. Returns the markdown section.
+ */
+async function exactCalibration(cpu: string | null): Promise<string> {
+  const counted = (spins: number, seed: number): Promise<ResultsFile> =>
+    measure(
+      { subject: { MB_SLOWDOWN_SPINS: String(spins), MB_SLOWDOWN_EVERY: EVERY } },
+      1,
+      cpu,
+      undefined,
+      { seed },
+    );
+  const instructions = (file: ResultsFile): number => {
+    const run = file.runs.find((r) => r.status === "ok" && !r.warmup);
+    const value = run?.status === "ok" ? run.metrics.instructions : undefined;
+    if (value === undefined) throw new Error(`no counted run: ${JSON.stringify(file.runs[0])}`);
+    return value;
+  };
+  const started = Date.now();
+  const zero = instructions(await counted(0, 1));
+  const probe = 20;
+  const perSpin = (instructions(await counted(probe, 1)) / zero - 1) / probe;
+  const spinsFor = (x: number): number => Math.max(1, Math.round(x / perSpin));
+  const kinds: { label: string; spins: number; seed: number }[] = [
+    { label: "A/A, same --seed", spins: 0, seed: 1 },
+    { label: "A/A, another --seed", spins: 0, seed: 2 },
+    ...EXACT_CHANGES.map((x) => ({
+      label: `+${(x * 100).toFixed(1)}% (${spinsFor(x)} spins)`,
+      spins: spinsFor(x),
+      seed: 1,
+    })),
+  ];
+  const ratios = new Map<string, number[]>(kinds.map((k) => [k.label, []]));
+  for (let rep = 0; rep < EXACT_REPS; rep++) {
+    const base = await counted(0, 1);
+    for (const kind of kinds) {
+      const current = await counted(kind.spins, kind.seed);
+      // bench check's own path: the counted comparison of compareResults.
+      const options = {
+        ...OPTIONS(),
+        metric: metricInfo("instructions"),
+        tolerance: EXACT_TOLERANCES[0] as number,
+      };
+      const row = only(compareResults(base, current, options).rows[0]?.result);
+      ratios.get(kind.label)?.push(row.ratio);
+    }
+    console.log(`exact: ${rep + 1} of ${EXACT_REPS} trials done`);
+  }
+  const metric = metricInfo("instructions");
+  const rows = kinds.map((kind) => {
+    const rs = ratios.get(kind.label) ?? [];
+    const flagged = EXACT_TOLERANCES.map((tol) => {
+      const k = rs.filter((r) => decideCountedVerdict(r, tol, metric) === "regressed").length;
+      const any = rs.filter((r) => decideCountedVerdict(r, tol, metric) !== "same").length;
+      return `${k}/${rs.length}${any > k ? ` (+${any - k} improved)` : ""}`;
+    });
+    const show = (r: number): string => `${((r - 1) * 100).toFixed(3)}%`;
+    return `| ${kind.label} | ${rs.length} | ${show(Math.min(...rs))} to ${show(Math.max(...rs))} | ${flagged.join(" | ")} |`;
+  });
+  return [
+    `### Exact mode (bench run --metric instructions; bench check --metric instructions --tolerance T)`,
+    "",
+    `Counted under callgrind, one run per side, baseline and current in separate invocations; instructions of ${WORKLOAD} --size ${SIZE}, 1 thread: ${zero.toLocaleString("en-US")} at 0 spins; one spin every ${EVERY} mallocs adds ${(perSpin * 100).toFixed(4)}%. ${EXACT_REPS} trials per row, ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    "",
+    `| injected | trials | measured change (min to max) | ${EXACT_TOLERANCES.map((t) => `flagged at --tolerance ${(t * 100).toFixed(2)}%`).join(" | ")} |`,
+    `| --- | ---: | --- | ${EXACT_TOLERANCES.map(() => "---").join(" | ")} |`,
+    ...rows,
+  ].join("\n");
+}
+
 /** The tables of every mode in `all`: per mode and run count, then the sequential and MDE tables. */
 function tablesOf(all: readonly Trial[]): string[] {
   const pct = (k: number, of: number): string => `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
   const sections: string[] = [];
-  for (const mode of MODES.filter((m) => m !== "sequential")) {
+  for (const mode of MODES.filter((m) => m === "separate" || m === "interleaved")) {
     const rows: string[] = [];
     for (const n of RUNS) {
       for (const slowdown of SLOWDOWNS) {
@@ -607,7 +697,7 @@ function mdeTable(all: readonly Trial[]): string {
   const pct = (k: number, of: number): string =>
     of === 0 ? "-" : `${k}/${of} = ${((100 * k) / of).toFixed(0)}%`;
   const rows: string[] = [];
-  for (const mode of MODES) {
+  for (const mode of MODES.filter((m) => m !== "exact")) {
     for (const n of mode === "sequential" ? [MAX_RUNS] : RUNS) {
       const ts = all.filter((t) => t.mode === mode && t.runs === n && t.mde !== null);
       const buckets: [string, Trial[]][] = [

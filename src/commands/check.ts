@@ -424,8 +424,8 @@ export async function checkCommand(
         u.reason === "invocations"
           ? `${INVOCATIONS_UNKNOWN}: ${INVOCATIONS_FIX}`
           : u.reason === "power"
-          ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}, more than the threshold ${thresholdText}`
-          : `the CI reaches beyond the threshold ${thresholdText}`;
+            ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}, more than the threshold ${thresholdText}`
+            : `the CI reaches beyond the threshold ${thresholdText}`;
       writeOut(
         `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: ${why}`)}\n`,
       );

@@ -66,7 +66,15 @@ export function pooledTTest(
   const standardError = spread * Math.sqrt(1 / x.length + 1 / y.length);
   if (standardError === 0) {
     // Every invocation measured the same: no spread, the difference is exact.
-    return { estimate, lower: estimate, upper: estimate, p: estimate === 0 ? 1 : 0, df, standardError, spread };
+    return {
+      estimate,
+      lower: estimate,
+      upper: estimate,
+      p: estimate === 0 ? 1 : 0,
+      df,
+      standardError,
+      spread,
+    };
   }
   const t = estimate / standardError;
   const p = Math.min(1, 2 * studentTCdf(-Math.abs(t), df));

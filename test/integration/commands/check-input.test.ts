@@ -103,26 +103,49 @@ describe("bench check says when a pass rules nothing out", () => {
     const r = await bench(["check", b, "--baseline", a], { env: { GITHUB_ACTIONS: "true" } });
     expect(r.exitCode, String(r.all)).toBe(3);
     expect(String(r.stdout)).toContain("check INCONCLUSIVE");
-    // Two invocations: the verdict says their drift is not estimated, and what to do instead.
+    // One invocation per side: the verdict says their drift cannot be estimated, and what to do.
     expect(String(r.stdout)).toMatch(
-      /^note: baseline and current are separate invocations: the drift between invocations is not in these CIs.*use --against <allocator>/m,
+      /^note: baseline and current are separate invocations: the drift between invocations is not in these CIs, and the variance between invocations cannot be estimated from one invocation per side.*use --against <allocator>/m,
     );
     expect(String(r.stdout)).not.toContain("check passed");
     expect(String(r.stdout)).toMatch(
       /^power: at alpha 0\.05 with 80% power these runs could see changes of ±\d+\.\d%/m,
     );
     expect(String(r.stdout)).toMatch(
-      /inconclusive: 1 cell\(s\) not flagged, but a change of \+5\.0% is not ruled out[^\n]*\n {2}larson t1 glibc: inconclusive .*MDE ±\d+\.\d%: could only see changes ≥ \d+\.\d% \(about \d+ runs per cell would clear it/,
+      /inconclusive: 1 cell\(s\) not flagged, but a change of \+5\.0% is not ruled out[^\n]*\n {2}larson t1 glibc: inconclusive .*MDE ±\d+\.\d%: the variance between invocations cannot be estimated from one invocation per side \(save the baseline from several invocations \(bench baseline save --add/,
     );
     expect(String(r.stdout)).toMatch(
-      /^::warning title=mallocbench inconclusive::larson t1 glibc: .*could only see changes ≥ \d+\.\d%25, more than the threshold 5\.0%25/m,
+      /^::warning title=mallocbench inconclusive::larson t1 glibc: .*cannot be estimated from one invocation per side: save the baseline from several invocations/m,
     );
 
+    // Steady runs: one invocation per side still cannot pass; a baseline of three can.
     const steady = [1.0, 1.001, 0.999, 1.002, 0.998, 1.0005, 0.9995, 1.0015, 0.9985, 1.0];
     await writeJsonAtomic(c, results(steady));
-    const clear = await bench(["check", c, "--baseline", c]);
+    const alone = await bench(["check", c, "--baseline", c]);
+    expect(alone.exitCode, String(alone.all)).toBe(3);
+    const d = path.join(dir, "d.json");
+    const ids = [
+      "2026-01-01T00:00:00.000Z",
+      "2026-01-02T00:00:00.000Z",
+      "2026-01-03T00:00:00.000Z",
+    ];
+    const one = results(steady);
+    await writeJsonAtomic(d, {
+      ...one,
+      invocations: ids.map((id) => ({ id, createdAt: id })),
+      runs: ids.flatMap((id, i) =>
+        one.runs.map((run) => ({
+          ...run,
+          key: `${id}#${run.key}`,
+          invocation: id,
+          metrics: { ...run.metrics, seconds: (run.metrics?.seconds ?? 1) * (1 + 0.002 * (i - 1)) },
+        })),
+      ),
+    });
+    const clear = await bench(["check", c, "--baseline", d]);
     expect(clear.exitCode, String(clear.all)).toBe(0);
     expect(String(clear.stdout)).toContain("check passed");
+    expect(String(clear.stdout)).toMatch(/compared invocation by invocation/);
     expect(String(clear.stdout)).not.toContain("inconclusive");
   });
 
