@@ -219,6 +219,14 @@ function gateVerdict(
   };
 }
 
+/**
+ * A "pass" that is a significant improvement beyond the threshold (exit 0 too): on an A/A pair,
+ * a false alarm in the other direction.
+ */
+function improved(t: Trial): boolean {
+  return t.verdict === "pass" && t.p < ALPHA && t.upper < 1 / (1 + THRESHOLD);
+}
+
 function mdeMedian(mdes: readonly (number | null)[]): string {
   const known = mdes.filter((m): m is number => m !== null);
   return known.length === 0 ? "-" : `${(median(known) * 100).toFixed(1)}%`;
@@ -607,10 +615,10 @@ function tablesOf(all: readonly Trial[]): string[] {
                   count((t) => t.verdict === "inconclusive"),
                   ts.length,
                 ),
-                pct(
+                `${pct(
                   count((t) => t.verdict === "pass"),
                   ts.length,
-                ),
+                )} (${count(improved)} improved)`,
                 pct(
                   count((t) => t.singleFlagged),
                   ts.length,
@@ -651,7 +659,7 @@ function tablesOf(all: readonly Trial[]): string[] {
             "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ]
         : [
-            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | inconclusive | pass | flagged, 1 baseline invocation (run-level test) | pass, 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
+            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | inconclusive | pass (exit 0) | flagged, 1 baseline invocation (run-level test) | exit 0 (improved), 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
             "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ];
     sections.push(
@@ -675,8 +683,9 @@ function sequentialTable(all: readonly Trial[]): string {
   const rows = SLOWDOWNS.map((slowdown) => {
     const ts = all.filter((t) => t.mode === "sequential" && t.slowdown === slowdown);
     const count = (v: GateVerdict): number => ts.filter((t) => t.verdict === v).length;
+    const better = ts.filter(improved).length;
     const rounds = ts.map((t) => t.rounds ?? 0);
-    return `| ${slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}%`} | ${ts.length} | ${pct(count("regressed"), ts.length)} | ${pct(count("pass"), ts.length)} | ${pct(count("inconclusive"), ts.length)} | ${rounds.length > 0 ? median(rounds) : "-"} | ${rounds.length > 0 ? Math.max(...rounds) : "-"} |`;
+    return `| ${slowdown === 0 ? "A/A (false alarms)" : `+${slowdown * 100}%`} | ${ts.length} | ${pct(count("regressed"), ts.length)} | ${pct(count("pass"), ts.length)}${better > 0 ? ` (${better} improved)` : ""} | ${pct(count("inconclusive"), ts.length)} | ${rounds.length > 0 ? median(rounds) : "-"} | ${rounds.length > 0 ? Math.max(...rounds) : "-"} |`;
   });
   return [
     `### Sequential gate (bench check --against allocator --until-decided --max-runs ${MAX_RUNS})`,
@@ -715,7 +724,7 @@ function mdeTable(all: readonly Trial[]): string {
         const count = (v: GateVerdict): number => b.filter((t) => t.verdict === v).length;
         const mdes = b.map((t) => t.mde as number);
         rows.push(
-          `| ${mode} | ${n} | ${label} | ${b.length} | ${mdes.length > 0 ? `${(median(mdes) * 100).toFixed(1)}%` : "-"} | ${pct(b.filter((t) => t.detected).length, b.length)} | ${pct(count("regressed"), b.length)} | ${pct(count("inconclusive"), b.length)} | ${pct(count("pass"), b.length)} |`,
+          `| ${mode} | ${n} | ${label} | ${b.length} | ${mdes.length > 0 ? `${(median(mdes) * 100).toFixed(1)}%` : "-"} | ${pct(b.filter((t) => t.detected).length, b.length)} | ${pct(count("regressed"), b.length)} | ${pct(count("inconclusive"), b.length)} | ${pct(count("pass"), b.length)}${b.some(improved) ? ` (${b.filter(improved).length} improved)` : ""} |`,
         );
       }
     }
