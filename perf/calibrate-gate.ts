@@ -727,6 +727,21 @@ function mdeTable(all: readonly Trial[]): string {
           `| ${mode} | ${n} | ${label} | ${b.length} | ${mdes.length > 0 ? `${(median(mdes) * 100).toFixed(1)}%` : "-"} | ${pct(b.filter((t) => t.detected).length, b.length)} | ${pct(count("regressed"), b.length)} | ${pct(count("inconclusive"), b.length)} | ${pct(count("pass"), b.length)}${b.some(improved) ? ` (${b.filter(improved).length} improved)` : ""} |`,
         );
       }
+      // The same trials decided on user CPU time: its own MDE, and its verdicts.
+      const us = all.filter((t) => t.mode === mode && t.runs === n && t.user?.mde != null);
+      const mdeOf = (t: Trial): number => t.user?.mde as number;
+      const userBuckets: [string, Trial[]][] = [
+        ["A/A", us.filter((t) => t.slowdown === 0)],
+        ["injected ≥ stated MDE", us.filter((t) => t.slowdown > 0 && t.slowdown >= mdeOf(t))],
+        ["injected < stated MDE", us.filter((t) => t.slowdown > 0 && t.slowdown < mdeOf(t))],
+      ];
+      for (const [label, b] of us.length > 0 ? userBuckets : []) {
+        const count = (v: GateVerdict): number => b.filter((t) => t.user?.verdict === v).length;
+        const mdes = b.map(mdeOf);
+        rows.push(
+          `| ${mode}, user CPU time | ${n} | ${label} | ${b.length} | ${mdes.length > 0 ? `${(median(mdes) * 100).toFixed(1)}%` : "-"} | - | ${pct(count("regressed"), b.length)} | ${pct(count("inconclusive"), b.length)} | ${pct(count("pass"), b.length)} |`,
+        );
+      }
     }
   }
   return [
