@@ -70,7 +70,9 @@ export function addInvocation(
       const key = run.invocation === undefined ? `${inv}#${run.key}` : run.key;
       return { ...run, key, invocation: inv };
     });
-  const listed = baseline.invocations ?? [{ id: fileInvocationId(baseline), createdAt: baseline.createdAt }];
+  const listed = baseline.invocations ?? [
+    { id: fileInvocationId(baseline), createdAt: baseline.createdAt },
+  ];
   let invocations = [...listed, { id, createdAt: next.createdAt }];
   if (keep !== undefined && invocations.length > keep) invocations = invocations.slice(-keep);
   const kept = new Set(invocations.map((i) => i.id));

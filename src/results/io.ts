@@ -80,7 +80,8 @@ export function parseResults(value: unknown, source: string): ResultsFile {
     firstIndex.set(run.key, i);
   });
   const unlisted = unlistedInvocation(results);
-  if (unlisted) throw new UsageError(`${source}: not a mallocbench results file: field ${unlisted}`);
+  if (unlisted)
+    throw new UsageError(`${source}: not a mallocbench results file: field ${unlisted}`);
   results.runs.forEach((run, i) => {
     const problem = implausibleRun(run);
     if (problem)
