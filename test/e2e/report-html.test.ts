@@ -183,12 +183,18 @@ describe("HTML report in Chromium", () => {
   it("at 700 and 1280 px: no horizontal overflow, the focused headline visible without scrolling, contents and folded long tables", async () => {
     const dir = await tempDir();
     const file = await report(
+      // Enough workloads that the tall charts are split into parts, a workload whose memory
+      // overhead is an outlier, latency intervals and a repeated hardening matrix.
       syntheticResults({
         runs: 6,
         threads: [1, 2, 4],
-        workloads: ["threadtest", "larson", "xmalloc", "mstress"],
+        workloads: ["threadtest", "larson", "xmalloc", "mstress", "cache-scratch", "tiny"],
         allocators: ["glibc", "musl", "jemalloc", "tcmalloc", "mimalloc"],
         timelines: true,
+        latency: true,
+        tinyLive: "tiny",
+        hardening: true,
+        hardeningTrials: 5,
       }),
       dir,
       ["--focus", "jemalloc:musl"],
@@ -204,6 +210,11 @@ describe("HTML report in Chromium", () => {
           headlineText: document.querySelector("h1 + p")?.textContent ?? "",
           toc: [...document.querySelectorAll("nav.toc a")].map((a) => a.getAttribute("href")),
           folded: document.querySelectorAll("details:not([open]) table").length,
+          // The index of a split chart: each link leads to a drawn part.
+          parts: [...document.querySelectorAll("ol.parts a")].map((a) => {
+            const href = a.getAttribute("href") ?? "";
+            return { href, drawn: document.querySelector(`${href} svg`) !== null };
+          }),
           wideCharts: [...document.querySelectorAll(".chart svg")].filter(
             (svg) => svg.getBoundingClientRect().right > document.documentElement.clientWidth,
           ).length,
@@ -216,6 +227,8 @@ describe("HTML report in Chromium", () => {
       expect(layout.toc).toContain("#time");
       expect(layout.toc).toContain("#environment");
       expect(layout.folded, `${width} px`).toBeGreaterThan(0);
+      expect(layout.parts.map((p) => p.href)).toContain("#chart-distribution-2");
+      for (const p of layout.parts) expect(p.drawn, p.href).toBe(true);
       const shot = await page.screenshot({ path: path.join(dir, `report-${width}.png`) });
       expect(shot.readUInt32BE(16)).toBe(width);
       expect(errors).toEqual([]);
