@@ -207,6 +207,8 @@ function collector(ctx: ChartContext): {
     rows: R[],
     heightOf: (rows: R[]) => number,
     build: (rows: R[], ctx: ChartContext) => VlSpec,
+    /** Workloads drawn even without rows (failed cells only). */
+    also?: readonly string[],
   ) => void;
 } {
   const charts: ChartDef[] = [];
@@ -214,7 +216,7 @@ function collector(ctx: ChartContext): {
     charts,
     add: (id, title, alt, spec) =>
       charts.push({ id, kind: id, title, alt, spec: clipLabels(spec) }),
-    addParts: (id, title, alt, rows, heightOf, build) => {
+    addParts: (id, title, alt, rows, heightOf, build, also = []) => {
       const byWorkload = new Map<string, typeof rows>();
       for (const r of rows) {
         const list = byWorkload.get(r.workload);
@@ -222,7 +224,7 @@ function collector(ctx: ChartContext): {
         else byWorkload.set(r.workload, [r]);
       }
       const order = [
-        ...ctx.workloads.filter((w) => byWorkload.has(w)),
+        ...ctx.workloads.filter((w) => byWorkload.has(w) || also.includes(w)),
         ...[...byWorkload.keys()].filter((w) => !ctx.workloads.includes(w)),
       ];
       const parts = splitParts(order, (w) => heightOf(byWorkload.get(w) ?? []));
@@ -310,6 +312,10 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
     failed.filter((f) =>
       c.workloads.some((w) => w === f.workload || w.startsWith(`${f.workload}[`)),
     );
+  // A workload whose cells all failed has no ratio, but its failed cells are drawn.
+  const failedWorkloads = ctx.workloads.filter((w) =>
+    failed.some((f) => w === f.workload || w.startsWith(`${f.workload}[`)),
+  );
   const time = tbs.flatMap((t) => t.timeRatios);
   if (time.length > 0)
     addParts(
@@ -320,6 +326,7 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
       ratioHeight,
       (rows, c) =>
         ratioChartSpec(rows, { metric: "time", baselines, testbeds, failed: failedIn(c) }, c),
+      failedWorkloads,
     );
   const rss = tbs.flatMap((t) => t.rssRatios);
   if (rss.length > 0)
@@ -331,6 +338,7 @@ export function buildComparisonCharts(model: ReportModel): ChartDef[] {
       ratioHeight,
       (rows, c) =>
         ratioChartSpec(rows, { metric: "peak RSS", baselines, testbeds, failed: failedIn(c) }, c),
+      failedWorkloads,
     );
   if (tbs.length > 1) {
     const rows = tbs.flatMap((t) => t.timeRatios.filter((r) => r.threads === t.detailThreads));
