@@ -6,6 +6,7 @@ import {
   buildComparisonCharts,
   buildDescriptiveCharts,
   inReadingOrder,
+  pixelShareOf,
   renderCost,
   type ChartDef,
 } from "./charts/index.js";
@@ -86,7 +87,7 @@ async function writeReportWith(
   const queue = (charts: ChartDef[]): void => {
     if (!pool) return;
     for (const c of [...charts].sort((a, b) => renderCost(b) - renderCost(a))) {
-      const chart = pool.render(c.spec, pngScale, renderCost(c));
+      const chart = pool.render(c.spec, pngScale, renderCost(c), pixelShareOf(c));
       chart.catch(() => undefined); // awaited below, in order; not an unhandled rejection
       rendered.set(c, chart);
     }

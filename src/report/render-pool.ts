@@ -36,6 +36,7 @@ interface Job {
   id: number;
   spec: VlSpec;
   pngScale: number | null;
+  pixelShare: number | undefined;
   /** 0: free; i + 1: claimed by worker i; {@link HERE}: rendered on this thread. */
   claim: Int32Array;
   resolve: (chart: RenderedChart) => void;
@@ -46,11 +47,21 @@ interface Job {
 const HERE = -1;
 
 /** On this thread: the SVG by Vega, the PNG on libuv's pool. */
-async function renderHere(spec: VlSpec, pngScale: number | null): Promise<RenderedChart> {
+async function renderHere(
+  spec: VlSpec,
+  pngScale: number | null,
+  pixelShare?: number,
+): Promise<RenderedChart> {
   // Loaded on first use: with workers the main thread never needs Vega (about 0.5 s to load).
-  const { renderSvg, svgToPngAsync } = await import("./render.js");
+  const { renderSvg, svgToPngAsync, PNG_MAX_PIXELS } = await import("./render.js");
   const svg = await renderSvg(spec);
-  return { svg, png: pngScale === null ? null : await svgToPngAsync(svg, pngScale) };
+  return {
+    svg,
+    png:
+      pngScale === null
+        ? null
+        : await svgToPngAsync(svg, pngScale, PNG_MAX_PIXELS * (pixelShare ?? 1)),
+  };
 }
 
 /** A distribution chart of 2 allocators x 2 thread counts (facets, layers, a log scale). */
@@ -119,16 +130,28 @@ export class RenderPool {
   /**
    * The chart's SVG, and its PNG at `pngScale` unless that is null; rendered by the first worker
    * free, the costliest waiting chart first (`cost`: an estimate, any unit; equal costs in
-   * submission order).
+   * submission order); `pixelShare` is the part of the PNG pixel budget it gets (render.ts, `pngScaleFor`).
    */
-  render(spec: VlSpec, pngScale: number | null, cost = 0): Promise<RenderedChart> {
-    if (!this.parallel) return renderHere(spec, pngScale);
+  render(
+    spec: VlSpec,
+    pngScale: number | null,
+    cost = 0,
+    pixelShare?: number,
+  ): Promise<RenderedChart> {
+    if (!this.parallel) return renderHere(spec, pngScale, pixelShare);
     return new Promise<RenderedChart>((resolve, reject) => {
       const claim = new Int32Array(new SharedArrayBuffer(4));
-      const job: Job = { id: this.nextId++, spec, pngScale, claim, resolve, reject };
+      const job: Job = { id: this.nextId++, spec, pngScale, pixelShare, claim, resolve, reject };
       this.pending.set(job.id, job);
       for (const worker of this.workers)
-        worker.postMessage({ id: job.id, spec, pngScale, claim, cost } satisfies RenderRequest);
+        worker.postMessage({
+          id: job.id,
+          spec,
+          pngScale,
+          ...(pixelShare === undefined ? {} : { pixelShare }),
+          claim,
+          cost,
+        } satisfies RenderRequest);
     });
   }
 
@@ -177,7 +200,7 @@ export class RenderPool {
       if (was !== 0 && was !== index + 1) continue;
       Atomics.store(job.claim, 0, HERE);
       this.pending.delete(job.id);
-      renderHere(job.spec, job.pngScale).then(job.resolve, job.reject);
+      renderHere(job.spec, job.pngScale, job.pixelShare).then(job.resolve, job.reject);
     }
   }
 }

@@ -7,13 +7,15 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { VlSpec } from "./charts/common.js";
-import { renderSvg, svgToPngStreaming } from "./render.js";
+import { PNG_MAX_PIXELS, renderSvg, svgToPngStreaming } from "./render.js";
 
 export interface RenderRequest {
   id: number;
   spec: VlSpec;
   /** Rasterise at this scale too (null: SVG only). */
   pngScale: number | null;
+  /** Share of the PNG pixel budget (PNG_MAX_PIXELS) it gets: less for a part of a split chart. */
+  pixelShare?: number;
   /** Shared by every worker: 0 while unclaimed; the claimant's index + 1 after. */
   claim: Int32Array;
   /** Expected rendering cost (any unit): of the charts waiting, the costliest is rendered first. */
@@ -37,7 +39,14 @@ let busy = false;
 async function render(request: RenderRequest): Promise<void> {
   try {
     const svg = await renderSvg(request.spec);
-    const png = request.pngScale === null ? null : await svgToPngStreaming(svg, request.pngScale);
+    const png =
+      request.pngScale === null
+        ? null
+        : await svgToPngStreaming(
+            svg,
+            request.pngScale,
+            PNG_MAX_PIXELS * (request.pixelShare ?? 1),
+          );
     // The PNG's memory moves to the main thread instead of being copied.
     const bytes = png === null ? null : new Uint8Array(png.buffer, png.byteOffset, png.length);
     parentPort?.postMessage(

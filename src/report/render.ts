@@ -83,11 +83,15 @@ export function forRaster(svg: string): string {
  * first ({@link forRaster}) and the options, at the scale the pixel budget allows
  * ({@link pngScaleFor}).
  */
-function rasterInput(svg: string, requested: number): [string, ResvgRenderOptions] {
+function rasterInput(
+  svg: string,
+  requested: number,
+  maxPixels: number,
+): [string, ResvgRenderOptions] {
   return [
     forRaster(svg),
     {
-      fitTo: { mode: "zoom", value: pngScaleFor(svg, requested) },
+      fitTo: { mode: "zoom", value: pngScaleFor(svg, requested, maxPixels) },
       background: "white",
       font: {
         loadSystemFonts: true,
@@ -111,13 +115,12 @@ function rasterInput(svg: string, requested: number): [string, ResvgRenderOption
 export const PNG_MAX_PIXELS = 16_000_000;
 
 /** The scale a PNG of this SVG is drawn at when `requested` is asked for ({@link PNG_MAX_PIXELS}). */
-export function pngScaleFor(svg: string, requested: number): number {
+export function pngScaleFor(svg: string, requested: number, maxPixels = PNG_MAX_PIXELS): number {
   const root = /^\s*<svg\b[^>]*>/.exec(svg)?.[0] ?? "";
   const width = Number(/\swidth="([\d.]+)"/.exec(root)?.[1]);
   const height = Number(/\sheight="([\d.]+)"/.exec(root)?.[1]);
-  if (!(width > 0 && height > 0) || width * height * requested ** 2 <= PNG_MAX_PIXELS)
-    return requested;
-  const fits = Math.floor(Math.sqrt(PNG_MAX_PIXELS / (width * height)) * 4) / 4;
+  if (!(width > 0 && height > 0) || width * height * requested ** 2 <= maxPixels) return requested;
+  const fits = Math.floor(Math.sqrt(maxPixels / (width * height)) * 4) / 4;
   return Math.min(requested, Math.max(1, fits));
 }
 
@@ -125,8 +128,8 @@ export function pngScaleFor(svg: string, requested: number): number {
  * Rasterise an SVG at `scale` (2 = sharp on high-density screens), or less for a very large chart
  * ({@link pngScaleFor}).
  */
-export function svgToPng(svg: string, scale = 2): Buffer {
-  const image = new Resvg(...rasterInput(svg, scale)).render();
+export function svgToPng(svg: string, scale = 2, maxPixels = PNG_MAX_PIXELS): Buffer {
+  const image = new Resvg(...rasterInput(svg, scale, maxPixels)).render();
   const pixels = image.pixels;
   if (!isRgba(image, pixels)) return image.asPng();
   const stride = image.width * 4;
@@ -139,16 +142,24 @@ export function svgToPng(svg: string, scale = 2): Buffer {
  * The same, resvg on this thread (a render worker's), zlib on libuv's pool, streaming the rows
  * ({@link streamPng}): the same bytes.
  */
-export function svgToPngStreaming(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(new Resvg(...rasterInput(svg, scale)).render());
+export function svgToPngStreaming(
+  svg: string,
+  scale = 2,
+  maxPixels = PNG_MAX_PIXELS,
+): Promise<Buffer> {
+  return streamPng(new Resvg(...rasterInput(svg, scale, maxPixels)).render());
 }
 
 /**
  * The same off the main thread (resvg and zlib on libuv's pool), so it overlaps with rendering
  * the next SVG.
  */
-export async function svgToPngAsync(svg: string, scale = 2): Promise<Buffer> {
-  return streamPng(await renderAsync(...rasterInput(svg, scale)));
+export async function svgToPngAsync(
+  svg: string,
+  scale = 2,
+  maxPixels = PNG_MAX_PIXELS,
+): Promise<Buffer> {
+  return streamPng(await renderAsync(...rasterInput(svg, scale, maxPixels)));
 }
 
 /**

@@ -31,7 +31,13 @@ export interface ChartDef {
   id: string;
   kind: ChartId;
   /** Part of a chart split by workload so that each fits a blog column (see {@link splitParts}). */
-  part?: { index: number; count: number; workloads: string[] };
+  part?: {
+    index: number;
+    count: number;
+    workloads: string[];
+    /** The part's share of the kind's estimated height: of its PNG pixel budget too. */
+    share: number;
+  };
   /** Heading in the reports. */
   title: string;
   /** One sentence for alt text and the Markdown. */
@@ -80,7 +86,16 @@ export const RENDER_COST: Readonly<Record<ChartId, number>> = {
 
 /** What rendering a chart costs: its kind's weight, shared among the kind's parts. */
 export function renderCost(chart: Pick<ChartDef, "kind" | "part">): number {
-  return RENDER_COST[chart.kind] / (chart.part?.count ?? 1);
+  return RENDER_COST[chart.kind] * (chart.part?.share ?? 1);
+}
+
+/**
+ * The share of a whole chart's PNG pixel budget (render.ts, PNG_MAX_PIXELS) a chart gets: the
+ * parts of a split chart share one budget by their estimated heights, so splitting a very large
+ * chart makes its pixels no more than drawing it whole (each part at 1x at least).
+ */
+export function pixelShareOf(chart: Pick<ChartDef, "part">): number {
+  return chart.part?.share ?? 1;
 }
 
 /**
@@ -232,8 +247,13 @@ function collector(ctx: ChartContext): {
         charts.push({ id, kind: id, title, alt, spec: clipLabels(build(rows, ctx)) });
         return;
       }
+      const heights = parts.map((p) =>
+        p.reduce((sum, w) => sum + heightOf(byWorkload.get(w) ?? []), 0),
+      );
+      const total = heights.reduce((a, b) => a + b, 0);
       for (const [i, workloads] of parts.entries()) {
-        const part = { index: i + 1, count: parts.length, workloads };
+        const share = total > 0 ? (heights[i] as number) / total : 1 / parts.length;
+        const part = { index: i + 1, count: parts.length, workloads, share };
         const spec = build(
           workloads.flatMap((w) => byWorkload.get(w) ?? []),
           { ...ctx, workloads },
