@@ -197,6 +197,7 @@ describe("bench report", () => {
       [["report", file, "--workloads", "larsen"], /--workloads: "larsen" is not in these results/],
       [["report", file, "--threads", "1,64"], /--threads: "64" is not in these results/],
       [["report", file, "--threads", "two"], /--threads: "two" is not a positive whole number/],
+      [["report", file, "--scale", "cubic"], /--scale: "cubic" is not one of linear, log/],
       [
         ["report", file, "--focus", "musl"],
         /--focus: give two different allocators as CANDIDATE:BASELINE/,
