@@ -416,7 +416,100 @@ export function readElfInfoSync(path: string): ElfInfo {
   }
 }
 
+/** The ELF header: class, byte order, type, machine, and where the header tables are. */
+interface ElfHeader {
+  f: Fields;
+  type: number;
+  eMachine: number;
+  phoff: number;
+  phentsize: number;
+  phnum: number;
+  shoff: number;
+  shentsize: number;
+  shnum: number;
+  /** Size of one section header of this class. */
+  shdrSize: number;
+  /** Section header 0 when it holds the real counts (extended numbering). */
+  section0: SectionHeader | undefined;
+}
+
+/** What the dynamic section says: libraries needed, soname, and where the symbols are. */
+interface DynamicInfo {
+  needed: string[];
+  soname?: string;
+  pie: boolean;
+  symtabAddr?: number;
+  hashAddr?: number;
+  gnuHashAddr?: number;
+  syment: number;
+  strtab?: Buffer;
+}
+
 function* parse(r: RangeReader): Parser<ElfInfo> {
+  const header = yield* readHeader(r);
+  const { f } = header;
+  const info: ElfInfo = {
+    path: r.path,
+    elfClass: f.elfClass,
+    type: header.type,
+    typeName: typeNameOf(header.type),
+    machine: machineName(header.eMachine, f.elfClass, f.endian),
+    hasDynamic: false,
+    needed: [],
+    pie: false,
+  };
+  const phdrs = yield* readProgramHeaders(r, header);
+  const loads = phdrs.filter((p) => p.type === PT_LOAD);
+  /** Map a virtual address to a file offset through the PT_LOAD segments. */
+  const vaddrToOffset = (addr: number): number | undefined => {
+    for (const p of loads) {
+      if (addr >= p.vaddr && addr < p.vaddr + p.filesz) return addr - p.vaddr + p.offset;
+    }
+    return undefined;
+  };
+
+  const interpPh = phdrs.find((p) => p.type === PT_INTERP);
+  if (interpPh) {
+    const buf = yield* r.read(interpPh.offset, interpPh.filesz, "PT_INTERP");
+    info.interp = cString(buf, 0) ?? "";
+  }
+
+  const dynPh = phdrs.find((p) => p.type === PT_DYNAMIC);
+  const dynamic = dynPh ? yield* readDynamic(r, f, dynPh, vaddrToOffset) : undefined;
+  if (dynamic) {
+    info.hasDynamic = true;
+    info.pie = dynamic.pie;
+    info.needed = dynamic.needed;
+    if (dynamic.soname !== undefined) info.soname = dynamic.soname;
+  }
+
+  // Dynamic symbols: prefer the section headers, fall back to DT_SYMTAB + hash tables.
+  const { shoff, shnum, shentsize, shdrSize, section0 } = header;
+  const fromSections = yield* dynsymFromSections(r, f, shoff, shnum, shentsize, shdrSize, section0);
+  if (fromSections) {
+    info.definedSymbols = fromSections.defined;
+    info.importedSymbols = fromSections.imported;
+  } else if (dynamic?.symtabAddr !== undefined && dynamic.strtab) {
+    const symOff = vaddrToOffset(dynamic.symtabAddr);
+    const count = yield* dynsymCountFromHash(
+      r,
+      f,
+      vaddrToOffset,
+      dynamic.hashAddr,
+      dynamic.gnuHashAddr,
+    );
+    if (symOff !== undefined && count !== undefined) {
+      const table = yield* r.read(symOff, count * dynamic.syment, "dynamic symbol table");
+      const symbols = collectSymbols(f, table, count, dynamic.syment, dynamic.strtab);
+      info.definedSymbols = symbols.defined;
+      info.importedSymbols = symbols.imported;
+    }
+  }
+  return info;
+}
+
+/** The magic, e_ident and the ELF header, with extended numbering resolved. */
+function* readHeader(r: RangeReader): Parser<ElfHeader> {
   const path = r.path;
   if (r.size < 4) {
     throw new ElfError(path, "not-elf", `not an ELF file (only ${r.size} bytes)`);
@@ -458,227 +551,192 @@ function* parse(r: RangeReader): Parser<ElfInfo> {
     );
   }
   const eh = yield* r.read(0, ehsize, "ELF header");
-  const type = f.u16(eh, 16);
-  const eMachine = f.u16(eh, 18);
   // Offsets of the class-dependent header fields.
   const [phoffAt, shoffAt, tailAt] = elfClass === 64 ? [32, 40, 52] : [28, 32, 40];
-  const phoff = f.word(eh, phoffAt);
-  const shoff = f.word(eh, shoffAt);
-  const phentsize = f.u16(eh, tailAt + 2);
-  let phnum = f.u16(eh, tailAt + 4);
-  const shentsize = f.u16(eh, tailAt + 6);
-  let shnum = f.u16(eh, tailAt + 8);
-
-  const shdrSize = elfClass === 64 ? 64 : 40;
-  const phdrSize = elfClass === 64 ? 56 : 32;
+  const header: ElfHeader = {
+    f,
+    type: f.u16(eh, 16),
+    eMachine: f.u16(eh, 18),
+    phoff: f.word(eh, phoffAt),
+    shoff: f.word(eh, shoffAt),
+    phentsize: f.u16(eh, tailAt + 2),
+    phnum: f.u16(eh, tailAt + 4),
+    shentsize: f.u16(eh, tailAt + 6),
+    shnum: f.u16(eh, tailAt + 8),
+    shdrSize: elfClass === 64 ? 64 : 40,
+    section0: undefined,
+  };
 
   // Extended numbering: real counts live in section header 0.
-  let section0: SectionHeader | undefined;
-  let section0Info = 0;
-  if (shoff !== 0 && (shnum === 0 || phnum === 0xffff)) {
-    if (shentsize < shdrSize) {
+  if (header.shoff !== 0 && (header.shnum === 0 || header.phnum === 0xffff)) {
+    if (header.shentsize < header.shdrSize) {
       throw new ElfError(
         path,
         "malformed",
-        `malformed ELF file (e_shentsize ${shentsize} < ${shdrSize})`,
+        `malformed ELF file (e_shentsize ${header.shentsize} < ${header.shdrSize})`,
       );
     }
-    const sh0 = yield* r.read(shoff, shdrSize, "section header 0");
-    section0 = readSectionHeader(f, sh0, 0);
-    section0Info = f.u32(sh0, elfClass === 64 ? 44 : 28);
-    if (shnum === 0) shnum = section0.size;
-    if (phnum === 0xffff) phnum = section0Info;
+    const sh0 = yield* r.read(header.shoff, header.shdrSize, "section header 0");
+    header.section0 = readSectionHeader(f, sh0, 0);
+    const section0Info = f.u32(sh0, elfClass === 64 ? 44 : 28);
+    if (header.shnum === 0) header.shnum = header.section0.size;
+    if (header.phnum === 0xffff) header.phnum = section0Info;
   }
+  return header;
+}
 
-  const info: ElfInfo = {
-    path,
-    elfClass,
-    type,
-    typeName: typeNameOf(type),
-    machine: machineName(eMachine, elfClass, endian),
-    hasDynamic: false,
-    needed: [],
-    pie: false,
-  };
-
-  // ---- program headers
+/** The program header table. */
+function* readProgramHeaders(r: RangeReader, header: ElfHeader): Parser<ProgramHeader[]> {
+  const { f, phoff, phnum, phentsize } = header;
+  const phdrSize = f.elfClass === 64 ? 56 : 32;
   const phdrs: ProgramHeader[] = [];
-  if (phoff !== 0 && phnum > 0) {
-    if (phentsize < phdrSize) {
-      throw new ElfError(
-        path,
-        "malformed",
-        `malformed ELF file (e_phentsize ${phentsize} < ${phdrSize})`,
-      );
-    }
-    if (phnum > MAX_PHNUM) {
-      throw new ElfError(path, "malformed", `malformed ELF file (${phnum} program headers)`);
-    }
-    const table = yield* r.read(phoff, phentsize * phnum, "program header table");
-    for (let i = 0; i < phnum; i++) {
-      const o = i * phentsize;
-      phdrs.push(
-        elfClass === 64
-          ? {
-              type: f.u32(table, o),
-              offset: f.u64(table, o + 8),
-              vaddr: f.u64(table, o + 16),
-              filesz: f.u64(table, o + 32),
-              memsz: f.u64(table, o + 40),
-            }
-          : {
-              type: f.u32(table, o),
-              offset: f.u32(table, o + 4),
-              vaddr: f.u32(table, o + 8),
-              filesz: f.u32(table, o + 16),
-              memsz: f.u32(table, o + 20),
-            },
-      );
+  if (phoff === 0 || phnum <= 0) return phdrs;
+  if (phentsize < phdrSize) {
+    throw new ElfError(
+      r.path,
+      "malformed",
+      `malformed ELF file (e_phentsize ${phentsize} < ${phdrSize})`,
+    );
+  }
+  if (phnum > MAX_PHNUM) {
+    throw new ElfError(r.path, "malformed", `malformed ELF file (${phnum} program headers)`);
+  }
+  const table = yield* r.read(phoff, phentsize * phnum, "program header table");
+  for (let i = 0; i < phnum; i++) {
+    const o = i * phentsize;
+    phdrs.push(
+      f.elfClass === 64
+        ? {
+            type: f.u32(table, o),
+            offset: f.u64(table, o + 8),
+            vaddr: f.u64(table, o + 16),
+            filesz: f.u64(table, o + 32),
+            memsz: f.u64(table, o + 40),
+          }
+        : {
+            type: f.u32(table, o),
+            offset: f.u32(table, o + 4),
+            vaddr: f.u32(table, o + 8),
+            filesz: f.u32(table, o + 16),
+            memsz: f.u32(table, o + 20),
+          },
+    );
+  }
+  return phdrs;
+}
+
+/** The PT_DYNAMIC segment: its tags, and the strings they name from the dynamic string table. */
+function* readDynamic(
+  r: RangeReader,
+  f: Fields,
+  dynPh: ProgramHeader,
+  vaddrToOffset: (addr: number) => number | undefined,
+): Parser<DynamicInfo> {
+  const path = r.path;
+  const dynSize = f.elfClass === 64 ? 16 : 8;
+  const count = Math.min(Math.floor(dynPh.filesz / dynSize), MAX_DYNAMIC_ENTRIES);
+  const dyn = yield* r.read(dynPh.offset, count * dynSize, "dynamic section");
+  const dynamic: DynamicInfo = { needed: [], pie: false, syment: f.elfClass === 64 ? 24 : 16 };
+  const neededOffsets: number[] = [];
+  let sonameOff: number | undefined;
+  let rpathOff: number | undefined;
+  let runpathOff: number | undefined;
+  let strtabAddr: number | undefined;
+  let strsz: number | undefined;
+  let flags1 = 0;
+  for (let i = 0; i < count; i++) {
+    const o = i * dynSize;
+    const tag = f.sword(dyn, o);
+    if (tag === DT_NULL) break;
+    const val = f.word(dyn, o + f.wordSize);
+    switch (tag) {
+      case DT_NEEDED:
+        neededOffsets.push(val);
+        break;
+      case DT_SONAME:
+        sonameOff = val;
+        break;
+      case DT_RPATH:
+        rpathOff = val;
+        break;
+      case DT_RUNPATH:
+        runpathOff = val;
+        break;
+      case DT_STRTAB:
+        strtabAddr = val;
+        break;
+      case DT_STRSZ:
+        strsz = val;
+        break;
+      case DT_SYMTAB:
+        dynamic.symtabAddr = val;
+        break;
+      case DT_SYMENT:
+        if (val > 0) dynamic.syment = val;
+        break;
+      case DT_HASH:
+        dynamic.hashAddr = val;
+        break;
+      case DT_GNU_HASH:
+        dynamic.gnuHashAddr = val;
+        break;
+      case DT_FLAGS_1:
+        flags1 = val;
+        break;
     }
   }
-  const loads = phdrs.filter((p) => p.type === PT_LOAD);
-  /** Map a virtual address to a file offset through the PT_LOAD segments. */
-  const vaddrToOffset = (addr: number): number | undefined => {
-    for (const p of loads) {
-      if (addr >= p.vaddr && addr < p.vaddr + p.filesz) return addr - p.vaddr + p.offset;
-    }
-    return undefined;
-  };
-
-  const interpPh = phdrs.find((p) => p.type === PT_INTERP);
-  if (interpPh) {
-    const buf = yield* r.read(interpPh.offset, interpPh.filesz, "PT_INTERP");
-    info.interp = cString(buf, 0) ?? "";
-  }
-
-  // ---- dynamic section
-  const dynPh = phdrs.find((p) => p.type === PT_DYNAMIC);
-  let symtabAddr: number | undefined;
-  let hashAddr: number | undefined;
-  let gnuHashAddr: number | undefined;
-  let syment = elfClass === 64 ? 24 : 16;
-  let dynStrtab: Buffer | undefined;
-  if (dynPh) {
-    info.hasDynamic = true;
-    const dynSize = elfClass === 64 ? 16 : 8;
-    const count = Math.min(Math.floor(dynPh.filesz / dynSize), MAX_DYNAMIC_ENTRIES);
-    const dyn = yield* r.read(dynPh.offset, count * dynSize, "dynamic section");
-    const neededOffsets: number[] = [];
-    let sonameOff: number | undefined;
-    let rpathOff: number | undefined;
-    let runpathOff: number | undefined;
-    let strtabAddr: number | undefined;
-    let strsz: number | undefined;
-    let flags1 = 0;
-    for (let i = 0; i < count; i++) {
-      const o = i * dynSize;
-      const tag = f.sword(dyn, o);
-      if (tag === DT_NULL) break;
-      const val = f.word(dyn, o + f.wordSize);
-      switch (tag) {
-        case DT_NEEDED:
-          neededOffsets.push(val);
-          break;
-        case DT_SONAME:
-          sonameOff = val;
-          break;
-        case DT_RPATH:
-          rpathOff = val;
-          break;
-        case DT_RUNPATH:
-          runpathOff = val;
-          break;
-        case DT_STRTAB:
-          strtabAddr = val;
-          break;
-        case DT_STRSZ:
-          strsz = val;
-          break;
-        case DT_SYMTAB:
-          symtabAddr = val;
-          break;
-        case DT_SYMENT:
-          if (val > 0) syment = val;
-          break;
-        case DT_HASH:
-          hashAddr = val;
-          break;
-        case DT_GNU_HASH:
-          gnuHashAddr = val;
-          break;
-        case DT_FLAGS_1:
-          flags1 = val;
-          break;
-      }
-    }
-    info.pie = (flags1 & DF_1_PIE) !== 0;
-    const wantsStrings =
-      neededOffsets.length > 0 ||
-      sonameOff !== undefined ||
-      rpathOff !== undefined ||
-      runpathOff !== undefined;
-    if (strtabAddr !== undefined) {
-      const strOff = vaddrToOffset(strtabAddr);
-      if (strOff === undefined) {
-        if (wantsStrings) {
-          throw new ElfError(
-            path,
-            "malformed",
-            `malformed ELF file (DT_STRTAB 0x${strtabAddr.toString(16)} is not inside any PT_LOAD segment)`,
-          );
-        }
-      } else {
-        const length = Math.min(strsz ?? r.size - strOff, r.size - strOff);
-        if (strsz !== undefined && strOff + strsz > r.size) {
-          throw new ElfError(
-            path,
-            "truncated",
-            "truncated ELF file (dynamic string table extends past the end of the file)",
-          );
-        }
-        dynStrtab = yield* r.read(strOff, Math.max(length, 0), "dynamic string table");
-      }
-    } else if (wantsStrings) {
-      throw new ElfError(
-        path,
-        "malformed",
-        "malformed ELF file (dynamic section names strings but has no DT_STRTAB)",
-      );
-    }
-    const str = (off: number, what: string): string => {
-      const s = dynStrtab ? cString(dynStrtab, off) : undefined;
-      if (s === undefined) {
+  dynamic.pie = (flags1 & DF_1_PIE) !== 0;
+  const wantsStrings =
+    neededOffsets.length > 0 ||
+    sonameOff !== undefined ||
+    rpathOff !== undefined ||
+    runpathOff !== undefined;
+  if (strtabAddr !== undefined) {
+    const strOff = vaddrToOffset(strtabAddr);
+    if (strOff === undefined) {
+      if (wantsStrings) {
         throw new ElfError(
           path,
           "malformed",
-          `malformed ELF file (${what} string offset ${off} outside the string table)`,
+          `malformed ELF file (DT_STRTAB 0x${strtabAddr.toString(16)} is not inside any PT_LOAD segment)`,
         );
       }
-      return s;
-    };
-    info.needed = neededOffsets.map((o) => str(o, "DT_NEEDED"));
-    if (sonameOff !== undefined) info.soname = str(sonameOff, "DT_SONAME");
-    // Search paths are not used, but a malformed one makes the file malformed, as for the loader.
-    if (rpathOff !== undefined) str(rpathOff, "DT_RPATH");
-    if (runpathOff !== undefined) str(runpathOff, "DT_RUNPATH");
-  }
-
-  // ---- dynamic symbols: prefer the section headers, fall back to DT_SYMTAB + hash tables.
-  const fromSections = yield* dynsymFromSections(r, f, shoff, shnum, shentsize, shdrSize, section0);
-  if (fromSections) {
-    info.definedSymbols = fromSections.defined;
-    info.importedSymbols = fromSections.imported;
-  } else if (symtabAddr !== undefined && dynStrtab) {
-    const symOff = vaddrToOffset(symtabAddr);
-    const count = yield* dynsymCountFromHash(r, f, vaddrToOffset, hashAddr, gnuHashAddr);
-    if (symOff !== undefined && count !== undefined) {
-      const table = yield* r.read(symOff, count * syment, "dynamic symbol table");
-      const symbols = collectSymbols(f, table, count, syment, dynStrtab);
-      info.definedSymbols = symbols.defined;
-      info.importedSymbols = symbols.imported;
+    } else {
+      const length = Math.min(strsz ?? r.size - strOff, r.size - strOff);
+      if (strsz !== undefined && strOff + strsz > r.size) {
+        throw new ElfError(
+          path,
+          "truncated",
+          "truncated ELF file (dynamic string table extends past the end of the file)",
+        );
+      }
+      dynamic.strtab = yield* r.read(strOff, Math.max(length, 0), "dynamic string table");
     }
+  } else if (wantsStrings) {
+    throw new ElfError(
+      path,
+      "malformed",
+      "malformed ELF file (dynamic section names strings but has no DT_STRTAB)",
+    );
   }
-  return info;
+  const strtab = dynamic.strtab;
+  const str = (off: number, what: string): string => {
+    const s = strtab ? cString(strtab, off) : undefined;
+    if (s === undefined) {
+      throw new ElfError(
+        path,
+        "malformed",
+        `malformed ELF file (${what} string offset ${off} outside the string table)`,
+      );
+    }
+    return s;
+  };
+  dynamic.needed = neededOffsets.map((o) => str(o, "DT_NEEDED"));
+  if (sonameOff !== undefined) dynamic.soname = str(sonameOff, "DT_SONAME");
+  // Search paths are not used, but a malformed one makes the file malformed, as for the loader.
+  if (rpathOff !== undefined) str(rpathOff, "DT_RPATH");
+  if (runpathOff !== undefined) str(runpathOff, "DT_RUNPATH");
+  return dynamic;
 }
 
 function readSectionHeader(f: Fields, b: Buffer, o: number): SectionHeader {
