@@ -911,51 +911,48 @@ static void on_term_signal(int sig)
     got_term_signal = sig;
 }
 
-int main(int argc, char **argv)
-{
-    sigset_t wait_set, orig_mask;
-    struct sigaction sa;
-    int go_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-    int in_fd = -1, out_fd = -1, errf_fd = -1, res_fd = -1;
-    const int term_signals[] = {SIGINT, SIGTERM, SIGHUP};
-    size_t k;
-    pid_t pid = -1;
-    int64_t start_ns = 0, end_ns = 0, deadline_ns = 0, next_sample_ns = 0;
-    int reaped = 0, wstatus = 0;
+/* What one launch did: filled in phase by phase, then printed as the JSON record. */
+struct run {
+    pid_t pid;
+    int64_t start_ns, end_ns;
+    int reaped, wstatus;
     struct rusage ru;
-    const char *status = NULL;
+    int have_error, timed_out, interrupted;
     char errmsg[1024];
-    int have_error = 0;
-    int timed_out = 0, interrupted = 0;
-    char sigbuf[32];
-    struct sbuf out = {NULL, 0, 0, 0};
+};
 
-    errmsg[0] = '\0';
-    memset(&ru, 0, sizeof(ru));
-    ensure_std_fds();
-    parse_args(argc, argv);
-    {
-        /* Die with the harness: its death (even SIGKILL) becomes a SIGTERM here, handled like
-         * an interrupt below, which kills the run's whole process group.  The signal follows
-         * the parent thread that forked us; the re-check covers a parent gone before prctl. */
-        pid_t harness = getppid();
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == 0 && getppid() != harness) {
-            fputs("launcher: the process that started it has exited\n", stderr);
-            return 1;
-        }
+/* The child's stdin, stdout, stderr and result channel, opened by the launcher. */
+struct child_fds {
+    int in, out, err, res;
+};
+
+/*
+ * Die with the harness: its death (even SIGKILL) becomes a SIGTERM here, handled like an
+ * interrupt, which kills the run's whole process group.  The signal follows the parent thread
+ * that forked us; the re-check covers a parent gone before prctl.  0, or -1 when it is gone.
+ */
+static int die_with_parent(void)
+{
+    pid_t harness = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == 0 && getppid() != harness) {
+        fputs("launcher: the process that started it has exited\n", stderr);
+        return -1;
     }
+    return 0;
+}
 
-    {
-        long ps = sysconf(_SC_PAGESIZE);
-        if (ps > 0)
-            page_size = ps;
-    }
-
-    /* Signals: SIGCHLD and the termination signals are blocked and consumed
-     * synchronously with sigtimedwait.  Handlers exist only so that the
-     * signals are not ignored/fatal; an inherited SIG_IGN is respected. */
-    sigemptyset(&wait_set);
-    sigaddset(&wait_set, SIGCHLD);
+/*
+ * Signals: SIGCHLD and the termination signals are blocked and consumed synchronously with
+ * sigtimedwait (`wait_set`).  Handlers exist only so that the signals are not ignored/fatal; an
+ * inherited SIG_IGN is respected.  `orig_mask` is the mask the child restores.
+ */
+static void install_signals(sigset_t *wait_set, sigset_t *orig_mask)
+{
+    const int term_signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    size_t k;
+    sigemptyset(wait_set);
+    sigaddset(wait_set, SIGCHLD);
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_term_signal;
@@ -966,7 +963,7 @@ int main(int argc, char **argv)
             old.sa_handler == SIG_IGN)
             continue;
         sigaction(term_signals[k], &sa, NULL);
-        sigaddset(&wait_set, term_signals[k]);
+        sigaddset(wait_set, term_signals[k]);
     }
     sa.sa_handler = SIG_DFL;
     sa.sa_flags = SA_NOCLDSTOP; /* no SIGCHLD for stop/continue */
@@ -974,123 +971,122 @@ int main(int argc, char **argv)
     sa.sa_flags = 0;
     sa.sa_handler = SIG_IGN; /* a child dying before "go" must not kill us */
     sigaction(SIGPIPE, &sa, NULL);
-    sigprocmask(SIG_BLOCK, &wait_set, &orig_mask);
+    sigprocmask(SIG_BLOCK, wait_set, orig_mask);
 #ifdef PR_SET_CHILD_SUBREAPER
     /* orphaned descendants of the run become our children, so we can reap them */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 #endif
+}
 
-    if (opt_rss_interval_ms > 0) {
-        rss = malloc(sizeof(*rss) * (size_t)opt_rss_max_samples);
-        if (rss == NULL) {
-            fprintf(stderr, "launcher: cannot allocate RSS timeline\n");
-            return 1;
-        }
-        rss_interval_ns = (int64_t)opt_rss_interval_ms * 1000000;
+/*
+ * Open the child's files here so that failures are reported cleanly.  The child's stdin is
+ * /dev/null unless --stdin names a file (never the harness pipe).  0, or -1 with r->errmsg set.
+ */
+static int open_child_files(struct run *r, struct child_fds *fds)
+{
+    fds->in = open(opt_stdin, O_RDONLY | O_CLOEXEC);
+    if (fds->in < 0) {
+        snprintf(r->errmsg, sizeof(r->errmsg), "open --stdin %s: %s", opt_stdin,
+                 strerror(errno));
+        return -1;
     }
-
-    /* Files are opened here so that failures are reported cleanly.  The
-     * child's stdin is /dev/null unless --stdin names a file (never the harness pipe). */
-    in_fd = open(opt_stdin, O_RDONLY | O_CLOEXEC);
-    if (in_fd < 0) {
-        snprintf(errmsg, sizeof(errmsg), "open --stdin %s: %s", opt_stdin, strerror(errno));
-        have_error = 1;
-        status = "spawn-failed";
-        goto report;
-    }
-    out_fd = open(opt_stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (out_fd < 0) {
-        snprintf(errmsg, sizeof(errmsg), "open --stdout %s: %s", opt_stdout, strerror(errno));
-        have_error = 1;
-        status = "spawn-failed";
-        goto report;
+    fds->out = open(opt_stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fds->out < 0) {
+        snprintf(r->errmsg, sizeof(r->errmsg), "open --stdout %s: %s", opt_stdout,
+                 strerror(errno));
+        return -1;
     }
     if (strcmp(opt_stderr, opt_stdout) == 0) {
-        errf_fd = out_fd;
+        fds->err = fds->out;
     } else {
-        errf_fd = open(opt_stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (errf_fd < 0) {
-            snprintf(errmsg, sizeof(errmsg), "open --stderr %s: %s", opt_stderr,
+        fds->err = open(opt_stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fds->err < 0) {
+            snprintf(r->errmsg, sizeof(r->errmsg), "open --stderr %s: %s", opt_stderr,
                      strerror(errno));
-            have_error = 1;
-            status = "spawn-failed";
-            goto report;
+            return -1;
         }
     }
-
     if (opt_result != NULL) {
-        res_fd = open(opt_result, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (res_fd < 0) {
-            snprintf(errmsg, sizeof(errmsg), "open --result-file %s: %s", opt_result,
+        fds->res = open(opt_result, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fds->res < 0) {
+            snprintf(r->errmsg, sizeof(r->errmsg), "open --result-file %s: %s", opt_result,
                      strerror(errno));
-            have_error = 1;
-            status = "spawn-failed";
-            goto report;
+            return -1;
         }
     }
+    return 0;
+}
 
+/*
+ * Fork the child, which waits for "go" on `go_pipe`; the parent keeps the write end of
+ * `go_pipe` and the read end of `err_pipe` (the child's setup errors), opens the perf counters
+ * and the RSS source.  0, or -1 with r->errmsg set.
+ */
+static int start_child(struct run *r, struct child_fds *fds, int go_pipe[2], int err_pipe[2],
+                       const sigset_t *orig_mask)
+{
+    pid_t parent = getpid();
     if (pipe2(go_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-        snprintf(errmsg, sizeof(errmsg), "pipe2: %s", strerror(errno));
-        have_error = 1;
-        status = "spawn-failed";
-        goto report;
+        snprintf(r->errmsg, sizeof(r->errmsg), "pipe2: %s", strerror(errno));
+        return -1;
     }
-
-    {
-        pid_t parent = getpid();
-        pid = fork();
-        if (pid < 0) {
-            snprintf(errmsg, sizeof(errmsg), "fork: %s", strerror(errno));
-            have_error = 1;
-            status = "spawn-failed";
-            goto report;
-        }
-        if (pid == 0) {
-            close(go_pipe[1]);
-            close(err_pipe[0]);
-            child_main(go_pipe[0], err_pipe[1], in_fd, out_fd, errf_fd, res_fd, parent,
-                       &orig_mask);
-        }
+    r->pid = fork();
+    if (r->pid < 0) {
+        snprintf(r->errmsg, sizeof(r->errmsg), "fork: %s", strerror(errno));
+        return -1;
     }
-
-    /* parent */
+    if (r->pid == 0) {
+        close(go_pipe[1]);
+        close(err_pipe[0]);
+        child_main(go_pipe[0], err_pipe[1], fds->in, fds->out, fds->err, fds->res, parent,
+                   orig_mask);
+    }
     close(go_pipe[0]);
     close(err_pipe[1]);
-    if (errf_fd != out_fd)
-        close(errf_fd);
-    close(out_fd);
-    close(in_fd);
-    if (res_fd >= 0)
-        close(res_fd);
-    in_fd = out_fd = errf_fd = res_fd = -1;
-    setpgid(pid, pid); /* both sides do it: no race with the kill below */
+    if (fds->err != fds->out)
+        close(fds->err);
+    close(fds->out);
+    close(fds->in);
+    if (fds->res >= 0)
+        close(fds->res);
+    fds->in = fds->out = fds->err = fds->res = -1;
+    setpgid(r->pid, r->pid); /* both sides do it: no race with the kill below */
 
     if (!opt_no_perf)
-        perf_open_all(pid);
+        perf_open_all(r->pid);
 
     if (rss != NULL) {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+        snprintf(path, sizeof(path), "/proc/%ld/statm", (long)r->pid);
         rss_fd = open(path, O_RDONLY | O_CLOEXEC); /* re-read with pread each time */
     }
+    return 0;
+}
 
-    /* ---- hot path: go ... exit observed ---- */
-    start_ns = now_ns();
+/*
+ * The hot path: say "go", then sample RSS and wait for the child's exit, the timeout or a
+ * termination signal; then kill and reap whatever of the run is left.
+ */
+static void wait_child(struct run *r, const sigset_t *wait_set, int go_wr)
+{
+    int64_t deadline_ns = 0, next_sample_ns = 0;
+    const pid_t pid = r->pid;
+
+    r->start_ns = now_ns();
     {
         char go = 'g';
         ssize_t w;
         do {
-            w = write(go_pipe[1], &go, 1);
+            w = write(go_wr, &go, 1);
         } while (w < 0 && errno == EINTR);
     }
-    close(go_pipe[1]);
-    go_pipe[1] = -1;
+    close(go_wr);
     if (opt_timeout_ms > 0)
-        deadline_ns = start_ns + (int64_t)opt_timeout_ms * 1000000;
+        deadline_ns = r->start_ns + (int64_t)opt_timeout_ms * 1000000;
     if (rss != NULL)
-        next_sample_ns = start_ns + rss_interval_ns;
+        next_sample_ns = r->start_ns + rss_interval_ns;
 
-    while (!reaped) {
+    while (!r->reaped) {
         int64_t now = now_ns();
         int64_t wake = INT64_MAX;
         struct timespec ts;
@@ -1098,13 +1094,13 @@ int main(int argc, char **argv)
         int sig;
 
         if (rss != NULL && now >= next_sample_ns) {
-            rss_sample_now(now, start_ns);
+            rss_sample_now(now, r->start_ns);
             next_sample_ns += rss_interval_ns;
             if (next_sample_ns <= now)
                 next_sample_ns = now + rss_interval_ns;
         }
         if (deadline_ns > 0 && now >= deadline_ns) {
-            timed_out = 1;
+            r->timed_out = 1;
             break;
         }
         if (rss != NULL)
@@ -1113,14 +1109,14 @@ int main(int argc, char **argv)
             wake = deadline_ns;
 
         if (wake == INT64_MAX) {
-            sig = sigwaitinfo(&wait_set, &si);
+            sig = sigwaitinfo(wait_set, &si);
         } else {
             int64_t d = wake - now;
             if (d < 0)
                 d = 0;
             ts.tv_sec = (time_t)(d / 1000000000);
             ts.tv_nsec = (long)(d % 1000000000);
-            sig = sigtimedwait(&wait_set, &si, &ts);
+            sig = sigtimedwait(wait_set, &si, &ts);
         }
         if (sig < 0)
             continue; /* EAGAIN (timeout) or EINTR */
@@ -1132,33 +1128,33 @@ int main(int argc, char **argv)
              * before the leftovers are killed */
             if (waitid(P_PID, (id_t)pid, &wi, WEXITED | WNOHANG | WNOWAIT) == 0 &&
                 wi.si_pid == pid) {
-                end_ns = t;
+                r->end_ns = t;
                 kill(-pid, SIGKILL); /* leftovers of the group; ESRCH is fine */
-                if (wait4(pid, &wstatus, 0, &ru) == pid)
-                    reaped = 1;
-            } else if (wait4(pid, &wstatus, WNOHANG, &ru) == pid) {
-                end_ns = t;
-                reaped = 1;
+                if (wait4(pid, &r->wstatus, 0, &r->ru) == pid)
+                    r->reaped = 1;
+            } else if (wait4(pid, &r->wstatus, WNOHANG, &r->ru) == pid) {
+                r->end_ns = t;
+                r->reaped = 1;
             }
             continue;
         }
         /* SIGINT / SIGTERM / SIGHUP */
         got_term_signal = sig;
-        interrupted = 1;
+        r->interrupted = 1;
         break;
     }
 
-    if (!reaped) {
+    if (!r->reaped) {
         /* timeout or interrupted: kill the whole group, then reap */
-        pid_t r;
+        pid_t w;
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         do {
-            r = wait4(pid, &wstatus, 0, &ru);
-        } while (r < 0 && errno == EINTR);
-        end_ns = now_ns();
-        if (r == pid)
-            reaped = 1;
+            w = wait4(pid, &r->wstatus, 0, &r->ru);
+        } while (w < 0 && errno == EINTR);
+        r->end_ns = now_ns();
+        if (w == pid)
+            r->reaped = 1;
     }
     {
         sigset_t chld_set;
@@ -1168,145 +1164,94 @@ int main(int argc, char **argv)
     }
     if (rss_fd >= 0)
         close(rss_fd);
+}
 
-    /* spawn error reported by the child? */
-    {
-        struct child_error ce;
-        ssize_t n;
-        do {
-            n = read(err_pipe[0], &ce, sizeof(ce));
-        } while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)sizeof(ce)) {
-            const char *what = "exec";
-            have_error = 1;
-            switch (ce.stage) {
-            case STAGE_EXEC:
-                snprintf(errmsg, sizeof(errmsg), "execvp %s: %s", child_argv[0],
-                         strerror(ce.err));
-                break;
-            case STAGE_AFFINITY:
-                snprintf(errmsg, sizeof(errmsg), "sched_setaffinity %s: %s",
-                         opt_cpus ? opt_cpus : "", strerror(ce.err));
-                break;
-            case STAGE_SETENV:
-            case STAGE_UNSETENV:
-                what = ce.stage == STAGE_SETENV ? "setenv" : "unsetenv";
-                snprintf(errmsg, sizeof(errmsg), "%s %s: %s", what,
-                         (ce.env_index >= 0 && (size_t)ce.env_index < n_env_ops)
-                             ? env_ops[ce.env_index].arg
-                             : "?",
-                         strerror(ce.err));
-                break;
-            case STAGE_DUP2:
-                snprintf(errmsg, sizeof(errmsg), "dup2: %s", strerror(ce.err));
-                break;
-            case STAGE_RLIMIT:
-                snprintf(errmsg, sizeof(errmsg), "setrlimit RLIMIT_FSIZE %llu: %s",
-                         (unsigned long long)opt_max_file_bytes, strerror(ce.err));
-                break;
-            default:
-                snprintf(errmsg, sizeof(errmsg), "child setup: %s", strerror(ce.err));
-                break;
-            }
+/* A setup error the child reported before exec (the err pipe holds one struct child_error). */
+static void read_child_error(struct run *r, int err_rd)
+{
+    struct child_error ce;
+    ssize_t n;
+    do {
+        n = read(err_rd, &ce, sizeof(ce));
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof(ce)) {
+        const char *what = "exec";
+        r->have_error = 1;
+        switch (ce.stage) {
+        case STAGE_EXEC:
+            snprintf(r->errmsg, sizeof(r->errmsg), "execvp %s: %s", child_argv[0],
+                     strerror(ce.err));
+            break;
+        case STAGE_AFFINITY:
+            snprintf(r->errmsg, sizeof(r->errmsg), "sched_setaffinity %s: %s",
+                     opt_cpus ? opt_cpus : "", strerror(ce.err));
+            break;
+        case STAGE_SETENV:
+        case STAGE_UNSETENV:
+            what = ce.stage == STAGE_SETENV ? "setenv" : "unsetenv";
+            snprintf(r->errmsg, sizeof(r->errmsg), "%s %s: %s", what,
+                     (ce.env_index >= 0 && (size_t)ce.env_index < n_env_ops)
+                         ? env_ops[ce.env_index].arg
+                         : "?",
+                     strerror(ce.err));
+            break;
+        case STAGE_DUP2:
+            snprintf(r->errmsg, sizeof(r->errmsg), "dup2: %s", strerror(ce.err));
+            break;
+        case STAGE_RLIMIT:
+            snprintf(r->errmsg, sizeof(r->errmsg), "setrlimit RLIMIT_FSIZE %llu: %s",
+                     (unsigned long long)opt_max_file_bytes, strerror(ce.err));
+            break;
+        default:
+            snprintf(r->errmsg, sizeof(r->errmsg), "child setup: %s", strerror(ce.err));
+            break;
         }
-        close(err_pipe[0]);
     }
+    close(err_rd);
+}
 
-    if (!opt_no_perf)
-        perf_read_all();
+static const char *run_status(const struct run *r)
+{
+    if (r->have_error)
+        return "spawn-failed";
+    if (r->timed_out)
+        return "timeout";
+    if (r->interrupted)
+        return "interrupted";
+    if (r->reaped && WIFEXITED(r->wstatus))
+        return "exited";
+    if (r->reaped && WIFSIGNALED(r->wstatus))
+        return "signaled";
+    return "spawn-failed";
+}
 
-    if (have_error)
-        status = "spawn-failed";
-    else if (timed_out)
-        status = "timeout";
-    else if (interrupted)
-        status = "interrupted";
-    else if (reaped && WIFEXITED(wstatus))
-        status = "exited";
-    else if (reaped && WIFSIGNALED(wstatus))
-        status = "signaled";
-    else
-        status = "spawn-failed";
-
-report:
-    /* ---- JSON record ---- */
-    sb_printf(&out, "{\"launcher\":%d,\"status\":", LAUNCHER_FORMAT);
-    sb_json_str(&out, status);
-    if (reaped && WIFEXITED(wstatus) && !have_error)
-        sb_printf(&out, ",\"exitCode\":%d", WEXITSTATUS(wstatus));
-    else
-        sb_puts(&out, ",\"exitCode\":null");
-    if (reaped && WIFSIGNALED(wstatus) && !have_error) {
-        sb_printf(&out, ",\"signal\":%d,\"signalName\":", WTERMSIG(wstatus));
-        sb_json_str(&out, signal_name(WTERMSIG(wstatus), sigbuf, sizeof(sigbuf)));
-    } else {
-        sb_puts(&out, ",\"signal\":null,\"signalName\":null");
-    }
-    sb_puts(&out, ",\"error\":");
-    if (have_error) {
-        sb_json_str(&out, errmsg);
-    } else if (interrupted) {
-        char m[96];
-        snprintf(m, sizeof(m), "launcher received %s",
-                 signal_name((int)got_term_signal, sigbuf, sizeof(sigbuf)));
-        sb_json_str(&out, m);
-    } else if (timed_out) {
-        char m[96];
-        snprintf(m, sizeof(m), "timed out after %llu ms", (unsigned long long)opt_timeout_ms);
-        sb_json_str(&out, m);
-    } else {
-        sb_puts(&out, "null");
-    }
-
-    if (pid > 0 && end_ns >= start_ns && start_ns > 0)
-        sb_json_double(&out, ",\"wallSeconds\":%.9f", (double)(end_ns - start_ns) / 1e9);
-    else
-        sb_puts(&out, ",\"wallSeconds\":null");
-
-    if (reaped) {
-        sb_json_double(&out, ",\"userSeconds\":%.6f",
-                       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6);
-        sb_json_double(&out, ",\"sysSeconds\":%.6f",
-                       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
-        sb_printf(&out,
-                  ",\"maxRssBytes\":%llu,\"minorFaults\":%ld,\"majorFaults\":%ld"
-                  ",\"voluntaryContextSwitches\":%ld,\"involuntaryContextSwitches\":%ld",
-                  (unsigned long long)ru.ru_maxrss * 1024ULL, (long)ru.ru_minflt,
-                  (long)ru.ru_majflt, (long)ru.ru_nvcsw, (long)ru.ru_nivcsw);
-    } else {
-        sb_puts(&out, ",\"userSeconds\":null,\"sysSeconds\":null,\"maxRssBytes\":null"
-                      ",\"minorFaults\":null,\"majorFaults\":null"
-                      ",\"voluntaryContextSwitches\":null,\"involuntaryContextSwitches\":null");
-    }
-
-    sb_puts(&out, ",\"cpus\":");
-    sb_json_str(&out, opt_cpus);
-    sb_printf(&out, ",\"timeoutMs\":%llu", (unsigned long long)opt_timeout_ms);
-
-    /* perf */
-    sb_puts(&out, ",\"perf\":");
+/* The record's "perf" object: the counters read, or why there are none. */
+static void record_perf(struct sbuf *out, pid_t pid)
+{
+    size_t k;
+    sb_puts(out, ",\"perf\":");
     if (opt_no_perf) {
-        sb_puts(&out, "{\"available\":false,\"reason\":\"disabled (--no-perf)\"}");
+        sb_puts(out, "{\"available\":false,\"reason\":\"disabled (--no-perf)\"}");
     } else if (pid <= 0) {
-        sb_puts(&out, "{\"available\":false,\"reason\":\"child not started\"}");
+        sb_puts(out, "{\"available\":false,\"reason\":\"child not started\"}");
     } else if (perf_refused_errno != 0) {
         char m[160];
         snprintf(m, sizeof(m), "perf_event_open: %s", strerror(perf_refused_errno));
-        sb_puts(&out, "{\"available\":false,\"reason\":");
-        sb_json_str(&out, m);
-        sb_puts(&out, "}");
+        sb_puts(out, "{\"available\":false,\"reason\":");
+        sb_json_str(out, m);
+        sb_puts(out, "}");
     } else {
         int first = 1;
-        sb_puts(&out, "{\"available\":true,\"events\":{");
+        sb_puts(out, "{\"available\":true,\"events\":{");
         for (k = 0; k < N_COUNTERS; k++) {
             struct perf_counter *c = &counters[k];
-            sb_printf(&out, "%s\"%s\":", k ? "," : "", c->json_name);
+            sb_printf(out, "%s\"%s\":", k ? "," : "", c->json_name);
             if (c->read_ok && !c->never_ran)
-                sb_printf(&out, "%llu", (unsigned long long)c->value);
+                sb_printf(out, "%llu", (unsigned long long)c->value);
             else
-                sb_puts(&out, "null");
+                sb_puts(out, "null");
         }
-        sb_puts(&out, "},\"unavailable\":{");
+        sb_puts(out, "},\"unavailable\":{");
         for (k = 0; k < N_COUNTERS; k++) {
             struct perf_counter *c = &counters[k];
             const char *why = NULL;
@@ -1316,28 +1261,140 @@ report:
                 why = c->open_errno ? strerror(c->open_errno) : "not read";
             if (why == NULL)
                 continue;
-            sb_printf(&out, "%s\"%s\":", first ? "" : ",", c->json_name);
-            sb_json_str(&out, why);
+            sb_printf(out, "%s\"%s\":", first ? "" : ",", c->json_name);
+            sb_json_str(out, why);
             first = 0;
         }
-        sb_printf(&out, "},\"scaled\":%s,\"userSpaceOnly\":%s}", perf_any_scaled ? "true" : "false",
+        sb_printf(out, "},\"scaled\":%s,\"userSpaceOnly\":%s}", perf_any_scaled ? "true" : "false",
                   perf_user_only ? "true" : "false");
     }
+}
 
-    /* RSS timeline */
-    sb_puts(&out, ",\"rssTimeline\":{");
-    sb_json_double(&out, "\"intervalMs\":%.3f", (double)rss_interval_ns / 1e6);
-    sb_puts(&out, ",\"samples\":[");
+/* The record's "rssTimeline" object. */
+static void record_rss(struct sbuf *out)
+{
+    size_t k;
+    sb_puts(out, ",\"rssTimeline\":{");
+    sb_json_double(out, "\"intervalMs\":%.3f", (double)rss_interval_ns / 1e6);
+    sb_puts(out, ",\"samples\":[");
     for (k = 0; k < rss_count; k++)
-        sb_printf(&out, "%s[%.3f,%llu]", k ? "," : "", rss[k].t_ms,
+        sb_printf(out, "%s[%.3f,%llu]", k ? "," : "", rss[k].t_ms,
                   (unsigned long long)rss[k].bytes);
-    sb_printf(&out, "],\"decimations\":%u,\"maxSampledBytes\":", rss_decimations);
+    sb_printf(out, "],\"decimations\":%u,\"maxSampledBytes\":", rss_decimations);
     if (rss_count > 0)
-        sb_printf(&out, "%llu", (unsigned long long)rss_max_sampled);
+        sb_printf(out, "%llu", (unsigned long long)rss_max_sampled);
     else
-        sb_puts(&out, "null");
-    sb_puts(&out, "}}\n");
+        sb_puts(out, "null");
+    sb_puts(out, "}");
+}
 
+/* The JSON record of the run (src/native/README.md), one line. */
+static void record_run(struct sbuf *out, const struct run *r)
+{
+    char sigbuf[32];
+    const int exited = r->reaped && WIFEXITED(r->wstatus) && !r->have_error;
+    const int signaled = r->reaped && WIFSIGNALED(r->wstatus) && !r->have_error;
+
+    sb_printf(out, "{\"launcher\":%d,\"status\":", LAUNCHER_FORMAT);
+    sb_json_str(out, run_status(r));
+    if (exited)
+        sb_printf(out, ",\"exitCode\":%d", WEXITSTATUS(r->wstatus));
+    else
+        sb_puts(out, ",\"exitCode\":null");
+    if (signaled) {
+        sb_printf(out, ",\"signal\":%d,\"signalName\":", WTERMSIG(r->wstatus));
+        sb_json_str(out, signal_name(WTERMSIG(r->wstatus), sigbuf, sizeof(sigbuf)));
+    } else {
+        sb_puts(out, ",\"signal\":null,\"signalName\":null");
+    }
+    sb_puts(out, ",\"error\":");
+    if (r->have_error) {
+        sb_json_str(out, r->errmsg);
+    } else if (r->interrupted) {
+        char m[96];
+        snprintf(m, sizeof(m), "launcher received %s",
+                 signal_name((int)got_term_signal, sigbuf, sizeof(sigbuf)));
+        sb_json_str(out, m);
+    } else if (r->timed_out) {
+        char m[96];
+        snprintf(m, sizeof(m), "timed out after %llu ms", (unsigned long long)opt_timeout_ms);
+        sb_json_str(out, m);
+    } else {
+        sb_puts(out, "null");
+    }
+
+    if (r->pid > 0 && r->end_ns >= r->start_ns && r->start_ns > 0)
+        sb_json_double(out, ",\"wallSeconds\":%.9f", (double)(r->end_ns - r->start_ns) / 1e9);
+    else
+        sb_puts(out, ",\"wallSeconds\":null");
+
+    if (r->reaped) {
+        const struct rusage *ru = &r->ru;
+        sb_json_double(out, ",\"userSeconds\":%.6f",
+                       (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6);
+        sb_json_double(out, ",\"sysSeconds\":%.6f",
+                       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6);
+        sb_printf(out,
+                  ",\"maxRssBytes\":%llu,\"minorFaults\":%ld,\"majorFaults\":%ld"
+                  ",\"voluntaryContextSwitches\":%ld,\"involuntaryContextSwitches\":%ld",
+                  (unsigned long long)ru->ru_maxrss * 1024ULL, (long)ru->ru_minflt,
+                  (long)ru->ru_majflt, (long)ru->ru_nvcsw, (long)ru->ru_nivcsw);
+    } else {
+        sb_puts(out, ",\"userSeconds\":null,\"sysSeconds\":null,\"maxRssBytes\":null"
+                     ",\"minorFaults\":null,\"majorFaults\":null"
+                     ",\"voluntaryContextSwitches\":null,\"involuntaryContextSwitches\":null");
+    }
+
+    sb_puts(out, ",\"cpus\":");
+    sb_json_str(out, opt_cpus);
+    sb_printf(out, ",\"timeoutMs\":%llu", (unsigned long long)opt_timeout_ms);
+    record_perf(out, r->pid);
+    record_rss(out);
+    sb_puts(out, "}\n");
+}
+
+int main(int argc, char **argv)
+{
+    sigset_t wait_set, orig_mask;
+    int go_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    struct child_fds fds = {-1, -1, -1, -1};
+    struct run r;
+    struct sbuf out = {NULL, 0, 0, 0};
+
+    memset(&r, 0, sizeof(r));
+    r.pid = -1;
+    ensure_std_fds();
+    parse_args(argc, argv);
+    if (die_with_parent() != 0)
+        return 1;
+    {
+        long ps = sysconf(_SC_PAGESIZE);
+        if (ps > 0)
+            page_size = ps;
+    }
+    install_signals(&wait_set, &orig_mask);
+
+    if (opt_rss_interval_ms > 0) {
+        rss = malloc(sizeof(*rss) * (size_t)opt_rss_max_samples);
+        if (rss == NULL) {
+            fprintf(stderr, "launcher: cannot allocate RSS timeline\n");
+            return 1;
+        }
+        rss_interval_ns = (int64_t)opt_rss_interval_ms * 1000000;
+    }
+
+    /* A file or process that cannot be set up is reported as spawn-failed, in the record. */
+    if (open_child_files(&r, &fds) != 0 ||
+        start_child(&r, &fds, go_pipe, err_pipe, &orig_mask) != 0) {
+        r.have_error = 1;
+    } else {
+        wait_child(&r, &wait_set, go_pipe[1]);
+        read_child_error(&r, err_pipe[0]);
+        if (!opt_no_perf)
+            perf_read_all();
+    }
+
+    record_run(&out, &r);
     if (out.oom) {
         fprintf(stderr, "launcher: out of memory while formatting the record\n");
         return 1;
