@@ -1,5 +1,15 @@
 import { Command, CommanderError, Option } from "commander";
-import { isKnownError } from "./errors.js";
+import {
+  LIMITS,
+  parseCpus,
+  parseDuration,
+  parseFraction,
+  parseList,
+  parsePositiveInt,
+  parseThreads,
+  parseWorkloadList,
+} from "./util/flag-values.js";
+import { isKnownError, UsageError } from "./errors.js";
 import { clipMiddle, showControls } from "./util/text.js";
 import { InterruptedError, interruptChildren } from "./util/exec.js";
 
@@ -20,6 +30,45 @@ function onInterrupt(signal: NodeJS.Signals): void {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** A whole number within bounds, parsed where commander reads the flag (a bad one: exit 2). */
+const wholeNumber =
+  (flag: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string): number =>
+    parsePositiveInt(value, flag, min, max);
+
+/** bench run's measurement modes. */
+function measureMode(value: string): "time" | "instructions" {
+  if (value !== "time" && value !== "instructions")
+    throw new UsageError(
+      `--metric: "${value}" is not a measurement mode (valid: time, instructions)`,
+    );
+  return value;
+}
+
+/** Options several commands take, declared once; `help` replaces the text where it differs. */
+const shared = {
+  allocators: (
+    help = "comma-separated allocators (default: every one found; see bench list allocators)",
+  ) => new Option("-a, --allocators <list>", help).argParser((v) => parseList(v, "--allocators")),
+  allocator: (help = "add your own allocator library (repeatable)") =>
+    new Option("--allocator <name=path>", help).argParser(collect),
+  variant: (help: string) => new Option("--variant <name=base:KEY=VALUE>", help).argParser(collect),
+  workloadDir: () =>
+    new Option(
+      "--workload-dir <dir>",
+      "also load workloads from this directory (repeatable)",
+    ).argParser(collect),
+  config: () =>
+    new Option("--config <file>", "config file (default ./bench.config.json when present)"),
+  json: (help = "machine-readable output") => new Option("--json", help),
+  quiet: (help: string) => new Option("-q, --quiet", help),
+  baselineAllocator: (help = "allocator the others are compared with (default glibc, else musl)") =>
+    new Option("--baseline <allocator>", help),
+  allowTestbedMismatch: (help: string) => new Option("--allow-testbed-mismatch", help),
+  force: () =>
+    new Option("--force", "replace -o even when it holds measured runs (a results or merged file)"),
+};
+
 function program(setCode: (code: number) => void): Command {
   const cli = new Command("bench")
     .description("mallocbench: compare malloc implementations with real multithreaded workloads")
@@ -32,35 +81,45 @@ function program(setCode: (code: number) => void): Command {
     .description(
       "build, validate and measure workloads x allocators x threads; write one results file",
     )
-    .option(
-      "-w, --workloads <list>",
-      "comma-separated workloads (default: all; see bench list workloads)",
+    .addOption(
+      new Option(
+        "-w, --workloads <list>",
+        "comma-separated workloads (default: all; see bench list workloads)",
+      ).argParser(parseWorkloadList),
     )
     .option(
       "--programs",
       "also run every external program (sqlite3, lua5.4, redis, z3, ghostscript, rocksdb, python3; docs/programs.md); named ones run without it",
     )
-    .option(
-      "-a, --allocators <list>",
-      "comma-separated allocators (default: every one found; see bench list allocators)",
+    .addOption(shared.allocators())
+    .addOption(shared.allocator())
+    .addOption(
+      shared.variant(
+        "run allocator base with an environment setting as name, e.g. scudo-nozero=scudo:SCUDO_OPTIONS=zero_contents=0 (repeatable; repeat a name to add settings; docs/variants.md)",
+      ),
     )
-    .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
-    .option(
-      "--variant <name=base:KEY=VALUE>",
-      "run allocator base with an environment setting as name, e.g. scudo-nozero=scudo:SCUDO_OPTIONS=zero_contents=0 (repeatable; repeat a name to add settings; docs/variants.md)",
-      collect,
-    )
-    .option(
-      "-t, --threads <list>",
-      "thread counts: 1,2,4; 1..8 = every count from 1 to 8; 1-8 = powers of two 1,2,4,8 (default: 1 and the number of CPUs)",
+    .addOption(
+      new Option(
+        "-t, --threads <list>",
+        "thread counts: 1,2,4; 1..8 = every count from 1 to 8; 1-8 = powers of two 1,2,4,8 (default: 1 and the number of CPUs)",
+      ).argParser(parseThreads),
     )
     .option(
       "--param <name=values>",
       "scan a workload parameter, e.g. objsize=32,64 (repeatable; cells are the product of the values)",
       collect,
     )
-    .option("-n, --runs <n>", "measured runs per cell (default from the preset)")
-    .option("--warmup <n>", "warmup runs per cell, recorded and excluded (default from the preset)")
+    .addOption(
+      new Option("-n, --runs <n>", "measured runs per cell (default from the preset)").argParser(
+        wholeNumber("--runs", 1, LIMITS.runsPerCell),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--warmup <n>",
+        "warmup runs per cell, recorded and excluded (default from the preset)",
+      ).argParser(wholeNumber("--warmup", 0, LIMITS.warmup)),
+    )
     .option("--quick", "same as --preset quick")
     .addOption(
       new Option("--preset <name>", "sizes, runs, warmups and timeout").choices([
@@ -69,13 +128,32 @@ function program(setCode: (code: number) => void): Command {
         "full",
       ]),
     )
-    .option("--seed <n>", "seed for workloads and the order of runs (default: random, recorded)")
-    .option("--timeout <duration>", "per-run timeout, e.g. 30s, 2m (default from the preset)")
-    .option("--cpus <list>", "pin every run to these CPUs, e.g. 0,2-3")
-    .option("--rss-interval <ms>", "RSS timeline sampling interval in ms; 0 disables (default 10)")
-    .option(
-      "--metric <kind>",
-      "time (default) | instructions: count instructions under callgrind, deterministic but threads run one at a time (docs/metrics.md)",
+    .addOption(
+      new Option(
+        "--seed <n>",
+        "seed for workloads and the order of runs (default: random, recorded)",
+      ).argParser(wholeNumber("--seed", 0)),
+    )
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "per-run timeout, e.g. 30s, 2m (default from the preset)",
+      ).argParser((v) => parseDuration(v, "--timeout")),
+    )
+    .addOption(
+      new Option("--cpus <list>", "pin every run to these CPUs, e.g. 0,2-3").argParser(parseCpus),
+    )
+    .addOption(
+      new Option(
+        "--rss-interval <ms>",
+        "RSS timeline sampling interval in ms; 0 disables (default 10)",
+      ).argParser(wholeNumber("--rss-interval", 0, LIMITS.rssIntervalMs)),
+    )
+    .addOption(
+      new Option(
+        "--metric <kind>",
+        "time (default) | instructions: count instructions under callgrind, deterministic but threads run one at a time (docs/metrics.md)",
+      ).argParser(measureMode),
     )
     .option("-o, --output <file>", "results file (default results/<UTC stamp>-<host>-<arch>.json)")
     .option(
@@ -83,26 +161,34 @@ function program(setCode: (code: number) => void): Command {
       "replace an existing -o results file and discard its journal (default: refuse them)",
     )
     .option("--resume <file>", "complete an interrupted run from its results file or journal")
-    .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
-    .option("--config <file>", "config file (default ./bench.config.json when present)")
-    .option(
-      "--baseline <allocator>",
-      "allocator the summary compares with (default glibc, else musl)",
+    .addOption(shared.workloadDir())
+    .addOption(shared.config())
+    .addOption(
+      shared.baselineAllocator("allocator the summary compares with (default glibc, else musl)"),
     )
-    .option(
-      "--precision <fraction>",
-      "adaptive: add rounds until every cell's median CI half-width is within this, e.g. 2%",
+    .addOption(
+      new Option(
+        "--precision <fraction>",
+        "adaptive: add rounds until every cell's median CI half-width is within this, e.g. 2%",
+      ).argParser((v) => parseFraction(v, "--precision")),
     )
-    .option(
-      "--max-runs <n>",
-      "adaptive: at most this many measured runs per cell (default max(6 x runs, 30))",
+    .addOption(
+      new Option(
+        "--max-runs <n>",
+        "adaptive: at most this many measured runs per cell (default max(6 x runs, 30))",
+      ).argParser(wholeNumber("--max-runs", 1, LIMITS.runsPerCell)),
     )
-    .option("--max-time <duration>", "adaptive: stop adding rounds after this long, e.g. 10m")
+    .addOption(
+      new Option(
+        "--max-time <duration>",
+        "adaptive: stop adding rounds after this long, e.g. 10m",
+      ).argParser((v) => parseDuration(v, "--max-time")),
+    )
     .option(
       "--hardening",
       "afterwards, run the heap-misuse probes per allocator and store the matrix in the results (docs/hardening.md)",
     )
-    .option("-q, --quiet", "fewer progress messages")
+    .addOption(shared.quiet("fewer progress messages"))
     .action(async (opts) => setCode(await (await import("./commands/run.js")).runCommand(opts)));
 
   cli
@@ -111,12 +197,12 @@ function program(setCode: (code: number) => void): Command {
       "build the launcher and the workloads for every toolchain (cached by content hash)",
     )
     .option("-w, --workloads <list>", "only these workloads")
-    .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
+    .addOption(shared.workloadDir())
     .option(
       "--cc <compiler>",
       "build with this C compiler instead of $CC/cc, e.g. aarch64-linux-gnu-gcc (cross builds: docs/cross-arch.md)",
     )
-    .option("--json", "machine-readable output")
+    .addOption(shared.json())
     .action(async (opts) =>
       setCode(await (await import("./commands/build.js")).buildCommand(opts)),
     );
@@ -125,15 +211,11 @@ function program(setCode: (code: number) => void): Command {
     .command("list")
     .description("list workloads, allocators or toolchains")
     .argument("[what]", "workloads | allocators | toolchains (default: all three)")
-    .option("--json", "machine-readable output")
-    .option("--allocator <name=path>", "include your own allocator (repeatable)", collect)
-    .option(
-      "--variant <name=base:KEY=VALUE>",
-      "include a variant (repeatable; docs/variants.md)",
-      collect,
-    )
-    .option("--config <file>", "config file (default ./bench.config.json when present)")
-    .option("--workload-dir <dir>", "also load workloads from this directory (repeatable)", collect)
+    .addOption(shared.json())
+    .addOption(shared.allocator("include your own allocator (repeatable)"))
+    .addOption(shared.variant("include a variant (repeatable; docs/variants.md)"))
+    .addOption(shared.config())
+    .addOption(shared.workloadDir())
     .action(async (what, opts) =>
       setCode(await (await import("./commands/list.js")).listCommand(what, opts)),
     );
@@ -147,15 +229,15 @@ function program(setCode: (code: number) => void): Command {
       "-a, --allocators <list>",
       "comma-separated allocators (default: every one found; see bench list allocators)",
     )
-    .option("--allocator <name=path>", "add your own allocator library (repeatable)", collect)
+    .addOption(shared.allocator())
     .option("--timeout <duration>", "per-probe timeout, e.g. 10s (default 10s)")
     .option(
       "--trials <n>",
       "runs of each probe per allocator (default 5); cells whose runs differ are flaky",
     )
     .option("-o, --output <file>", "also write the matrix as JSON to this file")
-    .option("--json", "print the matrix as JSON")
-    .option("-q, --quiet", "no progress messages")
+    .addOption(shared.json("print the matrix as JSON"))
+    .addOption(shared.quiet("no progress messages"))
     .action(async (opts) =>
       setCode(await (await import("./commands/hardening.js")).hardeningCommand(opts)),
     );
@@ -165,7 +247,7 @@ function program(setCode: (code: number) => void): Command {
     .description(
       "what is installed, what is missing (with the install command), and noise warnings",
     )
-    .option("--json", "machine-readable output")
+    .addOption(shared.json())
     .action(async (opts) =>
       setCode(await (await import("./commands/doctor.js")).doctorCommand(opts)),
     );
@@ -191,9 +273,10 @@ function program(setCode: (code: number) => void): Command {
       "compare allocators inside one results file, or two results files cell by cell (CIs, U tests, BH correction)",
     )
     .argument("<files...>", "one results file (allocators vs --baseline), or two (before, after)")
-    .option(
-      "--baseline <allocator>",
-      "with one file: the allocator the others are compared with (default glibc, else musl)",
+    .addOption(
+      shared.baselineAllocator(
+        "with one file: the allocator the others are compared with (default glibc, else musl)",
+      ),
     )
     .option(
       "--metric <name>",
@@ -206,7 +289,7 @@ function program(setCode: (code: number) => void): Command {
       "--pairing <mode>",
       "one file: auto (pair runs of the same round when 10+ rounds have both cells) | paired | independent",
     )
-    .option("--allow-testbed-mismatch", "compare results from different machines anyway")
+    .addOption(shared.allowTestbedMismatch("compare results from different machines anyway"))
     .action(async (files, opts) =>
       setCode(await (await import("./commands/compare.js")).compareCommand(files, opts)),
     );
@@ -235,7 +318,7 @@ function program(setCode: (code: number) => void): Command {
       "--pairing <mode>",
       "with --against: auto (pair runs of the same round when 10+ rounds have both cells) | paired | independent",
     )
-    .option("--allow-testbed-mismatch", "use a baseline from another testbed anyway")
+    .addOption(shared.allowTestbedMismatch("use a baseline from another testbed anyway"))
     .option("--confirm", "re-measure flagged cells with fresh runs; fail only if they fail again")
     .option(
       "--tolerance <fraction>",
@@ -295,7 +378,7 @@ function program(setCode: (code: number) => void): Command {
     .description("put results from several runs or machines into one file, kept apart by testbed")
     .argument("<files...>", "results files (or merged files)")
     .requiredOption("-o, --output <file>", "merged file to write")
-    .option("--force", "replace -o even when it holds measured runs (a results or merged file)")
+    .addOption(shared.force())
     .action(async (files, opts) =>
       setCode(await (await import("./commands/results-tools.js")).mergeCommand(files, opts)),
     );
@@ -309,7 +392,7 @@ function program(setCode: (code: number) => void): Command {
     .option("--format <format>", "csv | json | bmf | gab", "csv")
     .option("--metric <name>", "for gab: the metric (default seconds)")
     .option("-o, --output <file>", "write to a file instead of stdout")
-    .option("--force", "replace -o even when it holds measured runs (a results or merged file)")
+    .addOption(shared.force())
     .action(async (file, opts) =>
       setCode(await (await import("./commands/results-tools.js")).exportCommand(file, opts)),
     );
@@ -321,10 +404,7 @@ function program(setCode: (code: number) => void): Command {
     )
     .argument("<results...>", "results files (several testbeds become small multiples)")
     .option("-o, --output <dir>", "report directory (default reports/<name of the first file>)")
-    .option(
-      "--baseline <allocator>",
-      "allocator the others are compared with (default glibc, else musl)",
-    )
+    .addOption(shared.baselineAllocator())
     .option(
       "--format <list>",
       "comma-separated: md, html, svg, png, terminal (default md,html,svg,png)",

@@ -7,6 +7,7 @@ import {
 import { formatReport, type ReportFormat } from "../analysis/format.js";
 import { metricInfo } from "../analysis/metrics.js";
 import { describeTestbed, testbedMismatch, testbedOf } from "../analysis/testbed.js";
+import { parseFraction } from "../config.js";
 import { UsageError } from "../errors.js";
 import type { ResultsFile } from "../results/schema.js";
 import { loadResultSets } from "../results/sets.js";
@@ -19,19 +20,12 @@ export interface StatsOptions {
   pairing?: string;
 }
 
+/** Fractions are parsed like every other flag value (config.ts); check.ts takes it from here. */
+export { parseFraction };
+
 const PAIRINGS: Pairing[] = ["auto", "paired", "independent"];
 
 const FORMATS: ReportFormat[] = ["text", "markdown", "json", "csv"];
-
-/** "5%" or "0.05" -> 0.05 */
-export function parseFraction(value: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(value.trim());
-  if (!match) throw new UsageError(`${flag}: "${value}" is not a fraction (e.g. 5% or 0.05)`);
-  const n = Number(match[1]) / (match[2] ? 100 : 1);
-  if (!(n >= 0 && n < 1))
-    throw new UsageError(`${flag}: ${value} must be between 0 and 1 (or 0% and 100%)`);
-  return n;
-}
 
 export function comparisonOptions(opts: StatsOptions, defaults: { threshold: number }) {
   const alpha = opts.alpha === undefined ? 0.05 : parseFraction(opts.alpha, "--alpha");

@@ -5,17 +5,12 @@ import { parseAllocatorArg, type AllocatorSpec } from "../allocators/index.js";
 import { hostMachine } from "../platform/elf.js";
 import {
   DEFAULT_RSS_INTERVAL_MS,
-  LIMITS,
   PRESETS,
   defaultThreads,
   loadConfigFile,
   parseCpus,
   parseDuration,
-  parseList,
   parseParams,
-  parseWorkloadList,
-  parsePositiveInt,
-  parseThreads,
   type Size,
 } from "../config.js";
 import { UsageError } from "../errors.js";
@@ -28,30 +23,31 @@ import {
 } from "../allocators/variants.js";
 import { resumeBenchmark, runBenchmark, type RunOutcome } from "../run/runner.js";
 import { formatSummary, summarize } from "../report/run-summary.js";
-import { parseFraction } from "./compare.js";
 import { progressReporter } from "./progress.js";
 import { attachHardening } from "../hardening/attach.js";
 import { formatMatrix } from "../hardening/matrix.js";
 import { writeOut, writeErr } from "../util/text.js";
 
+/** bench run's flags, parsed and bounds-checked by commander (src/cli.ts). */
 export interface RunCommandOptions {
-  workloads?: string;
+  workloads?: string[] | "all";
   programs?: boolean;
-  allocators?: string;
+  allocators?: string[];
   allocator?: string[];
   variant?: string[];
-  threads?: string;
+  threads?: number[];
   param?: string[];
-  runs?: string;
-  warmup?: string;
+  runs?: number;
+  warmup?: number;
   quick?: boolean;
   preset?: string;
-  seed?: string;
-  timeout?: string;
+  seed?: number;
+  /** Milliseconds. */
+  timeout?: number;
   cpus?: string;
-  rssInterval?: string;
-  /** "time" | "instructions" (callgrind). */
-  metric?: string;
+  rssInterval?: number;
+  /** "instructions": count under callgrind. */
+  metric?: "time" | "instructions";
   output?: string;
   force?: boolean;
   resume?: string;
@@ -59,9 +55,10 @@ export interface RunCommandOptions {
   config?: string;
   baseline?: string;
   quiet?: boolean;
-  precision?: string;
-  maxRuns?: string;
-  maxTime?: string;
+  precision?: number;
+  maxRuns?: number;
+  /** Milliseconds. */
+  maxTime?: number;
   hardening?: boolean;
 }
 
@@ -216,7 +213,7 @@ export async function resolveRunOptions(
   // Allocators given with --allocator join an explicit -a list automatically.
   let allocators: string[] | "all" = "all";
   if (opts.allocators) {
-    allocators = parseList(opts.allocators, "--allocators");
+    allocators = [...opts.allocators];
     for (const u of userAllocators)
       if (
         !allocators.includes(u.name) &&
@@ -237,60 +234,35 @@ export async function resolveRunOptions(
   if ((opts.maxRuns !== undefined || opts.maxTime !== undefined) && opts.precision === undefined) {
     throw new UsageError("--max-runs and --max-time bound adaptive sampling: give --precision too");
   }
-  const precision =
-    opts.precision === undefined ? undefined : parseFraction(opts.precision, "--precision");
+  const { precision, maxRuns } = opts;
   if (precision !== undefined && precision <= 0)
     throw new UsageError("--precision must be above 0 (e.g. 2%)");
-  const runs = opts.runs
-    ? parsePositiveInt(opts.runs, "--runs", 1, LIMITS.runsPerCell)
-    : (config.runs ?? preset.runs);
-  const maxRuns =
-    opts.maxRuns === undefined
-      ? undefined
-      : parsePositiveInt(opts.maxRuns, "--max-runs", 1, LIMITS.runsPerCell);
+  const runs = opts.runs ?? config.runs ?? preset.runs;
   if (maxRuns !== undefined && maxRuns < runs)
     throw new UsageError(`--max-runs ${maxRuns} is below --runs ${runs}`);
 
-  const cpus = opts.cpus ? parseCpus(opts.cpus) : config.cpus ? parseCpus(config.cpus) : null;
-  if (opts.metric !== undefined && opts.metric !== "time" && opts.metric !== "instructions")
-    throw new UsageError(
-      `--metric: "${opts.metric}" is not a measurement mode (valid: time, instructions)`,
-    );
+  const cpus = opts.cpus ?? (config.cpus ? parseCpus(config.cpus) : null);
   return {
     ...(precision !== undefined ? { precision } : {}),
     ...(maxRuns !== undefined ? { maxRuns } : {}),
-    ...(opts.maxTime !== undefined ? { maxTimeMs: parseDuration(opts.maxTime, "--max-time") } : {}),
-    workloads:
-      opts.workloads === undefined
-        ? (config.workloads ?? "all")
-        : parseWorkloadList(opts.workloads),
+    ...(opts.maxTime !== undefined ? { maxTimeMs: opts.maxTime } : {}),
+    workloads: opts.workloads ?? config.workloads ?? "all",
     allocators,
     userAllocators,
     variants,
-    threads: opts.threads ? parseThreads(opts.threads) : (config.threads ?? defaultThreads(cpus)),
+    threads: opts.threads ?? config.threads ?? defaultThreads(cpus),
     ...(opts.param?.length ? { params: parseParams(opts.param) } : {}),
     preset: presetName,
     size: preset.size,
     runs,
-    warmup:
-      opts.warmup !== undefined
-        ? parsePositiveInt(opts.warmup, "--warmup", 0, LIMITS.warmup)
-        : (config.warmup ?? preset.warmup),
-    seed:
-      opts.seed !== undefined
-        ? parsePositiveInt(opts.seed, "--seed", 0)
-        : randomInt(1, 2 ** 31 - 1),
-    timeoutMs: opts.timeout
-      ? parseDuration(opts.timeout, "--timeout")
-      : config.timeout
-        ? parseDuration(config.timeout, "timeout (config)")
-        : preset.timeoutMs,
+    warmup: opts.warmup ?? config.warmup ?? preset.warmup,
+    seed: opts.seed ?? randomInt(1, 2 ** 31 - 1),
+    timeoutMs:
+      opts.timeout ??
+      (config.timeout ? parseDuration(config.timeout, "timeout (config)") : preset.timeoutMs),
     cpus,
     ...(opts.metric === "instructions" ? { measure: "instructions" as const } : {}),
-    rssIntervalMs:
-      opts.rssInterval !== undefined
-        ? parsePositiveInt(opts.rssInterval, "--rss-interval", 0, LIMITS.rssIntervalMs)
-        : DEFAULT_RSS_INTERVAL_MS,
+    rssIntervalMs: opts.rssInterval ?? DEFAULT_RSS_INTERVAL_MS,
     output: path.resolve(opts.output ?? defaultOutputPath()),
     ...(opts.force ? { force: true } : {}),
     ...(opts.programs ? { programs: true } : {}),
