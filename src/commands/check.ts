@@ -208,10 +208,25 @@ function ghEscape(text: string): string {
  * `bench check <current.json> --baseline <file|dir>`: exit 1 when any cell regressed (significant
  * after Benjamini-Hochberg AND the whole ratio CI beyond the threshold), 0 otherwise, 2 on bad input.
  */
-export async function checkCommand(
-  currentFile: string,
-  opts: CheckCommandOptions,
-): Promise<number> {
+/** Both sides of a check: the current file and what it is compared with. */
+interface Sides {
+  currentFile: string;
+  current: ResultsFile;
+  /** The baseline file (--baseline), or undefined with --against. */
+  base: Chosen | undefined;
+  against: string | undefined;
+  /** Counted metrics under callgrind: the band medians must stay within; else undefined. */
+  tolerance: number | undefined;
+  /** How the output names the baseline. */
+  label: string;
+  makeReport(results: ResultsFile): ComparisonReport;
+}
+
+/** The flags that must agree before anything is loaded. */
+function checkFlags(opts: CheckCommandOptions): {
+  options: ComparisonOptions;
+  sequentialLimits: ReturnType<typeof checkSequentialFlags>;
+} {
   if (opts.baseline && opts.against) {
     throw new UsageError("give --baseline <file|dir> or --against <allocator>, not both");
   }
@@ -223,7 +238,20 @@ export async function checkCommand(
     throw new UsageError(
       "--pairing paired needs --against: runs of two invocations (--baseline) cannot be paired",
     );
-  const sequentialLimits = checkSequentialFlags(opts);
+  return { options, sequentialLimits: checkSequentialFlags(opts) };
+}
+
+/**
+ * Load the current file and its baseline, and check that they can be compared: the --against
+ * allocator is in it, both ran at one size; a counted metric sets the tolerance it is checked
+ * with (and says so).
+ */
+async function loadSides(
+  currentFile: string,
+  opts: CheckCommandOptions,
+  options: ComparisonOptions,
+  sequential: boolean,
+): Promise<Sides> {
   const current = await loadSingleSet(currentFile);
   const against = opts.against;
   if (against !== undefined && !current.plan.allocators.includes(against)) {
@@ -244,7 +272,7 @@ export async function checkCommand(
     base ? [base.results, current] : [current],
     opts.tolerance === undefined ? undefined : parseFraction(opts.tolerance, "--tolerance"),
   );
-  if (tolerance !== undefined && sequentialLimits)
+  if (tolerance !== undefined && sequential)
     throw new UsageError(
       `--until-decided tests timed metrics; ${options.metric.name} counted under callgrind is exact: drop --until-decided`,
     );
@@ -254,186 +282,203 @@ export async function checkCommand(
       `${options.metric.name} was counted under callgrind: runs are deterministic, so the check compares medians within ±${(tolerance * 100).toFixed(2)}% instead of testing (threads run one at a time under valgrind)\n`,
     );
   }
-  const makeReport = (results: ResultsFile): ComparisonReport =>
-    base
-      ? compareResults(base.results, results, options)
-      : compareAllocators(results, against as string, options);
-  const baselineLabel = base ? base.file : `allocator ${against} in the same file`;
-  const notes: string[] = [];
-  if (base?.note) notes.push(base.note);
-  let report = makeReport(current);
-  if (base && tolerance === undefined) notes.push(...invocationNotes(report));
-  if (sequentialLimits && against !== undefined) {
-    const seq = await sequentialCheck(currentFile, current, against, options, sequentialLimits);
-    report = seq.report;
-    notes.push(seq.note);
-  }
-  if (report.rows.length === 0) {
-    throw new UsageError(
-      `${currentFile} and ${baselineLabel} have no cell (workload, allocator, threads) in common`,
-    );
-  }
-  let flagged = regressions(report);
+  return {
+    currentFile,
+    current,
+    base,
+    against,
+    tolerance,
+    label: base ? base.file : `allocator ${against} in the same file`,
+    makeReport: (results) =>
+      base
+        ? compareResults(base.results, results, options)
+        : compareAllocators(results, against as string, options),
+  };
+}
 
-  if (opts.confirm && flagged.length > 0) {
-    const cells = flagged.map((r) =>
-      cellKey({
-        workload: r.workload,
-        allocator: r.allocator,
-        threads: r.threads,
-        ...(r.params ? { params: r.params } : {}),
-      }),
-    );
-    // Against an allocator of the same file, its cells are measured again too, interleaved.
-    const measuredCells = against
-      ? [
-          ...new Set([
-            ...cells,
-            ...flagged.map((r) =>
-              cellKey({
-                workload: r.workload,
-                allocator: against,
-                threads: r.threads,
-                ...(r.params ? { params: r.params } : {}),
-              }),
-            ),
-          ]),
-        ]
-      : cells;
-    writeErr(`re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`);
-    const plan = current.plan;
-    const userAllocators = recordedUserAllocators(current.allocators);
-    const confirmFile = currentFile.replace(/\.json$/, "") + ".confirm.json";
-    const outcome = await runBenchmark(
-      {
-        workloads: [...new Set(flagged.map((r) => r.workload))],
-        allocators: [
-          ...new Set([...flagged.map((r) => r.allocator), ...(against ? [against] : [])]),
-        ],
-        userAllocators,
-        variants: recordedVariants(current.allocators),
-        threads: [...new Set(flagged.map((r) => r.threads))],
-        ...(plan.params ? { params: plan.params } : {}),
-        preset: plan.preset,
-        size: plan.size,
-        runs: plan.runs,
-        warmup: plan.warmup,
-        seed: plan.seed + 1,
-        timeoutMs: plan.timeoutMs,
-        cpus: plan.cpus,
-        rssIntervalMs: plan.rssIntervalMs,
-        ...(plan.measure ? { measure: plan.measure } : {}),
-        output: path.resolve(confirmFile),
-        force: true, // a scratch file of this check, rewritten by each --confirm
-        workloadDirs: plan.workloadRoots.slice(1),
-        onlyCells: measuredCells,
-      },
-      progressReporter(process.stderr, true),
-    );
-    // The final table keeps every cell: the re-measured ones replace their first measurement.
-    // (Their BH correction is over the re-measured cells only.)
-    const confirmed = makeReport(outcome.results);
-    const rowKey = (r: ComparisonRow): string =>
-      `${r.workload}\0${r.threads}\0${paramsKey(r.params)}\0${r.allocator}`;
-    const again = new Map(confirmed.rows.map((r) => [rowKey(r), r]));
-    report = { ...report, rows: report.rows.map((r) => again.get(rowKey(r)) ?? r) };
-    const still = regressions(confirmed);
-    notes.push(
-      `--confirm re-measured ${cells.length} cell(s) (${confirmFile}): ${still.length} still regressed`,
-    );
-    flagged = still;
-  }
-
-  const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
-  const text = formatReport(report, "text");
-  // Cells neither flagged nor cleared: passing there would mean "not detected", not "ruled out".
-  const unsure = inconclusiveRows(report);
-  const thresholdText = `${((tolerance ?? options.threshold) * 100).toFixed(tolerance === undefined ? 1 : 2)}%`;
-  const power = powerLine(report, options.alpha, thresholdText);
-  writeOut(
-    `baseline: ${baselineLabel}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${text}\n\n${power ? `${power}\n` : ""}`,
+/** --confirm: re-measure the flagged cells with fresh runs; a cell fails only if it fails again. */
+async function confirmRegressions(
+  sides: Sides,
+  report: ComparisonReport,
+  flagged: ComparisonRow[],
+): Promise<{ report: ComparisonReport; flagged: ComparisonRow[]; note: string }> {
+  const { current, currentFile, against } = sides;
+  const cells = flagged.map((r) =>
+    cellKey({
+      workload: r.workload,
+      allocator: r.allocator,
+      threads: r.threads,
+      ...(r.params ? { params: r.params } : {}),
+    }),
   );
-  // Too few runs to ever decide is exit 2 below: no verdict line may say "passed" before it.
-  const undecidable = flagged.length === 0 && untestable.length > 0;
-  const verdictLine = undecidable
-    ? ""
-    : flagged.length > 0
-      ? `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`
-      : unsure.length > 0
-        ? `check INCONCLUSIVE: no regression found in ${options.metric.name}, but ${unsure.length} cell(s) cannot rule out one beyond ${thresholdText} (exit 3)\n`
-        : `check passed: no regression beyond ${thresholdText} in ${options.metric.name}${power ? ", and every cell could see one that size" : ""}\n`;
-  writeOut(verdictLine);
+  // Against an allocator of the same file, its cells are measured again too, interleaved.
+  const measuredCells = against
+    ? [
+        ...new Set([
+          ...cells,
+          ...flagged.map((r) =>
+            cellKey({
+              workload: r.workload,
+              allocator: against,
+              threads: r.threads,
+              ...(r.params ? { params: r.params } : {}),
+            }),
+          ),
+        ]),
+      ]
+    : cells;
+  writeErr(`re-measuring ${cells.length} flagged cell(s) to confirm: ${cells.join(", ")}\n`);
+  const plan = current.plan;
+  const userAllocators = recordedUserAllocators(current.allocators);
+  const confirmFile = currentFile.replace(/\.json$/, "") + ".confirm.json";
+  const outcome = await runBenchmark(
+    {
+      workloads: [...new Set(flagged.map((r) => r.workload))],
+      allocators: [...new Set([...flagged.map((r) => r.allocator), ...(against ? [against] : [])])],
+      userAllocators,
+      variants: recordedVariants(current.allocators),
+      threads: [...new Set(flagged.map((r) => r.threads))],
+      ...(plan.params ? { params: plan.params } : {}),
+      preset: plan.preset,
+      size: plan.size,
+      runs: plan.runs,
+      warmup: plan.warmup,
+      seed: plan.seed + 1,
+      timeoutMs: plan.timeoutMs,
+      cpus: plan.cpus,
+      rssIntervalMs: plan.rssIntervalMs,
+      ...(plan.measure ? { measure: plan.measure } : {}),
+      output: path.resolve(confirmFile),
+      force: true, // a scratch file of this check, rewritten by each --confirm
+      workloadDirs: plan.workloadRoots.slice(1),
+      onlyCells: measuredCells,
+    },
+    progressReporter(process.stderr, true),
+  );
+  // The final table keeps every cell: the re-measured ones replace their first measurement.
+  // (Their BH correction is over the re-measured cells only.)
+  const confirmed = sides.makeReport(outcome.results);
+  const rowKey = (r: ComparisonRow): string =>
+    `${r.workload}\0${r.threads}\0${paramsKey(r.params)}\0${r.allocator}`;
+  const again = new Map(confirmed.rows.map((r) => [rowKey(r), r]));
+  const still = regressions(confirmed);
+  return {
+    report: { ...report, rows: report.rows.map((r) => again.get(rowKey(r)) ?? r) },
+    flagged: still,
+    note: `--confirm re-measured ${cells.length} cell(s) (${confirmFile}): ${still.length} still regressed`,
+  };
+}
 
-  const unsureText = (() => {
-    if (unsure.length === 0) return "";
-    const bound = `${options.metric.better === "lower" ? "+" : "-"}${(options.threshold * 100).toFixed(1)}%`;
-    const why = (u: (typeof unsure)[number]): string =>
+/** What a check decided, for its output, step summary, annotations and exit code. */
+interface Decision {
+  report: ComparisonReport;
+  options: ComparisonOptions;
+  notes: string[];
+  flagged: ComparisonRow[];
+  /** Cells with too few runs to ever reach alpha. */
+  untestable: ComparisonRow[];
+  /** Cells neither flagged nor cleared: passing there would mean "not detected", not "ruled out". */
+  unsure: ReturnType<typeof inconclusiveRows>;
+  /** Too few runs to ever decide: exit 2, and no verdict line may say "passed" before it. */
+  undecidable: boolean;
+  thresholdText: string;
+  power: string;
+}
+
+function verdictLine(d: Decision): string {
+  const { flagged, unsure, options, thresholdText, power, report } = d;
+  if (d.undecidable) return "";
+  if (flagged.length > 0)
+    return `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`;
+  if (unsure.length > 0)
+    return `check INCONCLUSIVE: no regression found in ${options.metric.name}, but ${unsure.length} cell(s) cannot rule out one beyond ${thresholdText} (exit 3)\n`;
+  return `check passed: no regression beyond ${thresholdText} in ${options.metric.name}${power ? ", and every cell could see one that size" : ""}\n`;
+}
+
+/** The inconclusive cells, each with why and what would settle it; "" when there are none. */
+function unsureLines(d: Decision): string {
+  const { unsure, options, report } = d;
+  if (unsure.length === 0) return "";
+  const bound = `${options.metric.better === "lower" ? "+" : "-"}${(options.threshold * 100).toFixed(1)}%`;
+  const why = (u: (typeof unsure)[number]): string =>
+    u.reason === "invocations"
+      ? INVOCATIONS_UNKNOWN
+      : u.reason === "power"
+        ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}`
+        : `its 95% CI reaches beyond ${bound}`;
+  const settle = (u: (typeof unsure)[number]): string => {
+    const between = u.row.result.kind === "compared" ? u.row.result.between : undefined;
+    if (between?.spread === null) return INVOCATIONS_FIX;
+    if (between)
+      return `the spread between invocations is ±${(Math.expm1(between.spread) * 100).toFixed(1)}%: more runs per invocation do not narrow it; more baseline invocations (bench baseline save --add) narrow the CI towards it, --against <allocator> removes it`;
+    return u.runsToClear === null
+      ? "estimate already past the threshold: more runs will decide"
+      : `about ${u.runsToClear} runs per cell would clear it if the noise and estimate held`;
+  };
+  const more = report.sequentialLooks
+    ? "more rounds: a higher --max-runs or --max-time"
+    : "more runs: bench run -n N, --precision, or bench check --until-decided";
+  return `inconclusive: ${unsure.length} cell(s) not flagged, but a change of ${bound} is not ruled out (${more}):\n${unsure.map((u) => `  ${describeRow(u.row, report)}: ${why(u)} (${settle(u)})`).join("\n")}\n`;
+}
+
+/** GitHub Actions: the check as Markdown in the job's step summary. */
+async function writeStepSummary(
+  summaryFile: string,
+  d: Decision,
+  sides: Sides,
+  unsureText: string,
+): Promise<void> {
+  const { flagged, untestable, unsure, options, thresholdText, power, notes, report } = d;
+  const status =
+    flagged.length > 0
+      ? `failed: ${flagged.length} regression(s)`
+      : d.undecidable
+        ? `not decided: ${untestable.length} cell(s) have too few runs to ever reach alpha ${options.alpha}`
+        : unsure.length > 0
+          ? `inconclusive: ${unsure.length} cell(s) could not rule out a regression beyond ${thresholdText}`
+          : "passed";
+  await appendFile(
+    summaryFile,
+    `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(sides.current))}. Baseline: \`${sides.base ? path.basename(sides.base.file) : sides.label}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n${power ? `${power}\n\n` : ""}${
+      unsureText
+        ? `${unsureText
+            .split("\n")
+            .map((l) => `> ${l.trim()}`)
+            .filter((l) => l !== ">")
+            .join("\n>\n")}\n\n`
+        : ""
+    }`,
+  );
+}
+
+/** GitHub Actions: one annotation per regression, untestable or inconclusive cell, testbed note. */
+function writeAnnotations(d: Decision): void {
+  const { flagged, unsure, thresholdText, notes, report } = d;
+  for (const row of flagged) {
+    writeOut(`::error title=mallocbench regression::${ghEscape(describeRow(row, report))}\n`);
+  }
+  for (const row of report.rows.filter((r) => r.result.kind === "too-few-runs")) {
+    writeOut(`::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`);
+  }
+  for (const u of unsure) {
+    const why =
       u.reason === "invocations"
-        ? INVOCATIONS_UNKNOWN
+        ? `${INVOCATIONS_UNKNOWN}: ${INVOCATIONS_FIX}`
         : u.reason === "power"
-          ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}`
-          : `its 95% CI reaches beyond ${bound}`;
-    const settle = (u: (typeof unsure)[number]): string => {
-      const between = u.row.result.kind === "compared" ? u.row.result.between : undefined;
-      if (between?.spread === null) return INVOCATIONS_FIX;
-      if (between)
-        return `the spread between invocations is ±${(Math.expm1(between.spread) * 100).toFixed(1)}%: more runs per invocation do not narrow it; more baseline invocations (bench baseline save --add) narrow the CI towards it, --against <allocator> removes it`;
-      return u.runsToClear === null
-        ? "estimate already past the threshold: more runs will decide"
-        : `about ${u.runsToClear} runs per cell would clear it if the noise and estimate held`;
-    };
-    const more = report.sequentialLooks
-      ? "more rounds: a higher --max-runs or --max-time"
-      : "more runs: bench run -n N, --precision, or bench check --until-decided";
-    return `inconclusive: ${unsure.length} cell(s) not flagged, but a change of ${bound} is not ruled out (${more}):\n${unsure.map((u) => `  ${describeRow(u.row, report)}: ${why(u)} (${settle(u)})`).join("\n")}\n`;
-  })();
-  writeOut(unsureText);
-
-  const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
-  if (summaryFile) {
-    const status =
-      flagged.length > 0
-        ? `failed: ${flagged.length} regression(s)`
-        : undecidable
-          ? `not decided: ${untestable.length} cell(s) have too few runs to ever reach alpha ${options.alpha}`
-          : unsure.length > 0
-            ? `inconclusive: ${unsure.length} cell(s) could not rule out a regression beyond ${thresholdText}`
-            : "passed";
-    await appendFile(
-      summaryFile,
-      `## mallocbench check ${status}\n\nTestbed: ${describeTestbed(testbedOf(current))}. Baseline: \`${base ? path.basename(base.file) : baselineLabel}\`.\n\n${notes.map((n) => `> ${n}\n`).join("")}\n${formatReport(report, "markdown")}\n\n${power ? `${power}\n\n` : ""}${
-        unsureText
-          ? `${unsureText
-              .split("\n")
-              .map((l) => `> ${l.trim()}`)
-              .filter((l) => l !== ">")
-              .join("\n>\n")}\n\n`
-          : ""
-      }`,
+          ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}, more than the threshold ${thresholdText}`
+          : `the CI reaches beyond the threshold ${thresholdText}`;
+    writeOut(
+      `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: ${why}`)}\n`,
     );
   }
-  if (process.env["GITHUB_ACTIONS"] === "true") {
-    for (const row of flagged) {
-      writeOut(`::error title=mallocbench regression::${ghEscape(describeRow(row, report))}\n`);
-    }
-    for (const row of report.rows.filter((r) => r.result.kind === "too-few-runs")) {
-      writeOut(`::warning title=mallocbench too few runs::${ghEscape(describeRow(row, report))}\n`);
-    }
-    for (const u of unsure) {
-      const why =
-        u.reason === "invocations"
-          ? `${INVOCATIONS_UNKNOWN}: ${INVOCATIONS_FIX}`
-          : u.reason === "power"
-            ? `could only see changes ≥ ${u.mde === null || !Number.isFinite(u.mde) ? "any size" : `${(u.mde * 100).toFixed(1)}%`}, more than the threshold ${thresholdText}`
-            : `the CI reaches beyond the threshold ${thresholdText}`;
-      writeOut(
-        `::warning title=mallocbench inconclusive::${ghEscape(`${describeRow(u.row, report)}: ${why}`)}\n`,
-      );
-    }
-    for (const note of notes.filter((n) => n.startsWith("testbed mismatch"))) {
-      writeOut(`::warning title=mallocbench testbed::${ghEscape(note)}\n`);
-    }
+  for (const note of notes.filter((n) => n.startsWith("testbed mismatch"))) {
+    writeOut(`::warning title=mallocbench testbed::${ghEscape(note)}\n`);
   }
+}
+
+/** 1: a regression; 3: inconclusive; 0: passed; too few runs to decide is a usage error (2). */
+function exitCode(d: Decision): number {
+  const { flagged, untestable, unsure, options } = d;
   if (flagged.length > 0) return 1;
   if (untestable.length > 0) {
     // A gate that passes without evidence is worse than none: say what is missing instead.
@@ -444,6 +489,67 @@ export async function checkCommand(
     );
   }
   return unsure.length > 0 ? EXIT_INCONCLUSIVE : 0;
+}
+
+export async function checkCommand(
+  currentFile: string,
+  opts: CheckCommandOptions,
+): Promise<number> {
+  const { options, sequentialLimits } = checkFlags(opts);
+  const sides = await loadSides(currentFile, opts, options, sequentialLimits !== undefined);
+  const { base, against, tolerance } = sides;
+  const notes: string[] = [];
+  if (base?.note) notes.push(base.note);
+  let report = sides.makeReport(sides.current);
+  if (base && tolerance === undefined) notes.push(...invocationNotes(report));
+  if (sequentialLimits && against !== undefined) {
+    const seq = await sequentialCheck(
+      currentFile,
+      sides.current,
+      against,
+      options,
+      sequentialLimits,
+    );
+    report = seq.report;
+    notes.push(seq.note);
+  }
+  if (report.rows.length === 0) {
+    throw new UsageError(
+      `${currentFile} and ${sides.label} have no cell (workload, allocator, threads) in common`,
+    );
+  }
+  let flagged = regressions(report);
+  if (opts.confirm && flagged.length > 0) {
+    const confirmed = await confirmRegressions(sides, report, flagged);
+    report = confirmed.report;
+    flagged = confirmed.flagged;
+    notes.push(confirmed.note);
+  }
+
+  const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
+  const thresholdText = `${((tolerance ?? options.threshold) * 100).toFixed(tolerance === undefined ? 1 : 2)}%`;
+  const decision: Decision = {
+    report,
+    options,
+    notes,
+    flagged,
+    untestable,
+    unsure: inconclusiveRows(report),
+    undecidable: flagged.length === 0 && untestable.length > 0,
+    thresholdText,
+    power: powerLine(report, options.alpha, thresholdText),
+  };
+  const { power } = decision;
+  writeOut(
+    `baseline: ${sides.label}\ncurrent:  ${currentFile}\n${notes.map((n) => `note: ${n}\n`).join("")}\n${formatReport(report, "text")}\n\n${power ? `${power}\n` : ""}`,
+  );
+  writeOut(verdictLine(decision));
+  const unsureText = unsureLines(decision);
+  writeOut(unsureText);
+  const summaryFile = process.env["GITHUB_STEP_SUMMARY"];
+  if (summaryFile) await writeStepSummary(summaryFile, decision, sides, unsureText);
+  if (process.env["GITHUB_ACTIONS"] === "true") writeAnnotations(decision);
+  return exitCode(decision);
 }
 
 const INVOCATIONS_UNKNOWN =
