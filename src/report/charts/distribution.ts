@@ -18,7 +18,14 @@ import {
 
 export function distributionChartSpec(
   rows: Distribution[],
-  opts: { testbeds: string[] },
+  opts: {
+    testbeds: string[];
+    /**
+     * Every row of the chart when `rows` are one part of it: the subtitle says why runs are drawn
+     * as they are, which the model decided per testbed over all its cells, not per part.
+     */
+    whole?: Distribution[];
+  },
   ctx: ChartContext,
 ): VlSpec {
   const values: Record<string, unknown>[] = [];
@@ -60,7 +67,7 @@ export function distributionChartSpec(
     { field: "max", title: "max (ms)", format: ".2f" },
   ];
   return {
-    ...topLevel("Distribution of runs per cell", distributionSubtitle(rows), ctx),
+    ...topLevel("Distribution of runs per cell", distributionSubtitle(opts.whole ?? rows), ctx),
     data: { values },
     // One panel per workload and thread count, two to a row: a 700 px column holds them.
     transform: [{ calculate: "datum.workload + ' · ' + datum.panel", as: "cell" }],

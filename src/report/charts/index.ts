@@ -426,7 +426,7 @@ export function buildDescriptiveCharts(
           count(rows, (r) => `${r.testbed}\0${r.threads}`),
           count(rows, (r) => r.allocator),
         ),
-      (rows, c) => distributionChartSpec(rows, { testbeds }, c),
+      (rows, c) => distributionChartSpec(rows, { testbeds, whole: dist }, c),
     );
   const latency = tbs.flatMap((t) => t.latency);
   if (latency.length > 0)

@@ -11,15 +11,27 @@ import { syntheticResults } from "../../../testkit/synthetic.js";
 
 type Json = Record<string, unknown>;
 
-function distributionOf(results: ResultsFile): { rows: Distribution[]; spec: Json; alt: string } {
-  const model = buildModel([{ results, source: "r.json", baseline: "glibc" }]);
-  const chart = buildCharts(model).find((c) => c.id === "distribution");
-  if (!chart) throw new Error("no distribution chart");
-  return { rows: model.testbeds[0]?.distributions ?? [], spec: chart.spec, alt: chart.alt };
+interface Drawn {
+  rows: Distribution[];
+  /** One spec per part when the chart is split by workload (one when it is not). */
+  specs: Json[];
+  alt: string;
 }
 
-function values(spec: Json): Json[] {
-  return (spec.data as { values: Json[] }).values;
+function distributionOf(results: ResultsFile): Drawn {
+  const model = buildModel([{ results, source: "r.json", baseline: "glibc" }]);
+  const charts = buildCharts(model).filter((c) => c.kind === "distribution");
+  if (charts.length === 0) throw new Error("no distribution chart");
+  return {
+    rows: model.testbeds[0]?.distributions ?? [],
+    specs: charts.map((c) => c.spec),
+    alt: (charts[0] as { alt: string }).alt,
+  };
+}
+
+/** The data rows of every part. */
+function values(specs: Json[]): Json[] {
+  return specs.flatMap((spec) => (spec.data as { values: Json[] }).values);
 }
 
 function subtitle(spec: Json): string {
@@ -57,11 +69,13 @@ describe("tukeyWhiskers", () => {
 
 describe("distribution chart", () => {
   it("draws every run, whiskers min to max, when the cells are few", () => {
-    const { rows, spec, alt } = distributionOf(syntheticResults({ runs: 12 }));
+    const { rows, specs, alt } = distributionOf(syntheticResults({ runs: 12 }));
+    expect(specs).toHaveLength(1);
+    const spec = specs[0] as Json;
     expect(rows.every((r) => r.style === "runs")).toBe(true);
-    const runs = values(spec).filter((v) => v.kind === "run");
+    const runs = values(specs).filter((v) => v.kind === "run");
     expect(runs).toHaveLength(rows.length * 12);
-    for (const box of values(spec).filter((v) => v.kind === "box")) {
+    for (const box of values(specs).filter((v) => v.kind === "box")) {
       expect(box).not.toHaveProperty("low");
       expect(box).not.toHaveProperty("high");
     }
@@ -73,26 +87,28 @@ describe("distribution chart", () => {
   });
 
   it("draws Tukey boxes and only the outlying runs when cells are too many for every run", () => {
-    const { rows, spec, alt } = distributionOf(manyCells());
+    const { rows, specs, alt } = distributionOf(manyCells());
     expect(rows).toHaveLength(480);
+    // 20 workloads of 3 rows of panels each: split by workload into parts (see splitParts).
+    expect(specs.length).toBeGreaterThan(1);
     expect(rows.every((r) => r.style === "outliers")).toBe(true);
-    const runs = values(spec).filter((v) => v.kind === "run");
+    const runs = values(specs).filter((v) => v.kind === "run");
     // Every drawn point is a run beyond its cell's fences, and every such run is drawn.
-    const results = manyCells();
+    const byCell = new Map<string, number[]>();
+    for (const r of manyCells().runs) {
+      if (r.status !== "ok") continue;
+      const key = `${r.workload}\0${r.allocator}\0${r.threads}`;
+      byCell.set(key, [...(byCell.get(key) ?? []), r.metrics.seconds]);
+    }
     let expected = 0;
     for (const row of rows) {
       const iqr = row.q3 - row.q1;
-      const beyond = results.runs.filter(
-        (r) =>
-          r.status === "ok" &&
-          r.workload === row.workload &&
-          r.allocator === row.allocator &&
-          r.threads === row.threads &&
-          (r.metrics.seconds < row.q1 - 1.5 * iqr || r.metrics.seconds > row.q3 + 1.5 * iqr),
+      const beyond = (byCell.get(`${row.workload}\0${row.allocator}\0${row.threads}`) ?? []).filter(
+        (s) => s < row.q1 - 1.5 * iqr || s > row.q3 + 1.5 * iqr,
       );
       expect(row.outliers).toBe(beyond.length);
       expect(row.points.map((p) => p.seconds).sort((a, b) => a - b)).toEqual(
-        beyond.map((r) => (r.status === "ok" ? r.metrics.seconds : 0)).sort((a, b) => a - b),
+        beyond.sort((a, b) => a - b),
       );
       expected += beyond.length;
     }
@@ -102,7 +118,7 @@ describe("distribution chart", () => {
     const slow = (cell?.points ?? []).map((p) => p.seconds);
     expect(slow).toContain(cell?.max);
     expect(slow.filter((v) => v > 5 * (cell?.median as number))).toHaveLength(2);
-    const box = values(spec).find(
+    const box = values(specs).find(
       (v) =>
         v.kind === "box" &&
         v.workload === "w3" &&
@@ -113,19 +129,25 @@ describe("distribution chart", () => {
     expect(box.high).toBeLessThan(box.max as number);
     expect(box.high).toBeGreaterThanOrEqual(box.q3 as number);
     expect(box.low).toBe(box.min);
-    expect(JSON.stringify(spec)).toContain('"x2":{"field":"high"}');
-    expect(subtitle(spec)).toContain("Too many cells (480) to draw every run");
-    expect(subtitle(spec)).toContain("1.5 × IQR");
-    expect(subtitle(spec)).not.toContain("Each point is one measured run");
+    expect(values(specs).filter((v) => v.kind === "box")).toHaveLength(480);
+    // Every part says why: the model's reason is the 480 cells of the testbed, not the part's.
+    for (const spec of specs) {
+      expect(JSON.stringify(spec)).toContain('"x2":{"field":"high"}');
+      expect(subtitle(spec)).toContain("Too many cells (480) to draw every run");
+      expect(subtitle(spec)).toContain("1.5 × IQR");
+      expect(subtitle(spec)).not.toContain("Each point is one measured run");
+    }
     expect(alt).toContain("outlying runs as points");
   });
 
   it(`keeps evenly spread points while cells get at least ${MIN_SPREAD_POINTS} each`, () => {
-    const { rows, spec } = distributionOf(
+    const { rows, specs } = distributionOf(
       syntheticResults({ runs: 100, workloads: ["larson"], threads: [1] }),
     );
     expect(rows.every((r) => r.style === "runs")).toBe(true);
-    expect(subtitle(spec)).toContain("(at most 60 per cell, evenly spread over the sorted runs)");
+    expect(subtitle(specs[0] as Json)).toContain(
+      "(at most 60 per cell, evenly spread over the sorted runs)",
+    );
   });
 
   it("names the testbeds drawn with outliers when only some are", () => {
@@ -134,13 +156,18 @@ describe("distribution chart", () => {
       { results: few, source: "a.json", baseline: "glibc" },
       { results: manyCells(), source: "b.json", baseline: "glibc" },
     ]);
-    const chart = buildCharts(model).find((c) => c.id === "distribution");
-    const text = subtitle(chart?.spec ?? {});
+    const charts = buildCharts(model).filter((c) => c.kind === "distribution");
     const [small, big] = model.testbeds;
     expect(small?.distributions.every((d) => d.style === "runs")).toBe(true);
     expect(big?.distributions.every((d) => d.style === "outliers")).toBe(true);
-    expect(text).toContain("Each point is one measured run");
-    expect(text).toContain(`on ${big?.label} (too many cells to draw every run)`);
-    expect(text).not.toContain(`on ${small?.label}`);
+    // Split by workload: most parts hold the big testbed's workloads only, and still say which
+    // testbed is drawn how.
+    expect(charts.length).toBeGreaterThan(1);
+    for (const chart of charts) {
+      const text = subtitle(chart.spec);
+      expect(text).toContain("Each point is one measured run");
+      expect(text).toContain(`on ${big?.label} (too many cells to draw every run)`);
+      expect(text).not.toContain(`on ${small?.label}`);
+    }
   });
 });
