@@ -2,10 +2,11 @@
  * npm run perf:programs-hyperfine — do mallocbench's medians for real programs agree with
  * hyperfine's on the same binaries?
  *
- * For each of BATCHES batches, in alternation: `bench run` measures the programs (glibc, t1,
- * RUNS runs after one warmup), then `hyperfine -N` times the exact argument vectors those runs
- * recorded (`program.command`), RUNS runs after one warmup, with the manifest's environment.
- * Alternating batches lets the machine's drift hit both tools alike. Prints each tool's median
+ * For each of BATCHES batches: `bench run` measures the programs (glibc, t1, RUNS runs after one
+ * warmup), and `hyperfine -N` times the exact argument vectors those runs recorded
+ * (`program.command`), RUNS runs after one warmup, with the manifest's environment; which of
+ * the two goes first alternates from batch to batch. Alternating batches lets the machine's
+ * drift hit both tools alike. Prints each tool's median
  * wall time over all batches and their difference (exit 1 when one exceeds LIMIT), and the mean
  * CPU time (user + system) of the process, which waiting for a busy CPU does not inflate.
  *
@@ -56,71 +57,89 @@ async function main(): Promise<void> {
   // CPU time (user + system) per run; hyperfine exports only its mean per batch.
   const benchCpu = new Map<string, number[]>(PROGRAMS.map((p) => [p, []]));
   const hyperCpu = new Map<string, number[]>(PROGRAMS.map((p) => [p, []]));
-  try {
-    for (let batch = 0; batch < BATCHES; batch++) {
-      const out = path.join(work, `batch-${batch}.json`);
+  /** The argument vector each program's bench runs recorded (the same in every batch). */
+  const commands = new Map<string, readonly string[]>();
+  const benchBatch = async (batch: number): Promise<void> => {
+    const out = path.join(work, `batch-${batch}.json`);
+    await execa(
+      "node",
+      [
+        BENCH,
+        "run",
+        "-w",
+        PROGRAMS.join(","),
+        "-a",
+        "glibc",
+        "-t",
+        "1",
+        "--quick",
+        "-n",
+        String(RUNS),
+        "--warmup",
+        "1",
+        "-q",
+        ...(RSS_INTERVAL !== undefined ? ["--rss-interval", RSS_INTERVAL] : []),
+        "-o",
+        out,
+        "--force",
+      ],
+      { env: { MALLOCBENCH_LOCK: path.join(work, "lock") }, stdio: "inherit" },
+    );
+    const results = JSON.parse(await readFile(out, "utf8")) as ResultsFile;
+    for (const name of PROGRAMS) {
+      const runs = results.runs.filter((r) => r.workload === name && !r.warmup);
+      for (const r of runs)
+        if (r.status === "ok") {
+          bench.get(name)?.push(r.metrics.seconds);
+          benchCpu.get(name)?.push(r.metrics.userSeconds + r.metrics.sysSeconds);
+        } else throw new Error(`${name}: a bench run failed: ${r.failure.message}`);
+      const command = runs[0]?.program?.command;
+      if (!command) throw new Error(`${name}: no run recorded its command`);
+      commands.set(name, command);
+    }
+  };
+  const hyperfineBatch = async (batch: number): Promise<void> => {
+    for (const name of PROGRAMS) {
+      const tmp = await mkdtemp(path.join(work, "tmp-"));
+      const json = path.join(work, `hyperfine-${name}-${batch}.json`);
       await execa(
-        "node",
+        "hyperfine",
         [
-          BENCH,
-          "run",
-          "-w",
-          PROGRAMS.join(","),
-          "-a",
-          "glibc",
-          "-t",
-          "1",
-          "--quick",
-          "-n",
-          String(RUNS),
+          "-N",
           "--warmup",
           "1",
-          "-q",
-          ...(RSS_INTERVAL !== undefined ? ["--rss-interval", RSS_INTERVAL] : []),
-          "-o",
-          out,
-          "--force",
+          "--runs",
+          String(RUNS),
+          "--style",
+          "none",
+          "--export-json",
+          json,
+          hyperfineCommand(commands.get(name) ?? [], tmp),
         ],
-        { env: { MALLOCBENCH_LOCK: path.join(work, "lock") }, stdio: "inherit" },
+        { env: await manifestEnv(name), stdio: "inherit" },
       );
-      const results = JSON.parse(await readFile(out, "utf8")) as ResultsFile;
-      for (const name of PROGRAMS) {
-        const runs = results.runs.filter((r) => r.workload === name && !r.warmup);
-        for (const r of runs)
-          if (r.status === "ok") {
-            bench.get(name)?.push(r.metrics.seconds);
-            benchCpu.get(name)?.push(r.metrics.userSeconds + r.metrics.sysSeconds);
-          } else throw new Error(`${name}: a bench run failed: ${r.failure.message}`);
-        const command = runs[0]?.program?.command;
-        if (!command) throw new Error(`${name}: no run recorded its command`);
-        const tmp = await mkdtemp(path.join(work, "tmp-"));
-        const json = path.join(work, `hyperfine-${name}-${batch}.json`);
-        await execa(
-          "hyperfine",
-          [
-            "-N",
-            "--warmup",
-            "1",
-            "--runs",
-            String(RUNS),
-            "--style",
-            "none",
-            "--export-json",
-            json,
-            hyperfineCommand(command, tmp),
-          ],
-          { env: await manifestEnv(name), stdio: "inherit" },
-        );
-        const exported = (
-          JSON.parse(await readFile(json, "utf8")) as {
-            results: { times: number[]; user: number; system: number }[];
-          }
-        ).results[0];
-        hyper.get(name)?.push(...(exported?.times ?? []));
-        // The batch's mean, once per run it stands for, so that batches weigh alike.
-        if (exported)
-          for (let i = 0; i < exported.times.length; i++)
-            hyperCpu.get(name)?.push(exported.user + exported.system);
+      const exported = (
+        JSON.parse(await readFile(json, "utf8")) as {
+          results: { times: number[]; user: number; system: number }[];
+        }
+      ).results[0];
+      hyper.get(name)?.push(...(exported?.times ?? []));
+      // The batch's mean, once per run it stands for, so that batches weigh alike.
+      if (exported)
+        for (let i = 0; i < exported.times.length; i++)
+          hyperCpu.get(name)?.push(exported.user + exported.system);
+    }
+  };
+  try {
+    // Which tool goes first alternates: a run right after another one is slower or faster on
+    // a busy machine, and a fixed order would hand that to one tool.
+    for (let batch = 0; batch < BATCHES; batch++) {
+      if (batch % 2 === 0) {
+        await benchBatch(batch);
+        await hyperfineBatch(batch);
+      } else {
+        await hyperfineBatch(batch);
+        await benchBatch(batch);
       }
       process.stderr.write(`batch ${batch + 1}/${BATCHES} done\n`);
     }
