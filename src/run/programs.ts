@@ -571,46 +571,24 @@ export async function measureProgram(
   const identityLib = ready?.identityLibs.get(allocator.libc);
   if (!ready?.availability.available || !binary || !identityLib)
     throw new Error(`program cell scheduled for an unavailable program: ${base.key}`);
-  const { definition: def, availability } = ready;
+  const { definition: def } = ready;
+  const availability = ready.availability;
   const tmp = await mkdtemp(path.join(os.tmpdir(), "mallocbench-program-"));
   try {
-    const values: Record<string, string> = {
-      ...paramValues(def, plan.size),
-      // --param values set on the cell (for the program's own params).
-      ...(base.params ?? {}),
-      dir: def.dir,
+    const run = await programLaunch({
+      ready,
+      availability,
+      binary,
+      identityLib,
+      base,
+      allocator,
+      launcher,
+      plan,
       tmp,
-      threads: String(base.threads),
-      port: def.server ? String(await freePort()) : "",
-    };
-    const args = def.args.map((a) => substitute(a, values));
-    const identityFile = path.join(tmp, "identity.jsonl");
-    const preload = preloadFor(allocator, ready, identityLib);
-    const setEnv = {
-      ...Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, substitute(v, values)])),
-      ...allocator.env,
-      LD_PRELOAD: preload,
-      MALLOCBENCH_IDENTITY_FILE: identityFile,
-    };
-    // By default in its own directory, so a script names its files relatively, never by a path
-    // spliced into the program's own language (sqlite3's `.read build.sql`).
-    const cwd =
-      def.cwd === undefined
-        ? def.dir
-        : await resolveManifestPath(substitute(def.cwd, values), def.dir);
-    const program: ProgramRun = {
-      command: [binary, ...args],
-      interposition: {
-        method: INTERPOSITION_METHOD,
-        preload,
-        expected: null,
-        malloc: null,
-        free: null,
-        mapped: false,
-        verified: false,
-      },
-    };
-    if (cwd === undefined)
+      signal,
+    });
+    const { values, program } = run;
+    if (run.request.cwd === undefined)
       return failedRun(
         base,
         { kind: "spawn-failed", message: `cwd ${def.cwd ?? ""} does not exist` },
@@ -630,31 +608,6 @@ export async function measureProgram(
       );
     }
     try {
-      const request: LaunchRequest = {
-        launcher,
-        program: binary,
-        args,
-        setEnv,
-        unsetEnv: [],
-        timeoutMs: plan.timeoutMs,
-        rssIntervalMs: plan.rssIntervalMs,
-        cpus: plan.cpus,
-        cwd,
-        ...(availability.stdin ? { stdin: availability.stdin } : {}),
-        ...(signal ? { signal } : {}),
-      };
-      const run: ProgramLaunch = {
-        def,
-        availability,
-        values,
-        request,
-        base,
-        allocator,
-        preload,
-        program,
-        identityFile,
-        signal,
-      };
       const record = def.server ? await measureServer(run) : await measureProcess(run);
       if (
         !checkResult ||
@@ -670,6 +623,89 @@ export async function measureProgram(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * What one run of a program launches: the manifest's arguments and environment with its
+ * placeholders filled in, the allocator (or the libc) and the identity probe preloaded, its cwd
+ * and stdin. `request.cwd` is undefined when the manifest's cwd does not exist.
+ */
+async function programLaunch(o: {
+  ready: ReadyProgram;
+  availability: Extract<ProgramAvailability, { available: true }>;
+  binary: string;
+  identityLib: string;
+  base: RunBase;
+  allocator: ResolvedAllocator;
+  launcher: string;
+  plan: Plan;
+  /** The run's own temporary directory ({tmp}). */
+  tmp: string;
+  signal: AbortSignal | undefined;
+}): Promise<ProgramLaunch> {
+  const { ready, availability, binary, base, allocator, plan, signal } = o;
+  const def = ready.definition;
+  const values: Record<string, string> = {
+    ...paramValues(def, plan.size),
+    // --param values set on the cell (for the program's own params).
+    ...(base.params ?? {}),
+    dir: def.dir,
+    tmp: o.tmp,
+    threads: String(base.threads),
+    port: def.server ? String(await freePort()) : "",
+  };
+  const args = def.args.map((a) => substitute(a, values));
+  const identityFile = path.join(o.tmp, "identity.jsonl");
+  const preload = preloadFor(allocator, ready, o.identityLib);
+  const setEnv = {
+    ...Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, substitute(v, values)])),
+    ...allocator.env,
+    LD_PRELOAD: preload,
+    MALLOCBENCH_IDENTITY_FILE: identityFile,
+  };
+  // By default in its own directory, so a script names its files relatively, never by a path
+  // spliced into the program's own language (sqlite3's `.read build.sql`).
+  const cwd =
+    def.cwd === undefined
+      ? def.dir
+      : await resolveManifestPath(substitute(def.cwd, values), def.dir);
+  const program: ProgramRun = {
+    command: [binary, ...args],
+    interposition: {
+      method: INTERPOSITION_METHOD,
+      preload,
+      expected: null,
+      malloc: null,
+      free: null,
+      mapped: false,
+      verified: false,
+    },
+  };
+  const request: LaunchRequest = {
+    launcher: o.launcher,
+    program: binary,
+    args,
+    setEnv,
+    unsetEnv: [],
+    timeoutMs: plan.timeoutMs,
+    rssIntervalMs: plan.rssIntervalMs,
+    cpus: plan.cpus,
+    ...(cwd !== undefined ? { cwd } : {}),
+    ...(availability.stdin ? { stdin: availability.stdin } : {}),
+    ...(signal ? { signal } : {}),
+  };
+  return {
+    def,
+    availability,
+    values,
+    request,
+    base,
+    allocator,
+    preload,
+    program,
+    identityFile,
+    signal,
+  };
 }
 
 /**

@@ -67,6 +67,7 @@ import {
 import { takeReference, type ReferenceOutcome } from "./reference.js";
 import { resolveForRun } from "../setup/allocators.js";
 import { preloadPath } from "../allocators/preload.js";
+import type { LaunchRequest } from "../measure/launcher.js";
 
 export interface RunOptions {
   workloads: string[] | "all";
@@ -670,6 +671,34 @@ async function measureOne(
   return measureWorkload(base, item.cell, allocator, prepared, plan, signal);
 }
 
+/**
+ * What one run of a built-in workload launches: its binary for the allocator's libc with the
+ * cell's arguments and the result channel, the allocator preloaded (or, for the libc's own
+ * malloc, any inherited LD_PRELOAD removed).
+ */
+function workloadLaunch(
+  launcher: string,
+  binary: string,
+  cell: Cell,
+  allocator: ResolvedAllocator,
+  plan: Plan,
+): LaunchRequest {
+  return {
+    launcher,
+    program: binary,
+    args: workloadArgs(cell, plan),
+    resultChannel: true,
+    setEnv: {
+      ...allocator.env,
+      ...(allocator.lib ? { LD_PRELOAD: preloadPath(allocator.lib) } : {}),
+    },
+    unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
+    timeoutMs: plan.timeoutMs,
+    rssIntervalMs: plan.rssIntervalMs,
+    cpus: plan.cpus,
+  };
+}
+
 /** One run of a built-in workload: launched with its result channel, judged by classify. */
 async function measureWorkload(
   base: RunBase,
@@ -693,20 +722,10 @@ async function measureWorkload(
       null,
     );
   const libcMalloc = allocator.lib ? undefined : allocator.libc;
-  const args = workloadArgs(cell, plan);
+  const request = workloadLaunch(prepared.buildSet.launcher, build.binary, cell, allocator, plan);
+  const { args } = request;
   const { outcome, counted } = await launchMeasured(plan.measure, libcMalloc, {
-    launcher: prepared.buildSet.launcher,
-    program: build.binary,
-    args,
-    resultChannel: true,
-    setEnv: {
-      ...allocator.env,
-      ...(allocator.lib ? { LD_PRELOAD: preloadPath(allocator.lib) } : {}),
-    },
-    unsetEnv: allocator.lib ? [] : ["LD_PRELOAD"],
-    timeoutMs: plan.timeoutMs,
-    rssIntervalMs: plan.rssIntervalMs,
-    cpus: plan.cpus,
+    ...request,
     ...(signal ? { signal } : {}),
   });
   const matcher = identityMatcher(allocator, prepared.buildSet.libcs.get(allocator.libc));
