@@ -28,6 +28,21 @@ describe("report text", () => {
     expect(text).toContain("8 of 8 tested comparisons are significant");
   });
 
+  it("counts only the allocators that ran, and names those whose every cell was skipped", () => {
+    const results = syntheticResults({ runs: 10 });
+    results.plan.allocators.push("scudo-musl");
+    const model = buildModel([{ results, source: "r.json", baseline: "glibc" }]);
+    const text = summaryText(model.testbeds[0]!);
+    expect(text).toMatch(/, 3 allocators ran 2 workload\(s\)/);
+    expect(text).toContain("; scudo-musl ran no cell: the plan skipped each of theirs");
+    const all = summaryText(
+      buildModel([{ results: syntheticResults({ runs: 10 }), source: "r.json", baseline: "glibc" }])
+        .testbeds[0]!,
+    );
+    expect(all).toMatch(/, 3 allocators ran 2 workload\(s\) .*compared with glibc\./);
+    expect(all).not.toContain("ran no cell");
+  });
+
   it("folds every ratio to >= 1 with its direction word, CIs included", () => {
     expect(describeRatio(0.5, 0.4, 0.625, TIME_WORDS, "musl")).toBe(
       "2.00x faster than musl (95% CI 1.60-2.50x faster)",
