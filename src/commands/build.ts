@@ -3,7 +3,7 @@ import { parseWorkloadList } from "../config.js";
 import { UsageError } from "../errors.js";
 import { checkCacheDir } from "../results/output-path.js";
 import { buildAll, toolchainsByLibc } from "../setup/prepare.js";
-import { splitWorkloads } from "../run/programs.js";
+import { splitWorkloads } from "../run/program-runs.js";
 import { hostMachine } from "../platform/elf.js";
 import { ensureScudoMusl, scudoMuslAllocators, selfCheckScudoMusl } from "../setup/scudo-musl.js";
 import { writeOut, writeErr } from "../util/text.js";

@@ -55,7 +55,7 @@ import {
 } from "./outcome.js";
 import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
 import { acquireLock, acquireResultsLock } from "./lock.js";
-import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./programs.js";
+import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./program-runs.js";
 import { probeKey, probeWorkloads, type Refusal } from "../setup/identity.js";
 import {
   buildAll,

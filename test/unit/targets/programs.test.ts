@@ -11,7 +11,7 @@ import {
   preparePrograms,
   ratesFromCsv,
   splitWorkloads,
-} from "../../../src/run/programs.js";
+} from "../../../src/run/program-runs.js";
 import {
   checkAvailability,
   loadPrograms,

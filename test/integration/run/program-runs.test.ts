@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedAllocator } from "../../../src/allocators/types.js";
 import { detectToolchains } from "../../../src/platform/toolchain.js";
 import { workloadsDir } from "../../../src/paths.js";
-import { preparePrograms } from "../../../src/run/programs.js";
+import { preparePrograms } from "../../../src/run/program-runs.js";
 import { findOnPath, loadPrograms } from "../../../src/targets/programs.js";
 import { ROOT } from "../../helpers/cli.js";
 
