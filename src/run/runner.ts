@@ -2,7 +2,6 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AllocatorSpec, ResolvedAllocator } from "../allocators/types.js";
 import type { VariantDef } from "../allocators/variants.js";
-import { type Size } from "../config.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import {
   CALLGRIND_CAVEAT,
@@ -55,7 +54,12 @@ import {
 } from "./outcome.js";
 import { InterruptedError, throwIfInterrupted } from "../util/exec.js";
 import { acquireLock, acquireResultsLock } from "./lock.js";
-import { measureProgram, preparePrograms, splitWorkloads, type ProgramSet } from "./program-runs.js";
+import {
+  measureProgram,
+  preparePrograms,
+  splitWorkloads,
+  type ProgramSet,
+} from "./program-runs.js";
 import { probeKey, probeWorkloads, type Refusal } from "../setup/identity.js";
 import {
   buildAll,
@@ -69,36 +73,36 @@ import { resolveForRun } from "../setup/allocators.js";
 import { preloadPath } from "../allocators/preload.js";
 import type { LaunchRequest } from "../measure/launcher.js";
 
-export interface RunOptions {
-  workloads: string[] | "all";
-  allocators: string[] | "all";
+/** Options fields that mean what the plan's fields mean (docs in plan/plan.ts). */
+type PlannedFields =
+  | "workloads"
+  | "allocators"
+  | "threads"
+  | "params"
+  | "preset"
+  | "size"
+  | "runs"
+  | "warmup"
+  | "seed"
+  | "timeoutMs"
+  | "cpus"
+  | "rssIntervalMs"
+  | "output"
+  | "onlyCells"
+  | "measure"
+  | "precision"
+  | "maxRuns"
+  | "maxTimeMs"
+  | "baseline";
+
+export interface RunOptions extends Pick<RunPlan, PlannedFields> {
   /** From --allocator name=path and the config file. */
   userAllocators: AllocatorSpec[];
   /** From --variant and the config file: named allocators with settings (allocators/variants.ts). */
   variants?: VariantDef[];
-  threads: number[];
-  /** --param scans: workload parameter -> values; every selected workload must declare each. */
-  params?: Record<string, string[]>;
-  preset: string;
-  size: Size;
-  runs: number;
-  warmup: number;
-  seed: number;
-  timeoutMs: number;
-  cpus: string | null;
-  rssIntervalMs: number;
-  output: string;
   workloadDirs: string[];
   /** Also run every external program (docs/programs.md); programs named in `workloads` run without it. */
   programs?: boolean;
-  /** Restrict the cross product to these cells (cellKey form), e.g. to re-measure flagged cells. */
-  onlyCells?: string[];
-  /** "instructions": run every cell under callgrind and count instructions (deterministic mode). */
-  measure?: "time" | "instructions";
-  /** Adaptive sampling: add rounds until every cell's median CI half-width is within this fraction. */
-  precision?: number;
-  maxRuns?: number;
-  maxTimeMs?: number;
   /**
    * Sequential sampling (bench check --until-decided): after the planned rounds and after each
    * extra one, the cellKeys still to measure; extra rounds stop when none are left, or after
@@ -109,8 +113,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Replace an existing results file and discard its journal (else both are refused). */
   force?: boolean;
-  /** The allocator the summary compares with: checked against the plan's before measuring. */
-  baseline?: string;
 }
 
 export interface Progress {
