@@ -272,7 +272,9 @@ async function main(): Promise<void> {
   // The spins (per 10 mallocs) that inject each target: one invocation runs 0 and several spin
   // levels interleaved, 20 runs each; a least-squares line through the origin of (ratio - 1)
   // against spins gives the cost of a spin, robust to the noise of any single level.
-  const LEVELS = [10, 20, 40, 80, 160];
+  // GATE_PER_SPIN skips the fit (to add trials to an earlier calibration with the same spins).
+  const given = Number(process.env["GATE_PER_SPIN"] ?? Number.NaN);
+  const LEVELS = given > 0 ? [] : [10, 20, 40, 80, 160];
   const probe = await measure(
     Object.fromEntries(
       [0, ...LEVELS].map((spins) => [
@@ -280,7 +282,7 @@ async function main(): Promise<void> {
         { MB_SLOWDOWN_SPINS: String(spins), MB_SLOWDOWN_EVERY: EVERY },
       ]),
     ),
-    20,
+    given > 0 ? 3 : 20,
     STREAM_CPUS[0] ?? null,
   );
   // The fit reads CPU time (user + sys): a spin costs CPU cycles whether or not the machine is
@@ -306,9 +308,11 @@ async function main(): Promise<void> {
     sxx += spins * spins;
   }
   const fitted = sxy / sxx;
-  const given = Number(process.env["GATE_PER_SPIN"] ?? Number.NaN);
   const perSpin = given > 0 ? given : fitted;
-  const fit = `fit: one spin per ${EVERY} mallocs costs ${(fitted * 100).toFixed(3)}% of the run's CPU time (s0 median ${(medianOf("s0", "wall") * 1e3).toFixed(1)} ms wall, ${(zero * 1e3).toFixed(1)} ms CPU)${given > 0 ? `; GATE_PER_SPIN sets ${(given * 100).toFixed(3)}%` : ""}`;
+  const fit =
+    given > 0
+      ? `GATE_PER_SPIN: one spin per ${EVERY} mallocs costs ${(given * 100).toFixed(3)}% of the run's CPU time (no fit; s0 median ${(medianOf("s0", "wall") * 1e3).toFixed(1)} ms wall, ${(zero * 1e3).toFixed(1)} ms CPU)`
+      : `fit: one spin per ${EVERY} mallocs costs ${(fitted * 100).toFixed(3)}% of the run's CPU time (s0 median ${(medianOf("s0", "wall") * 1e3).toFixed(1)} ms wall, ${(zero * 1e3).toFixed(1)} ms CPU)`;
   console.log(fit);
   const meta = (finished: boolean) =>
     [
