@@ -415,9 +415,14 @@ function unsureLines(d: Decision): string {
       ? "estimate already past the threshold: more runs will decide"
       : `about ${u.runsToClear} runs per cell would clear it if the noise and estimate held`;
   };
+  const separate = unsure.every(
+    (u) => u.row.result.kind === "compared" && u.row.result.between !== undefined,
+  );
   const more = report.sequentialLooks
     ? "more rounds: a higher --max-runs or --max-time"
-    : "more runs: bench run -n N, --precision, or bench check --until-decided";
+    : separate
+      ? "separate invocations: more baseline invocations (bench baseline save --add), or --against <allocator>"
+      : "more runs: bench run -n N, --precision, or bench check --until-decided";
   return `inconclusive: ${unsure.length} cell(s) not flagged, but a change of ${bound} is not ruled out (${more}):\n${unsure.map((u) => `  ${describeRow(u.row, report)}: ${why(u)} (${settle(u)})`).join("\n")}\n`;
 }
 
