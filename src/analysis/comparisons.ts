@@ -734,15 +734,16 @@ export function inconclusiveRow(
   if (report.tolerance !== undefined) return null;
   const limit = Math.log1p(report.threshold);
   const r = row.result;
+  // One invocation per side: whatever the runs say, the drift between invocations is unknown,
+  // so neither "the same" nor "faster" may pass; only a regression is reported as one.
+  if (r.kind === "compared" && r.between?.spread === null && r.verdict !== "regressed")
+    return { row, reason: "invocations", mde: r.mde ?? null, runsToClear: null };
   if (r.kind !== "compared" || r.verdict !== "same") return null;
   // On log scale, with the bad direction made positive.
   const sign = report.metric.better === "lower" ? 1 : -1;
   const estimate = sign * Math.log(r.ratio);
   const reach = Math.max(sign * Math.log(r.lower), sign * Math.log(r.upper));
   const mdeLog = r.mde === undefined ? null : Math.log1p(r.mde);
-  // One invocation per side: whatever the runs say, the drift between invocations is unknown.
-  if (r.between && r.between.spread === null)
-    return { row, reason: "invocations", mde: r.mde ?? null, runsToClear: null };
   const blind = mdeLog !== null && !(mdeLog <= limit);
   if (!blind && !(reach > limit)) return null;
   const halfWidth = Math.abs(Math.log(r.upper) - Math.log(r.lower)) / 2;
