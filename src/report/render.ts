@@ -1,5 +1,5 @@
 /** Headless rendering: Vega-Lite -> Vega -> SVG (vega's own SVG renderer) -> PNG (resvg). */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
@@ -8,6 +8,7 @@ import type { Resvg as ResvgType, ResvgRenderOptions } from "@resvg/resvg-js";
 import type * as VegaModule from "vega";
 import type * as VegaLiteModule from "vega-lite";
 import { FONT, type VlSpec } from "./charts/common.js";
+import { fontCoverage, intersectRanges } from "./font-coverage.js";
 
 /**
  * Vega, Vega-Lite and resvg are CommonJS packages, loaded with require: an ESM import of them
@@ -79,9 +80,42 @@ export function forRaster(svg: string): string {
 }
 
 /**
+ * Matches a character that the chart fonts (both of them) do not draw; null when a chart font
+ * is missing. Built on first use from the fonts' own character maps.
+ */
+let uncovered: RegExp | null | undefined;
+
+function uncoveredCharacter(): RegExp | null {
+  if (uncovered !== undefined) return uncovered;
+  if (chartFontFiles.length < 2) return (uncovered = null);
+  const ranges = intersectRanges(chartFontFiles.map((file) => fontCoverage(readFileSync(file))));
+  const hex = (c: number): string => `\\u{${c.toString(16)}}`;
+  const set = ranges.map(([a, b]) => (a === b ? hex(a) : `${hex(a)}-${hex(b)}`)).join("");
+  // Tabs and line breaks in text become spaces.
+  return (uncovered = new RegExp(`[^\\t\\n\\r${set}]`, "u"));
+}
+
+/**
+ * Whether resvg needs the system's fonts for this SVG: unless every text element names the
+ * chart fonts' list ({@link FONT}) and every character of the SVG is one both chart fonts draw,
+ * in which case no glyph falls back to another font and the pixels are the same without them.
+ * Loading the system's fonts costs about 10-15 ms of CPU time per chart (127 font files here),
+ * paid again for every part of a split chart.
+ */
+export function needsSystemFonts(svg: string): boolean {
+  const outside = uncoveredCharacter();
+  // A character reference could name any character.
+  if (outside === null || outside.test(svg) || svg.includes("&#")) return true;
+  const family = `font-family="${FONT}"`;
+  for (const tag of svg.matchAll(/<text\b[^>]*>/g)) if (!tag[0].includes(family)) return true;
+  return false;
+}
+
+/**
  * What resvg gets for a PNG of this SVG at the scale asked for: the SVG with the chart fonts
  * first ({@link forRaster}) and the options, at the scale the pixel budget allows
- * ({@link pngScaleFor}).
+ * ({@link pngScaleFor}); the system's fonts only where a character may need them
+ * ({@link needsSystemFonts}).
  */
 function rasterInput(
   svg: string,
@@ -94,7 +128,7 @@ function rasterInput(
       fitTo: { mode: "zoom", value: pngScaleFor(svg, requested, maxPixels) },
       background: "white",
       font: {
-        loadSystemFonts: true,
+        loadSystemFonts: needsSystemFonts(svg),
         fontFiles: chartFontFiles,
         defaultFontFamily: "DejaVu Sans",
         sansSerifFamily: "DejaVu Sans",

@@ -1,12 +1,15 @@
 import zlib from "node:zlib";
 import { Resvg } from "@resvg/resvg-js";
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { FONT } from "../../../src/report/charts/common.js";
+import { fontCoverage, intersectRanges } from "../../../src/report/font-coverage.js";
 import {
   chartFontFiles,
   crc32,
   crc32Js,
   forRaster,
+  needsSystemFonts,
   PNG_MAX_PIXELS,
   pngScaleFor,
   svgToPng,
@@ -159,6 +162,38 @@ describe("PNG encoding", () => {
     let inked = 0;
     for (let i = 0; i < drawn.pixels.length; i += 4) if (drawn.pixels[i] !== 255) inked++;
     expect(inked).toBeGreaterThan(20_000);
+  });
+
+  it("reads the characters each chart font draws from its character map", () => {
+    const [regular, bold] = chartFontFiles.map((f) => fontCoverage(readFileSync(f)));
+    const both = intersectRanges([regular ?? [], bold ?? []]);
+    const has = (c: number) => both.some(([a, b]) => a <= c && c <= b);
+    // make-subset.py's ranges, less what DejaVu Sans lacks in them (U+03A2 is unassigned).
+    for (const c of [0x20, 0x41, 0x7e, 0xa0, 0xe9, 0x17f, 0x3b1, 0x2212, 0x2264, 0x2265, 0xfffd])
+      expect(has(c)).toBe(true);
+    for (const c of [0x1f, 0x7f, 0x180, 0x3a2, 0x2072, 0x4e2d, 0x1f600]) expect(has(c)).toBe(false);
+  });
+
+  it("loads the system's fonts only for text the chart fonts may not draw: the same pixels", () => {
+    const text = (chars: string, attrs = `font-family="${FONT}"`) =>
+      `<svg xmlns="http://www.w3.org/2000/svg" width="520" height="40"><text x="4" y="16" ${attrs} font-size="11px">${chars}</text><text x="4" y="32" ${attrs} font-weight="bold" font-size="13px">${chars}</text></svg>`;
+    const covered = intersectRanges(chartFontFiles.map((f) => fontCoverage(readFileSync(f))))
+      .flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i))
+      .filter((c) => c > 0x20 && c !== 0x26 && c !== 0x3c);
+    // Every character both fonts draw, 60 to an SVG: drawn without the system's fonts, with
+    // the pixels of the system's DejaVu Sans.
+    for (let i = 0; i < covered.length; i += 60) {
+      const svg = text(String.fromCodePoint(...covered.slice(i, i + 60)));
+      expect(needsSystemFonts(svg)).toBe(false);
+      expect(pixelsOf(svgToPng(svg, 2)).pixels.equals(systemRender(svg).pixels)).toBe(true);
+    }
+    expect(needsSystemFonts(text("p99 &lt; 5 µs ≤ 2×"))).toBe(false);
+    // A character they lack, one a reference could name, text in another family: loaded.
+    expect(needsSystemFonts(text("中文"))).toBe(true);
+    expect(needsSystemFonts(text("U+03A2: \u03a2"))).toBe(true);
+    expect(needsSystemFonts(text("&#x4e2d;"))).toBe(true);
+    expect(needsSystemFonts(text("plain", 'font-family="Noto Sans CJK"'))).toBe(true);
+    expect(needsSystemFonts(text("plain", ""))).toBe(true);
   });
 
   it("draws a chart at 2x up to 16 megapixels, a larger one at the largest quarter step that fits", () => {
