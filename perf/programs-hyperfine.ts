@@ -13,7 +13,7 @@
  * The two do not measure exactly the same thing: mallocbench's run preloads its identity probe
  * (a constructor that reads /proc/self/maps and names where malloc binds), hyperfine's does not.
  *
- *   PROGRAMS=ghostscript,python3 BATCHES=4 RUNS=5 [RSS_INTERVAL=0] npm run perf:programs-hyperfine
+ *   PROGRAMS=ghostscript,python3 BATCHES=10 RUNS=5 [RSS_INTERVAL=0] npm run perf:programs-hyperfine
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -23,7 +23,7 @@ import { median } from "simple-statistics";
 import type { ResultsFile } from "../src/results/schema.js";
 
 const PROGRAMS = (process.env["PROGRAMS"] ?? "ghostscript,python3").split(",");
-const BATCHES = Number(process.env["BATCHES"] ?? 4);
+const BATCHES = Number(process.env["BATCHES"] ?? 10);
 const RUNS = Number(process.env["RUNS"] ?? 5);
 const LIMIT = 0.03;
 /** bench run's --rss-interval (ms; 0 disables the RSS timeline); default: bench's own default. */
