@@ -11,8 +11,7 @@ import {
   isUnusable,
   sha256File,
 } from "../../../src/allocators/resolve.js";
-import type { AllocatorSpec } from "../../../src/allocators/types.js";
-import { makeTempDir, removeDir } from "../../unit/allocators/helpers.js";
+import { makeTempDir, removeDir, userSpec } from "../../unit/allocators/helpers.js";
 import { compileShared, installed, missing } from "./helpers.js";
 
 const found = await installed();
@@ -27,14 +26,7 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-const spec = (over: Partial<AllocatorSpec>): AllocatorSpec => ({
-  name: "x",
-  family: "custom",
-  libc: "glibc",
-  env: {},
-  source: "user",
-  ...over,
-});
+const spec = userSpec;
 
 describe("finalizeAllocator", () => {
   it("tcmalloc: realpath, sha256 (as sha256sum computes it), package and version", async (ctx) => {

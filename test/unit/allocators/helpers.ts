@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { AllocatorSpec } from "../../../src/allocators/types.js";
 
 export async function makeTempDir(prefix = "mallocbench-alloc-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -330,4 +331,9 @@ export function buildElf(spec: SyntheticElf): Buffer {
   if (out.length !== fileSize)
     throw new Error(`synthetic ELF size ${out.length} != planned ${fileSize}`);
   return out;
+}
+
+/** A user allocator spec with defaults, to vary one field at a time. */
+export function userSpec(over: Partial<AllocatorSpec>): AllocatorSpec {
+  return { name: "x", family: "custom", libc: "glibc", env: {}, source: "user", ...over };
 }

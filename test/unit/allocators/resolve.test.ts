@@ -5,8 +5,15 @@ import {
   finalizeAllocators,
   isUnusable,
 } from "../../../src/allocators/resolve.js";
-import type { AllocatorSpec } from "../../../src/allocators/types.js";
-import { allocatorElf, buildElf, EM, makeTempDir, removeDir, writeImage } from "./helpers.js";
+import {
+  allocatorElf,
+  buildElf,
+  EM,
+  makeTempDir,
+  removeDir,
+  userSpec,
+  writeImage,
+} from "./helpers.js";
 
 // What finalizeAllocator decides before it asks the package manager; the rest (hash, package,
 // version of real libraries) is in test/integration/allocators/resolve.test.ts.
@@ -20,14 +27,7 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-const spec = (over: Partial<AllocatorSpec>): AllocatorSpec => ({
-  name: "x",
-  family: "custom",
-  libc: "glibc",
-  env: {},
-  source: "user",
-  ...over,
-});
+const spec = userSpec;
 
 describe("finalizeAllocator", () => {
   it("the libc's own allocator resolves as it is", async () => {
