@@ -130,7 +130,8 @@ export function summaryText(t: TestbedModel): string {
   const rows = compared(t.time);
   const cells = t.workloads.length * t.threads.length;
   // An allocator whose every cell the plan skipped (a program built for the other libc) did not run.
-  const ran = t.allocators.filter((a) => t.results.runs.some((r) => r.allocator === a));
+  const withRuns = new Set(t.results.runs.map((r) => r.allocator));
+  const ran = t.allocators.filter((a) => withRuns.has(a));
   const idle = t.allocators.filter((a) => !ran.includes(a));
   sentences.push(
     `On ${t.description}, ${ran.length} allocators ran ${t.workloads.length} workload(s) at ${t.threads.map(threadsLabel).join(", ")} (${cells} cell(s), ${t.runsPerCell} measured runs each); every allocator is compared with ${t.baseline}` +
