@@ -216,8 +216,10 @@ function gateVerdict(
   return {
     verdict,
     mde: result.mde ?? null,
-    detected:
-      decideVerdict(result, result.adjustedP, { alpha: ALPHA, threshold: 0, metric }) !== "same",
+    // A sequential look has no adjusted p: its CI is already at the look's spent alpha.
+    detected: sequentialLook(result)
+      ? result.lower > 1 || result.upper < 1
+      : decideVerdict(result, result.adjustedP, { alpha: ALPHA, threshold: 0, metric }) !== "same",
   };
 }
 
@@ -226,7 +228,14 @@ function gateVerdict(
  * a false alarm in the other direction.
  */
 function improved(t: Trial): boolean {
-  return t.verdict === "pass" && t.p < ALPHA && t.upper < 1 / (1 + THRESHOLD);
+  // p is NaN for a sequential look (null once read back from trials.json): its CI decides.
+  const significant = !((t.p as number | null) !== null && t.p >= ALPHA);
+  return t.verdict === "pass" && significant && t.upper < 1 / (1 + THRESHOLD);
+}
+
+/** A sequential gate's look: its CI is at the look's level, and it has no adjusted p. */
+function sequentialLook(result: Compared): boolean {
+  return Number.isNaN(result.adjustedP) && result.method.startsWith("sequential look");
 }
 
 function mdeMedian(mdes: readonly (number | null)[]): string {
@@ -248,7 +257,10 @@ async function main(): Promise<void> {
   const from = process.env["GATE_TABLES"];
   if (from) {
     // The tables of a calibration's trials.json, also of one stopped early.
-    const trials = JSON.parse(await readFile(from, "utf8")) as Trial[];
+    const trials = (JSON.parse(await readFile(from, "utf8")) as Trial[]).map((t) =>
+      // A sequential look's CI is at its spent alpha: it alone says whether a change was seen.
+      t.mode === "sequential" ? { ...t, detected: t.lower > 1 || t.upper < 1 } : t,
+    );
     const meta = await readFile(path.join(path.dirname(from), "meta.txt"), "utf8").catch(() => "");
     const perRow = new Map<string, number>();
     for (const t of trials) {
