@@ -8,6 +8,7 @@ import {
   mannWhitney,
   minimumDetectableLogRatio,
   lookAlphas,
+  medianSamplingVariance,
   pooledTTest,
   tDetectableStandardErrors,
   plannedLooks,
@@ -612,8 +613,10 @@ export function compareResults(
           const baseRuns = before.get(key) ?? [];
           const cand = valuesOf(candRuns, opts.metric.name);
           const base = valuesOf(baseRuns, opts.metric.name);
-          const x = invocationMedians(candRuns, current, opts.metric);
-          const y = invocationMedians(baseRuns, previous, opts.metric);
+          const xi = invocationMedians(candRuns, current, opts.metric);
+          const yi = invocationMedians(baseRuns, previous, opts.metric);
+          const x = xi.map((i) => i.median);
+          const y = yi.map((i) => i.median);
           pending.push({
             row: cellRow(
               { workload, threads, params, allocator, against: `${allocator} (baseline)` },
@@ -622,7 +625,7 @@ export function compareResults(
             ),
             pending:
               opts.tolerance === undefined && x.length + y.length >= 3
-                ? compareInvocations(x, y, opts)
+                ? compareInvocations(xi, yi, opts)
                 : withBetween(compareValues(cand, base, opts), {
                     baseline: y.length,
                     current: x.length,
@@ -636,12 +639,18 @@ export function compareResults(
   return finish(pending, opts);
 }
 
+/** One invocation of a cell: the median of its runs, and that median's sampling variance (log). */
+interface InvocationSummary {
+  median: number;
+  withinVariance: number;
+}
+
 /** Each invocation's median of the metric among `runs` (invocations without a value left out). */
 function invocationMedians(
   runs: readonly RunRecord[],
   file: ResultsFile,
   metric: MetricInfo,
-): number[] {
+): InvocationSummary[] {
   const by = new Map<string, RunRecord[]>();
   for (const run of runs) {
     const id = invocationOf(run, file);
@@ -651,7 +660,10 @@ function invocationMedians(
   }
   return [...by.values()].flatMap((list) => {
     const values = valuesOf(list, metric.name);
-    return values.length > 0 ? [describe(values).median] : [];
+    if (values.length === 0) return [];
+    // Non-positive values leave the ratio undefined; compareInvocations reports them.
+    const logs = values.every((v) => v > 0) ? values.map((v) => Math.log(v)) : [];
+    return [{ median: describe(values).median, withinVariance: medianSamplingVariance(logs) }];
   });
 }
 
@@ -669,21 +681,36 @@ function withBetween(
  * the t quantiles at its degrees of freedom. The spread between invocations is in the test, so
  * more runs per invocation do not raise its false-alarm rate.
  */
-function compareInvocations(x: number[], y: number[], opts: ComparisonOptions): Pending {
+function compareInvocations(
+  xi: readonly InvocationSummary[],
+  yi: readonly InvocationSummary[],
+  opts: ComparisonOptions,
+): Pending {
+  const x = xi.map((i) => i.median);
+  const y = yi.map((i) => i.median);
   const unusable = noRatio(x, y);
   if (unusable) return unusable;
+  // The floor: an invocation's median varies at least by its runs' own sampling variance.
+  const all = [...xi, ...yi];
+  const floor = Math.sqrt(all.reduce((s, i) => s + i.withinVariance, 0) / all.length);
   const t = pooledTTest(
     x.map((v) => Math.log(v)),
     y.map((v) => Math.log(v)),
     opts.level,
+    floor,
   );
+  const spread = `±${(Math.expm1(t.spread) * 100).toFixed(1)}%`;
   return {
     kind: "pending",
     ratio: Math.exp(t.estimate),
     lower: Math.exp(t.lower),
     upper: Math.exp(t.upper),
     p: t.p,
-    method: `invocation medians: pooled t test, ${x.length} vs ${y.length} invocation(s), ${t.df} df, spread between invocations ±${(Math.expm1(t.spread) * 100).toFixed(1)}%`,
+    method: `invocation medians: pooled t test, ${x.length} vs ${y.length} invocation(s), ${t.df} df, spread between invocations ${
+      t.floored
+        ? `${spread} (the runs' own noise in each median; the medians alone spread ±${(Math.expm1(t.pooledSpread) * 100).toFixed(1)}%)`
+        : spread
+    }`,
     mdeLog: tDetectableStandardErrors(opts.alpha, t.df, GATE_POWER) * t.standardError,
     between: { baseline: y.length, current: x.length, spread: t.spread },
   };

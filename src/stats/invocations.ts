@@ -11,9 +11,16 @@
  * random-effects model, valid when invocations measure similar run counts. More runs per
  * invocation shrink only σ_e²/n, so they no longer buy false alarms.
  *
+ * The model also bounds the estimate from below: an invocation's median varies at least by its
+ * own sampling variance σ_e²/n (σ_b² ≥ 0), which the runs inside each invocation estimate with
+ * far more degrees of freedom than a handful of invocation medians. A few baseline invocations
+ * that agree by chance would otherwise make the test see drift as a change, so the spread used
+ * is the larger of the two (the non-negative ANOVA estimate of a one-way random-effects model).
+ *
  * @module
  */
 
+import { describe } from "./descriptive.js";
 import { studentTCdf, studentTQuantile } from "./special.js";
 
 export interface InvocationTest {
@@ -27,8 +34,12 @@ export interface InvocationTest {
   df: number;
   /** Standard error of `estimate`: s_pooled · √(1/k + 1/m). */
   standardError: number;
-  /** Pooled standard deviation of one invocation's value. */
+  /** Standard deviation of one invocation's value used: the pooled one, or the floor if larger. */
   spread: number;
+  /** The pooled standard deviation of the invocations' values alone (SciPy's). */
+  pooledSpread: number;
+  /** True when `floor` exceeded the pooled spread and was used instead. */
+  floored: boolean;
 }
 
 function mean(xs: readonly number[]): number {
@@ -46,12 +57,15 @@ function sumSquares(xs: readonly number[], m: number): number {
 /**
  * Student's two-sample t test with pooled variance of `x` (candidate invocations) against `y`
  * (baseline invocations), and the CI of the difference of means at `level`. Needs
- * x.length + y.length ≥ 3 (one degree of freedom) and both non-empty.
+ * x.length + y.length ≥ 3 (one degree of freedom) and both non-empty. `floor` (default 0) is the
+ * smallest standard deviation of one invocation's value to use: with 0 the test is SciPy's
+ * `ttest_ind(equal_var=True)`; a larger pooled spread is used as it is.
  */
 export function pooledTTest(
   x: readonly number[],
   y: readonly number[],
   level = 0.95,
+  floor = 0,
 ): InvocationTest {
   const df = x.length + y.length - 2;
   if (x.length === 0 || y.length === 0 || df < 1)
@@ -62,24 +76,33 @@ export function pooledTTest(
   const mx = mean(x);
   const my = mean(y);
   const estimate = mx - my;
-  const spread = Math.sqrt((sumSquares(x, mx) + sumSquares(y, my)) / df);
+  if (!(floor >= 0 && Number.isFinite(floor)))
+    throw new RangeError(`floor must be a finite number >= 0, got ${floor}`);
+  const pooledSpread = Math.sqrt((sumSquares(x, mx) + sumSquares(y, my)) / df);
+  const floored = floor > pooledSpread;
+  const spread = floored ? floor : pooledSpread;
   const standardError = spread * Math.sqrt(1 / x.length + 1 / y.length);
+  const common = { estimate, df, standardError, spread, pooledSpread, floored };
   if (standardError === 0) {
     // Every invocation measured the same: no spread, the difference is exact.
-    return {
-      estimate,
-      lower: estimate,
-      upper: estimate,
-      p: estimate === 0 ? 1 : 0,
-      df,
-      standardError,
-      spread,
-    };
+    return { ...common, lower: estimate, upper: estimate, p: estimate === 0 ? 1 : 0 };
   }
   const t = estimate / standardError;
   const p = Math.min(1, 2 * studentTCdf(-Math.abs(t), df));
   const half = studentTQuantile((1 + level) / 2, df) * standardError;
-  return { estimate, lower: estimate - half, upper: estimate + half, p, df, standardError, spread };
+  return { ...common, lower: estimate - half, upper: estimate + half, p };
+}
+
+/**
+ * Sampling variance of the median of `values` from their own spread: π·σ²/(2n), the median's
+ * asymptotic variance for normal data, with σ = 1.4826·MAD (robust to a minority of runs in
+ * another regime). 0 for fewer than 2 values. Feeds the floor of {@link pooledTTest}.
+ */
+export function medianSamplingVariance(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const sigma = describe(values).madScaled;
+  return (Math.PI * sigma * sigma) / (2 * n);
 }
 
 /**

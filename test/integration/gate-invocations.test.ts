@@ -132,7 +132,7 @@ describe("bench check against a baseline of several invocations", () => {
     const json = await bench(["compare", target, runs[3] as string, "--format", "json"], { env });
     expect(json.exitCode, String(json.all)).toBe(0);
     expect(String(json.stdout)).toMatch(
-      /"method": ?"invocation medians: pooled t test, 1 vs 3 invocation\(s\), 2 df, spread between invocations ±\d+\.\d%"/,
+      /"method": ?"invocation medians: pooled t test, 1 vs 3 invocation\(s\), 2 df, spread between invocations ±\d+\.\d%( \(the runs' own noise in each median; the medians alone spread ±\d+\.\d%\))?"/,
     );
 
     // --keep: the newest invocations only.

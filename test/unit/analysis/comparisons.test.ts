@@ -353,3 +353,55 @@ describe("SequentialGate", () => {
     expect(u?.row.result.kind === "compared" && u.row.result.method).toMatch(/look 2 of 2/);
   });
 });
+
+describe("compareResults across invocations: the floor from the runs' own noise", () => {
+  // Five baseline invocations whose medians agree to 0.1% by chance, each of runs spread ±3%.
+  const spreadRuns = [0.97, 0.98, 0.99, 0.995, 1.0, 1.0, 1.005, 1.01, 1.02, 1.03];
+  function invocations(scales: number[]): ResultsFile {
+    const one = results({ glibc: spreadRuns });
+    const ids = scales.map((_, i) => `2026-01-0${i + 1}T00:00:00.000Z`);
+    return {
+      ...one,
+      invocations: ids.map((id) => ({ id, createdAt: id })),
+      runs: ids.flatMap((id, i) =>
+        one.runs.map((run) =>
+          run.status === "ok"
+            ? {
+                ...run,
+                key: `${id}#${run.key}`,
+                invocation: id,
+                metrics: { ...run.metrics, seconds: run.metrics.seconds * (scales[i] as number) },
+              }
+            : run,
+        ),
+      ),
+    };
+  }
+  const baseline = invocations([1.0, 1.001, 0.999, 1.0005, 0.9995]);
+
+  it("does not call a drift of 1.5% a change when the medians agree more closely than their runs allow", () => {
+    const drifted = results({ glibc: spreadRuns.map((v) => v * 1.015) });
+    const [row] = compareResults(baseline, drifted, { ...options, threshold: 0.01 }).rows;
+    const r = row?.result;
+    expect(r?.kind).toBe("compared");
+    if (r?.kind !== "compared") return;
+    expect(r.verdict).toBe("same");
+    expect(r.p).toBeGreaterThan(0.05);
+    expect(r.method).toMatch(/the runs' own noise in each median; the medians alone spread ±0\.1%/);
+    // The floor is the median's sampling SD: sqrt(pi/(2n)) * 1.4826 * MAD of the log runs.
+    expect(r.between?.spread).toBeGreaterThan(0.005);
+  });
+
+  it("still flags a change well beyond that noise", () => {
+    const slower = results({ glibc: spreadRuns.map((v) => v * 1.2) });
+    const [row] = compareResults(baseline, slower, options).rows;
+    expect(row?.result.kind === "compared" && row.result.verdict).toBe("regressed");
+  });
+
+  it("uses the medians' own spread when it is the larger", () => {
+    const wide = invocations([1.0, 1.08, 0.93, 1.05, 0.96]);
+    const [row] = compareResults(wide, results({ glibc: spreadRuns }), options).rows;
+    const r = row?.result;
+    expect(r?.kind === "compared" && r.method).not.toMatch(/own noise/);
+  });
+});

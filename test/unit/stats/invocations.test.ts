@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { pooledTTest, tDetectableStandardErrors } from "../../../src/stats/invocations.js";
+import {
+  medianSamplingVariance,
+  pooledTTest,
+  tDetectableStandardErrors,
+} from "../../../src/stats/invocations.js";
 
 // Reference: SciPy 1.17, scipy.stats.ttest_ind(x, y, equal_var=True) and its
 // confidence_interval(level); R's t.test(x, y, var.equal = TRUE) gives the same.
@@ -30,6 +34,39 @@ describe("pooled two-sample t test on invocation medians", () => {
     expect(() => pooledTTest([], [1, 2, 3])).toThrow(RangeError);
     expect(pooledTTest([0.5], [0.5, 0.5])).toMatchObject({ p: 1, lower: 0, upper: 0 });
     expect(pooledTTest([0.6], [0.5, 0.5])).toMatchObject({ p: 0 });
+  });
+
+  it("a floor above the pooled spread replaces it: baseline invocations that agree by chance", () => {
+    const x = [Math.log(1.031)];
+    const y = [1.0, 1.002, 0.999, 1.001, 1.0].map((v) => Math.log(v));
+    // Without the floor (SciPy's ttest_ind): p = 1.75e-5 from medians that agree within 0.3%.
+    expect(pooledTTest(x, y, 0.95).p).toBeCloseTo(1.7479445107545284e-5, 12);
+    // With a floor of 0.02: the same t test with s = 0.02 (SciPy: 2 * t.sf(|est| / se, 4) and
+    // est ± t.ppf(0.975, 4) * se, se = 0.02 * sqrt(1/1 + 1/5)).
+    const t = pooledTTest(x, y, 0.95, 0.02);
+    expect(t.floored).toBe(true);
+    expect(t.spread).toBe(0.02);
+    expect(t.standardError).toBeCloseTo(0.02190890230020664, 12);
+    expect(t.p).toBeCloseTo(0.24105601054511003, 9);
+    expect(t.lower).toBeCloseTo(-0.030699060049277204, 9);
+    expect(t.upper).toBeCloseTo(0.0909586690540536, 9);
+    // A floor below the pooled spread changes nothing.
+    const y2 = [1.0, 0.97, 1.02, 0.99, 1.01].map((v) => Math.log(v));
+    expect(pooledTTest(x, y2, 0.95, 0.001)).toEqual({
+      ...pooledTTest(x, y2, 0.95),
+      floored: false,
+    });
+    expect(() => pooledTTest(x, y, 0.95, -1)).toThrow(RangeError);
+    expect(() => pooledTTest(x, y, 0.95, Number.NaN)).toThrow(RangeError);
+  });
+
+  it("median sampling variance: pi * (1.4826 * MAD)^2 / (2n), robust to a run in another regime", () => {
+    // NumPy/SciPy: sigma = scipy.stats.median_abs_deviation(v, scale="normal") (1.4826 * MAD
+    // within 1e-5), pi * sigma**2 / (2 * n); v = log([0.100, 0.102, 0.098, 0.101, 0.160]).
+    const v = [0.1, 0.102, 0.098, 0.101, 0.16].map((x) => Math.log(x));
+    expect(medianSamplingVariance(v)).toBeCloseTo(6.837115353437563e-5, 9);
+    expect(medianSamplingVariance([0.5])).toBe(0);
+    expect(medianSamplingVariance([])).toBe(0);
   });
 
   it("detectable effect in standard errors: t_{df,1-alpha/2} + t_{df,power}", () => {
