@@ -453,6 +453,17 @@ async function main(): Promise<void> {
         const after = await measure({ subject: envFor(slowdown) }, n, cpu);
         if (slowdown === 0) fresh = after;
         const result = only(compareResults(baseline, after, OPTIONS()).rows[0]?.result);
+        // --confirm: a flagged cell is measured again in a fresh invocation, checked again.
+        const again =
+          result.verdict === "regressed"
+            ? only(
+                compareResults(
+                  baseline,
+                  await measure({ subject: envFor(slowdown) }, n, cpu),
+                  OPTIONS(),
+                ).rows[0]?.result,
+              )
+            : undefined;
         const old = only(compareResults(single, after, OPTIONS()).rows[0]?.result);
         const user = only(
           compareResults(baseline, after, OPTIONS("auto", CPU_METRIC)).rows[0]?.result,
@@ -468,7 +479,7 @@ async function main(): Promise<void> {
           p: result.adjustedP,
           method: result.method,
           flagged: result.verdict === "regressed",
-          confirmed: false,
+          confirmed: again?.verdict === "regressed",
           ...gateVerdict(result),
           singleFlagged: old.verdict === "regressed",
           singleVerdict: gateVerdict(old).verdict,
@@ -620,14 +631,10 @@ function tablesOf(all: readonly Trial[]): string[] {
             count((t) => t.flagged),
             ts.length,
           ),
-          ...(mode === "separate"
-            ? []
-            : [
-                pct(
-                  count((t) => t.confirmed),
-                  ts.length,
-                ),
-              ]),
+          pct(
+            count((t) => t.confirmed),
+            ts.length,
+          ),
           ...(mode === "separate"
             ? [
                 pct(
@@ -678,8 +685,8 @@ function tablesOf(all: readonly Trial[]): string[] {
             "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ]
         : [
-            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | inconclusive | pass (exit 0) | flagged, 1 baseline invocation (run-level test) | improved, 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
-            "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
+            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | flagged with --confirm | inconclusive | pass (exit 0) | flagged, 1 baseline invocation (run-level test) | improved, 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
+            "| ---: | --- | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ];
     sections.push(
       [
