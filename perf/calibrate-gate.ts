@@ -49,10 +49,11 @@ import {
   SequentialGate,
   type ComparisonResult,
 } from "../src/analysis/comparisons.js";
-import { metricInfo } from "../src/analysis/metrics.js";
+import { measuredValue, metricInfo } from "../src/analysis/metrics.js";
 import { parseAllocatorArg } from "../src/allocators/index.js";
 import type { Size } from "../src/config.js";
 import { addInvocation } from "../src/results/invocations.js";
+import { pooledTTest } from "../src/stats/invocations.js";
 import type { ResultsFile } from "../src/results/schema.js";
 import { runBenchmark, type RunOptions } from "../src/run/runner.js";
 import { buildFixtureLib } from "../testkit/fixture-lib.js";
@@ -175,6 +176,8 @@ interface Trial {
   independentConfirmed?: boolean;
   /** Separate: what the run-level test said against one baseline invocation (the old gate). */
   singleFlagged?: boolean;
+  /** Separate: the invocation-level test on the same invocations without the runs' floor. */
+  unflooredFlagged?: boolean;
   singleVerdict?: GateVerdict;
   /** ... and whether it called the current side faster (exit 3 now: the drift is unknown). */
   singleImproved?: boolean;
@@ -236,6 +239,25 @@ function improved(t: Trial): boolean {
 /** A sequential gate's look: its CI is at the look's level, and it has no adjusted p. */
 function sequentialLook(result: Compared): boolean {
   return Number.isNaN(result.adjustedP) && result.method.startsWith("sequential look");
+}
+
+/**
+ * The invocation-level decision without the floor from the runs' own noise: SciPy's pooled t
+ * test on the invocation medians alone, one cell (adjusted p = p), CI above 1 + threshold.
+ */
+function unflooredRegressed(baseline: ResultsFile, current: ResultsFile): boolean {
+  const medians = (file: ResultsFile): number[] => {
+    const by = new Map<string, number[]>();
+    for (const run of file.runs) {
+      const v = measuredValue(run, "seconds");
+      if (v === null) continue;
+      const id = run.invocation ?? "";
+      by.set(id, [...(by.get(id) ?? []), v]);
+    }
+    return [...by.values()].map((values) => Math.log(median(values)));
+  };
+  const t = pooledTTest(medians(current), medians(baseline), 0.95);
+  return t.p < ALPHA && Math.exp(t.lower) > 1 + THRESHOLD;
 }
 
 function mdeMedian(mdes: readonly (number | null)[]): string {
@@ -482,6 +504,7 @@ async function main(): Promise<void> {
           confirmed: again?.verdict === "regressed",
           ...gateVerdict(result),
           singleFlagged: old.verdict === "regressed",
+          unflooredFlagged: unflooredRegressed(baseline, after),
           singleVerdict: gateVerdict(old).verdict,
           singleImproved: old.verdict === "improved",
           user: userOf(user),
@@ -645,6 +668,12 @@ function tablesOf(all: readonly Trial[]): string[] {
                   count((t) => t.verdict === "pass"),
                   ts.length,
                 )} (${count(improved)} improved)`,
+                (() => {
+                  const known = ts.filter((t) => t.unflooredFlagged !== undefined);
+                  return known.length === 0
+                    ? "-"
+                    : pct(known.filter((t) => t.unflooredFlagged).length, known.length);
+                })(),
                 pct(
                   count((t) => t.singleFlagged),
                   ts.length,
@@ -685,8 +714,8 @@ function tablesOf(all: readonly Trial[]): string[] {
             "| ---: | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ]
         : [
-            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | flagged with --confirm | inconclusive | pass (exit 0) | flagged, 1 baseline invocation (run-level test) | improved, 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
-            "| ---: | --- | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
+            `| runs per cell | injected | flagged (${INVOCATIONS} baseline invocations, invocation-level t test) | flagged with --confirm | inconclusive | pass (exit 0) | flagged without the runs' floor (same invocations) | flagged, 1 baseline invocation (run-level test) | improved, 1 baseline invocation | median measured ratio | flagged on user CPU time | median MDE: seconds / user CPU time |`,
+            "| ---: | --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
           ];
     sections.push(
       [
