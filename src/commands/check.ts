@@ -529,6 +529,8 @@ export async function checkCommand(
     report = confirmed.report;
     flagged = confirmed.flagged;
     notes.push(confirmed.note);
+  } else if (base && tolerance === undefined && flagged.some(acrossInvocations)) {
+    notes.push(UNCONFIRMED_SEPARATE);
   }
 
   const untestable = report.rows.filter((r) => r.result.kind === "too-few-runs");
@@ -561,6 +563,14 @@ const INVOCATIONS_UNKNOWN =
   "the variance between invocations cannot be estimated from one invocation per side";
 const INVOCATIONS_FIX =
   "save the baseline from several invocations (bench baseline save --add; 5 or more see small changes) or measure both in one run and use --against <allocator>";
+
+const UNCONFIRMED_SEPARATE =
+  "a regression between separate invocations can be a slow period of the host during the current invocation; add --confirm to re-measure flagged cells in a fresh invocation before trusting them";
+
+/** A row compared across separate invocations (it carries their summary). */
+function acrossInvocations(row: ComparisonRow): boolean {
+  return row.result.kind === "compared" && row.result.between !== undefined;
+}
 
 /** What the report's separate-invocation cells could and could not estimate, as notes. */
 function invocationNotes(report: ComparisonReport): string[] {

@@ -147,6 +147,16 @@ describe("bench check says when a pass rules nothing out", () => {
     expect(String(clear.stdout)).toContain("check passed");
     expect(String(clear.stdout)).toMatch(/compared invocation by invocation/);
     expect(String(clear.stdout)).not.toContain("inconclusive");
+    expect(String(clear.stdout)).not.toContain("--confirm");
+
+    // A regression against several invocations, unconfirmed: the note says how to confirm it.
+    const e = path.join(dir, "e.json");
+    await writeJsonAtomic(e, results(steady.map((v) => v * 1.3)));
+    const slower = await bench(["check", e, "--baseline", d]);
+    expect(slower.exitCode, String(slower.all)).toBe(1);
+    expect(String(slower.stdout)).toMatch(
+      /^note: a regression between separate invocations can be a slow period of the host during the current invocation; add --confirm/m,
+    );
   });
 
   it("the step summary says inconclusive too, with the power line", async () => {
