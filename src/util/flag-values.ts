@@ -143,7 +143,7 @@ export function parseFraction(value: string, flag: string): number {
   if (!match) throw new UsageError(`${flag}: "${value}" is not a fraction (e.g. 5% or 0.05)`);
   const n = Number(match[1]) / (match[2] ? 100 : 1);
   if (!(n >= 0 && n < 1))
-    throw new UsageError(`${flag}: ${value} must be between 0 and 1 (or 0% and 100%)`);
+    throw new UsageError(`${flag}: ${value} must be at least 0% and below 100% (0 to below 1)`);
   return n;
 }
 

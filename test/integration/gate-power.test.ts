@@ -106,10 +106,21 @@ describe("bench check states its power", () => {
       { env },
     );
     expect(run.exitCode, String(run.all)).toBe(0);
-    // tiny is an A/A pair at a 50% threshold (a test of the procedure, not of its power: the
-    // power is docs/gate-calibration.md's); slow is several times slower than a.
+    // tiny is an A/A pair at a 90% threshold (a test of the procedure, not of its power: the
+    // power is docs/gate-calibration.md's; a threshold wide enough that a heavily loaded machine
+    // still clears it); slow is about 3.8 times slower than a.
     const r = await bench(
-      ["check", out, "--against", "a", "--until-decided", "--threshold", "50%", "--max-runs", "40"],
+      [
+        "check",
+        out,
+        "--against",
+        "a",
+        "--until-decided",
+        "--threshold",
+        "90%",
+        "--max-runs",
+        "40",
+      ],
       { env },
     );
     expect(r.exitCode, String(r.all)).toBe(1);
