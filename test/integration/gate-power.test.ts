@@ -110,17 +110,7 @@ describe("bench check states its power", () => {
     // power is docs/gate-calibration.md's; a threshold wide enough that a heavily loaded machine
     // still clears it); slow is about 3.8 times slower than a.
     const r = await bench(
-      [
-        "check",
-        out,
-        "--against",
-        "a",
-        "--until-decided",
-        "--threshold",
-        "90%",
-        "--max-runs",
-        "40",
-      ],
+      ["check", out, "--against", "a", "--until-decided", "--threshold", "90%", "--max-runs", "40"],
       { env },
     );
     expect(r.exitCode, String(r.all)).toBe(1);
