@@ -13,7 +13,9 @@
  *   invocation per slowdown; each is checked against a baseline of the GATE_INVOCATIONS A
  *   invocations before it (`bench baseline save --add --keep K`: the invocation-level test), and
  *   against the single A invocation before it (one invocation per side: the run-level test);
- *   then the step's A invocation joins the rolling baseline. Trials of one chain share baseline
+ *   then the step's A invocation joins the rolling baseline. A flagged invocation is measured
+ *   again and checked against the same baseline (`--confirm`); the same invocations are also
+ *   decided without the floor from the runs' own noise. Trials of one chain share baseline
  *   invocations, as the checks of a CI job with a rolling baseline do.
  * - interleaved: both in one invocation, runs interleaved (`bench check --against allocator`).
  *   Its decision is the default one (pairing "auto": runs of a round are paired from 10 rounds
