@@ -642,7 +642,8 @@ export function compareResults(
 /** One invocation of a cell: the median of its runs, and that median's sampling variance (log). */
 interface InvocationSummary {
   median: number;
-  withinVariance: number;
+  /** null when its runs cannot tell (one run, or a value ≤ 0 that has no log). */
+  withinVariance: number | null;
 }
 
 /** Each invocation's median of the metric among `runs` (invocations without a value left out). */
@@ -662,8 +663,10 @@ function invocationMedians(
     const values = valuesOf(list, metric.name);
     if (values.length === 0) return [];
     // Non-positive values leave the ratio undefined; compareInvocations reports them.
-    const logs = values.every((v) => v > 0) ? values.map((v) => Math.log(v)) : [];
-    return [{ median: describe(values).median, withinVariance: medianSamplingVariance(logs) }];
+    const withinVariance = values.every((v) => v > 0)
+      ? medianSamplingVariance(values.map((v) => Math.log(v)))
+      : null;
+    return [{ median: describe(values).median, withinVariance }];
   });
 }
 
@@ -691,8 +694,10 @@ function compareInvocations(
   const unusable = noRatio(x, y);
   if (unusable) return unusable;
   // The floor: an invocation's median varies at least by its runs' own sampling variance.
-  const all = [...xi, ...yi];
-  const floor = Math.sqrt(all.reduce((s, i) => s + i.withinVariance, 0) / all.length);
+  const known = [...xi, ...yi].flatMap((i) =>
+    i.withinVariance === null ? [] : [i.withinVariance],
+  );
+  const floor = known.length === 0 ? 0 : Math.sqrt(known.reduce((s, v) => s + v, 0) / known.length);
   const t = pooledTTest(
     x.map((v) => Math.log(v)),
     y.map((v) => Math.log(v)),

@@ -96,11 +96,12 @@ export function pooledTTest(
 /**
  * Sampling variance of the median of `values` from their own spread: π·σ²/(2n), the median's
  * asymptotic variance for normal data, with σ = 1.4826·MAD (robust to a minority of runs in
- * another regime). 0 for fewer than 2 values. Feeds the floor of {@link pooledTTest}.
+ * another regime). null for fewer than 2 values (unknown, not 0). Feeds the floor of
+ * {@link pooledTTest}.
  */
-export function medianSamplingVariance(values: readonly number[]): number {
+export function medianSamplingVariance(values: readonly number[]): number | null {
   const n = values.length;
-  if (n < 2) return 0;
+  if (n < 2) return null;
   const sigma = describe(values).madScaled;
   return (Math.PI * sigma * sigma) / (2 * n);
 }

@@ -13,7 +13,7 @@ import { formatReport } from "../../../src/analysis/format.js";
 import { metricInfo } from "../../../src/analysis/metrics.js";
 import { testbedMismatch, testbedOf } from "../../../src/analysis/testbed.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
-import { pairedRatioFromLogs } from "../../../src/stats/index.js";
+import { medianSamplingVariance, pairedRatioFromLogs } from "../../../src/stats/index.js";
 import { okRun, resultsHeader, roundsFile } from "../../../testkit/records.js";
 
 const seconds = metricInfo("seconds");
@@ -396,6 +396,21 @@ describe("compareResults across invocations: the floor from the runs' own noise"
     const slower = results({ glibc: spreadRuns.map((v) => v * 1.2) });
     const [row] = compareResults(baseline, slower, options).rows;
     expect(row?.result.kind === "compared" && row.result.verdict).toBe("regressed");
+  });
+
+  it("takes the floor from the invocations whose runs can tell: one run says nothing", () => {
+    const single = results({ glibc: [1.0] });
+    const [row] = compareResults(baseline, single, options).rows;
+    const r = row?.result;
+    // The floor is the five baseline invocations' own: the one-run invocation adds no zero.
+    const own = medianSamplingVariance(spreadRuns.map((v) => Math.log(v))) as number;
+    const logsAt = (scale: number): number[] => spreadRuns.map((v) => Math.log(v * scale));
+    const mean =
+      [1.0, 1.001, 0.999, 1.0005, 0.9995]
+        .map((k) => medianSamplingVariance(logsAt(k)) as number)
+        .reduce((a, b) => a + b, 0) / 5;
+    expect(mean).toBeCloseTo(own, 12);
+    expect(r?.kind === "compared" && r.between?.spread).toBeCloseTo(Math.sqrt(own), 12);
   });
 
   it("uses the medians' own spread when it is the larger", () => {
