@@ -56,9 +56,11 @@ export type ComparisonResult =
        * Two files (--baseline): the invocations each side holds, and the spread between them
        * (pooled SD of the invocations' median log values) when it could be estimated: from three
        * invocations in all. Null spread: one invocation per side, so the drift between
-       * invocations is not in the CI, and the cell cannot be cleared.
+       * invocations is not in the CI, and the cell cannot be cleared. `floored`: the spread is
+       * the runs' own noise in each invocation's median (larger than the medians' spread), which
+       * more runs per invocation do narrow.
        */
-      between?: { baseline: number; current: number; spread: number | null };
+      between?: { baseline: number; current: number; spread: number | null; floored?: boolean };
     };
 
 export interface NotRunRow {
@@ -170,7 +172,7 @@ type Pending =
       method: string;
       /** The MDE on the log scale when the test's own power formula gives it (t tests). */
       mdeLog?: number;
-      between?: { baseline: number; current: number; spread: number | null };
+      between?: { baseline: number; current: number; spread: number | null; floored?: boolean };
     };
 
 /** A cell's values of one metric, read once and shared by every row the cell is in. */
@@ -717,7 +719,12 @@ function compareInvocations(
         : spread
     }`,
     mdeLog: tDetectableStandardErrors(opts.alpha, t.df, GATE_POWER) * t.standardError,
-    between: { baseline: y.length, current: x.length, spread: t.spread },
+    between: {
+      baseline: y.length,
+      current: x.length,
+      spread: t.spread,
+      ...(t.floored ? { floored: true } : {}),
+    },
   };
 }
 

@@ -409,6 +409,8 @@ function unsureLines(d: Decision): string {
   const settle = (u: (typeof unsure)[number]): string => {
     const between = u.row.result.kind === "compared" ? u.row.result.between : undefined;
     if (between?.spread === null) return INVOCATIONS_FIX;
+    if (between?.floored)
+      return `the spread between invocations is ±${(Math.expm1(between.spread) * 100).toFixed(1)}%, the runs' own noise in each invocation's median: more runs per invocation or more baseline invocations (bench baseline save --add) narrow it, --against <allocator> removes the drift`;
     if (between)
       return `the spread between invocations is ±${(Math.expm1(between.spread) * 100).toFixed(1)}%: more runs per invocation do not narrow it; more baseline invocations (bench baseline save --add) narrow the CI towards it, --against <allocator> removes it`;
     return u.runsToClear === null

@@ -157,6 +157,28 @@ describe("bench check says when a pass rules nothing out", () => {
     expect(String(slower.stdout)).toMatch(
       /^note: a regression between separate invocations can be a slow period of the host during the current invocation; add --confirm/m,
     );
+
+    // Noisy runs whose invocation medians agree by chance: the runs' own noise sets the spread,
+    // and more runs per invocation would narrow it.
+    const f = path.join(dir, "f.json");
+    const noisyRuns = results(noisy);
+    await writeJsonAtomic(f, {
+      ...noisyRuns,
+      invocations: ids.map((id) => ({ id, createdAt: id })),
+      runs: ids.flatMap((id, i) =>
+        noisyRuns.runs.map((run) => ({
+          ...run,
+          key: `${id}#${run.key}`,
+          invocation: id,
+          metrics: { ...run.metrics, seconds: (run.metrics?.seconds ?? 1) * (1 + 0.001 * (i - 1)) },
+        })),
+      ),
+    });
+    const floored = await bench(["check", b, "--baseline", f]);
+    expect(floored.exitCode, String(floored.all)).toBe(3);
+    expect(String(floored.stdout)).toMatch(
+      /the spread between invocations is ±\d+\.\d%, the runs' own noise in each invocation's median: more runs per invocation or more baseline invocations/,
+    );
   });
 
   it("the step summary says inconclusive too, with the power line", async () => {

@@ -390,6 +390,7 @@ describe("compareResults across invocations: the floor from the runs' own noise"
     expect(r.method).toMatch(/the runs' own noise in each median; the medians alone spread ±0\.1%/);
     // The floor is the median's sampling SD: sqrt(pi/(2n)) * 1.4826 * MAD of the log runs.
     expect(r.between?.spread).toBeGreaterThan(0.005);
+    expect(r.between?.floored).toBe(true);
   });
 
   it("still flags a change well beyond that noise", () => {
@@ -418,5 +419,6 @@ describe("compareResults across invocations: the floor from the runs' own noise"
     const [row] = compareResults(wide, results({ glibc: spreadRuns }), options).rows;
     const r = row?.result;
     expect(r?.kind === "compared" && r.method).not.toMatch(/own noise/);
+    expect(r?.kind === "compared" && r.between?.floored).toBeUndefined();
   });
 });
