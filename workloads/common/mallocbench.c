@@ -980,10 +980,39 @@ static void *run_trampoline(void *p)
     return NULL;
 }
 
+/*
+ * MB_REGION_REPEATS (compile time, default 1) runs the measured region that many times in one
+ * process and reports the median. Only perf/region-repeats.ts builds with it, to measure whether
+ * repetition narrows the spread (docs/gate-calibration.md); workloads that mutate the state they
+ * leave would not measure the same region twice, so bench run never builds it.
+ */
+#ifndef MB_REGION_REPEATS
+#define MB_REGION_REPEATS 1
+#endif
+
+static double run_region(int nthreads, mb_thread_fn fn, void *arg);
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 double mb_run_threads(int nthreads, mb_thread_fn fn, void *arg)
 {
     if (nthreads < 1)
         mb_internal_error("mb_run_threads: %d threads", nthreads);
+    double seconds[MB_REGION_REPEATS];
+    for (int r = 0; r < MB_REGION_REPEATS; r++)
+        seconds[r] = run_region(nthreads, fn, arg);
+    qsort(seconds, MB_REGION_REPEATS, sizeof seconds[0], compare_doubles);
+    return MB_REGION_REPEATS % 2 == 1
+               ? seconds[MB_REGION_REPEATS / 2]
+               : (seconds[MB_REGION_REPEATS / 2 - 1] + seconds[MB_REGION_REPEATS / 2]) / 2;
+}
+
+static double run_region(int nthreads, mb_thread_fn fn, void *arg)
+{
     pthread_t *ids = rt_malloc(sizeof *ids * (size_t)nthreads);
     struct run_slot *slots = rt_malloc(sizeof *slots * (size_t)nthreads);
     mb_gate gate;
