@@ -751,10 +751,11 @@ export interface InconclusiveRow {
 }
 
 /**
- * Cells with verdict "same" that do not show the change is within the threshold: their MDE
- * exceeds it, or their CI reaches beyond 1 + threshold in the metric's bad direction. "No
- * regression found" there does not mean "no regression of that size", and the gate says so
- * (exit 3). Counted metrics compared by tolerance are exact and never inconclusive.
+ * Cells not flagged that do not show the change is within the threshold: their MDE exceeds it
+ * (also when they measured a significant improvement smaller than that MDE), or their CI
+ * reaches beyond 1 + threshold in the metric's bad direction. "No regression found" there does not mean "no regression of
+ * that size", and the gate says so (exit 3). Counted metrics compared by tolerance are exact and
+ * never inconclusive.
  */
 export function inconclusiveRows(report: ComparisonReport): InconclusiveRow[] {
   const out: InconclusiveRow[] = [];
@@ -777,14 +778,22 @@ export function inconclusiveRow(
   // so neither "the same" nor "faster" may pass; only a regression is reported as one.
   if (r.kind === "compared" && r.between?.spread === null && r.verdict !== "regressed")
     return { row, reason: "invocations", mde: r.mde ?? null, runsToClear: null };
-  if (r.kind !== "compared" || r.verdict !== "same") return null;
+  if (r.kind !== "compared" || r.verdict === "regressed") return null;
   // On log scale, with the bad direction made positive.
   const sign = report.metric.better === "lower" ? 1 : -1;
   const estimate = sign * Math.log(r.ratio);
   const reach = Math.max(sign * Math.log(r.lower), sign * Math.log(r.upper));
   const mdeLog = r.mde === undefined ? null : Math.log1p(r.mde);
   const blind = mdeLog !== null && !(mdeLog <= limit);
-  if (!blind && !(reach > limit)) return null;
+  // A significant improvement smaller than the MDE, where the MDE exceeds the threshold, is within
+  // what that noise produces by chance ("faster" on an A/A pair): not a pass. One at least the
+  // size of the MDE is not noise, and its CI rules the regression out.
+  if (
+    r.verdict === "improved"
+      ? !blind || -estimate >= (mdeLog as number)
+      : !blind && !(reach > limit)
+  )
+    return null;
   const halfWidth = Math.abs(Math.log(r.upper) - Math.log(r.lower)) / 2;
   const n = Math.min(row.candidate?.n ?? 0, row.baseline?.n ?? 0);
   const room = limit - estimate;

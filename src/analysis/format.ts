@@ -52,9 +52,16 @@ export function verdictText(row: ComparisonRow, report: ComparisonReport): strin
       return `too few runs (need ${r.runsNeeded})`;
     case "not-applicable":
       return `n/a: ${r.reason}`;
-    case "compared":
-      if (r.verdict !== "same") return report.metric.words[r.verdict];
-      return report.threshold > 0 && inconclusiveRow(row, report) ? "inconclusive" : "~";
+    case "compared": {
+      if (r.verdict === "regressed") return report.metric.words.regressed;
+      const unsure = report.threshold > 0 && inconclusiveRow(row, report) !== null;
+      // "faster" that could not have seen a regression of the threshold's size is not a pass.
+      if (r.verdict === "improved")
+        return unsure
+          ? `${report.metric.words.improved}, inconclusive`
+          : report.metric.words.improved;
+      return unsure ? "inconclusive" : "~";
+    }
   }
 }
 

@@ -281,6 +281,24 @@ describe("inconclusiveRows", () => {
     expect(inconclusiveRows(report([blind]))).toEqual([]);
   });
 
+  it("a significant improvement passes only if its MDE is within the threshold or it is at least the MDE", () => {
+    // An A/A pair with few noisy runs can come out "faster" by chance: that is not a pass.
+    const faster = row(0.99, 0.978, 0.994, "improved");
+    if (faster.result.kind !== "compared") throw new Error("not compared");
+    faster.result.mde = 0.012;
+    const tight = { ...report([faster]), threshold: 0.001 };
+    const [u] = inconclusiveRows(tight);
+    expect(u?.reason).toBe("power");
+    expect(u?.mde).toBe(0.012);
+    // A clear improvement measured with an MDE within the threshold passes.
+    expect(inconclusiveRows({ ...tight, threshold: 0.05 })).toEqual([]);
+    // So does one at least as large as its MDE: 0.7x with an MDE of 20% is not noise.
+    const large = row(0.7, 0.6, 0.8, "improved");
+    if (large.result.kind !== "compared") throw new Error("not compared");
+    large.result.mde = 0.2;
+    expect(inconclusiveRows(report([large]))).toEqual([]);
+  });
+
   it("one notion: an MDE within the threshold but a CI reaching past it is inconclusive by interval", () => {
     const near = row(1.03, 1.0, 1.07);
     if (near.result.kind !== "compared") throw new Error("not compared");
