@@ -262,6 +262,15 @@ function unflooredRegressed(baseline: ResultsFile, current: ResultsFile): boolea
   return t.p < ALPHA && Math.exp(t.lower) > 1 + THRESHOLD;
 }
 
+/**
+ * A stored verdict under bench check's rule: a "pass" that was a significant improvement smaller
+ * than an MDE beyond the threshold is inconclusive (trials stored before that rule say "pass").
+ */
+function currentRule(verdict: GateVerdict, ratio: number, mde: number | null): GateVerdict {
+  if (verdict !== "pass" || mde === null || mde <= THRESHOLD) return verdict;
+  return -Math.log(ratio) >= Math.log1p(mde) ? "pass" : "inconclusive";
+}
+
 function mdeMedian(mdes: readonly (number | null)[]): string {
   const known = mdes.filter((m): m is number => m !== null);
   return known.length === 0 ? "-" : `${(median(known) * 100).toFixed(1)}%`;
@@ -281,10 +290,22 @@ async function main(): Promise<void> {
   const from = process.env["GATE_TABLES"];
   if (from) {
     // The tables of a calibration's trials.json, also of one stopped early.
-    const trials = (JSON.parse(await readFile(from, "utf8")) as Trial[]).map((t) =>
+    const trials = (JSON.parse(await readFile(from, "utf8")) as Trial[]).map((t) => {
       // A sequential look's CI is at its spent alpha: it alone says whether a change was seen.
-      t.mode === "sequential" ? { ...t, detected: t.lower > 1 || t.upper < 1 } : t,
-    );
+      const read = t.mode === "sequential" ? { ...t, detected: t.lower > 1 || t.upper < 1 } : t;
+      return {
+        ...read,
+        verdict: currentRule(read.verdict, read.ratio, read.mde),
+        ...(read.user
+          ? {
+              user: {
+                ...read.user,
+                verdict: currentRule(read.user.verdict, read.user.ratio, read.user.mde),
+              },
+            }
+          : {}),
+      };
+    });
     const meta = await readFile(path.join(path.dirname(from), "meta.txt"), "utf8").catch(() => "");
     const perRow = new Map<string, number>();
     for (const t of trials) {
