@@ -128,3 +128,27 @@ export function roundsFile(
     runs,
   };
 }
+
+/**
+ * `file` saved as one invocation per entry of `scales` (as `bench baseline save --add` would
+ * hold them): every ok run's `seconds` times that invocation's scale, keys prefixed and tagged.
+ */
+export function asInvocations(file: ResultsFile, scales: readonly number[]): ResultsFile {
+  const ids = scales.map((_, i) => `2026-01-${String(i + 1).padStart(2, "0")}T00:00:00.000Z`);
+  return {
+    ...file,
+    invocations: ids.map((id) => ({ id, createdAt: id })),
+    runs: ids.flatMap((id, i) =>
+      file.runs.map((run) =>
+        run.status === "ok"
+          ? {
+              ...run,
+              key: `${id}#${run.key}`,
+              invocation: id,
+              metrics: { ...run.metrics, seconds: run.metrics.seconds * (scales[i] as number) },
+            }
+          : run,
+      ),
+    ),
+  };
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { writeJsonAtomic } from "../../../src/results/io.js";
 import type { ResultsFile } from "../../../src/results/schema.js";
 import { bench, tempDir } from "../../helpers/cli.js";
-import { okRun, resultsHeader } from "../../../testkit/records.js";
+import { asInvocations, okRun, resultsHeader } from "../../../testkit/records.js";
 
 /** Results files written by hand: these tests are about what check refuses, not about timing. */
 function results(values: number[], size: "quick" | "default" = "quick"): ResultsFile {
@@ -124,24 +124,7 @@ describe("bench check says when a pass rules nothing out", () => {
     const alone = await bench(["check", c, "--baseline", c]);
     expect(alone.exitCode, String(alone.all)).toBe(3);
     const d = path.join(dir, "d.json");
-    const ids = [
-      "2026-01-01T00:00:00.000Z",
-      "2026-01-02T00:00:00.000Z",
-      "2026-01-03T00:00:00.000Z",
-    ];
-    const one = results(steady);
-    await writeJsonAtomic(d, {
-      ...one,
-      invocations: ids.map((id) => ({ id, createdAt: id })),
-      runs: ids.flatMap((id, i) =>
-        one.runs.map((run) => ({
-          ...run,
-          key: `${id}#${run.key}`,
-          invocation: id,
-          metrics: { ...run.metrics, seconds: (run.metrics?.seconds ?? 1) * (1 + 0.002 * (i - 1)) },
-        })),
-      ),
-    });
+    await writeJsonAtomic(d, asInvocations(results(steady), [0.998, 1.0, 1.002]));
     const clear = await bench(["check", c, "--baseline", d]);
     expect(clear.exitCode, String(clear.all)).toBe(0);
     expect(String(clear.stdout)).toContain("check passed");
@@ -161,19 +144,7 @@ describe("bench check says when a pass rules nothing out", () => {
     // Noisy runs whose invocation medians agree by chance: the runs' own noise sets the spread,
     // and more runs per invocation would narrow it.
     const f = path.join(dir, "f.json");
-    const noisyRuns = results(noisy);
-    await writeJsonAtomic(f, {
-      ...noisyRuns,
-      invocations: ids.map((id) => ({ id, createdAt: id })),
-      runs: ids.flatMap((id, i) =>
-        noisyRuns.runs.map((run) => ({
-          ...run,
-          key: `${id}#${run.key}`,
-          invocation: id,
-          metrics: { ...run.metrics, seconds: (run.metrics?.seconds ?? 1) * (1 + 0.001 * (i - 1)) },
-        })),
-      ),
-    });
+    await writeJsonAtomic(f, asInvocations(results(noisy), [0.999, 1.0, 1.001]));
     const floored = await bench(["check", b, "--baseline", f]);
     expect(floored.exitCode, String(floored.all)).toBe(3);
     expect(String(floored.stdout)).toMatch(

@@ -14,7 +14,7 @@ import { metricInfo } from "../../../src/analysis/metrics.js";
 import { testbedMismatch, testbedOf } from "../../../src/analysis/testbed.js";
 import type { ResultsFile, RunRecord } from "../../../src/results/schema.js";
 import { medianSamplingVariance, pairedRatioFromLogs } from "../../../src/stats/index.js";
-import { okRun, resultsHeader, roundsFile } from "../../../testkit/records.js";
+import { asInvocations, okRun, resultsHeader, roundsFile } from "../../../testkit/records.js";
 
 const seconds = metricInfo("seconds");
 const options = { metric: seconds, alpha: 0.05, level: 0.95, threshold: 0.05 };
@@ -375,27 +375,10 @@ describe("SequentialGate", () => {
 describe("compareResults across invocations: the floor from the runs' own noise", () => {
   // Five baseline invocations whose medians agree to 0.1% by chance, each of runs spread ±3%.
   const spreadRuns = [0.97, 0.98, 0.99, 0.995, 1.0, 1.0, 1.005, 1.01, 1.02, 1.03];
-  function invocations(scales: number[]): ResultsFile {
-    const one = results({ glibc: spreadRuns });
-    const ids = scales.map((_, i) => `2026-01-0${i + 1}T00:00:00.000Z`);
-    return {
-      ...one,
-      invocations: ids.map((id) => ({ id, createdAt: id })),
-      runs: ids.flatMap((id, i) =>
-        one.runs.map((run) =>
-          run.status === "ok"
-            ? {
-                ...run,
-                key: `${id}#${run.key}`,
-                invocation: id,
-                metrics: { ...run.metrics, seconds: run.metrics.seconds * (scales[i] as number) },
-              }
-            : run,
-        ),
-      ),
-    };
-  }
-  const baseline = invocations([1.0, 1.001, 0.999, 1.0005, 0.9995]);
+  const baseline = asInvocations(
+    results({ glibc: spreadRuns }),
+    [1.0, 1.001, 0.999, 1.0005, 0.9995],
+  );
 
   it("does not call a drift of 1.5% a change when the medians agree more closely than their runs allow", () => {
     const drifted = results({ glibc: spreadRuns.map((v) => v * 1.015) });
@@ -433,7 +416,7 @@ describe("compareResults across invocations: the floor from the runs' own noise"
   });
 
   it("uses the medians' own spread when it is the larger", () => {
-    const wide = invocations([1.0, 1.08, 0.93, 1.05, 0.96]);
+    const wide = asInvocations(results({ glibc: spreadRuns }), [1.0, 1.08, 0.93, 1.05, 0.96]);
     const [row] = compareResults(wide, results({ glibc: spreadRuns }), options).rows;
     const r = row?.result;
     expect(r?.kind === "compared" && r.method).not.toMatch(/own noise/);
