@@ -392,7 +392,20 @@ function verdictLine(d: Decision): string {
     return `check FAILED: ${flagged.length} regression(s) in ${options.metric.name}:\n${flagged.map((r) => `  ${describeRow(r, report)}`).join("\n")}\n`;
   if (unsure.length > 0)
     return `check INCONCLUSIVE: no regression found in ${options.metric.name}, but ${unsure.length} cell(s) cannot rule out one beyond ${thresholdText} (exit 3)\n`;
-  return `check passed: no regression beyond ${thresholdText} in ${options.metric.name}${power ? ", and every cell could see one that size" : ""}\n`;
+  // A cell measured faster by more than its MDE passes with an MDE beyond the threshold.
+  const byImprovement = report.rows.filter(
+    (r) =>
+      r.result.kind === "compared" &&
+      r.result.verdict === "improved" &&
+      r.result.mde !== undefined &&
+      r.result.mde > options.threshold,
+  ).length;
+  const seen = !power
+    ? ""
+    : byImprovement > 0
+      ? `, and every cell ruled one out (${byImprovement} by an improvement larger than its minimum detectable effect)`
+      : ", and every cell could see one that size";
+  return `check passed: no regression beyond ${thresholdText} in ${options.metric.name}${seen}\n`;
 }
 
 /** The inconclusive cells, each with why and what would settle it; "" when there are none. */

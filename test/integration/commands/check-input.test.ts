@@ -145,6 +145,15 @@ describe("bench check says when a pass rules nothing out", () => {
     // and more runs per invocation would narrow it.
     const f = path.join(dir, "f.json");
     await writeJsonAtomic(f, asInvocations(results(noisy), [0.999, 1.0, 1.001]));
+    // Twice as fast against that baseline: its MDE exceeds the threshold, but an improvement
+    // larger than the MDE is not noise, and the check says why it passes.
+    const faster = path.join(dir, "faster.json");
+    await writeJsonAtomic(faster, results(noisy.map((v) => v / 2)));
+    const fast = await bench(["check", faster, "--baseline", f]);
+    expect(fast.exitCode, String(fast.all)).toBe(0);
+    expect(String(fast.stdout)).toContain(
+      "every cell ruled one out (1 by an improvement larger than its minimum detectable effect)",
+    );
     const floored = await bench(["check", b, "--baseline", f]);
     expect(floored.exitCode, String(floored.all)).toBe(3);
     expect(String(floored.stdout)).toMatch(
