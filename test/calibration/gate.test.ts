@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bench, buildFixtureLib, tempDir } from "../helpers/cli.js";
+import { bench, buildFixtureLib, runUnderSlowdown, tempDir } from "../helpers/cli.js";
 
 /**
  * The CI gate on real runs. These files run alone (vitest.calibration.config.ts, after the rest
@@ -18,61 +18,28 @@ describe("bench check on real runs", () => {
   let env: Record<string, string>;
   const files = { base: "", aa: "", slow: "" };
 
-  async function measure(name: string, spins: number): Promise<string> {
-    const config = path.join(dir, `${name}.config.json`);
-    await writeFile(
-      config,
-      JSON.stringify({
-        allocators: {
-          subject: {
-            lib: path.join(dir, "libslowdown.so"),
-            env: { MB_SLOWDOWN_SPINS: String(spins) },
-          },
-        },
-      }),
-    );
-    const out = path.join(dir, `${name}.json`);
-    const r = await bench(
-      [
-        "run",
-        "-w",
-        "threadtest",
-        "-a",
-        "subject",
-        "-t",
-        "1",
-        "-n",
-        "10",
-        "--warmup",
-        "1",
-        "--quick",
-        "--cpus",
-        String(os.availableParallelism() - 1),
-        "--seed",
-        "3",
-        "--config",
-        config,
-        "-o",
-        out,
-      ],
-      { env },
-    );
-    expect(r.exitCode, String(r.all)).toBe(0);
-    return out;
-  }
-
   beforeAll(async () => {
     dir = await tempDir("mallocbench-gate-");
     env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
     await buildFixtureLib("slowdown", dir);
-    files.base = await measure("base", 0);
-    files.aa = await measure("aa", 0);
+    files.base = await runUnderSlowdown(dir, env, "base", {
+      spins: 0,
+      runs: 10,
+      warmup: 1,
+      seed: 3,
+    });
+    files.aa = await runUnderSlowdown(dir, env, "aa", { spins: 0, runs: 10, warmup: 1, seed: 3 });
     // 240 spins on every malloc: several times the run (60 spins gave +60% to +100%). With 60,
     // one CI run's baseline spread so widely (125 ms ±29%, n = 10) that the 1.6x slowdown's
     // interval reached down to 1.02x and the gate called it inconclusive, not a regression;
     // this test is about the gate's output on a real slowdown, not its power at the margin
     // (that is docs/gate-calibration.md).
-    files.slow = await measure("slow", 240);
+    files.slow = await runUnderSlowdown(dir, env, "slow", {
+      spins: 240,
+      runs: 10,
+      warmup: 1,
+      seed: 3,
+    });
   }, 600_000);
 
   // With --confirm, as docs/ci.md recommends on shared machines: a cell flagged because something

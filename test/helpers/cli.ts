@@ -1,7 +1,8 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
+import { expect } from "vitest";
 import { loadResults } from "../../src/results/io.js";
 import type { ResultsFile } from "../../src/results/schema.js";
 
@@ -66,3 +67,56 @@ export async function benchRun(
 }
 
 export { buildFixtureLib } from "../../testkit/fixture-lib.js";
+
+/**
+ * `bench run` of threadtest (--quick, 1 thread, pinned to the last CPU) as allocator "subject":
+ * the slowdown shim that buildFixtureLib("slowdown", dir) built, with `spins` spins per malloc.
+ * Writes `<dir>/<name>.json` and returns its path; a run that does not exit 0 fails the test.
+ */
+export async function runUnderSlowdown(
+  dir: string,
+  env: Record<string, string>,
+  name: string,
+  opts: { spins: number; runs: number; warmup: number; seed: number },
+): Promise<string> {
+  const config = path.join(dir, `${name}.config.json`);
+  await writeFile(
+    config,
+    JSON.stringify({
+      allocators: {
+        subject: {
+          lib: path.join(dir, "libslowdown.so"),
+          env: { MB_SLOWDOWN_SPINS: String(opts.spins) },
+        },
+      },
+    }),
+  );
+  const out = path.join(dir, `${name}.json`);
+  const r = await bench(
+    [
+      "run",
+      "-w",
+      "threadtest",
+      "-a",
+      "subject",
+      "-t",
+      "1",
+      "-n",
+      String(opts.runs),
+      "--warmup",
+      String(opts.warmup),
+      "--quick",
+      "--cpus",
+      String(os.availableParallelism() - 1),
+      "--seed",
+      String(opts.seed),
+      "--config",
+      config,
+      "-o",
+      out,
+    ],
+    { env },
+  );
+  expect(r.exitCode, String(r.all)).toBe(0);
+  return out;
+}

@@ -1,66 +1,28 @@
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResultsFile } from "../../src/results/schema.js";
-import { bench, buildFixtureLib, tempDir } from "../helpers/cli.js";
+import { bench, buildFixtureLib, runUnderSlowdown, tempDir } from "../helpers/cli.js";
 
 /**
  * Separate invocations (issue 17, point 3): a baseline saved from several `bench run`s with
  * `bench baseline save --add`, each run tagged with its invocation, and `bench check --baseline`
  * comparing invocation by invocation. Real runs of a real workload; no timing is asserted here
- * (test/calibration/gate-invocations.test.ts checks a large slowdown is flagged).
+ * (test/calibration/gate.test.ts checks that a large slowdown is flagged).
  */
 describe("bench check against a baseline of several invocations", () => {
   let dir: string;
   let env: Record<string, string>;
   const runs: string[] = [];
 
-  async function measure(name: string, seed: number): Promise<string> {
-    const config = path.join(dir, `${name}.config.json`);
-    await writeFile(
-      config,
-      JSON.stringify({
-        allocators: {
-          subject: { lib: path.join(dir, "libslowdown.so"), env: { MB_SLOWDOWN_SPINS: "0" } },
-        },
-      }),
-    );
-    const out = path.join(dir, `${name}.json`);
-    const r = await bench(
-      [
-        "run",
-        "-w",
-        "threadtest",
-        "-a",
-        "subject",
-        "-t",
-        "1",
-        "-n",
-        "5",
-        "--warmup",
-        "0",
-        "--quick",
-        "--cpus",
-        String(os.availableParallelism() - 1),
-        "--seed",
-        String(seed),
-        "--config",
-        config,
-        "-o",
-        out,
-      ],
-      { env },
-    );
-    expect(r.exitCode, String(r.all)).toBe(0);
-    return out;
-  }
-
   beforeAll(async () => {
     dir = await tempDir("mallocbench-invocations-");
     env = { MALLOCBENCH_LOCK: path.join(dir, "lock") };
     await buildFixtureLib("slowdown", dir);
-    for (let i = 0; i < 4; i++) runs.push(await measure(`r${i}`, i + 1));
+    for (let i = 0; i < 4; i++)
+      runs.push(
+        await runUnderSlowdown(dir, env, `r${i}`, { spins: 0, runs: 5, warmup: 0, seed: i + 1 }),
+      );
   }, 600_000);
 
   it("one invocation per side: says the variance between invocations cannot be estimated, never passes", async () => {
