@@ -476,6 +476,20 @@ interface Verdict {
   failure?: string;
 }
 
+/** A run's first failure, the process's before the interposition's, as its record; or null. */
+function firstFailure(
+  base: RunBase,
+  problem: Failure | undefined,
+  verdict: Verdict,
+  outcome: Parameters<typeof failedRun>[3],
+  more: Parameters<typeof failedRun>[4],
+): RunRecord | null {
+  const failure =
+    problem ??
+    (verdict.failure ? { kind: "not-interposed" as const, message: verdict.failure } : undefined);
+  return failure ? failedRun(base, failure, verdict.identity, outcome, more) : null;
+}
+
 /** Compare what the identity probe saw with the allocator asked for. */
 async function verify(
   id: IdentityLine | undefined,
@@ -794,15 +808,8 @@ async function measureProcess(run: ProgramLaunch): Promise<RunRecord | null> {
   const id = await readIdentity(identityFile);
   const verdict = await verify(id, allocator, preload);
   program.interposition = verdict.interposition;
-  if (problem) return failedRun(base, problem, verdict.identity, outcome, { program });
-  if (verdict.failure)
-    return failedRun(
-      base,
-      { kind: "not-interposed", message: verdict.failure },
-      verdict.identity,
-      outcome,
-      { program },
-    );
+  const failed = firstFailure(base, problem, verdict, outcome, { program });
+  if (failed) return failed;
   const metrics = metricsOf(outcome.record);
   if (!metrics) throw new Error(`launcher reported an exited program without rusage: ${base.key}`);
   const value = measuredValue(def.metric, outcome.stdout, metrics.wallSeconds);
@@ -993,16 +1000,8 @@ async function measureServer(run: ProgramLaunch): Promise<RunRecord | null> {
   program.interposition = verdict.interposition;
   const loadTail = loadOutput ? `\n--- load ---\n${tail(loadOutput, 1000)}` : "";
   const judged = { program, extraStderr: loadTail };
-  const first = problem ?? exitProblem;
-  if (first) return failedRun(base, first, verdict.identity, outcome, judged);
-  if (verdict.failure)
-    return failedRun(
-      base,
-      { kind: "not-interposed", message: verdict.failure },
-      verdict.identity,
-      outcome,
-      judged,
-    );
+  const failed = firstFailure(base, problem ?? exitProblem, verdict, outcome, judged);
+  if (failed) return failed;
   const rates = ratesFromCsv(loadOutput, metric.label, metric.rate);
   const perRow = Number(substitute(metric.opsPerRow, values));
   const metrics = metricsOf(outcome.record);
