@@ -15,7 +15,7 @@ import type * as ResvgModule from "@resvg/resvg-js";
 import type * as VegaModule from "vega";
 import type * as VegaLiteModule from "vega-lite";
 import { REPORT_INTERRUPT_BUDGET } from "../src/commands/report.js";
-import { chartFontFiles, forRaster, needsSystemFonts } from "../src/report/render.js";
+import { rasterInput } from "../src/report/render.js";
 
 const require = createRequire(import.meta.url);
 const vega = require("vega") as typeof VegaModule;
@@ -65,16 +65,8 @@ for (const pass of ["first (cold)", "second (warm)"]) {
     const resvg = time(
       "resvg parse",
       () =>
-        new Resvg(forRaster(svg), {
-          fitTo: { mode: "zoom", value: scale },
-          background: "white",
-          font: {
-            loadSystemFonts: needsSystemFonts(svg),
-            fontFiles: chartFontFiles,
-            defaultFontFamily: "DejaVu Sans",
-            sansSerifFamily: "DejaVu Sans",
-          },
-        }),
+        // The report's own resvg input; the PNG's scale already fits the pixel budget.
+        new Resvg(...rasterInput(svg, scale, Number.POSITIVE_INFINITY)),
     );
     const image = time("resvg render", () => resvg.render());
     pixels += image.width * image.height;

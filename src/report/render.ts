@@ -117,7 +117,7 @@ export function needsSystemFonts(svg: string): boolean {
  * ({@link pngScaleFor}); the system's fonts only where a character may need them
  * ({@link needsSystemFonts}).
  */
-function rasterInput(
+export function rasterInput(
   svg: string,
   requested: number,
   maxPixels: number,
